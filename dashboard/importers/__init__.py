@@ -1,0 +1,1 @@
+"""Readers of outside formats; each produces the records of ``dashboard.records``."""

@@ -1,0 +1,498 @@
+"""The store: the only module that speaks SQL.
+
+SQLAlchemy 2 Core on SQLite by default (WAL, foreign keys, ``BEGIN IMMEDIATE``
+for writes so parallel writers queue instead of failing); the same tables work
+on PostgreSQL.  Every record row carries ``patient_id``.  Readers get pandas
+DataFrames; writers hand in ``records`` and each call is one transaction.
+
+Schema versions: a new database is created at ``SCHEMA_VERSION``; an older one
+is backed up (SQLite) and brought forward by the functions in ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from . import domain
+from .records import DailyCheckin, MassageSession, MedicationDose, Record, check
+
+SCHEMA_VERSION = 2
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+patients = sa.Table(
+    "patients", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+
+def _patient_fk() -> sa.Column:
+    return sa.Column("patient_id", sa.Integer, sa.ForeignKey("patients.id", ondelete="CASCADE"),
+                     nullable=False)
+
+
+def _rating(name: str) -> sa.Column:
+    return sa.Column(name, sa.Float, nullable=True)
+
+
+daily_checkins = sa.Table(
+    "daily_checkins", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _patient_fk(),
+    sa.Column("date", sa.Date, nullable=False),
+    _rating("pain"),
+    sa.Column("sleep_hours", sa.Float, nullable=True),
+    *[_rating(name) for name in domain.DAILY_RATINGS if name != "pain"],
+    sa.Column("notes", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.String(40), nullable=False, server_default=""),
+    sa.UniqueConstraint("patient_id", "date", name="uq_daily_patient_date"),
+)
+
+area_pain = sa.Table(
+    "area_pain", metadata,
+    sa.Column("checkin_id", sa.Integer, sa.ForeignKey("daily_checkins.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("area", sa.String(20), primary_key=True),
+    sa.Column("pain", sa.Float, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _patient_fk(),
+    sa.Column("start", sa.DateTime, nullable=False),
+    sa.Column("duration_min", sa.Float, nullable=False),
+    sa.Column("pressure", sa.String(20), nullable=False),
+    sa.Column("technique", sa.String(200), nullable=False, server_default=""),
+    sa.Column("therapist", sa.String(200), nullable=False, server_default=""),
+    _rating("pain_before"),
+    _rating("pain_after"),
+    sa.Column("notes", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.String(40), nullable=False, server_default=""),
+    sa.UniqueConstraint("patient_id", "start", name="uq_session_patient_start"),
+)
+
+session_areas = sa.Table(
+    "session_areas", metadata,
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("area", sa.String(20), primary_key=True),
+)
+
+doses = sa.Table(
+    "doses", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _patient_fk(),
+    sa.Column("time", sa.DateTime, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("drug_class", sa.String(40), nullable=False),
+    sa.Column("dose", sa.Float, nullable=True),
+    sa.Column("unit", sa.String(40), nullable=False, server_default=""),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.String(40), nullable=False, server_default=""),
+    sa.UniqueConstraint("patient_id", "time", "name", name="uq_dose_patient_time_name"),
+)
+
+sa.Index("ix_sessions_patient_start", sessions.c.patient_id, sessions.c.start)
+sa.Index("ix_doses_patient_time", doses.c.patient_id, doses.c.time)
+
+
+def _add_source_columns(conn: sa.Connection) -> None:
+    """v1 -> v2: remember where a record came from ('' typed here, else the importer)."""
+    for table in ("daily_checkins", "sessions", "doses"):
+        conn.exec_driver_sql(
+            f"ALTER TABLE {table} ADD COLUMN source VARCHAR(40) NOT NULL DEFAULT ''"
+        )
+
+
+# version reached -> the step that reaches it from the version before
+MIGRATIONS = {2: _add_source_columns}
+
+
+@dataclass
+class SaveResult:
+    """What a save did, per record kind: created, updated, unchanged."""
+
+    created: dict[str, int]
+    updated: dict[str, int]
+    unchanged: dict[str, int]
+
+    @property
+    def total_written(self) -> int:
+        return sum(self.created.values()) + sum(self.updated.values())
+
+
+class SchemaTooNew(RuntimeError):
+    pass
+
+
+def default_db_path() -> Path:
+    """``$FIBRO_DB``, else ``$XDG_DATA_HOME/fibro/fibro.sqlite`` (``~/.local/share/...``)."""
+    if os.environ.get("FIBRO_DB"):
+        return Path(os.environ["FIBRO_DB"]).expanduser()
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "fibro" / "fibro.sqlite"
+
+
+def _as_url(location: str | os.PathLike) -> str:
+    text = str(location)
+    return text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+class Store:
+    """All reads and writes of one database (a SQLite file or a server URL)."""
+
+    def __init__(self, location: str | os.PathLike):
+        self.url = _as_url(location)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self.path = Path(sa.engine.make_url(self.url).database)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(self.url, connect_args={"timeout": 60})
+            sa.event.listen(self.engine, "connect", _sqlite_on_connect)
+            sa.event.listen(self.engine, "begin", _sqlite_on_begin)
+        else:
+            self.path = None
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        self._upgrade()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- schema -------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return _read_version(conn)
+
+    def _upgrade(self) -> None:
+        with self._write() as conn:
+            if not sa.inspect(conn).has_table("meta"):
+                metadata.create_all(conn)
+                _write_version(conn, SCHEMA_VERSION)
+                return
+            version = _read_version(conn)
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"{self.url} has schema version {version}; this program knows up to "
+                f"{SCHEMA_VERSION}. Install a newer version of the dashboard."
+            )
+        if version == SCHEMA_VERSION:
+            return
+        self.backup(suffix=f"before-v{SCHEMA_VERSION}")
+        with self._write() as conn:
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[target](conn)
+                _write_version(conn, target)
+
+    def backup(self, suffix: str = "backup") -> Path | None:
+        """Copy a SQLite store beside itself (``name.<suffix>-<time>.sqlite``); None elsewhere."""
+        if not self.is_sqlite or not self.path.exists():
+            return None
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        target = self.path.with_name(f"{self.path.stem}.{suffix}-{stamp}{self.path.suffix}")
+        source = sqlite3.connect(self.path)
+        try:
+            dest = sqlite3.connect(target)
+            with dest:
+                source.backup(dest)
+            dest.close()
+        finally:
+            source.close()
+        return target
+
+    @contextlib.contextmanager
+    def _write(self):
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        with self.engine.connect().execution_options(fibro_write=True) as conn:
+            with conn.begin():
+                yield conn
+
+    # --- patients -----------------------------------------------------------
+
+    def patients(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(patients.c.id, patients.c.name).order_by(patients.c.id))
+            return pd.DataFrame(rows.fetchall(), columns=["id", "name"])
+
+    def ensure_patient(self, name: str) -> int:
+        """The id of the patient called ``name``, created when new."""
+        name = name.strip()
+        if not name:
+            raise ValueError("a patient needs a name")
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(patients.c.id).where(patients.c.name == name)).scalar()
+        if found is not None:
+            return int(found)
+        with self._write() as conn:
+            return _patient_id_in(conn, name)
+
+    def revision(self, patient_id: int) -> int:
+        """A number that grows with every write for this patient (for caches)."""
+        patient_id = int(patient_id)  # a numpy integer would bind as a blob and match nothing
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(patients.c.revision).where(patients.c.id == patient_id)
+            ).scalar()
+        return int(value or 0)
+
+    def is_empty(self) -> bool:
+        with self.engine.connect() as conn:
+            return all(
+                conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() == 0
+                for t in (daily_checkins, sessions, doses)
+            )
+
+    # --- writing --------------------------------------------------------------
+
+    def save(self, patient_id: int, records: list[Record], source: str = "",
+             today: dt.date | None = None) -> SaveResult:
+        """Validate then write all ``records`` in one transaction: all or nothing.
+
+        A record whose natural key (day; session start; dose time and name) is
+        already stored replaces it when different and is counted unchanged when
+        equal, so saving the same records twice adds nothing.
+        """
+        return self._save_all({patient_id: records}, source, today)
+
+    def save_by_name(self, records_by_patient: dict[str, list[Record]], source: str = "",
+                     today: dt.date | None = None) -> SaveResult:
+        """Like ``save`` for several patients named in one go (created when new), one transaction."""
+        return self._save_all(records_by_patient, source, today)
+
+    def _save_all(self, batches: dict, source: str, today: dt.date | None) -> SaveResult:
+        for patient, records in batches.items():
+            for index, record in enumerate(records, start=1):
+                where = f"record {index}" + (f" of {patient}" if isinstance(patient, str) else "")
+                check(record, where=where, today=today)
+        result = SaveResult({}, {}, {})
+        with self._write() as conn:
+            for patient, records in batches.items():
+                patient_id = (_patient_id_in(conn, patient) if isinstance(patient, str)
+                              else int(patient))  # numpy ints would bind as blobs
+                written = 0
+                for record in records:
+                    kind, outcome = _SAVERS[type(record)](conn, patient_id, record, source)
+                    bucket = getattr(result, outcome)
+                    bucket[kind] = bucket.get(kind, 0) + 1
+                    written += outcome != "unchanged"
+                if written:
+                    conn.execute(
+                        patients.update().where(patients.c.id == patient_id)
+                        .values(revision=patients.c.revision + 1)
+                    )
+        return result
+
+    # --- reading --------------------------------------------------------------
+
+    def daily(self, patient_id: int) -> pd.DataFrame:
+        """Daily check-ins, one row a day, with a ``pain_<area>`` column per logged area."""
+        patient_id = int(patient_id)  # a numpy integer would bind as a blob and match nothing
+        query = (sa.select(daily_checkins).where(daily_checkins.c.patient_id == patient_id)
+                 .order_by(daily_checkins.c.date))
+        areas_q = (sa.select(daily_checkins.c.id, area_pain.c.area, area_pain.c.pain)
+                   .join(area_pain, area_pain.c.checkin_id == daily_checkins.c.id)
+                   .where(daily_checkins.c.patient_id == patient_id))
+        with self.engine.connect() as conn:
+            frame = _frame(conn.execute(query), [c.name for c in daily_checkins.columns], daily_checkins)
+            by_area = _frame(conn.execute(areas_q), ["id", "area", "pain"])
+        frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+        if not by_area.empty:
+            wide = by_area.pivot(index="id", columns="area", values="pain")
+            ordered = [a for a in domain.BODY_AREAS if a in wide.columns]
+            wide = wide[ordered].add_prefix(domain.AREA_PAIN_PREFIX)
+            frame = frame.join(wide, on="id")
+        return frame
+
+    def sessions(self, patient_id: int) -> pd.DataFrame:
+        """Massage sessions, oldest first; ``areas`` is ';'-joined in vocabulary order."""
+        patient_id = int(patient_id)  # a numpy integer would bind as a blob and match nothing
+        query = (sa.select(sessions).where(sessions.c.patient_id == patient_id)
+                 .order_by(sessions.c.start))
+        areas_q = (sa.select(session_areas.c.session_id, session_areas.c.area)
+                   .join(sessions, sessions.c.id == session_areas.c.session_id)
+                   .where(sessions.c.patient_id == patient_id))
+        with self.engine.connect() as conn:
+            frame = _frame(conn.execute(query), [c.name for c in sessions.columns], sessions)
+            links = _frame(conn.execute(areas_q), ["session_id", "area"])
+        frame["start"] = pd.to_datetime(frame["start"]).astype("datetime64[ns]")
+        order = {a: i for i, a in enumerate(domain.BODY_AREAS)}
+        joined = (links.assign(rank=links["area"].map(order)).sort_values("rank")
+                  .groupby("session_id")["area"].agg(domain.AREAS_SEPARATOR.join))
+        frame.insert(5, "areas", frame["id"].map(joined).fillna("").astype(str))
+        return frame
+
+    def doses(self, patient_id: int) -> pd.DataFrame:
+        """Medication doses, oldest first."""
+        patient_id = int(patient_id)  # a numpy integer would bind as a blob and match nothing
+        query = (sa.select(doses).where(doses.c.patient_id == patient_id)
+                 .order_by(doses.c.time))
+        with self.engine.connect() as conn:
+            frame = _frame(conn.execute(query), [c.name for c in doses.columns], doses)
+        frame["time"] = pd.to_datetime(frame["time"]).astype("datetime64[ns]")
+        return frame
+
+
+def _frame(result: sa.CursorResult, columns: list[str], table: sa.Table | None = None) -> pd.DataFrame:
+    """Rows as a DataFrame; a table's Float columns become float64 (blank -> NaN)."""
+    frame = pd.DataFrame(result.fetchall(), columns=columns)
+    if table is not None:
+        for column in table.columns:
+            if isinstance(column.type, sa.Float):
+                frame[column.name] = pd.to_numeric(frame[column.name]).astype("float64")
+    return frame
+
+
+def _sqlite_on_connect(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event issues BEGIN itself
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: sa.Connection) -> None:
+    writing = conn.get_execution_options().get("fibro_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _patient_id_in(conn: sa.Connection, name: str) -> int:
+    """The id of patient ``name`` inside a write transaction, created when new."""
+    name = name.strip()
+    if not name:
+        raise ValueError("a patient needs a name")
+    found = conn.execute(sa.select(patients.c.id).where(patients.c.name == name)).scalar()
+    if found is not None:
+        return int(found)
+    return int(conn.execute(
+        patients.insert().values(name=name, created_at=dt.datetime.now())
+    ).inserted_primary_key[0])
+
+
+def _read_version(conn: sa.Connection) -> int:
+    value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+    return int(value)
+
+
+def _write_version(conn: sa.Connection, version: int) -> None:
+    updated = conn.execute(
+        meta.update().where(meta.c.key == "schema_version").values(value=str(version))
+    ).rowcount
+    if not updated:
+        conn.execute(meta.insert().values(key="schema_version", value=str(version)))
+
+
+def _blank_to_none(value):
+    return None if value is None or (isinstance(value, float) and value != value) else value
+
+
+def _save_daily(conn, patient_id: int, record: DailyCheckin, source: str) -> tuple[str, str]:
+    values = {name: _blank_to_none(getattr(record, name))
+              for name in ("pain", "sleep_hours", *domain.DAILY_RATINGS)}
+    values["notes"] = record.notes or ""
+    areas = {a: float(v) for a, v in record.area_pain.items() if _blank_to_none(v) is not None}
+    existing = conn.execute(
+        sa.select(daily_checkins).where(daily_checkins.c.patient_id == patient_id,
+                                        daily_checkins.c.date == record.date)
+    ).mappings().first()
+    if existing is None:
+        checkin_id = conn.execute(daily_checkins.insert().values(
+            patient_id=patient_id, date=record.date, source=source, **values
+        )).inserted_primary_key[0]
+        outcome = "created"
+    else:
+        checkin_id = existing["id"]
+        stored_areas = dict(conn.execute(
+            sa.select(area_pain.c.area, area_pain.c.pain).where(area_pain.c.checkin_id == checkin_id)
+        ).fetchall())
+        if all(existing[k] == v for k, v in values.items()) and stored_areas == areas:
+            return "daily", "unchanged"
+        conn.execute(daily_checkins.update().where(daily_checkins.c.id == checkin_id).values(**values))
+        conn.execute(area_pain.delete().where(area_pain.c.checkin_id == checkin_id))
+        outcome = "updated"
+    if areas:
+        conn.execute(area_pain.insert(), [
+            {"checkin_id": checkin_id, "area": a, "pain": v} for a, v in areas.items()
+        ])
+    return "daily", outcome
+
+
+def _save_session(conn, patient_id: int, record: MassageSession, source: str) -> tuple[str, str]:
+    values = {
+        "duration_min": float(record.duration_min), "pressure": record.pressure,
+        "technique": record.technique or "", "therapist": record.therapist or "",
+        "pain_before": _blank_to_none(record.pain_before),
+        "pain_after": _blank_to_none(record.pain_after), "notes": record.notes or "",
+    }
+    areas = set(record.areas)
+    existing = conn.execute(
+        sa.select(sessions).where(sessions.c.patient_id == patient_id,
+                                  sessions.c.start == record.start)
+    ).mappings().first()
+    if existing is None:
+        session_id = conn.execute(sessions.insert().values(
+            patient_id=patient_id, start=record.start, source=source, **values
+        )).inserted_primary_key[0]
+        outcome = "created"
+    else:
+        session_id = existing["id"]
+        stored = set(conn.execute(
+            sa.select(session_areas.c.area).where(session_areas.c.session_id == session_id)
+        ).scalars())
+        if all(existing[k] == v for k, v in values.items()) and stored == areas:
+            return "sessions", "unchanged"
+        conn.execute(sessions.update().where(sessions.c.id == session_id).values(**values))
+        conn.execute(session_areas.delete().where(session_areas.c.session_id == session_id))
+        outcome = "updated"
+    conn.execute(session_areas.insert(), [{"session_id": session_id, "area": a} for a in areas])
+    return "sessions", outcome
+
+
+def _save_dose(conn, patient_id: int, record: MedicationDose, source: str) -> tuple[str, str]:
+    values = {"drug_class": record.drug_class, "dose": _blank_to_none(record.dose),
+              "unit": record.unit or "", "reason": record.reason or ""}
+    name = record.name.strip()
+    existing = conn.execute(
+        sa.select(doses).where(doses.c.patient_id == patient_id, doses.c.time == record.time,
+                               doses.c.name == name)
+    ).mappings().first()
+    if existing is None:
+        conn.execute(doses.insert().values(
+            patient_id=patient_id, time=record.time, name=name, source=source, **values
+        ))
+        return "doses", "created"
+    if all(existing[k] == v for k, v in values.items()):
+        return "doses", "unchanged"
+    conn.execute(doses.update().where(doses.c.id == existing["id"]).values(**values))
+    return "doses", "updated"
+
+
+_SAVERS = {DailyCheckin: _save_daily, MassageSession: _save_session, MedicationDose: _save_dose}
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """Restore helper used by the CLI: copy a backup over a store file."""
+    shutil.copyfile(src, dst)
