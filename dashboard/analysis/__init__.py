@@ -1,0 +1,1 @@
+"""Pure calculations behind the dashboard: scores, comparisons and flags."""
