@@ -161,6 +161,13 @@ KNOWN_DRUGS: dict[str, str] = {
     "zolpidem": "sleep_aid",
 }
 
+# Classes taken "as needed" for pain; the summary's "painkiller days" and the
+# ICHD-3 overuse count use these.  Preventives (antidepressants, anticonvulsants)
+# taken every day would otherwise make every day a medication day.
+ACUTE_CLASSES: tuple[str, ...] = (
+    "simple_analgesic", "nsaid", "combination_analgesic", "opioid", "triptan", "ergot",
+)
+
 
 def drug_class_of(name: str) -> str:
     """The class of a known product name, else 'other'."""

@@ -1,0 +1,1 @@
+"""A private diary and dashboard for people with fibromyalgia who use massage therapy."""

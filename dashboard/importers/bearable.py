@@ -1,0 +1,210 @@
+"""Bearable CSV export -> daily check-ins, doses and massage sessions.
+
+One row is one reading (``date, weekday, time of day, category, rating/amount,
+detail, notes``) and a day has many.  Mapping (see ``docs`` in the report):
+
+* Symptom severities 0-4 (None, Mild, Moderate, Severe, Unbearable) x 2.5 -> 0-10;
+  body-part pains -> per-area pain; the worst entry of a symptom on a day wins;
+  the day's pain, when no overall pain was logged, is its worst per-area pain.
+* Sleep ``H:MM`` asleep -> sleep_hours of the row's date (the wake day); a nap
+  entry is skipped and a night whose detail also lists a nap counts only its
+  ``Asleep`` times.
+* Sleep quality 1-5 (Bearable's scale) -> (rating - 1) x 2.5 -> 0-10.
+* Meds/Supplements -> a dose: amount = dose, detail ``Name (unit)``; time from
+  ``time of day`` (am 08:00, mid 13:00, pm 18:00, pre 22:00, all day/blank 12:00).
+* Any row mentioning "massage" -> a session of unknown pressure.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import domain
+from . import vocab
+from .common import (Ledger, ParsedImport, daily_records, dose_records, finish,
+                     long_daily, merge_records, parse_dates, parse_numbers, read_table,
+                     session_records, shown_value, SLEEP_DECIMALS)
+
+KIND = "bearable"
+COLUMNS = ("date", "weekday", "time of day", "category", "rating/amount", "detail", "notes")
+
+SEVERITY_LABELS = {"none": 0, "mild": 1, "moderate": 2, "severe": 3, "unbearable": 4}
+SEVERITY_TO_NRS = 2.5  # Bearable's 0-4 symptom scale onto the 0-10 rating scale
+SLEEP_QUALITY_MIN, SLEEP_QUALITY_MAX = 1, 5  # Bearable's sleep quality scale
+
+TIME_OF_DAY = {"am": "08:00", "mid": "13:00", "pm": "18:00", "pre": "22:00", "all day": "12:00",
+               "": "12:00"}
+
+SYMPTOM_CATEGORIES = {"symptom", "symptoms"}
+SLEEP_CATEGORIES = {"sleep"}
+SLEEP_QUALITY_CATEGORIES = {"sleep quality"}
+MEDICATION_CATEGORIES = {"meds/supplements", "meds", "medication", "medications", "supplements"}
+
+_SEVERITY_SUFFIX = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<label>none|mild|moderate|severe|unbearable)\))?\s*$",
+                              re.IGNORECASE)
+_NAME_UNIT = re.compile(r"^(?P<name>.*?)\s*\((?P<unit>[^()]*)\)\s*$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+_SEGMENT = re.compile(r"\b(asleep|nap)\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", re.IGNORECASE)
+_NAP = re.compile(r"\bnaps?\b", re.IGNORECASE)
+
+# Error messages name the file's columns.
+SOURCE_COLUMNS = {"date": "date", "time": "time of day", "start": "time of day",
+                  "name": "detail", "notes": "notes", "*": "rating/amount"}
+
+
+def read_bearable(path: str | Path, person: str | None = None) -> ParsedImport:
+    """Parse a Bearable export (one person; ``person`` is accepted and ignored)."""
+    table = read_table(path, "Bearable export", COLUMNS)
+    ledger = Ledger(len(table))
+    date = parse_dates(table, "date", ("%d %b %Y", "%d %B %Y"), "22nd Sep 2020",
+                       text=table.col("date").str.replace(r"(?<=\d)(st|nd|rd|th)\b", "", regex=True))
+    clock = _time_of_day(table)
+    category = table.col("category").str.strip()
+    cat = category.str.lower()
+    detail = table.col("detail").str.strip()
+    notes = table.col("notes").str.strip()
+    patient = pd.Series("", index=table.frame.index, dtype=object)
+
+    ledger.skip(cat == "", "Bearable row without a category")
+    known = cat.isin(SYMPTOM_CATEGORIES | SLEEP_CATEGORIES | SLEEP_QUALITY_CATEGORIES
+                     | MEDICATION_CATEGORIES)
+    ledger.skip(~known, "Bearable category " + category + ": not tracked here")
+
+    daily_parts = [
+        _symptoms(table, ledger, cat.isin(SYMPTOM_CATEGORIES), date, detail, patient),
+        _sleep(table, ledger, cat.isin(SLEEP_CATEGORIES), date, detail, patient),
+        _sleep_quality(table, ledger, cat.isin(SLEEP_QUALITY_CATEGORIES), date, patient),
+    ]
+    doses = _doses(table, ledger, cat.isin(MEDICATION_CATEGORIES), date + clock, detail, patient)
+    sessions = _massages(table, ledger, date + clock, detail, notes, patient)
+
+    records = merge_records(
+        daily_records(pd.concat(daily_parts, ignore_index=True), table.path, SOURCE_COLUMNS),
+        session_records(sessions, table.path, SOURCE_COLUMNS),
+        dose_records(doses, table.path, SOURCE_COLUMNS),
+    )
+    return finish(KIND, len(table), ledger, records, table.notes)
+
+
+def _time_of_day(table) -> pd.Series:
+    """``time of day`` as an offset from midnight; a word or clock time we do not know is an error."""
+    raw = table.col("time of day").str.strip().str.lower()
+    words = raw.map(TIME_OF_DAY)
+    clock = raw.str.extract(_CLOCK)
+    hours = pd.to_numeric(clock[0], errors="coerce")
+    minutes = pd.to_numeric(clock[1], errors="coerce")
+    valid_clock = (hours < 24) & (minutes < 60)
+    table.fail(words.isna() & ~valid_clock, "time of day",
+               lambda v: f"{shown_value(v)} is not am, mid, pm, pre, all day, a time like 9:30, or blank")
+    text = words.where(words.notna(), hours.astype("Int64").astype(str) + ":"
+                       + minutes.astype("Int64").astype(str).str.zfill(2))
+    return pd.to_timedelta(text.astype(str) + ":00")
+
+
+def _symptoms(table, ledger, rows, date, detail, patient) -> pd.DataFrame:
+    parts = detail.str.extract(_SEVERITY_SUFFIX)
+    name = parts["name"].fillna("").str.strip()
+    label = parts["label"].fillna("").str.lower().map(SEVERITY_LABELS)
+    amount = parse_numbers(table, "rating/amount", 0, 4, "(Bearable's symptom scale)", rows=rows)
+    severity = amount.fillna(label)
+    ledger.skip(rows & severity.isna(), "Bearable symptom without a severity")
+    target = name.map(vocab.symptom_target)
+    ledger.skip(rows & target.isna(), "symptom '" + name + "' has no field here")
+    used = rows & severity.notna() & target.notna()
+    ledger.use(used)
+    return long_daily(patient, date, target, severity * SEVERITY_TO_NRS, table.lines, used)
+
+
+def _sleep(table, ledger, rows, date, detail, patient) -> pd.DataFrame:
+    amount = table.col("rating/amount").str.strip()
+    clock = amount.str.extract(_CLOCK)
+    h_m = pd.to_numeric(clock[0], errors="coerce") + pd.to_numeric(clock[1], errors="coerce") / 60
+    decimal = pd.to_numeric(amount.str.replace(",", ".", regex=False).replace("", np.nan),
+                            errors="coerce")
+    hours = h_m.fillna(decimal).where(rows)
+    minutes_ok = pd.to_numeric(clock[1], errors="coerce").fillna(0) < 60
+    table.fail(rows & (amount != "") & hours.isna(), "rating/amount",
+               lambda v: f"{shown_value(v)} is not a sleep amount like 7:30 (hours:minutes asleep)")
+    table.fail(rows & ((hours < 0) | (hours > domain.SLEEP_HOURS_MAX) | ~minutes_ok), "rating/amount",
+               lambda v: f"{shown_value(v)} is outside 0:00-24:00 hours asleep")
+    has_nap = rows & detail.str.contains(_NAP)
+    for i in np.flatnonzero(has_nap.to_numpy()):
+        night = _asleep_hours(detail.iloc[i])
+        hours.iloc[i] = night if night else np.nan
+    ledger.skip(has_nap & hours.isna(), "Sleep: a nap (naps are not counted)")
+    ledger.skip(rows & ~has_nap & hours.isna(), "Sleep entry without an amount")
+    used = rows & hours.notna()
+    ledger.use(used)
+    field = pd.Series("sleep_hours", index=table.frame.index, dtype=object)
+    return long_daily(patient, date, field, hours.round(SLEEP_DECIMALS), table.lines, used)
+
+
+def _asleep_hours(text: str) -> float | None:
+    """Hours of the ``Asleep a - b`` segments of a sleep detail (naps left out); None if there are none."""
+    total = 0.0
+    found = False
+    for kind, h1, m1, h2, m2 in _SEGMENT.findall(text):
+        if kind.lower() != "asleep":
+            continue
+        found = True
+        minutes = (int(h2) * 60 + int(m2) - int(h1) * 60 - int(m1)) % (24 * 60)
+        total += minutes / 60
+    return total if found else None
+
+
+def _sleep_quality(table, ledger, rows, date, patient) -> pd.DataFrame:
+    rating = parse_numbers(table, "rating/amount", SLEEP_QUALITY_MIN, SLEEP_QUALITY_MAX,
+                           "(Bearable's sleep quality scale)", rows=rows)
+    ledger.skip(rows & rating.isna(), "Sleep quality without a rating")
+    used = rows & rating.notna()
+    ledger.use(used)
+    value = (rating - SLEEP_QUALITY_MIN) * (domain.RATING_MAX / (SLEEP_QUALITY_MAX - SLEEP_QUALITY_MIN))
+    field = pd.Series("sleep_quality", index=table.frame.index, dtype=object)
+    return long_daily(patient, date, field, value, table.lines, used)
+
+
+def _doses(table, ledger, rows, when, detail, patient) -> pd.DataFrame:
+    amount = parse_numbers(table, "rating/amount", 0, None, rows=rows)
+    parts = detail.str.extract(_NAME_UNIT)
+    name = parts["name"].fillna(detail).str.strip()
+    unit = parts["unit"].fillna("").str.strip()
+    table.fail(rows & (name == ""), "detail", "a Meds/Supplements entry needs a name")
+    ledger.use(rows)
+    mask = rows.to_numpy()
+    return pd.DataFrame({
+        "patient": patient[mask].to_numpy(dtype=object),
+        "time": when[mask].to_numpy(),
+        "name": name[mask].to_numpy(dtype=object),
+        "drug_class": name[mask].map(vocab.drug_class).to_numpy(dtype=object),
+        "dose": amount[mask].to_numpy(dtype="float64"),
+        "unit": unit[mask].to_numpy(dtype=object),
+        "reason": "",
+        "line": table.lines[mask],
+    })
+
+
+def _massages(table, ledger, when, detail, notes, patient) -> pd.DataFrame:
+    rows = (detail.str.contains(vocab.MASSAGE) | notes.str.contains(vocab.MASSAGE)).to_numpy()
+    ledger.use(rows)
+    out = []
+    for i in np.flatnonzero(rows):
+        text = " ".join(t for t in (detail.iloc[i], notes.iloc[i]) if t)
+        areas, assumed = vocab.massage_areas(text)
+        start = when.iloc[i]
+        technique = detail.iloc[i] if vocab.MASSAGE.search(detail.iloc[i]) else "massage"
+        out.append({
+            "patient": patient.iloc[i], "start": start,
+            "duration_min": vocab.massage_minutes(start.hour * 60 + start.minute),
+            "pressure": "unknown", "areas": areas, "technique": technique[:200], "therapist": "",
+            "pain_before": np.nan, "pain_after": np.nan,
+            "notes": " ".join(t for t in (notes.iloc[i], vocab.ASSUMED_AREAS_NOTE if assumed else "") if t),
+            "line": int(table.lines[i]),
+        })
+    columns = ["patient", "start", "duration_min", "pressure", "areas", "technique", "therapist",
+               "pain_before", "pain_after", "notes", "line"]
+    return pd.DataFrame(out, columns=columns)
+

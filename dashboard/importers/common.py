@@ -1,0 +1,471 @@
+"""What every importer shares: the result, the error, reading a CSV safely, building records.
+
+Importers turn a file into a ``ParsedImport`` or raise ``ImportFormatError``
+naming the file, the line and the column; nothing is written until a whole
+file has parsed, so a bad row never leaves half an import behind.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from .. import domain
+from ..records import DailyCheckin, MassageSession, MedicationDose, Record
+
+# Source of a sleep_hours value is rounded to this many decimals (0.01 h = 36 s),
+# so a value survives the template CSV (6 significant digits) unchanged.
+SLEEP_DECIMALS = 2
+
+
+@dataclass
+class ParsedImport:
+    """A parsed file: records keyed by patient name ("" = the patient the caller picks)."""
+
+    kind: str
+    rows_read: int
+    records: dict[str, list[Record]]
+    skipped: dict[str, int] = field(default_factory=dict)
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+    rows_used: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, kind: type) -> int:
+        """How many records of one type (DailyCheckin, MassageSession, MedicationDose)."""
+        return sum(isinstance(r, kind) for records in self.records.values() for r in records)
+
+
+class ImportFormatError(ValueError):
+    """A file that cannot be imported; the message names file, line and column."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None,
+                 column: str | None = None):
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.column = column
+        self.reason = message
+        where = []
+        if self.path is not None:
+            where.append(self.path.name + (f" line {line}" if line is not None else ""))
+        elif line is not None:
+            where.append(f"line {line}")
+        if column:
+            where.append(f"column {column}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+# --- reading text -------------------------------------------------------------
+
+def read_text(path: str | Path) -> tuple[str, list[str]]:
+    """The file's text and any notes about it.
+
+    UTF-8 (with or without a byte-order mark) is expected.  A file that is not
+    valid UTF-8 is read as Windows-1252, the Latin-1 superset that Excel writes,
+    and a note says so: accented letters may then need checking.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportFormatError("no such file", path) from None
+    if not data.removeprefix(codecs.BOM_UTF8).strip():
+        raise ImportFormatError("the file is empty", path)
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        return text, [f"{path.name} is not UTF-8 (first at line {line}); "
+                      "read it as Latin-1 (Windows-1252): check accented letters"]
+
+
+def read_rows(path: str | Path) -> tuple[list[tuple[int, list[str]]], bool, list[str]]:
+    """Every non-blank CSV row with its (last) line number; whether the text ends with a line break; notes."""
+    text, notes = read_text(path)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for fields in reader:
+            if fields and any(f.strip() for f in fields):
+                rows.append((reader.line_num, fields))
+    except csv.Error as exc:
+        raise ImportFormatError(f"not readable as CSV ({exc})", path, reader.line_num + 1) from None
+    if not rows:
+        raise ImportFormatError("the file is empty", path)
+    return rows, text.endswith(("\n", "\r")), notes
+
+
+def normalize_name(name: str) -> str:
+    """A column name as compared: trimmed, lower case, single spaces."""
+    return " ".join(name.strip().lower().split())
+
+
+def header_of(path: str | Path) -> list[str]:
+    """The first CSV row of a file, normalized; [] when unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(65536)
+    except OSError:
+        return []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    first = text.splitlines()[0] if text.strip() else ""
+    try:
+        return [normalize_name(f) for f in next(csv.reader([first]), [])]
+    except csv.Error:
+        return []
+
+
+@dataclass
+class Table:
+    """The data rows of a CSV file as text columns, with their line numbers."""
+
+    path: Path
+    header: list[str]
+    frame: pd.DataFrame
+    lines: np.ndarray
+    notes: list[str]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def col(self, name: str) -> pd.Series:
+        return self.frame[name]
+
+    def fail(self, mask, column: str, message: Callable[[str], str] | str) -> None:
+        """Raise for the first row where ``mask`` holds, naming its line and ``column``."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            i = int(np.argmax(mask))
+            raw = str(self.frame[column].iloc[i]) if column in self.frame else ""
+            text = message(raw) if callable(message) else message
+            raise ImportFormatError(text, self.path, int(self.lines[i]), column)
+
+
+def check_row_lengths(path: Path, rows: list[tuple[int, list[str]]], width: int,
+                      ends_with_newline: bool) -> None:
+    """Every row has the header's width (blank extra cells are tolerated); a short last line is a cut-off file."""
+    for number, (line, fields) in enumerate(rows):
+        if len(fields) == width or (len(fields) > width and not any(f.strip() for f in fields[width:])):
+            continue
+        if number == len(rows) - 1 and len(fields) < width and not ends_with_newline:
+            raise ImportFormatError(
+                f"the last line is cut off ({len(fields)} of {width} columns and no line end); "
+                "the file looks truncated, export it again", path, line)
+        raise ImportFormatError(f"has {len(fields)} columns, the header has {width}", path, line)
+
+
+def read_table(path: str | Path, what: str, expected: Iterable[str],
+               exact: bool = False) -> Table:
+    """Read a CSV whose first line names (at least) the ``expected`` columns.
+
+    Column names are matched ignoring case and spacing; the frame's columns are
+    spelled as in ``expected``.  ``exact`` also forbids extra columns and
+    requires the order.
+    """
+    path = Path(path)
+    rows, ends_with_newline, notes = read_rows(path)
+    spelling = {normalize_name(e): e for e in expected}
+    header = [normalize_name(h) for h in rows[0][1]]
+    if (header != list(spelling)) if exact else not set(spelling) <= set(header):
+        raise wrong_kind(path, what, list(expected), [h.strip() for h in rows[0][1]])
+    header = [spelling.get(h, raw.strip()) for h, raw in zip(header, rows[0][1])]
+    body = rows[1:]
+    check_row_lengths(path, body, len(header), ends_with_newline)
+    frame = pd.DataFrame([fields[:len(header)] for _, fields in body], columns=header, dtype=object)
+    for name in header:
+        frame[name] = frame[name].astype(str)
+    lines = np.array([line for line, _ in body], dtype=np.int64)
+    return Table(path, header, frame.reset_index(drop=True), lines, notes)
+
+
+def wrong_kind(path: Path, what: str, expected: list[str], header: list[str]) -> ImportFormatError:
+    """The error for a file whose header is not the one ``what`` has."""
+    from . import guess_kind  # the package knows every format
+
+    guessed = guess_kind(path)
+    hint = f"; it looks like a {guessed!r} file" if guessed else ""
+    shown = ", ".join(header[:10]) + (" ..." if len(header) > 10 else "")
+    return ImportFormatError(
+        f"this is not a {what}: expected columns {', '.join(expected)}; found {shown}{hint}",
+        path, 1)
+
+
+# --- parsing columns ---------------------------------------------------------
+
+def blank(series: pd.Series) -> pd.Series:
+    return series.str.strip() == ""
+
+
+def parse_dates(table: Table, column: str, formats: tuple[str, ...], example: str,
+                text: pd.Series | None = None) -> pd.Series:
+    """Dates/times of a column, trying each format in turn; any unparsable one is an error."""
+    raw = table.col(column) if text is None else text
+    cleaned = raw.str.strip()
+    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    for fmt in formats:
+        missing = parsed.isna()
+        if not missing.any():
+            break
+        parsed[missing] = pd.to_datetime(cleaned[missing], format=fmt, errors="coerce").astype(
+            "datetime64[us]")
+    table.fail(parsed.isna(), column, lambda v: f"{shown_value(v)} is not a date like {example}")
+    return parsed
+
+
+def parse_numbers(table: Table, column: str, low: float | None = None, high: float | None = None,
+                  unit: str = "", text: pd.Series | None = None, rows=None) -> pd.Series:
+    """Numbers of a column (blank -> NaN); text or a value outside low-high is an error.
+
+    ``rows`` limits the checks to some rows (a mask); others come back NaN.
+    """
+    raw = table.col(column) if text is None else text
+    cleaned = raw.str.strip().str.replace(",", ".", regex=False)
+    if rows is not None:
+        cleaned = cleaned.where(np.asarray(rows, dtype=bool), "")
+    values = pd.to_numeric(cleaned.replace("", np.nan), errors="coerce").astype("float64")
+    table.fail(values.isna() & (cleaned != ""), column, lambda v: f"{shown_value(v)} is not a number")
+    bad = pd.Series(False, index=values.index)
+    if low is not None:
+        bad |= values < low
+    if high is not None:
+        bad |= values > high
+    if unit:
+        unit = " " + unit
+    table.fail(bad, column, lambda v: f"{shown_value(v)} is outside {low:g}-{high:g}{unit}")
+    return values
+
+
+def shown_value(value: str) -> str:
+    """A raw cell as quoted in messages (long cells shortened)."""
+    value = value.strip()
+    return repr(value if len(value) <= 40 else value[:37] + "...")
+
+
+# --- accounting for rows -----------------------------------------------------
+
+class Ledger:
+    """Which rows were used, and why the others were skipped (reason -> count)."""
+
+    def __init__(self, size: int):
+        self.used = np.zeros(size, dtype=bool)
+        self.reason = np.full(size, None, dtype=object)
+
+    def use(self, mask) -> None:
+        self.used |= np.asarray(mask, dtype=bool)
+
+    def skip(self, mask, reason: str | pd.Series | np.ndarray) -> None:
+        """Give rows in ``mask`` a reason (kept only if they end up unused)."""
+        mask = np.asarray(mask, dtype=bool) & (self.reason == None)  # noqa: E711 (element-wise)
+        if isinstance(reason, str):
+            self.reason[mask] = reason
+        else:
+            self.reason[mask] = np.asarray(reason, dtype=object)[mask]
+
+    def skipped(self) -> dict[str, int]:
+        unused = ~self.used
+        reasons = np.where(self.reason[unused] == None, "not used", self.reason[unused])  # noqa: E711
+        return dict(Counter(reasons.tolist()).most_common())
+
+
+def choose_people(table: Table, ids: pd.Series, column: str, person: str | None,
+                  ledger: Ledger) -> tuple[pd.Series, np.ndarray]:
+    """Patient keys per row: "" for a one-person file or the chosen ``person``, else the id.
+
+    Rows of people not chosen are skipped.  Returns (keys, kept mask).
+    """
+    ids = ids.str.strip()
+    table.fail(ids == "", column, "the person's id is blank")
+    if person is not None:
+        person = str(person).strip()
+        kept = (ids == person).to_numpy()
+        if not kept.any():
+            known = ", ".join(sorted(ids.unique())[:10])
+            raise ImportFormatError(f"no rows for person {person!r}; the file has {known}",
+                                    table.path, None, column)
+        ledger.skip(~kept, f"another person in the file ({column} not chosen)")
+        return pd.Series("", index=ids.index).where(kept, ids), kept
+    kept = np.ones(len(ids), dtype=bool)
+    if ids.nunique() <= 1:
+        return pd.Series("", index=ids.index, dtype=object), kept
+    return ids.astype(object), kept
+
+
+# --- building records ----------------------------------------------------------
+
+# Pseudo-field: a pain report that counts towards the day's overall pain only
+# when no overall pain was logged (like the per-area pains do).
+PAIN_FALLBACK = "_pain_fallback"
+
+
+def daily_records(long: pd.DataFrame, path: Path, columns: dict[str, str],
+                  today: dt.date | None = None) -> dict[str, list[DailyCheckin]]:
+    """One check-in per patient and day from rows of (patient, date, field, value, line).
+
+    Several values of one field on one day keep the worst (the largest); the
+    day's overall pain, when not logged, is the worst per-area pain.
+    """
+    out: dict[str, list[DailyCheckin]] = {}
+    if long.empty:
+        return out
+    long = long.dropna(subset=["value"])
+    if long.empty:
+        return out
+    grouped = long.groupby(["patient", "date", "field"], sort=True)
+    wide = grouped["value"].max().unstack("field")
+    lines = long.groupby(["patient", "date"], sort=True)["line"].min()
+    area_cols = [c for c in wide.columns if c.startswith(domain.AREA_PAIN_PREFIX)]
+    fallback_cols = area_cols + ([PAIN_FALLBACK] if PAIN_FALLBACK in wide.columns else [])
+    if "pain" not in wide.columns:
+        wide["pain"] = np.nan
+    if fallback_cols:
+        wide["pain"] = wide["pain"].fillna(wide[fallback_cols].max(axis=1))
+    rating_fields = ["pain", "sleep_hours", *[f for f in domain.DAILY_RATINGS if f != "pain"]]
+    for name in rating_fields:
+        if name not in wide.columns:
+            wide[name] = np.nan
+    patients = wide.index.get_level_values("patient")
+    dates = pd.DatetimeIndex(wide.index.get_level_values("date")).date
+    value_arrays = {name: wide[name].to_numpy(dtype="float64") for name in rating_fields}
+    area_arrays = {c[len(domain.AREA_PAIN_PREFIX):]: wide[c].to_numpy(dtype="float64")
+                   for c in area_cols}
+    line_array = lines.reindex(wide.index).to_numpy()
+    today = today or dt.date.today()
+    for i in range(len(wide)):
+        values = {name: _or_none(arr[i]) for name, arr in value_arrays.items()}
+        areas = {a: float(arr[i]) for a, arr in area_arrays.items() if not math.isnan(arr[i])}
+        record = DailyCheckin(date=dates[i], area_pain=areas, **values)
+        checked(record, path, int(line_array[i]), columns, today)
+        out.setdefault(patients[i], []).append(record)
+    return out
+
+
+def dose_records(frame: pd.DataFrame, path: Path, columns: dict[str, str],
+                 today: dt.date | None = None) -> dict[str, list[MedicationDose]]:
+    """Doses from rows of (patient, time, name, drug_class, dose, unit, reason, line).
+
+    Entries of one product at one time (the store's key) become one dose, their
+    amounts added up.
+    """
+    out: dict[str, list[MedicationDose]] = {}
+    if frame.empty:
+        return out
+    frame = frame.assign(key=frame["name"].str.strip().str.lower())
+    merged = (frame.groupby(["patient", "time", "key"], sort=True)
+              .agg(name=("name", "first"), drug_class=("drug_class", "first"),
+                   dose=("dose", lambda s: s.sum(min_count=1)), unit=("unit", "first"),
+                   reason=("reason", "first"), line=("line", "min")))
+    times = pd.DatetimeIndex(merged.index.get_level_values("time")).to_pydatetime()
+    patients = merged.index.get_level_values("patient")
+    today = today or dt.date.today()
+    for i, row in enumerate(merged.itertuples(index=False)):
+        record = MedicationDose(time=times[i], name=row.name.strip(), drug_class=row.drug_class,
+                                dose=_or_none(row.dose), unit=row.unit, reason=row.reason)
+        checked(record, path, int(row.line), columns, today)
+        out.setdefault(patients[i], []).append(record)
+    return out
+
+
+def session_records(frame: pd.DataFrame, path: Path, columns: dict[str, str],
+                    today: dt.date | None = None) -> dict[str, list[MassageSession]]:
+    """Sessions from rows of (patient, start, duration_min, pressure, areas, technique,
+    therapist, pain_before, pain_after, notes, line); one per patient and start (the first)."""
+    out: dict[str, list[MassageSession]] = {}
+    if frame.empty:
+        return out
+    frame = frame.sort_values(["patient", "start", "line"]).drop_duplicates(["patient", "start"])
+    starts = pd.DatetimeIndex(frame["start"]).to_pydatetime()
+    today = today or dt.date.today()
+    for i, row in enumerate(frame.itertuples(index=False)):
+        record = MassageSession(
+            start=starts[i], duration_min=float(row.duration_min), pressure=row.pressure,
+            areas=tuple(row.areas), technique=row.technique, therapist=row.therapist,
+            pain_before=_or_none(row.pain_before), pain_after=_or_none(row.pain_after),
+            notes=row.notes)
+        checked(record, path, int(row.line), columns, today)
+        out.setdefault(row.patient, []).append(record)
+    return out
+
+
+def checked(record: Record, path: Path, line: int, columns: dict[str, str],
+            today: dt.date) -> Record:
+    """The record, or an ImportFormatError naming the line and the source column of its first problem."""
+    problems = record.validate(today)
+    if problems:
+        name, message = next(iter(problems.items()))
+        column = columns.get(name, columns.get("*", name))
+        raise ImportFormatError(f"{name.replace('_', ' ')}: {message}", path, line, column)
+    return record
+
+
+def _or_none(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def merge_records(*parts: dict[str, list[Record]]) -> dict[str, list[Record]]:
+    out: dict[str, list[Record]] = {}
+    for part in parts:
+        for patient, records in part.items():
+            out.setdefault(patient, []).extend(records)
+    return out
+
+
+def date_span(records: dict[str, list[Record]]) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day any record falls on."""
+    days = [record_day(r) for rs in records.values() for r in rs]
+    return (min(days), max(days)) if days else (None, None)
+
+
+def record_day(record: Record) -> dt.date:
+    if isinstance(record, DailyCheckin):
+        return record.date
+    when = record.start if isinstance(record, MassageSession) else record.time
+    return when.date()
+
+
+def finish(kind: str, table_rows: int, ledger: Ledger, records: dict[str, list[Record]],
+           notes: list[str]) -> ParsedImport:
+    """The ParsedImport of a file: counts, skipped reasons and date span."""
+    first, last = date_span(records)
+    return ParsedImport(kind=kind, rows_read=table_rows, records=records, skipped=ledger.skipped(),
+                        first_date=first, last_date=last, rows_used=int(ledger.used.sum()),
+                        notes=list(notes))
+
+
+def empty_daily() -> pd.DataFrame:
+    return pd.DataFrame({"patient": pd.Series(dtype=object), "date": pd.Series(dtype="datetime64[us]"),
+                         "field": pd.Series(dtype=object), "value": pd.Series(dtype="float64"),
+                         "line": pd.Series(dtype="int64")})
+
+
+def long_daily(patient: pd.Series, date: pd.Series, field: pd.Series | str, value: pd.Series,
+               lines: np.ndarray, mask) -> pd.DataFrame:
+    """Rows of the long daily frame for the rows in ``mask``."""
+    mask = np.asarray(mask, dtype=bool)
+    fields = field[mask].to_numpy(dtype=object) if isinstance(field, pd.Series) else field
+    return pd.DataFrame({
+        "patient": patient[mask].to_numpy(dtype=object),
+        "date": date[mask].dt.normalize().to_numpy(),
+        "field": fields,
+        "value": value[mask].to_numpy(dtype="float64"),
+        "line": lines[mask],
+    })

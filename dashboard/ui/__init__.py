@@ -1,0 +1,1 @@
+"""Panel and HoloViews: filters, the data store of a browser session, views, the app."""

@@ -1,0 +1,66 @@
+"""The App: sidebar filters, the pages, a template when served, a plain layout in a notebook."""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+
+from .. import domain
+from .datastore import DataStore
+from .views import AboutPage, DemoBanner, LinkedPlots, SummaryRow
+
+TITLE = "Massage & fibromyalgia diary"
+ACCENT = "#4A5FA8"  # calm indigo; readable on white, not a pressure colour
+
+FONT_CSS = """
+:root, body { font-family: "Atkinson Hyperlegible", "Segoe UI", Roboto, "Helvetica Neue",
+              Arial, sans-serif; font-size: 16px; }
+"""
+
+
+class App(pn.viewable.Viewer):
+    """The whole dashboard for one DataStore."""
+
+    data = param.ClassSelector(class_=DataStore)
+    demo = param.Boolean(default=False, doc="Show the demo-data banner")
+
+    def sidebar(self) -> pn.Column:
+        f = self.data.filters
+        patient = pn.widgets.Select.from_param(
+            f.param.patient, name="Patient",
+            visible=len(f.param.patient.objects) > 1)
+        dates = pn.widgets.DateRangeSlider.from_param(
+            f.param.date_range, name="Days shown", format="%d %b %Y", step=1,
+            sizing_mode="stretch_width")
+        pressures = pn.widgets.CheckButtonGroup.from_param(
+            f.param.pressures, name="Pressure", options={domain.PRESSURE_LABELS[p]: p
+                                                        for p in domain.PRESSURES},
+            orientation="vertical", button_type="primary", button_style="outline",
+            sizing_mode="stretch_width", css_classes=["pressure-filter"])
+        areas = pn.widgets.MultiChoice.from_param(
+            f.param.areas, name="Body area (none chosen = all)",
+            options={domain.area_label(a): a for a in domain.BODY_AREAS},
+            placeholder="All areas", sizing_mode="stretch_width", css_classes=["area-filter"])
+        return pn.Column(patient, dates, pn.pane.Markdown("**Pressure**", margin=(10, 10, 0, 10)),
+                         pressures, areas, sizing_mode="stretch_width")
+
+    def overview(self) -> pn.Column:
+        parts = [DemoBanner(data=self.data)] if self.demo else []
+        parts += [SummaryRow(data=self.data), LinkedPlots(data=self.data)]
+        return pn.Column(*parts, sizing_mode="stretch_width", name="Overview")
+
+    def pages(self) -> pn.Tabs:
+        return pn.Tabs(("Overview", self.overview()), ("About", AboutPage()),
+                       sizing_mode="stretch_width", dynamic=True)
+
+    def __panel__(self):
+        return pn.Row(pn.Column(self.sidebar(), width=300), self.pages(),
+                      sizing_mode="stretch_width")
+
+    def template(self) -> pn.template.BaseTemplate:
+        """The served page: a calm template with the filters in the sidebar."""
+        return pn.template.BootstrapTemplate(
+            title=TITLE, sidebar=[self.sidebar()], main=[self.pages()],
+            header_background=ACCENT, sidebar_width=300,
+            raw_css=[FONT_CSS],
+        )

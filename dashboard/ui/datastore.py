@@ -1,0 +1,108 @@
+"""The data of one browser session: loads a patient's diary and derives what views show.
+
+No widgets here: every derived value is a method depending on params, so it can
+be tested without a browser and reused from a notebook.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import pandas as pd
+import panel as pn
+import param
+
+from ..analysis import summary as an
+from ..store import Store
+from .filters import Filters
+
+
+@functools.lru_cache(maxsize=16)
+def open_store(url: str) -> Store:
+    """One Store (one connection pool) per database for the whole process."""
+    return Store(url)
+
+
+@dataclass(frozen=True)
+class Diary:
+    """A patient's three tables as the store returns them."""
+
+    daily: pd.DataFrame
+    sessions: pd.DataFrame
+    doses: pd.DataFrame
+
+    def day_span(self):
+        """First and last day with any record, or (None, None)."""
+        days = pd.concat([self.daily["date"], self.sessions["start"].dt.normalize(),
+                          self.doses["time"].dt.normalize()])
+        return (days.min(), days.max()) if len(days) else (None, None)
+
+
+@pn.cache(max_items=32)
+def load_diary(url: str, patient_id: int, revision: int) -> Diary:
+    """Read a diary; cached per store revision, so a save makes the next read fresh."""
+    store = open_store(url)
+    return Diary(store.daily(patient_id), store.sessions(patient_id), store.doses(patient_id))
+
+
+class DataStore(param.Parameterized):
+    """Owner of the state a session sees: filters, the loaded diary, a selected span."""
+
+    store = param.ClassSelector(class_=Store, doc="Where the diary lives")
+    filters = param.ClassSelector(class_=Filters)
+    diary = param.ClassSelector(class_=Diary, doc="The selected patient's records")
+    span = param.Tuple(default=None, allow_None=True, length=2,
+                       doc="Days box-selected in a plot: (first, last) timestamps")
+
+    def __init__(self, store: Store, filters: Filters | None = None, **params):
+        patients = store.patients()
+        filters = filters or Filters.from_data(patients)
+        super().__init__(store=store, filters=filters, **params)
+        self.reload(reset_range=True)
+        self.filters.param.watch(self._patient_changed, "patient")
+
+    @classmethod
+    def open(cls, location) -> "DataStore":
+        store = location if isinstance(location, Store) else open_store(Store(location).url)
+        return cls(store)
+
+    def _patient_changed(self, _event) -> None:
+        self.reload(reset_range=True)
+
+    def reload(self, reset_range: bool = False) -> None:
+        """Read the diary again (after a save, or for another patient)."""
+        patient = self.filters.patient
+        if patient is None:
+            empty = Diary(*(pd.DataFrame() for _ in range(3)))
+            self.diary = empty
+            return
+        diary = load_diary(self.store.url, int(patient), self.store.revision(patient))
+        if reset_range:
+            self.filters.set_bounds(*diary.day_span())
+            self.span = None
+        self.diary = diary
+
+    # --- derived data ------------------------------------------------------
+
+    @param.depends("diary", "filters.date_range")
+    def daily(self) -> pd.DataFrame:
+        return an.in_window(self.diary.daily, "date", self.filters.start, self.filters.end)
+
+    @param.depends("diary", "filters.date_range")
+    def doses(self) -> pd.DataFrame:
+        return an.in_window(self.diary.doses, "time", self.filters.start, self.filters.end)
+
+    @param.depends("diary", "filters.date_range", "filters.pressures", "filters.areas")
+    def matching_sessions(self) -> pd.DataFrame:
+        """Sessions that pass the pressure, area and date filters."""
+        f = self.filters
+        return an.filter_sessions(self.diary.sessions, f.pressures, f.areas, f.start, f.end)
+
+    @param.depends("diary", "filters.date_range", "filters.pressures", "filters.areas", "span")
+    def summary(self) -> an.WindowSummary:
+        """After-session days vs other days, in the selected span or else the date range."""
+        f = self.filters
+        start, end = self.span if self.span else (f.start, f.end)
+        sessions = an.filter_sessions(self.diary.sessions, f.pressures, f.areas)
+        return an.window_summary(self.diary.daily, self.diary.doses, sessions, start, end, f.areas)

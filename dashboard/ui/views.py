@@ -1,0 +1,204 @@
+"""Views: small Viewers that take the DataStore and only build what they show."""
+
+from __future__ import annotations
+
+import html
+
+import holoviews as hv
+import pandas as pd
+import panel as pn
+import param
+
+from .. import domain
+from ..analysis import summary as an
+from . import plots
+from .datastore import DataStore
+
+
+class View(pn.viewable.Viewer):
+    """A view of one DataStore."""
+
+    data = param.ClassSelector(class_=DataStore)
+
+
+class LinkedPlots(View):
+    """Pain, sleep and medication on one shared date axis.
+
+    Zoom and pan are shared (same ``date`` dimension).  Box-selecting days in
+    any plot sets ``data.span``, which outlines the span in all three and
+    recomputes the summary.  Pressure and area filters update the plots in place
+    (DynamicMaps keep the zoom); a new patient or date range rebuilds them.
+    """
+
+    def __panel__(self):
+        return pn.panel(pn.bind(self._layout, self.data.param.diary,
+                                self.data.filters.param.date_range),
+                        sizing_mode="stretch_width", loading_indicator=True)
+
+    def _layout(self, diary, date_range):
+        ds, f = self.data, self.data.filters
+        daily, doses = ds.daily(), ds.doses()
+        classes = [c for c in domain.DRUG_CLASSES if c in set(diary.doses.get("drug_class", []))]
+        dose_top = float(an.doses_per_day(doses).sum(axis=1).max()) + 1 if len(doses) else 2.0
+
+        def pain(pressures, areas):
+            return plots.pain_plot(daily, ds.matching_sessions(), areas)
+
+        def sleep(pressures, areas):
+            return plots.sleep_plot(daily, ds.matching_sessions())
+
+        def medication(pressures, areas):
+            return plots.medication_plot(doses, ds.matching_sessions(), classes)
+
+        panels = []
+        for build, y, top, frame in (
+            (pain, plots.PAIN, 10.0, plots.PAIN_FRAME),
+            (sleep, plots.SLEEP_HOURS, 12.0, plots.SLEEP_FRAME),
+            (medication, plots.DOSES, dose_top, plots.MEDICATION_FRAME),
+        ):
+            main = hv.DynamicMap(pn.bind(build, f.param.pressures, f.param.areas))
+            span = hv.DynamicMap(pn.bind(plots.selected_span, ds.param.span, y, top))
+            bounds = hv.streams.BoundsX(source=main, boundsx=None)
+            bounds.add_subscriber(self._on_select)
+            panels.append((main * span).opts(**frame))
+        layout = hv.Layout(panels).cols(1).opts(shared_axes=True)
+        return pn.pane.HoloViews(layout, sizing_mode="stretch_width", linked_axes=True)
+
+    def _on_select(self, boundsx=None):
+        if boundsx is None or boundsx[0] is None:
+            return
+        first, last = (pd.Timestamp(v, unit="ms") if isinstance(v, (int, float)) else
+                       pd.Timestamp(v) for v in boundsx)
+        self.data.span = (first.normalize(), last.normalize())
+
+
+def _format(value, unit: str) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f} %" if unit.startswith("%") else f"{value:.1f}"
+
+
+class SummaryRow(View):
+    """After-session days vs other days, each figure with its number of days and interval."""
+
+    def __panel__(self):
+        clear = pn.widgets.Button(name="Clear selected days", button_type="light",
+                                  visible=self.data.param.span.rx.pipe(bool))
+        clear.on_click(lambda _e: setattr(self.data, "span", None))
+        return pn.Column(
+            pn.pane.HTML(self._html, sizing_mode="stretch_width",
+                         css_classes=["fibro-summary"], stylesheets=[SUMMARY_CSS]),
+            clear, sizing_mode="stretch_width",
+        )
+
+    @param.depends("data.diary", "data.filters.date_range", "data.filters.pressures",
+                   "data.filters.areas", "data.span")
+    def _html(self) -> str:
+        return summary_html(self.data.summary(), self.data.filters, selected=self.data.span is not None)
+
+
+def _describe_filters(filters) -> str:
+    pressures = filters.pressures
+    if pressures is not None and set(pressures) == set(domain.PRESSURES):
+        pressure_text = "any pressure"
+    elif not pressures:
+        pressure_text = "no pressure selected"
+    else:
+        pressure_text = ", ".join(domain.PRESSURE_LABELS[p].lower() for p in pressures)
+    area_text = (", ".join(domain.area_label(a).lower() for a in filters.areas)
+                 if filters.areas else "any area")
+    return f"{pressure_text}; {area_text}"
+
+
+def summary_html(summary: an.WindowSummary, filters, selected: bool = False) -> str:
+    """The summary row as HTML (every text escaped)."""
+    when = ""
+    if summary.start is not None and summary.end is not None:
+        when = f"{summary.start:%d %b %Y} – {summary.end:%d %b %Y}"
+    cards = []
+    for c in summary.comparisons:
+        if c.enough:
+            sign = "+" if c.difference >= 0 else "−"
+            diff = (f"{sign}{abs(c.difference):.1f} {'points' if c.unit.startswith('%') else ''}"
+                    if not c.unit.startswith("%") else f"{sign}{abs(c.difference):.0f} points")
+            interval = (f"95 % interval {_format(c.ci_low, c.unit)} to {_format(c.ci_high, c.unit)}")
+            detail = f"difference {diff.strip()} ({interval})"
+        else:
+            detail = f"not enough data yet (needs {an.MIN_DAYS} days in each group)"
+        cards.append(
+            f'<div class="card"><div class="measure">{html.escape(c.measure)}'
+            f' <span class="unit">{html.escape(c.unit)}</span></div>'
+            f'<div class="figures"><span class="after">{_format(c.after, c.unit)}</span>'
+            f'<span class="vs">after sessions · {c.n_after} days</span></div>'
+            f'<div class="figures"><span class="other">{_format(c.other, c.unit)}</span>'
+            f'<span class="vs">other days · {c.n_other} days</span></div>'
+            f'<div class="detail">{html.escape(detail)}</div></div>'
+        )
+    head = (f'<div class="head"><b class="n-sessions">{summary.n_sessions} matching sessions</b>'
+            f' ({html.escape(_describe_filters(filters))}) · {html.escape(when)}'
+            f'{" (selected days)" if selected else ""}</div>')
+    foot = ('<div class="foot">Days 1-2 after a matching session compared with the other days. '
+            'Differences are <i>associated with</i> sessions, not caused by them: sessions may be '
+            'booked on bad days, days run in streaks, and intervals assume independent days.</div>')
+    return f'{head}<div class="cards">{"".join(cards)}</div>{foot}'
+
+
+SUMMARY_CSS = """
+.head { font-size: 15px; margin-bottom: 6px; color: #2F2F3F; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; }
+.card { flex: 1 1 220px; border: 1px solid #D9D6E5; border-radius: 8px; padding: 10px 14px;
+        background: #FBFAFE; }
+.measure { font-weight: 600; font-size: 15px; }
+.unit { font-weight: 400; color: #5A5A6E; font-size: 13px; }
+.figures { display: flex; align-items: baseline; gap: 8px; }
+.after, .other { font-size: 22px; font-weight: 600; color: #2F2F3F; min-width: 3.2em; }
+.vs { color: #5A5A6E; font-size: 13px; }
+.detail { font-size: 13px; color: #3B3B4F; margin-top: 4px; }
+.foot { font-size: 12.5px; color: #5A5A6E; margin-top: 8px; }
+"""
+
+
+class DemoBanner(View):
+    """Says clearly that the data shown are invented, and how to start a real diary."""
+
+    def __panel__(self):
+        return pn.pane.Alert(
+            "**You are looking at demo data** — an invented diary, so you can see how the "
+            "dashboard works. To start your own: log a day, a massage or a dose from the "
+            "terminal (`fibro log ...`), or bring in a diary you already keep with "
+            "`fibro import csv DIR`. Your own entries replace the demo as soon as there are any.",
+            alert_type="warning", sizing_mode="stretch_width", css_classes=["demo-banner"],
+        )
+
+
+ABOUT = """
+## About this dashboard
+
+A private diary for people with fibromyalgia who use massage therapy. You log days,
+massage sessions and medication; the dashboard shows pain, sleep and medication on one
+time line and compares the days after sessions with other days, so you and your massage
+therapist can see what seems to help **you**.
+
+**What it is not.** It is not a medical device and gives no diagnosis or treatment advice.
+Its figures describe your own diary: a difference after sessions is *associated with*
+those sessions, it does not show that the sessions *caused* it. Sessions are often booked
+on bad days, pain runs in streaks, and soreness 24-48 hours after a session is common.
+Talk to your doctor before changing medication.
+
+**Privacy.** Your diary stays in one file on this computer (or your clinic's own server).
+Nothing is sent anywhere: no accounts with outside services, no analytics, no telemetry.
+
+**How to read the plots.** Shaded days are the two days after each session that matches
+the filters. Drag across a plot to select days: the selection is outlined in all three
+plots and the summary is computed for those days only. Scroll to zoom, drag to pan: all
+three plots move together.
+
+Pressure colours and marker shapes: light / soft stroking ● sky blue, moderate ■ green,
+deep ▲ vermillion, unknown ◆ grey (a palette readable with common colour-vision
+differences).
+"""
+
+
+class AboutPage(pn.viewable.Viewer):
+    def __panel__(self):
+        return pn.pane.Markdown(ABOUT, sizing_mode="stretch_width", max_width=820)
