@@ -315,11 +315,11 @@ PAIN_FALLBACK = "_pain_fallback"
 
 
 def daily_records(long: pd.DataFrame, path: Path, columns: dict[str, str],
-                  today: dt.date | None = None) -> dict[str, list[DailyCheckin]]:
+                  today: dt.date | None = None, fill_pain: bool = True) -> dict[str, list[DailyCheckin]]:
     """One check-in per patient and day from rows of (patient, date, field, value, line).
 
-    Several values of one field on one day keep the worst (the largest); the
-    day's overall pain, when not logged, is the worst per-area pain.
+    Several values of one field on one day keep the worst (the largest); with
+    ``fill_pain`` the day's overall pain, when not logged, is the worst per-area pain.
     """
     out: dict[str, list[DailyCheckin]] = {}
     if long.empty:
@@ -334,7 +334,7 @@ def daily_records(long: pd.DataFrame, path: Path, columns: dict[str, str],
     fallback_cols = area_cols + ([PAIN_FALLBACK] if PAIN_FALLBACK in wide.columns else [])
     if "pain" not in wide.columns:
         wide["pain"] = np.nan
-    if fallback_cols:
+    if fallback_cols and fill_pain:
         wide["pain"] = wide["pain"].fillna(wide[fallback_cols].max(axis=1))
     rating_fields = ["pain", "sleep_hours", *[f for f in domain.DAILY_RATINGS if f != "pain"]]
     for name in rating_fields:

@@ -6,11 +6,19 @@ in ``dashboard.domain``.  Blanks mean "not recorded".
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from pathlib import Path
+from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from .. import domain
+from ..records import DailyCheckin, Record
+from .common import (ImportFormatError, Ledger, ParsedImport, Table, checked, daily_records,
+                     date_span, dose_records, header_of, long_daily, merge_records, parse_dates,
+                     parse_numbers, read_table, session_records, wrong_kind)
 
 FILES = {"daily": "daily.csv", "sessions": "sessions.csv", "doses": "medications.csv"}
 
@@ -70,3 +78,182 @@ def write_template(frames: dict[str, pd.DataFrame], out_dir: str | Path) -> list
         frames[key].to_csv(path, index=False, lineterminator="\n")
         paths.append(path)
     return paths
+
+
+# --- reading ----------------------------------------------------------------------
+
+KIND = "csv"
+PATIENT_COLUMN = "patient"
+_KIND_BY_FIRST_COLUMN = {"date": "daily", "start": "sessions", "time": "doses"}
+_EXPECTED = {"daily": domain.DAILY_COLUMNS, "sessions": domain.SESSION_COLUMNS,
+             "doses": domain.MEDICATION_COLUMNS}
+_AREA_COLUMNS = {domain.AREA_PAIN_PREFIX + a for a in domain.BODY_AREAS}
+
+
+def template_paths(dir_or_paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    """The template files to read: those of a directory that exist, or the paths given."""
+    if isinstance(dir_or_paths, (str, Path)):
+        given = Path(dir_or_paths)
+        if not given.is_dir():
+            return [given]
+        found = [given / name for name in FILES.values() if (given / name).exists()]
+        if not found:
+            raise ImportFormatError(
+                f"no {', '.join(FILES.values())} in this folder", given)
+        return found
+    paths = [Path(p) for p in dir_or_paths]
+    if not paths:
+        raise ImportFormatError(f"name at least one of {', '.join(FILES.values())}")
+    return paths
+
+
+def read_template(dir_or_paths: str | Path | Iterable[str | Path],
+                  person: str | None = None) -> ParsedImport:
+    """Read the template CSV files (any of the three; the header says which is which).
+
+    An optional leading ``patient`` column keys records by that name; ``person``
+    picks one of them.  The template has one row per day, session start and
+    dose time + name: a repeated one is an error, not a merge.
+    """
+    parts: list[dict[str, list[Record]]] = []
+    skipped: dict[str, int] = {}
+    notes: list[str] = []
+    rows_read = rows_used = 0
+    for path in template_paths(dir_or_paths):
+        table, which = _read(path)
+        ledger = Ledger(len(table))
+        if PATIENT_COLUMN in table.frame.columns:
+            names = table.col(PATIENT_COLUMN).str.strip()
+            table.fail(names == "", PATIENT_COLUMN, "the patient name is blank")
+            if person is not None:
+                kept = (names == str(person).strip()).to_numpy()
+                ledger.skip(~kept, "another patient in the file (patient not chosen)")
+                patient = pd.Series("", index=names.index, dtype=object)
+            else:
+                kept = np.ones(len(table), dtype=bool)
+                patient = names.astype(object)
+        else:
+            kept = np.ones(len(table), dtype=bool)
+            patient = pd.Series("", index=table.frame.index, dtype=object)
+        parts.append(_READERS[which](table, patient, kept))
+        ledger.use(kept)
+        rows_read += len(table)
+        rows_used += int(ledger.used.sum())
+        for reason, count in ledger.skipped().items():
+            skipped[reason] = skipped.get(reason, 0) + count
+        notes.extend(table.notes)
+    if person is not None and rows_used == 0 and rows_read:
+        raise ImportFormatError(f"no rows for patient {person!r}", None, None, PATIENT_COLUMN)
+    records = merge_records(*parts)
+    first, last = date_span(records)
+    return ParsedImport(kind=KIND, rows_read=rows_read, records=records, skipped=skipped,
+                        first_date=first, last_date=last, rows_used=rows_used, notes=notes)
+
+
+def _read(path: Path) -> tuple[Table, str]:
+    """The file as a table and which of the three it is, from its header."""
+    header = header_of(path)
+    body = header[1:] if header[:1] == [PATIENT_COLUMN] else header
+    which = _KIND_BY_FIRST_COLUMN.get(body[0] if body else "")
+    if which is None:
+        raise wrong_kind(Path(path), "template CSV (daily.csv, sessions.csv or medications.csv)",
+                         ["date ...", "start ...", "time ..."], header)
+    expected = list(_EXPECTED[which])
+    if header[:1] == [PATIENT_COLUMN]:
+        expected.insert(0, PATIENT_COLUMN)
+    if which == "daily":
+        extra = [c for c in header[len(expected):]]
+        bad = [c for c in extra if c not in _AREA_COLUMNS]
+        if bad or len(set(extra)) != len(extra):
+            raise ImportFormatError(
+                f"unexpected column {(bad or extra)[0]!r}; after notes only "
+                f"{domain.AREA_PAIN_PREFIX}<area> columns may follow, one per area "
+                f"({', '.join(domain.BODY_AREAS)})", path, 1, (bad or extra)[0])
+        expected += extra
+    table = read_table(path, f"template {FILES[which]}", expected, exact=True)
+    return table, which
+
+
+def _read_daily(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[str, list[Record]]:
+    date = parse_dates(table, "date", ("%Y-%m-%d",), "2024-03-01")
+    _no_repeats(table, patient, kept, [date], "date", "day")
+    numbers = {c: parse_numbers(table, c) for c in table.header
+               if c in domain.DAILY_RATINGS or c == "sleep_hours" or c in _AREA_COLUMNS}
+    long = pd.concat(
+        [long_daily(patient, date, column, values, table.lines, kept & values.notna().to_numpy())
+         for column, values in numbers.items()], ignore_index=True)
+    long["field"] = long["field"].astype(object)
+    records = daily_records(long, table.path, {}, fill_pain=False)
+    return _with_notes_and_blank_days(records, table, patient, date, table.col("notes"), kept)
+
+
+def _with_notes_and_blank_days(records, table, patient, date, notes, kept) -> dict[str, list[Record]]:
+    """Daily records with their notes; a row with only a date or notes is still a day."""
+    by_key = {(p, r.date): r for p, rs in records.items() for r in rs}
+    out: dict[str, list[Record]] = {}
+    days = date.dt.date.to_numpy()
+    for i in np.flatnonzero(kept):
+        key = (patient.iloc[i], days[i])
+        record = by_key.get(key) or DailyCheckin(date=days[i])
+        if notes.iloc[i]:
+            record = replace(record, notes=notes.iloc[i])
+        checked(record, table.path, int(table.lines[i]), {}, dt.date.today())
+        out.setdefault(key[0], []).append(record)
+    return out
+
+
+def _read_sessions(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[str, list[Record]]:
+    start = parse_dates(table, "start", _DATETIME_FORMATS, "2024-03-01T17:30")
+    _no_repeats(table, patient, kept, [start], "start", "session start")
+    duration = parse_numbers(table, "duration_min")
+    pain_before = parse_numbers(table, "pain_before")
+    pain_after = parse_numbers(table, "pain_after")
+    pressure = table.col("pressure").str.strip().str.lower()
+    areas = table.col("areas").map(_areas)
+    table.fail(kept & areas.isna().to_numpy(), "areas",
+               lambda v: f"{v!r} names an unknown body area; use {', '.join(domain.BODY_AREAS)} "
+                         f"separated by '{domain.AREAS_SEPARATOR}'")
+    frame = pd.DataFrame({
+        "patient": patient, "start": start, "duration_min": duration, "pressure": pressure,
+        "areas": areas, "technique": table.col("technique"), "therapist": table.col("therapist"),
+        "pain_before": pain_before, "pain_after": pain_after, "notes": table.col("notes"),
+        "line": table.lines,
+    })[kept]
+    frame = frame.astype({c: object for c in ("patient", "pressure", "technique", "therapist", "notes")})
+    return session_records(frame, table.path, {})
+
+
+def _read_doses(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[str, list[Record]]:
+    time = parse_dates(table, "time", _DATETIME_FORMATS, "2024-03-01T08:00")
+    name = table.col("name").str.strip()
+    table.fail(kept & (name == "").to_numpy(), "name", "is required")
+    _no_repeats(table, patient, kept, [time, name.str.lower()], "time", "dose of this name at this time")
+    dose = parse_numbers(table, "dose")
+    drug_class = table.col("drug_class").str.strip().str.lower()
+    drug_class = drug_class.where(drug_class != "", name.map(domain.drug_class_of))
+    frame = pd.DataFrame({
+        "patient": patient, "time": time, "name": name, "drug_class": drug_class, "dose": dose,
+        "unit": table.col("unit").str.strip(), "reason": table.col("reason"), "line": table.lines,
+    })[kept]
+    frame = frame.astype({c: object for c in ("patient", "name", "drug_class", "unit", "reason")})
+    return dose_records(frame, table.path, {})
+
+
+def _no_repeats(table: Table, patient: pd.Series, kept: np.ndarray, keys: list[pd.Series],
+                column: str, what: str) -> None:
+    frame = pd.concat([patient.rename("patient"), *[k.rename(f"k{i}") for i, k in enumerate(keys)]],
+                      axis=1)
+    repeated = frame.duplicated().to_numpy() & kept
+    table.fail(repeated, column, lambda v: f"the {what} {v!r} appears twice; the template has one row each")
+
+
+def _areas(text: str) -> tuple[str, ...] | None:
+    """'neck; shoulders' -> ('neck', 'shoulders') in vocabulary order; None if one is unknown."""
+    names = {a.strip().lower() for a in text.split(domain.AREAS_SEPARATOR) if a.strip()}
+    if not names <= set(domain.BODY_AREAS):
+        return None
+    return tuple(a for a in domain.BODY_AREAS if a in names)
+
+
+_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
+_READERS = {"daily": _read_daily, "sessions": _read_sessions, "doses": _read_doses}

@@ -6,6 +6,7 @@ import panel as pn
 import param
 
 from .. import domain
+from ..session import open_for_viewing
 from .datastore import DataStore
 from .views import AboutPage, DemoBanner, LinkedPlots, SummaryRow
 
@@ -23,6 +24,12 @@ class App(pn.viewable.Viewer):
 
     data = param.ClassSelector(class_=DataStore)
     demo = param.Boolean(default=False, doc="Show the demo-data banner")
+
+    @classmethod
+    def for_store(cls, location=None) -> "App":
+        """The app on a store (``$FIBRO_DB`` or the default), or on demo data while it is empty."""
+        store, is_demo = open_for_viewing(location)
+        return cls(data=DataStore(store), demo=is_demo)
 
     def sidebar(self) -> pn.Column:
         f = self.data.filters
