@@ -158,17 +158,22 @@ class Table:
             raise ImportFormatError(text, self.path, int(self.lines[i]), column)
 
 
-def check_row_lengths(path: Path, rows: list[tuple[int, list[str]]], width: int,
+def check_row_lengths(path: Path, rows: list[tuple[int, list[str]]], header: list[str],
                       ends_with_newline: bool) -> None:
     """Every row has the header's width (blank extra cells are tolerated); a short last line is a cut-off file."""
+    width = len(header)
     for number, (line, fields) in enumerate(rows):
         if len(fields) == width or (len(fields) > width and not any(f.strip() for f in fields[width:])):
             continue
+        column = header[len(fields)] if len(fields) < width else None
         if number == len(rows) - 1 and len(fields) < width and not ends_with_newline:
-            raise ImportFormatError(
-                f"the last line is cut off ({len(fields)} of {width} columns and no line end); "
-                "the file looks truncated, export it again", path, line)
-        raise ImportFormatError(f"has {len(fields)} columns, the header has {width}", path, line)
+            raise ImportFormatError(cut_off(len(fields), width), path, line, column)
+        raise ImportFormatError(f"has {len(fields)} columns, the header has {width}", path, line, column)
+
+
+def cut_off(found: int, width: int) -> str:
+    return (f"the last line is cut off ({found} of {width} columns and no line end); "
+            "the file looks truncated, export it again")
 
 
 def read_table(path: str | Path, what: str, expected: Iterable[str],
@@ -187,7 +192,7 @@ def read_table(path: str | Path, what: str, expected: Iterable[str],
         raise wrong_kind(path, what, list(expected), [h.strip() for h in rows[0][1]])
     header = [spelling.get(h, raw.strip()) for h, raw in zip(header, rows[0][1])]
     body = rows[1:]
-    check_row_lengths(path, body, len(header), ends_with_newline)
+    check_row_lengths(path, body, header, ends_with_newline)
     frame = pd.DataFrame([fields[:len(header)] for _, fields in body], columns=header, dtype=object)
     for name in header:
         frame[name] = frame[name].astype(str)

@@ -72,8 +72,8 @@ def read_flaredown(path: str | Path, person: str | None = None) -> ParsedImport:
     )
     notes = list(table.notes)
     if free_text:
-        notes.append(f"{free_text} treatment doses had no leading number (e.g. 'as needed') "
-                     "and were kept without an amount")
+        notes.append(f"treatment doses without a leading number (e.g. 'as needed'), kept without "
+                     f"an amount: {free_text}")
     return finish(KIND, len(table), ledger, records, notes)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import domain
-from .common import (ImportFormatError, Ledger, ParsedImport, SLEEP_DECIMALS, Table,
+from .common import (ImportFormatError, cut_off, Ledger, ParsedImport, SLEEP_DECIMALS, Table,
                      daily_records, finish, normalize_name, parse_dates, parse_numbers, read_rows,
                      wrong_kind)
 
@@ -100,9 +100,8 @@ def _nights(path: Path, rows, ends_with_newline: bool) -> tuple[list[tuple[int, 
             continue
         expecting_values = False
         if (number == len(rows) - 1 and not ends_with_newline and len(fields) < len(header)):
-            raise ImportFormatError(
-                f"the last line is cut off ({len(fields)} of {len(header)} columns and no line "
-                "end); the file looks truncated, export it again", path, line)
+            column = header[len(fields)].strip() if len(fields) < len(header) else None
+            raise ImportFormatError(cut_off(len(fields), len(header)), path, line, column)
         if len(fields) < len(CORE):
             raise ImportFormatError(
                 f"a night's values need at least {len(CORE)} columns, this line has {len(fields)}",
