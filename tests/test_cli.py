@@ -1,0 +1,92 @@
+"""The ``fibro`` command, run as a user runs it (a real process, a real store file)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+
+from dashboard import domain
+from dashboard.store import Store
+
+
+def fibro(*args, env=None, check=True):
+    run_env = {**os.environ, **(env or {})}
+    run_env.pop("FIBRO_DB", None) if env is None else None
+    result = subprocess.run([sys.executable, "-m", "dashboard.cli", *args], capture_output=True,
+                            text=True, env=run_env, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def header(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return next(csv.reader(f))
+
+
+def test_demo_then_export_writes_the_template_columns(tmp_path):
+    db = tmp_path / "d.sqlite"
+    out = fibro("demo", "--db", str(db), "--days", "60", "--seed", "5")
+    assert "Demo patient" in out.stdout
+    fibro("export", "--db", str(db), "--out", str(tmp_path / "out"))
+    assert header(tmp_path / "out" / "daily.csv")[:11] == list(domain.DAILY_COLUMNS)
+    assert all(c.startswith("pain_") for c in header(tmp_path / "out" / "daily.csv")[11:])
+    assert header(tmp_path / "out" / "sessions.csv") == list(domain.SESSION_COLUMNS)
+    assert header(tmp_path / "out" / "medications.csv") == list(domain.MEDICATION_COLUMNS)
+    with open(tmp_path / "out" / "sessions.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and all(r["pressure"] in domain.PRESSURES for r in rows)
+    assert len(rows[0]["start"]) == len("2026-03-02T17:30")
+
+
+def test_demo_is_reproducible_and_the_default_is_at_least_a_year(tmp_path):
+    for name in ("a", "b"):
+        fibro("demo", "--db", str(tmp_path / f"{name}.sqlite"), "--seed", "9")
+    a, b = Store(tmp_path / "a.sqlite"), Store(tmp_path / "b.sqlite")
+    assert a.sessions(1).drop(columns="id").equals(b.sessions(1).drop(columns="id"))
+    days = a.daily(1)["date"]
+    assert (days.max() - days.min()).days >= 365
+
+
+def test_the_store_comes_from_fibro_db_when_no_option_is_given(tmp_path):
+    db = tmp_path / "env.sqlite"
+    fibro("demo", "--days", "10", env={"FIBRO_DB": str(db)})
+    assert not Store(db).is_empty()
+
+
+def test_export_with_several_patients_adds_a_patient_column(tmp_path):
+    db = tmp_path / "two.sqlite"
+    fibro("demo", "--db", str(db), "--days", "10", "--patient", "Ann")
+    fibro("demo", "--db", str(db), "--days", "10", "--patient", "Ben", "--seed", "2")
+    fibro("export", "--db", str(db), "--out", str(tmp_path / "all"))
+    assert header(tmp_path / "all" / "sessions.csv") == ["patient", *domain.SESSION_COLUMNS]
+    fibro("export", "--db", str(db), "--out", str(tmp_path / "ann"), "--patient", "Ann")
+    assert header(tmp_path / "ann" / "sessions.csv") == list(domain.SESSION_COLUMNS)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["demo", "--days", "zero"], "'--days'"),
+    (["demo", "--days", "0"], "'--days'"),
+    (["export"], "Missing option '--out'"),
+    (["export", "--out", "x", "--patient", "Nobody"], "no patient called 'Nobody'"),
+    (["serve", "--port", "70000"], "'--port'"),
+    (["frobnicate"], "No such command"),
+])
+def test_bad_options_get_a_clear_message_and_a_non_zero_exit(tmp_path, args, message):
+    db = tmp_path / "bad.sqlite"
+    if "--patient" in args:
+        fibro("demo", "--db", str(db), "--days", "5")
+    result = fibro(*args, "--db", str(db), check=False) if args[0] != "frobnicate" else \
+        fibro(*args, check=False)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_export_of_an_empty_store_says_so(tmp_path):
+    result = fibro("export", "--db", str(tmp_path / "empty.sqlite"), "--out", str(tmp_path / "o"),
+                   check=False)
+    assert result.returncode == 1 and "no diary yet" in result.stderr

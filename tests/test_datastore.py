@@ -1,0 +1,58 @@
+"""The per-session DataStore and Filters, without a browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from dashboard.records import DailyCheckin
+from dashboard.store import Store
+from dashboard.ui.datastore import DataStore
+from dashboard.ui.filters import DEFAULT_WINDOW_DAYS, Filters
+
+
+def test_filters_take_options_and_bounds_from_the_data():
+    patients = pd.DataFrame({"id": [4, 9], "name": ["Ann", "Ben"]})
+    f = Filters.from_data(patients, "2025-01-01", "2026-06-30")
+    assert f.param.patient.names == {"Ann": 4, "Ben": 9} and f.patient == 4
+    assert f.param.date_range.bounds == (dt.date(2025, 1, 1), dt.date(2026, 6, 30))
+    assert f.date_range == (dt.date(2026, 6, 30) - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1),
+                            dt.date(2026, 6, 30))
+    assert f.pressures == ["light", "moderate", "deep", "unknown"] and f.areas == []
+
+
+def test_data_store_follows_the_filters(demo_path):
+    data = DataStore(Store(demo_path))
+    everything = data.matching_sessions()
+    assert len(everything) > 10
+    data.filters.pressures = ["deep"]
+    deep = data.matching_sessions()
+    assert 0 < len(deep) < len(everything) and set(deep["pressure"]) == {"deep"}
+    data.filters.areas = ["neck"]
+    assert all("neck" in a.split(";") for a in data.matching_sessions()["areas"])
+    assert data.summary().n_sessions == len(data.matching_sessions())
+
+
+def test_a_selected_span_narrows_the_summary(demo_path):
+    data = DataStore(Store(demo_path))
+    whole = data.summary()
+    end = pd.Timestamp(data.filters.end)
+    data.span = (end - pd.Timedelta(days=30), end)
+    part = data.summary()
+    days = lambda s: s.comparisons[0].n_after + s.comparisons[0].n_other  # noqa: E731
+    assert days(part) < days(whole) and days(part) <= 31
+    assert part.start == end - pd.Timedelta(days=30)
+
+
+def test_reload_sees_a_new_save_and_switching_patient_reloads(tmp_path):
+    store = Store(tmp_path / "two.sqlite")
+    store.save_by_name({"Ann": [DailyCheckin(dt.date(2026, 1, 1), pain=2)],
+                        "Ben": [DailyCheckin(dt.date(2026, 1, 1), pain=8)]})
+    data = DataStore(store)
+    assert data.diary.daily["pain"].tolist() == [2]
+    store.save(data.filters.patient, [DailyCheckin(dt.date(2026, 1, 2), pain=3)])
+    data.reload()
+    assert data.diary.daily["pain"].tolist() == [2, 3]
+    data.filters.patient = data.filters.param.patient.names["Ben"]
+    assert data.diary.daily["pain"].tolist() == [8]

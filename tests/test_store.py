@@ -1,0 +1,161 @@
+"""The store on a real SQLite file: round trips, transactions, migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dashboard.records import DailyCheckin, InvalidRecord, MassageSession, MedicationDose
+from dashboard.store import SCHEMA_VERSION, SchemaTooNew, Store
+
+DAY = dt.date(2026, 3, 2)
+
+
+def test_daily_checkin_round_trip_with_area_pain_and_blanks(store):
+    pid = store.ensure_patient("Robin")
+    record = DailyCheckin(DAY, pain=6, sleep_hours=5.5, sleep_quality=4, fatigue=7, stiffness=None,
+                          anxiety=3, low_mood=2, fog=5, headache=0, notes="café; <b>bad</b> \"day\"",
+                          area_pain={"neck": 7, "lower_back": 8.5})
+    store.save(pid, [record])
+    row = store.daily(pid).iloc[0]
+    assert row["date"].date() == DAY
+    assert (row["pain"], row["sleep_hours"], row["sleep_quality"], row["fatigue"]) == (6, 5.5, 4, 7)
+    assert np.isnan(row["stiffness"])
+    assert row["notes"] == "café; <b>bad</b> \"day\""
+    assert (row["pain_neck"], row["pain_lower_back"]) == (7, 8.5)
+
+
+def test_session_round_trip_keeps_areas_in_vocabulary_order(store):
+    pid = store.ensure_patient("Robin")
+    start = dt.datetime(2026, 3, 2, 17, 30)
+    store.save(pid, [MassageSession(start, 60, "deep", ("shoulders", "neck"), "Deep tissue",
+                                    "Sam", 7, 4, "sore after")])
+    row = store.sessions(pid).iloc[0]
+    assert row["start"] == start
+    assert row["areas"] == "neck;shoulders"
+    assert (row["pressure"], row["technique"], row["therapist"]) == ("deep", "Deep tissue", "Sam")
+    assert (row["duration_min"], row["pain_before"], row["pain_after"]) == (60, 7, 4)
+    assert row["notes"] == "sore after"
+
+
+def test_dose_round_trip(store):
+    pid = store.ensure_patient("Robin")
+    time = dt.datetime(2026, 3, 2, 8, 15)
+    store.save(pid, [MedicationDose(time, "Ibuprofen", "nsaid", 400, "mg", "back pain")])
+    row = store.doses(pid).iloc[0]
+    assert (row["time"], row["name"], row["drug_class"], row["dose"], row["unit"], row["reason"]) == (
+        time, "Ibuprofen", "nsaid", 400, "mg", "back pain")
+
+
+def test_saving_the_same_records_twice_adds_nothing_and_changes_update(store):
+    pid = store.ensure_patient("Robin")
+    records = [DailyCheckin(DAY, pain=5), MedicationDose(dt.datetime(2026, 3, 2, 8), "Paracetamol",
+                                                         "simple_analgesic", 1000, "mg")]
+    first = store.save(pid, records)
+    assert first.created == {"daily": 1, "doses": 1}
+    again = store.save(pid, records)
+    assert again.created == {} and again.updated == {}
+    assert again.unchanged == {"daily": 1, "doses": 1}
+    changed = store.save(pid, [DailyCheckin(DAY, pain=7)])
+    assert changed.updated == {"daily": 1}
+    assert len(store.daily(pid)) == 1 and store.daily(pid)["pain"].iloc[0] == 7
+
+
+def test_a_bad_record_writes_nothing_at_all(store):
+    pid = store.ensure_patient("Robin")
+    good = DailyCheckin(DAY, pain=5)
+    bad = MassageSession(dt.datetime(2026, 3, 2, 17), 60, "firm", ("neck",))
+    with pytest.raises(InvalidRecord, match="record 2.*pressure"):
+        store.save(pid, [good, bad])
+    assert store.daily(pid).empty and store.sessions(pid).empty
+
+
+def test_failure_inside_the_transaction_rolls_back(store, monkeypatch):
+    """A database error half-way leaves nothing written (the transaction, not validation)."""
+    pid = store.ensure_patient("Robin")
+    import dashboard.store as store_module
+
+    original = store_module._save_dose
+
+    def failing(conn, *args):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setitem(store_module._SAVERS, MedicationDose, failing)
+    with pytest.raises(Exception, match="disk I/O"):
+        store.save(pid, [DailyCheckin(DAY, pain=5),
+                         MedicationDose(dt.datetime(2026, 3, 2, 8), "X", "other")])
+    monkeypatch.setitem(store_module._SAVERS, MedicationDose, original)
+    assert store.daily(pid).empty
+    assert store.revision(pid) == 0
+
+
+def test_records_belong_to_their_patient(store):
+    result = store.save_by_name({"Ann": [DailyCheckin(DAY, pain=2)],
+                                 "Ben": [DailyCheckin(DAY, pain=8)]})
+    assert result.created == {"daily": 2}
+    ids = dict(zip(store.patients()["name"], store.patients()["id"]))
+    assert store.daily(ids["Ann"])["pain"].tolist() == [2]
+    assert store.daily(ids["Ben"])["pain"].tolist() == [8]
+
+
+def test_revision_grows_only_when_something_was_written(store):
+    pid = store.ensure_patient("Robin")
+    assert store.revision(pid) == 0
+    store.save(pid, [DailyCheckin(DAY, pain=5)])
+    assert store.revision(pid) == 1
+    store.save(pid, [DailyCheckin(DAY, pain=5)])
+    assert store.revision(pid) == 1
+
+
+def test_numpy_patient_ids_are_accepted(store):
+    pid = store.ensure_patient("Robin")
+    store.save(np.int64(pid), [DailyCheckin(DAY, pain=5)])
+    assert len(store.daily(np.int64(pid))) == 1
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(store):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_new_store_is_at_the_current_schema_version(store):
+    assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_a_version_1_store_is_backed_up_and_migrated_without_losing_data(tmp_path):
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript((Path(__file__).parent / "data" / "schema_v1.sql").read_text())
+    conn.close()
+
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    backups = list(tmp_path.glob("old.before-v*.sqlite"))
+    assert len(backups) == 1
+    assert sqlite3.connect(backups[0]).execute("SELECT value FROM meta").fetchone() == ("1",)
+
+    daily = store.daily(1)
+    assert daily["pain"].tolist() == [6] and daily["pain_neck"].tolist() == [7]
+    assert daily["source"].tolist() == [""]
+    session = store.sessions(1).iloc[0]
+    assert session["areas"] == "neck;shoulders" and session["pain_after"] == 4
+    assert store.doses(1)["name"].tolist() == ["Paracetamol"]
+    # and the migrated store takes new records with a source
+    store.save(1, [DailyCheckin(dt.date(2025, 1, 3), pain=4)], source="csv")
+    assert store.daily(1)["source"].tolist() == ["", "csv"]
+
+
+def test_a_store_from_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "new.sqlite"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaTooNew, match="99"):
+        Store(path)
