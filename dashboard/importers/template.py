@@ -94,6 +94,8 @@ def template_paths(dir_or_paths: str | Path | Iterable[str | Path]) -> list[Path
     """The template files to read: those of a directory that exist, or the paths given."""
     if isinstance(dir_or_paths, (str, Path)):
         given = Path(dir_or_paths)
+        if not given.exists():
+            raise ImportFormatError("no such file or folder", given)
         if not given.is_dir():
             return [given]
         found = [given / name for name in FILES.values() if (given / name).exists()]
