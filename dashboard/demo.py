@@ -9,7 +9,9 @@ recovered; real diaries are often booked on bad days).  Pressure is light
 35 %, moderate 40 %, deep 25 %; 1-3 areas from neck, shoulders, upper back,
 lower back, hips, legs.
 
-Built-in effects (``BUILT_IN_EFFECTS``), the same for every body area:
+Built-in effects (``BUILT_IN_EFFECTS``), the same for every body area.  Each is
+the whole effect on that outcome: sleep follows the pain *before* session
+effects, so a pain effect does not leak into the sleep effects.
 
 ==========  ===============  ==================  ====================  =====================
 pressure    pain after -     pain, day after     sleep hours, night    sleep quality, night
@@ -98,6 +100,7 @@ def generate(days: int = DEFAULT_DAYS, seed: int = DEFAULT_SEED,
     flare = _runs(rng, days, 42, (3, 7))
     bad_nights = _runs(rng, days, 30, (3, 6))
     pain = 5.0 + drift + 2.5 * flare
+    baseline = pain.copy()  # before session effects: sleep follows it, so effects stay separate
     sleep_shift = np.zeros(days)
     quality_shift = np.zeros(days)
 
@@ -131,9 +134,9 @@ def generate(days: int = DEFAULT_DAYS, seed: int = DEFAULT_SEED,
         day += int(rng.integers(5, 10))
 
     pain_rating = _rate(pain + rng.normal(0, 0.4, days))
-    hours = np.clip(6.3 - 0.25 * (pain - 5) - 1.5 * bad_nights + sleep_shift
+    hours = np.clip(6.3 - 0.25 * (baseline - 5) - 1.5 * bad_nights + sleep_shift
                     + rng.normal(0, 0.6, days), 0, 12).round(1)
-    quality = _rate(5 - 0.4 * (pain - 5) + 0.8 * (hours - 6.3 - sleep_shift) + quality_shift
+    quality = _rate(5 - 0.4 * (baseline - 5) + 0.8 * (hours - 6.3 - sleep_shift) + quality_shift
                     + rng.normal(0, 0.8, days))
     logged = rng.random(days) > 0.04
 
