@@ -6,13 +6,21 @@ Every sub-command calls the same functions the app calls.  The store is
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from . import demo as demo_module
+from . import domain
+from .records import DailyCheckin, MassageSession, MedicationDose, Record
 from .store import Store, default_db_path
+
+DEFAULT_PATIENT = "Me"
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+DATE_TIME = click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
 
 DB_HELP = "Store file (or database URL). Default: $FIBRO_DB, else ~/.local/share/fibro/fibro.sqlite"
 
@@ -43,6 +51,43 @@ def pick_patient(store: Store, name: str | None) -> tuple[int, str] | None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """A private massage and fibromyalgia diary: log, import, export, serve the dashboard."""
+
+
+def patient_for_writing(store: Store, name: str | None) -> str:
+    """The patient new records go to: ``name``, else the only one, else "Me" in a new store."""
+    if name:
+        return name
+    names = store.patients()["name"].tolist()
+    if len(names) > 1:
+        raise click.UsageError(f"this store holds several patients ({', '.join(names)}); "
+                               "say whose diary with --patient")
+    return names[0] if names else DEFAULT_PATIENT
+
+
+def option_name(field: str) -> str:
+    return "--" + {"duration_min": "duration", "drug_class": "drug-class"}.get(
+        field, field).replace("_", "-")
+
+
+def refuse_invalid(record: Record) -> None:
+    """Stop with every problem of ``record``, each naming the option it came from."""
+    problems = record.validate()
+    if len(problems) == 1:
+        field, message = next(iter(problems.items()))
+        raise click.BadParameter(message, param_hint=f"'{option_name(field)}'")
+    if problems:
+        raise click.UsageError("Invalid values (nothing was saved):\n" + "\n".join(
+            f"  '{option_name(field)}': {message}" for field, message in problems.items()))
+
+
+def save_one(store: Store, patient: str, record: Record) -> None:
+    """Validate and save one record in one transaction."""
+    refuse_invalid(record)
+    store.save_by_name({patient: [record]})
+
+
+def parse_areas(text: str | None) -> tuple[str, ...]:
+    return tuple(a.strip() for a in (text or "").replace(";", ",").split(",") if a.strip())
 
 
 @main.command()
@@ -111,6 +156,153 @@ def serve(db, port, address, show):
     click.echo(f"Serving the dashboard for {location} at http://{address}:{port}/")
     pn.serve({"app": page}, port=port, address=address, show=show, title="Fibro diary",
              websocket_origin=[f"{address}:{port}", f"localhost:{port}"])
+
+
+@main.group()
+def log():
+    """Log a day, a massage session or a medication dose (one option per field)."""
+
+
+def _ratings(func):
+    for name in reversed(list(domain.DAILY_RATINGS)):
+        func = click.option(option_name(name), name, type=float, default=None,
+                            help=f"{domain.DAILY_RATINGS[name]}, 0-10.")(func)
+    return func
+
+
+def _area_pains(func):
+    for area in reversed(domain.BODY_AREAS):
+        func = click.option(f"--pain-{area.replace('_', '-')}", f"pain_{area}", type=float,
+                            default=None, help=f"Pain in the {domain.area_label(area).lower()}, 0-10.")(func)
+    return func
+
+
+@log.command("daily")
+@db_option
+@click.option("--patient", default=None, help="Whose diary (default: the only one).")
+@click.option("--date", "date", type=DATE, default=None, help="The day (default today), YYYY-MM-DD.")
+@_ratings
+@click.option("--sleep-hours", type=float, default=None, help="Hours asleep last night.")
+@_area_pains
+@click.option("--notes", default="", help="Anything else about the day.")
+@click.option("--yes", is_flag=True, help="Replace the day's check-in without asking if it exists.")
+def log_daily(db, patient, date, sleep_hours, notes, yes, **values):
+    """Log (or replace) a day's check-in."""
+    store = open_store(db)
+    name = patient_for_writing(store, patient)
+    day = date.date() if date else dt.date.today()
+    area_pain = {a: values.pop(f"pain_{a}") for a in domain.BODY_AREAS
+                 if values.get(f"pain_{a}") is not None}
+    for a in domain.BODY_AREAS:
+        values.pop(f"pain_{a}", None)
+    record = DailyCheckin(date=day, sleep_hours=sleep_hours, notes=notes, area_pain=area_pain,
+                          **values)
+    refuse_invalid(record)
+    known = store.patients()
+    pid = known.loc[known["name"] == name, "id"]
+    if len(pid) and store.daily_id(int(pid.iloc[0]), day) is not None and not yes:
+        if not sys.stdin.isatty():
+            raise click.ClickException(f"{name} already has a check-in for {day:%Y-%m-%d}; "
+                                       "add --yes to replace it")
+        click.confirm(f"{name} already has a check-in for {day:%Y-%m-%d}. Replace it?", abort=True)
+    save_one(store, name, record)
+    click.echo(f"Saved the check-in of {day:%Y-%m-%d} for {name}.")
+
+
+@log.command("session")
+@db_option
+@click.option("--patient", default=None, help="Whose diary (default: the only one).")
+@click.option("--start", type=DATE_TIME, required=True, help="When it started, YYYY-MM-DDTHH:MM.")
+@click.option("--duration", type=float, required=True, help="Minutes.")
+@click.option("--pressure", required=True, help=f"One of {', '.join(domain.PRESSURES)}.")
+@click.option("--areas", required=True, help="Body areas, comma-separated (e.g. neck,shoulders).")
+@click.option("--technique", default="", help="E.g. myofascial release.")
+@click.option("--therapist", default="", help="Who gave the massage.")
+@click.option("--pain-before", type=float, default=None, help="Pain just before, 0-10.")
+@click.option("--pain-after", type=float, default=None, help="Pain just after, 0-10.")
+@click.option("--notes", default="")
+def log_session(db, patient, start, duration, pressure, areas, technique, therapist, pain_before,
+                pain_after, notes):
+    """Log a massage session."""
+    store = open_store(db)
+    name = patient_for_writing(store, patient)
+    record = MassageSession(start=start, duration_min=duration, pressure=pressure.strip().lower(),
+                            areas=parse_areas(areas), technique=technique, therapist=therapist,
+                            pain_before=pain_before, pain_after=pain_after, notes=notes)
+    save_one(store, name, record)
+    click.echo(f"Saved the {record.pressure} session of {start:%Y-%m-%d %H:%M} for {name}.")
+
+
+@log.command("med")
+@db_option
+@click.option("--patient", default=None, help="Whose diary (default: the only one).")
+@click.option("--time", "time", type=DATE_TIME, default=None,
+              help="When it was taken, YYYY-MM-DDTHH:MM (default now).")
+@click.option("--name", required=True, help="The medicine, e.g. Paracetamol.")
+@click.option("--drug-class", default=None,
+              help="Default: from the name when known, else 'other'. One of "
+                   + ", ".join(domain.DRUG_CLASSES) + ".")
+@click.option("--dose", type=float, default=None, help="How much, in --unit.")
+@click.option("--unit", default="", help="E.g. mg.")
+@click.option("--reason", default="")
+def log_med(db, patient, time, name, drug_class, dose, unit, reason):
+    """Log a medication dose."""
+    store = open_store(db)
+    who = patient_for_writing(store, patient)
+    when = time or dt.datetime.now().replace(second=0, microsecond=0)
+    record = MedicationDose(time=when, name=name.strip(), drug_class=drug_class or domain.drug_class_of(name),
+                            dose=dose, unit=unit, reason=reason)
+    save_one(store, who, record)
+    click.echo(f"Saved {record.name} ({record.drug_class}) at {when:%Y-%m-%d %H:%M} for {who}.")
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(["bearable", "fitbit-sleep", "sleep-as-android",
+                                           "flaredown", "csv"]))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@db_option
+@click.option("--patient", default=None, help="Whose diary a one-person file belongs to "
+              "(default: the only one, else 'Me').")
+@click.option("--person", default=None, help="Import only this id of a multi-person file.")
+@click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def import_(kind, path, db, patient, person, dry_run, as_json):
+    """Import a file (or a template CSV folder) all-or-nothing; re-importing adds nothing."""
+    from .importers import ImportFormatError, import_into
+    from .records import InvalidRecord
+
+    store = open_store(db)
+    try:
+        summary = import_into(store, kind, path, patient=patient_for_writing(store, patient),
+                              person=person, dry_run=dry_run)
+    except (ImportFormatError, InvalidRecord) as error:
+        raise click.ClickException(f"{error}. Nothing was imported.") from error
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(format_import_summary(summary))
+
+
+def format_import_summary(summary: dict) -> str:
+    """The import summary as lines a person reads."""
+    verb = "Would create" if summary["dry_run"] else "Created"
+    lines = [f"{summary['kind']}: {summary['rows_read']} rows read, {summary['rows_used']} used, "
+             f"{summary['rows_skipped']} skipped"]
+    for outcome, label in (("created", verb), ("updated", "Updated"), ("unchanged", "Already there")):
+        counts = summary[outcome]
+        lines.append(f"  {label}: {counts['daily']} daily check-ins, {counts['sessions']} sessions, "
+                     f"{counts['doses']} doses")
+    for reason, n in sorted(summary["skipped"].items()):
+        lines.append(f"  skipped {n} × {reason}")
+    if summary["first_date"]:
+        lines.append(f"  days {summary['first_date']} to {summary['last_date']}; "
+                     f"patients: {', '.join(summary['patients'])}")
+    lines += [f"  note: {note}" for note in summary["notes"]]
+    if summary["dry_run"]:
+        lines.append("  (dry run: nothing was written)")
+    elif summary.get("backup"):
+        lines.append(f"  the store was backed up first to {summary['backup']}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,22 @@ class SchemaTooNew(RuntimeError):
     pass
 
 
+class DuplicateEntry(ValueError):
+    """An edit would give a record the key (day, session start, dose time and name) of another."""
+
+    def __init__(self, message: str, field: str):
+        self.field = field
+        super().__init__(message)
+
+
+class NotFound(LookupError):
+    pass
+
+
+KINDS = ("daily", "sessions", "doses")
+DAILY_VALUE_FIELDS = ("sleep_hours", *domain.DAILY_RATINGS)  # the numbers of a check-in
+
+
 def default_db_path() -> Path:
     """``$FIBRO_DB``, else ``$XDG_DATA_HOME/fibro/fibro.sqlite`` (``~/.local/share/...``)."""
     if os.environ.get("FIBRO_DB"):
@@ -298,11 +314,49 @@ class Store:
                     bucket[kind] = bucket.get(kind, 0) + 1
                     written += outcome != "unchanged"
                 if written:
-                    conn.execute(
-                        patients.update().where(patients.c.id == patient_id)
-                        .values(revision=patients.c.revision + 1)
-                    )
+                    _bump_revision(conn, patient_id)
         return result
+
+    def replace(self, kind: str, record_id: int, record: Record, today: dt.date | None = None) -> int:
+        """Edit: the stored record ``record_id`` becomes ``record``, in one transaction.
+
+        Refuses (``DuplicateEntry``) when ``record`` would land on the key of another
+        stored record.  Returns the id of the edited record.
+        """
+        check(record, today=today)
+        table = _TABLES[kind]
+        with self._write() as conn:
+            patient_id = _patient_of(conn, kind, record_id)
+            other = _find_id(conn, patient_id, record)
+            if other is not None and other != record_id:
+                raise DuplicateEntry(*_duplicate_message(record))
+            conn.execute(table.delete().where(table.c.id == record_id))
+            _SAVERS[type(record)](conn, patient_id, record, "")
+            new_id = _find_id(conn, patient_id, record)
+            _bump_revision(conn, patient_id)
+        return new_id
+
+    def delete(self, kind: str, record_id: int) -> Record:
+        """Delete one record; returns it, so the caller can offer to undo by saving it again."""
+        table = _TABLES[kind]
+        with self._write() as conn:
+            patient_id = _patient_of(conn, kind, record_id)
+            record = _load_record(conn, kind, record_id)
+            conn.execute(table.delete().where(table.c.id == record_id))
+            _bump_revision(conn, patient_id)
+        return record
+
+    def record(self, kind: str, record_id: int) -> Record:
+        """One stored record, as the dataclass a form edits."""
+        with self.engine.connect() as conn:
+            return _load_record(conn, kind, int(record_id))
+
+    def daily_id(self, patient_id: int, date: dt.date) -> int | None:
+        """The id of the check-in of ``date``, if there is one."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(daily_checkins.c.id).where(
+                daily_checkins.c.patient_id == int(patient_id), daily_checkins.c.date == date)
+            ).scalar()
 
     # --- reading --------------------------------------------------------------
 
@@ -410,8 +464,7 @@ def _blank_to_none(value):
 
 
 def _save_daily(conn, patient_id: int, record: DailyCheckin, source: str) -> tuple[str, str]:
-    values = {name: _blank_to_none(getattr(record, name))
-              for name in ("pain", "sleep_hours", *domain.DAILY_RATINGS)}
+    values = {name: _blank_to_none(getattr(record, name)) for name in DAILY_VALUE_FIELDS}
     values["notes"] = record.notes or ""
     areas = {a: float(v) for a, v in record.area_pain.items() if _blank_to_none(v) is not None}
     existing = conn.execute(
@@ -491,6 +544,63 @@ def _save_dose(conn, patient_id: int, record: MedicationDose, source: str) -> tu
 
 
 _SAVERS = {DailyCheckin: _save_daily, MassageSession: _save_session, MedicationDose: _save_dose}
+_TABLES = {"daily": daily_checkins, "sessions": sessions, "doses": doses}
+
+
+def _bump_revision(conn: sa.Connection, patient_id: int) -> None:
+    conn.execute(patients.update().where(patients.c.id == patient_id)
+                 .values(revision=patients.c.revision + 1))
+
+
+def _patient_of(conn: sa.Connection, kind: str, record_id: int) -> int:
+    table = _TABLES[kind]
+    found = conn.execute(sa.select(table.c.patient_id).where(table.c.id == int(record_id))).scalar()
+    if found is None:
+        raise NotFound(f"no {kind} record with id {record_id}")
+    return int(found)
+
+
+def _find_id(conn: sa.Connection, patient_id: int, record: Record) -> int | None:
+    """The id of the stored record with the same natural key as ``record``."""
+    if isinstance(record, DailyCheckin):
+        table, keys = daily_checkins, {"date": record.date}
+    elif isinstance(record, MassageSession):
+        table, keys = sessions, {"start": record.start}
+    else:
+        table, keys = doses, {"time": record.time, "name": record.name.strip()}
+    query = sa.select(table.c.id).where(table.c.patient_id == patient_id,
+                                        *[table.c[k] == v for k, v in keys.items()])
+    return conn.execute(query).scalar()
+
+
+def _duplicate_message(record: Record) -> tuple[str, str]:
+    if isinstance(record, DailyCheckin):
+        return f"there is already a check-in for {record.date:%Y-%m-%d}", "date"
+    if isinstance(record, MassageSession):
+        return f"there is already a session at {record.start:%Y-%m-%d %H:%M}", "start"
+    return f"there is already a dose of {record.name} at {record.time:%Y-%m-%d %H:%M}", "time"
+
+
+def _load_record(conn: sa.Connection, kind: str, record_id: int) -> Record:
+    table = _TABLES[kind]
+    row = conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no {kind} record with id {record_id}")
+    if kind == "daily":
+        areas = dict(conn.execute(sa.select(area_pain.c.area, area_pain.c.pain)
+                                  .where(area_pain.c.checkin_id == record_id)).fetchall())
+        return DailyCheckin(date=row["date"], notes=row["notes"], area_pain=areas,
+                            **{f: row[f] for f in DAILY_VALUE_FIELDS})
+    if kind == "sessions":
+        linked = set(conn.execute(sa.select(session_areas.c.area)
+                                  .where(session_areas.c.session_id == record_id)).scalars())
+        return MassageSession(
+            start=row["start"], duration_min=row["duration_min"], pressure=row["pressure"],
+            areas=tuple(a for a in domain.BODY_AREAS if a in linked), technique=row["technique"],
+            therapist=row["therapist"], pain_before=row["pain_before"],
+            pain_after=row["pain_after"], notes=row["notes"])
+    return MedicationDose(time=row["time"], name=row["name"], drug_class=row["drug_class"],
+                          dose=row["dose"], unit=row["unit"], reason=row["reason"])
 
 
 def copy_file(src: Path, dst: Path) -> None:

@@ -159,3 +159,34 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path):
     conn.close()
     with pytest.raises(SchemaTooNew, match="99"):
         Store(path)
+
+
+def test_edit_replaces_a_record_in_place_and_refuses_to_collide(store):
+    from dashboard.store import DuplicateEntry
+
+    pid = store.ensure_patient("Robin")
+    first = MassageSession(dt.datetime(2026, 3, 2, 17, 30), 60, "deep", ("neck",), pain_before=7)
+    second = MassageSession(dt.datetime(2026, 3, 9, 17, 30), 45, "light", ("legs",))
+    store.save(pid, [first, second])
+    ids = store.sessions(pid)["id"].tolist()
+    edited = MassageSession(dt.datetime(2026, 3, 2, 18, 0), 50, "moderate", ("neck", "hips"),
+                            pain_before=7, pain_after=3)
+    store.replace("sessions", ids[0], edited)
+    assert store.sessions(pid)["pressure"].tolist() == ["moderate", "light"]
+    assert store.record("sessions", store.sessions(pid)["id"].iloc[0]) == edited
+    clash = MassageSession(dt.datetime(2026, 3, 9, 17, 30), 50, "deep", ("neck",))
+    with pytest.raises(DuplicateEntry, match="already a session at 2026-03-09 17:30"):
+        store.replace("sessions", store.sessions(pid)["id"].iloc[0], clash)
+    assert store.sessions(pid)["pressure"].tolist() == ["moderate", "light"]
+
+
+def test_delete_returns_the_record_so_it_can_be_undone(store):
+    pid = store.ensure_patient("Robin")
+    day = DailyCheckin(DAY, pain=6, sleep_hours=5.5, notes="x", area_pain={"neck": 7.0})
+    store.save(pid, [day])
+    checkin_id = store.daily_id(pid, DAY)
+    assert store.record("daily", checkin_id) == day
+    gone = store.delete("daily", checkin_id)
+    assert store.daily(pid).empty and store.daily_id(pid, DAY) is None
+    store.save(pid, [gone])
+    assert store.daily(pid)["pain_neck"].tolist() == [7]
