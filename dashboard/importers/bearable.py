@@ -25,9 +25,9 @@ import pandas as pd
 
 from .. import domain
 from . import vocab
-from .common import (Ledger, ParsedImport, daily_records, dose_records, finish,
-                     long_daily, merge_records, parse_dates, parse_numbers, read_table,
-                     session_records, shown_value, SLEEP_DECIMALS)
+from .common import (SLEEP_DECIMALS, Ledger, ParsedImport, daily_records, dose_records, finish,
+                     long_daily, merge_records, parse_dates, parse_numbers, per_unique, read_table,
+                     session_records, shown_value, stripped)
 
 KIND = "bearable"
 COLUMNS = ("date", "weekday", "time of day", "category", "rating/amount", "detail", "notes")
@@ -60,13 +60,16 @@ def read_bearable(path: str | Path, person: str | None = None) -> ParsedImport:
     """Parse a Bearable export (one person; ``person`` is accepted and ignored)."""
     table = read_table(path, "Bearable export", COLUMNS)
     ledger = Ledger(len(table))
-    date = parse_dates(table, "date", ("%d %b %Y", "%d %B %Y"), "22nd Sep 2020",
-                       text=table.col("date").str.replace(r"(?<=\d)(st|nd|rd|th)\b", "", regex=True))
-    clock = _time_of_day(table)
-    category = table.col("category").str.strip()
-    cat = category.str.lower()
-    detail = table.col("detail").str.strip()
-    notes = table.col("notes").str.strip()
+    no_ordinal = per_unique(table.col("date"),
+                            lambda u: u.str.replace(r"(?<=\d)(st|nd|rd|th)\b", "", regex=True))
+    date = parse_dates(table, "date", ("%d %b %Y", "%d %B %Y"), "22nd Sep 2020", text=no_ordinal)
+    clock = per_unique(table.col("time of day"), _clock_times)
+    table.fail(clock.isna(), "time of day",
+               lambda v: f"{shown_value(v)} is not am, mid, pm, pre, all day, a time like 9:30, or blank")
+    category = stripped(table.col("category"))
+    cat = per_unique(category, lambda u: u.str.lower())
+    detail = stripped(table.col("detail"))
+    notes = stripped(table.col("notes"))
     patient = pd.Series("", index=table.frame.index, dtype=object)
 
     ledger.skip(cat == "", "Bearable row without a category")
@@ -90,48 +93,46 @@ def read_bearable(path: str | Path, person: str | None = None) -> ParsedImport:
     return finish(KIND, len(table), ledger, records, table.notes)
 
 
-def _time_of_day(table) -> pd.Series:
-    """``time of day`` as an offset from midnight; a word or clock time we do not know is an error."""
-    raw = table.col("time of day").str.strip().str.lower()
+def _clock_times(text: pd.Series) -> pd.Series:
+    """``time of day`` words and clock times as offsets from midnight; NaT for anything else."""
+    raw = text.str.strip().str.lower()
     words = raw.map(TIME_OF_DAY)
     clock = raw.str.extract(_CLOCK)
     hours = pd.to_numeric(clock[0], errors="coerce")
     minutes = pd.to_numeric(clock[1], errors="coerce")
-    valid_clock = (hours < 24) & (minutes < 60)
-    table.fail(words.isna() & ~valid_clock, "time of day",
-               lambda v: f"{shown_value(v)} is not am, mid, pm, pre, all day, a time like 9:30, or blank")
-    text = words.where(words.notna(), hours.astype("Int64").astype(str) + ":"
-                       + minutes.astype("Int64").astype(str).str.zfill(2))
-    return pd.to_timedelta(text.astype(str) + ":00")
+    valid = (hours < 24) & (minutes < 60)
+    as_clock = hours.where(valid).map("{:.0f}".format) + ":" + minutes.where(valid).map("{:02.0f}".format)
+    return pd.to_timedelta(words.fillna(as_clock.where(valid)) + ":00", errors="coerce")
 
 
 def _symptoms(table, ledger, rows, date, detail, patient) -> pd.DataFrame:
-    parts = detail.str.extract(_SEVERITY_SUFFIX)
-    name = parts["name"].fillna("").str.strip()
-    label = parts["label"].fillna("").str.lower().map(SEVERITY_LABELS)
+    parts = per_unique(detail, _symptom_parts)
+    name, label = parts["name"], parts["label"]
     amount = parse_numbers(table, "rating/amount", 0, 4, "(Bearable's symptom scale)", rows=rows)
     severity = amount.fillna(label)
     ledger.skip(rows & severity.isna(), "Bearable symptom without a severity")
-    target = name.map(vocab.symptom_target)
+    target = per_unique(name, lambda u: u.map(vocab.symptom_target))
     ledger.skip(rows & target.isna(), "symptom '" + name + "' has no field here")
     used = rows & severity.notna() & target.notna()
     ledger.use(used)
     return long_daily(patient, date, target, severity * SEVERITY_TO_NRS, table.lines, used)
 
 
+def _symptom_parts(detail: pd.Series) -> pd.DataFrame:
+    """'Neck pain (Mild)' -> name 'Neck pain', label 1."""
+    parts = detail.str.extract(_SEVERITY_SUFFIX)
+    return pd.DataFrame({"name": parts["name"].fillna("").str.strip(),
+                         "label": parts["label"].fillna("").str.lower().map(SEVERITY_LABELS)})
+
+
 def _sleep(table, ledger, rows, date, detail, patient) -> pd.DataFrame:
-    amount = table.col("rating/amount").str.strip()
-    clock = amount.str.extract(_CLOCK)
-    h_m = pd.to_numeric(clock[0], errors="coerce") + pd.to_numeric(clock[1], errors="coerce") / 60
-    decimal = pd.to_numeric(amount.str.replace(",", ".", regex=False).replace("", np.nan),
-                            errors="coerce")
-    hours = h_m.fillna(decimal).where(rows)
-    minutes_ok = pd.to_numeric(clock[1], errors="coerce").fillna(0) < 60
-    table.fail(rows & (amount != "") & hours.isna(), "rating/amount",
+    amount = per_unique(table.col("rating/amount").where(rows, ""), _sleep_amounts)
+    hours = amount["hours"].where(rows)
+    table.fail(rows & ~amount["blank"] & hours.isna(), "rating/amount",
                lambda v: f"{shown_value(v)} is not a sleep amount like 7:30 (hours:minutes asleep)")
-    table.fail(rows & ((hours < 0) | (hours > domain.SLEEP_HOURS_MAX) | ~minutes_ok), "rating/amount",
-               lambda v: f"{shown_value(v)} is outside 0:00-24:00 hours asleep")
-    has_nap = rows & detail.str.contains(_NAP)
+    table.fail(rows & ((hours < 0) | (hours > domain.SLEEP_HOURS_MAX) | ~amount["minutes_ok"]),
+               "rating/amount", lambda v: f"{shown_value(v)} is outside 0:00-24:00 hours asleep")
+    has_nap = rows & per_unique(detail, lambda u: u.str.contains(_NAP))
     for i in np.flatnonzero(has_nap.to_numpy()):
         night = _asleep_hours(detail.iloc[i])
         hours.iloc[i] = night if night else np.nan
@@ -141,6 +142,18 @@ def _sleep(table, ledger, rows, date, detail, patient) -> pd.DataFrame:
     ledger.use(used)
     field = pd.Series("sleep_hours", index=table.frame.index, dtype=object)
     return long_daily(patient, date, field, hours.round(SLEEP_DECIMALS), table.lines, used)
+
+
+def _sleep_amounts(text: pd.Series) -> pd.DataFrame:
+    """'7:30' (or decimal hours) -> hours; whether the cell was blank; whether minutes were < 60."""
+    amount = text.str.strip()
+    clock = amount.str.extract(_CLOCK)
+    minutes = pd.to_numeric(clock[1], errors="coerce")
+    h_m = pd.to_numeric(clock[0], errors="coerce") + minutes / 60
+    decimal = pd.to_numeric(amount.str.replace(",", ".", regex=False).where(amount != "", np.nan),
+                            errors="coerce")
+    return pd.DataFrame({"hours": h_m.fillna(decimal), "blank": amount == "",
+                         "minutes_ok": minutes.fillna(0) < 60})
 
 
 def _asleep_hours(text: str) -> float | None:
@@ -169,9 +182,8 @@ def _sleep_quality(table, ledger, rows, date, patient) -> pd.DataFrame:
 
 def _doses(table, ledger, rows, when, detail, patient) -> pd.DataFrame:
     amount = parse_numbers(table, "rating/amount", 0, None, rows=rows)
-    parts = detail.str.extract(_NAME_UNIT)
-    name = parts["name"].fillna(detail).str.strip()
-    unit = parts["unit"].fillna("").str.strip()
+    parts = per_unique(detail, _name_unit)
+    name, unit = parts["name"], parts["unit"]
     table.fail(rows & (name == ""), "detail", "a Meds/Supplements entry needs a name")
     ledger.use(rows)
     mask = rows.to_numpy()
@@ -179,7 +191,7 @@ def _doses(table, ledger, rows, when, detail, patient) -> pd.DataFrame:
         "patient": patient[mask].to_numpy(dtype=object),
         "time": when[mask].to_numpy(),
         "name": name[mask].to_numpy(dtype=object),
-        "drug_class": name[mask].map(vocab.drug_class).to_numpy(dtype=object),
+        "drug_class": per_unique(name[mask], lambda u: u.map(vocab.drug_class)).to_numpy(dtype=object),
         "dose": amount[mask].to_numpy(dtype="float64"),
         "unit": unit[mask].to_numpy(dtype=object),
         "reason": "",
@@ -187,8 +199,19 @@ def _doses(table, ledger, rows, when, detail, patient) -> pd.DataFrame:
     })
 
 
+def _name_unit(detail: pd.Series) -> pd.DataFrame:
+    """'Ibuprofen (mg)' -> name 'Ibuprofen', unit 'mg'; no brackets -> no unit."""
+    parts = detail.str.extract(_NAME_UNIT)
+    return pd.DataFrame({"name": parts["name"].fillna(detail).str.strip(),
+                         "unit": parts["unit"].fillna("").str.strip()})
+
+
+def _mentions_massage(text: pd.Series) -> pd.Series:
+    return text.str.contains(vocab.MASSAGE)
+
+
 def _massages(table, ledger, when, detail, notes, patient) -> pd.DataFrame:
-    rows = (detail.str.contains(vocab.MASSAGE) | notes.str.contains(vocab.MASSAGE)).to_numpy()
+    rows = (per_unique(detail, _mentions_massage) | per_unique(notes, _mentions_massage)).to_numpy()
     ledger.use(rows)
     out = []
     for i in np.flatnonzero(rows):

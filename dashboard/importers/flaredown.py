@@ -19,8 +19,8 @@ import pandas as pd
 
 from . import vocab
 from .common import (Ledger, ParsedImport, choose_people, daily_records, dose_records, finish,
-                     long_daily, merge_records, parse_dates, parse_numbers, read_table,
-                     session_records)
+                     long_daily, merge_records, parse_dates, parse_numbers, per_unique, read_table,
+                     session_records, stripped)
 
 KIND = "flaredown"
 COLUMNS = ("user_id", "age", "sex", "country", "checkin_date", "trackable_id", "trackable_type",
@@ -43,16 +43,17 @@ def read_flaredown(path: str | Path, person: str | None = None) -> ParsedImport:
     patient, kept = choose_people(table, table.col("user_id"), "user_id", person, ledger)
     date = parse_dates(table, "checkin_date", ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"),
                        "2015-11-26")
-    type_raw = table.col("trackable_type").str.strip()
-    kind = type_raw.str.lower()
-    name = table.col("trackable_name").str.strip()
-    value = table.col("trackable_value").str.strip()
-    massage = kept & name.str.contains(vocab.MASSAGE).to_numpy() & kind.isin({"treatment", "tag"}).to_numpy()
+    type_raw = stripped(table.col("trackable_type"))
+    kind = per_unique(type_raw, lambda u: u.str.lower())
+    name = stripped(table.col("trackable_name"))
+    value = stripped(table.col("trackable_value"))
+    massage = (kept & per_unique(name, lambda u: u.str.contains(vocab.MASSAGE)).to_numpy()
+               & kind.isin({"treatment", "tag"}).to_numpy())
 
     rated = kept & kind.isin(RATED_TYPES).to_numpy()
     severity = parse_numbers(table, "trackable_value", 0, 4, "(Flaredown's scale)", rows=rated)
     ledger.skip(rated & severity.isna().to_numpy(), "Flaredown " + type_raw + " without a value")
-    target = name.map(vocab.symptom_target)
+    target = per_unique(name, lambda u: u.map(vocab.symptom_target))
     ledger.skip(rated & target.isna().to_numpy(), kind + " '" + name + "' has no field here")
     rated_used = rated & severity.notna().to_numpy() & target.notna().to_numpy()
     ledger.use(rated_used)
@@ -78,22 +79,30 @@ def read_flaredown(path: str | Path, person: str | None = None) -> ParsedImport:
 
 
 def _doses(table, rows, patient, when, name, value) -> tuple[pd.DataFrame, int]:
-    parts = value.str.extract(_DOSE)
-    dose = pd.to_numeric(parts["dose"].str.replace(",", ".", regex=False), errors="coerce")
-    unit = parts["unit"].fillna("").str.strip().str.slice(0, 40)
+    parts = per_unique(value, _dose_parts)
+    dose, unit = parts["dose"], parts["unit"]
     table.fail(rows & (name == "").to_numpy(), "trackable_name", "a Treatment needs a name")
     free_text = int((rows & (value != "").to_numpy() & dose.isna().to_numpy()).sum())
     frame = pd.DataFrame({
         "patient": patient[rows].to_numpy(dtype=object),
         "time": when[rows].to_numpy(),
         "name": name[rows].to_numpy(dtype=object),
-        "drug_class": name[rows].map(vocab.drug_class).to_numpy(dtype=object),
+        "drug_class": per_unique(name[rows], lambda u: u.map(vocab.drug_class)).to_numpy(dtype=object),
         "dose": dose[rows].to_numpy(dtype="float64"),
         "unit": unit[rows].to_numpy(dtype=object),
         "reason": "",
         "line": table.lines[rows],
     })
     return frame, free_text
+
+
+def _dose_parts(value: pd.Series) -> pd.DataFrame:
+    """'300 mg' -> dose 300, unit 'mg'; text without a leading number -> no dose."""
+    parts = value.str.extract(_DOSE)
+    return pd.DataFrame({
+        "dose": pd.to_numeric(parts["dose"].str.replace(",", ".", regex=False), errors="coerce"),
+        "unit": parts["unit"].fillna("").str.strip().str.slice(0, 40),
+    })
 
 
 def _sessions(table, rows, patient, when, name, value) -> pd.DataFrame:

@@ -48,7 +48,7 @@ def read_sleep_as_android(path: str | Path, person: str | None = None) -> Parsed
     night_rows[: len(table)] = True
     ledger.skip(~night_rows, "Sleep as Android extra line (noise/actigraphy): not used")
 
-    repeated = table.col("Id").str.strip().duplicated().to_numpy()
+    repeated = table.col("Id").duplicated().to_numpy()  # value cells are already stripped
     nap = ((start.dt.normalize() == end.dt.normalize()) & (start.dt.hour >= NAP_FROM_HOUR)
            & (end.dt.hour * 60 + end.dt.minute <= NAP_UNTIL_HOUR * 60)).to_numpy()
     no_hours = hours.isna().to_numpy()
@@ -85,10 +85,10 @@ def _nights(path: Path, rows, ends_with_newline: bool) -> tuple[list[tuple[int, 
     extra = 0
     header: list[str] | None = None
     expecting_values = False
+    core = [c.lower() for c in CORE]
     for number, (line, fields) in enumerate(rows):
-        names = [normalize_name(f) for f in fields]
-        if names[:1] == ["id"]:
-            if names[: len(CORE)] != [c.lower() for c in CORE]:
+        if fields[0].strip().lower() == "id":
+            if [normalize_name(f) for f in fields[: len(CORE)]] != core:
                 raise ImportFormatError(
                     f"a night's header must start with {','.join(CORE)}", path, line)
             header, expecting_values = fields, True

@@ -18,7 +18,7 @@ from .. import domain
 from ..records import DailyCheckin, Record
 from .common import (ImportFormatError, Ledger, ParsedImport, Table, checked, daily_records,
                      date_span, dose_records, header_of, long_daily, merge_records, parse_dates,
-                     parse_numbers, read_table, session_records, wrong_kind)
+                     parse_numbers, per_unique, read_table, session_records, stripped, wrong_kind)
 
 FILES = {"daily": "daily.csv", "sessions": "sessions.csv", "doses": "medications.csv"}
 
@@ -125,7 +125,7 @@ def read_template(dir_or_paths: str | Path | Iterable[str | Path],
         table, which = _read(path)
         ledger = Ledger(len(table))
         if PATIENT_COLUMN in table.frame.columns:
-            names = table.col(PATIENT_COLUMN).str.strip()
+            names = stripped(table.col(PATIENT_COLUMN))
             table.fail(names == "", PATIENT_COLUMN, "the patient name is blank")
             if person is not None:
                 kept = (names == str(person).strip()).to_numpy()
@@ -192,15 +192,18 @@ def _read_daily(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[str,
 def _with_notes_and_blank_days(records, table, patient, date, notes, kept) -> dict[str, list[Record]]:
     """Daily records with their notes; a row with only a date or notes is still a day."""
     by_key = {(p, r.date): r for p, rs in records.items() for r in rs}
-    out: dict[str, list[Record]] = {}
+    patients = patient.to_numpy(dtype=object)
     days = date.dt.date.to_numpy()
+    texts = notes.to_numpy(dtype=object)
+    today = dt.date.today()
+    out: dict[str, list[Record]] = {}
     for i in np.flatnonzero(kept):
-        key = (patient.iloc[i], days[i])
-        record = by_key.get(key) or DailyCheckin(date=days[i])
-        if notes.iloc[i]:
-            record = replace(record, notes=notes.iloc[i])
-        checked(record, table.path, int(table.lines[i]), {}, dt.date.today())
-        out.setdefault(key[0], []).append(record)
+        record = by_key.get((patients[i], days[i]))
+        if record is None:
+            record = checked(DailyCheckin(date=days[i]), table.path, int(table.lines[i]), {}, today)
+        if texts[i]:
+            record = replace(record, notes=texts[i])
+        out.setdefault(patients[i], []).append(record)
     return out
 
 
@@ -210,8 +213,8 @@ def _read_sessions(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[s
     duration = parse_numbers(table, "duration_min")
     pain_before = parse_numbers(table, "pain_before")
     pain_after = parse_numbers(table, "pain_after")
-    pressure = table.col("pressure").str.strip().str.lower()
-    areas = table.col("areas").map(_areas)
+    pressure = per_unique(table.col("pressure"), lambda u: u.str.strip().str.lower())
+    areas = per_unique(table.col("areas"), lambda u: u.map(_areas))
     table.fail(kept & areas.isna().to_numpy(), "areas",
                lambda v: f"{v!r} names an unknown body area; use {', '.join(domain.BODY_AREAS)} "
                          f"separated by '{domain.AREAS_SEPARATOR}'")
@@ -227,15 +230,16 @@ def _read_sessions(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[s
 
 def _read_doses(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[str, list[Record]]:
     time = parse_dates(table, "time", _DATETIME_FORMATS, "2024-03-01T08:00")
-    name = table.col("name").str.strip()
+    name = stripped(table.col("name"))
     table.fail(kept & (name == "").to_numpy(), "name", "is required")
-    _no_repeats(table, patient, kept, [time, name.str.lower()], "time", "dose of this name at this time")
+    _no_repeats(table, patient, kept, [time, per_unique(name, lambda u: u.str.lower())], "time",
+                "dose of this name at this time")
     dose = parse_numbers(table, "dose")
-    drug_class = table.col("drug_class").str.strip().str.lower()
-    drug_class = drug_class.where(drug_class != "", name.map(domain.drug_class_of))
+    drug_class = per_unique(table.col("drug_class"), lambda u: u.str.strip().str.lower())
+    drug_class = drug_class.where(drug_class != "", per_unique(name, lambda u: u.map(domain.drug_class_of)))
     frame = pd.DataFrame({
         "patient": patient, "time": time, "name": name, "drug_class": drug_class, "dose": dose,
-        "unit": table.col("unit").str.strip(), "reason": table.col("reason"), "line": table.lines,
+        "unit": stripped(table.col("unit")), "reason": table.col("reason"), "line": table.lines,
     })[kept]
     frame = frame.astype({c: object for c in ("patient", "name", "drug_class", "unit", "reason")})
     return dose_records(frame, table.path, {})
