@@ -22,7 +22,8 @@ DAILY = [
     DailyCheckin(date=dt.date(2024, 3, 2), pain=None, sleep_hours=8.25, notes="line one\nline two",
                  area_pain={"hips": 3}),
     DailyCheckin(date=dt.date(2024, 3, 3)),
-    DailyCheckin(date=dt.date(2024, 3, 4), pain=2, fog=1.25, notes="Café, crème"),
+    DailyCheckin(date=dt.date(2024, 3, 4), pain=2, fog=1.25, sleep_hours=7.283333333333333,
+                 notes="Café, crème"),
 ]
 SESSIONS = [
     MassageSession(start=dt.datetime(2024, 3, 1, 17, 30), duration_min=45, pressure="light",

@@ -24,8 +24,8 @@ import pandas as pd
 from .. import domain
 from ..records import DailyCheckin, MassageSession, MedicationDose, Record
 
-# Source of a sleep_hours value is rounded to this many decimals (0.01 h = 36 s),
-# so a value survives the template CSV (6 significant digits) unchanged.
+# Imported sleep hours are rounded to 0.01 h (36 s): no export is more precise
+# than a minute, and 7.22 reads better than 7.216666666666667.
 SLEEP_DECIMALS = 2
 
 

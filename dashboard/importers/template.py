@@ -24,8 +24,8 @@ FILES = {"daily": "daily.csv", "sessions": "sessions.csv", "doses": "medications
 
 
 def _number(series: pd.Series) -> pd.Series:
-    """Numbers as short text: 5.0 -> '5', 6.5 -> '6.5', NaN -> ''."""
-    return series.map(lambda v: "" if pd.isna(v) else f"{float(v):g}")
+    """Numbers as the shortest text that reads back the same (5.0 -> '5'); NaN -> ''."""
+    return series.map(lambda v: "" if pd.isna(v) else repr(float(v)).removesuffix(".0"))
 
 
 def template_frames(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
