@@ -106,6 +106,7 @@ def test_single_file_and_missing_files(tmp_path):
     (dose,) = parsed.records[""]
     assert dose.drug_class == "nsaid"  # blank class filled from the name
     assert parse("csv", tmp_path / "medications.csv").records == parsed.records
+    assert guess_kind(tmp_path / "medications.csv") == guess_kind(tmp_path) == "csv"
     (tmp_path / "empty-folder").mkdir()
     with pytest.raises(ImportFormatError, match="no daily.csv, sessions.csv, medications.csv"):
         read_template(tmp_path / "empty-folder")
