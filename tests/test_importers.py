@@ -395,3 +395,45 @@ def test_drug_classes_and_massage_areas():
     assert massage_areas("Indian head massage") == (("head",), False)
     assert massage_areas("full body massage")[0][0] == "head"
     assert massage_areas("Massage") == (("neck", "shoulders", "upper_back", "lower_back"), True)
+
+
+BEARABLE_HEADER = "date,weekday,time of day,category,rating/amount,detail,notes\n"
+
+
+@pytest.mark.parametrize("row, column, words", [
+    ("1st Mar 2021,Monday,am,Sleep,25:10,,", "rating/amount", "'25:10' is outside 0:00-24:00"),
+    ("1st Mar 2021,Monday,am,Sleep,7:75,,", "rating/amount", "'7:75' is outside"),
+    ("1st Mar 2021,Monday,am,Sleep,seven,,", "rating/amount", "'seven' is not a sleep amount"),
+    ("1st Mar 2021,Monday,am,Sleep quality,0,,", "rating/amount", "'0' is outside 1-5"),
+    ("1st Mar 2021,Monday,am,Meds/Supplements,-1,Ibuprofen (mg),", "rating/amount", "'-1' is below 0"),
+    ("1st Mar 2021,Monday,am,Meds/Supplements,1,(mg),", "detail", "needs a name"),
+])
+def test_bearable_bad_cells(tmp_path, row, column, words):
+    path = tmp_path / "b.csv"
+    path.write_text(BEARABLE_HEADER + "1st Mar 2021,Monday,pm,Symptom,1,Neck pain (Mild),\n" + row + "\n")
+    with pytest.raises(ImportFormatError) as caught:
+        parse("bearable", path)
+    assert (caught.value.line, caught.value.column) == (3, column)
+    assert words in str(caught.value)
+
+
+def test_late_massage_still_ends_on_its_day(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text(BEARABLE_HEADER + "1st Mar 2021,Monday,23:45,Factors,,Massage,\n")
+    (session,) = parse("bearable", path).records[""]
+    assert session.start == dt.datetime(2021, 3, 1, 23, 45) and session.duration_min == 14
+
+
+@pytest.mark.parametrize("kind, header", [
+    ("bearable", BEARABLE_HEADER),
+    ("fitbit-sleep", "Id,SleepDay,TotalSleepRecords,TotalMinutesAsleep,TotalTimeInBed\n"),
+    ("flaredown", "user_id,age,sex,country,checkin_date,trackable_id,trackable_type,"
+                  "trackable_name,trackable_value\n"),
+    ("csv", "date,pain,sleep_hours,sleep_quality,fatigue,stiffness,anxiety,low_mood,fog,headache,notes\n"),
+])
+def test_header_only_file_imports_nothing(store, tmp_path, kind, header):
+    path = tmp_path / "h.csv"
+    path.write_text(header)
+    summary = import_into(store, kind, path)
+    assert summary["rows_read"] == 0 and total(summary["created"]) == 0
+    assert summary["patients"] == [] and store.is_empty()

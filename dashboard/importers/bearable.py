@@ -101,8 +101,9 @@ def _clock_times(text: pd.Series) -> pd.Series:
     hours = pd.to_numeric(clock[0], errors="coerce")
     minutes = pd.to_numeric(clock[1], errors="coerce")
     valid = (hours < 24) & (minutes < 60)
-    as_clock = hours.where(valid).map("{:.0f}".format) + ":" + minutes.where(valid).map("{:02.0f}".format)
-    return pd.to_timedelta(words.fillna(as_clock.where(valid)) + ":00", errors="coerce")
+    as_clock = pd.Series([f"{h:.0f}:{m:02.0f}" if ok else None
+                          for h, m, ok in zip(hours, minutes, valid)], index=raw.index, dtype=object)
+    return pd.to_timedelta(words.fillna(as_clock) + ":00", errors="coerce")
 
 
 def _symptoms(table, ledger, rows, date, detail, patient) -> pd.DataFrame:

@@ -262,14 +262,19 @@ def parse_numbers(table: Table, column: str, low: float | None = None, high: flo
     converted = per_unique(raw, _numbers)
     values = converted["value"]
     table.fail(values.isna() & ~converted["blank"], column, lambda v: f"{shown_value(v)} is not a number")
+    if low is None and high is None:
+        return values
+    unit = f" {unit}" if unit else ""
+    if low is not None and high is not None:
+        allowed = f"is outside {low:g}-{high:g}{unit}"
+    else:
+        allowed = f"is below {low:g}{unit}" if low is not None else f"is above {high:g}{unit}"
     bad = pd.Series(False, index=values.index)
     if low is not None:
         bad |= values < low
     if high is not None:
         bad |= values > high
-    if unit:
-        unit = " " + unit
-    table.fail(bad, column, lambda v: f"{shown_value(v)} is outside {low:g}-{high:g}{unit}")
+    table.fail(bad, column, lambda v: f"{shown_value(v)} {allowed}")
     return values
 
 
