@@ -4,7 +4,7 @@ import panel as pn
 
 from dashboard.ui.app import App
 
-pn.extension(notifications=True)
+pn.extension("tabulator")
 
 app = App.for_store()
 (app.template() if pn.state.served else app).servable()

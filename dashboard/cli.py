@@ -16,9 +16,9 @@ import click
 from . import demo as demo_module
 from . import domain
 from .records import DailyCheckin, MassageSession, MedicationDose, Record
+from .session import DEFAULT_PATIENT
 from .store import Store, default_db_path
 
-DEFAULT_PATIENT = "Me"
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 DATE_TIME = click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
 

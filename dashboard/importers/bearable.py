@@ -1,7 +1,7 @@
 """Bearable CSV export -> daily check-ins, doses and massage sessions.
 
 One row is one reading (``date, weekday, time of day, category, rating/amount,
-detail, notes``) and a day has many.  Mapping (see ``docs`` in the report):
+detail, notes``) and a day has many.  Mapping:
 
 * Symptom severities 0-4 (None, Mild, Moderate, Severe, Unbearable) x 2.5 -> 0-10;
   body-part pains -> per-area pain; the worst entry of a symptom on a day wins;

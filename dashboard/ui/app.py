@@ -8,6 +8,7 @@ import param
 from .. import domain
 from ..session import open_for_viewing
 from .datastore import DataStore
+from .forms import LogPage
 from .views import AboutPage, DemoBanner, LinkedPlots, SummaryRow
 
 TITLE = "Massage & fibromyalgia diary"
@@ -23,13 +24,12 @@ class App(pn.viewable.Viewer):
     """The whole dashboard for one DataStore."""
 
     data = param.ClassSelector(class_=DataStore)
-    demo = param.Boolean(default=False, doc="Show the demo-data banner")
 
     @classmethod
     def for_store(cls, location=None) -> "App":
         """The app on a store (``$FIBRO_DB`` or the default), or on demo data while it is empty."""
-        store, is_demo = open_for_viewing(location)
-        return cls(data=DataStore(store), demo=is_demo)
+        own, shown, is_demo = open_for_viewing(location)
+        return cls(data=DataStore(shown, own_store=own, is_demo=is_demo))
 
     def sidebar(self) -> pn.Column:
         f = self.data.filters
@@ -52,12 +52,12 @@ class App(pn.viewable.Viewer):
                          pressures, areas, sizing_mode="stretch_width")
 
     def overview(self) -> pn.Column:
-        parts = [DemoBanner(data=self.data)] if self.demo else []
-        parts += [SummaryRow(data=self.data), LinkedPlots(data=self.data)]
+        parts = [DemoBanner(data=self.data), SummaryRow(data=self.data), LinkedPlots(data=self.data)]
         return pn.Column(*parts, sizing_mode="stretch_width", name="Overview")
 
     def pages(self) -> pn.Tabs:
-        return pn.Tabs(("Overview", self.overview()), ("About", AboutPage()),
+        return pn.Tabs(("Overview", self.overview()), ("Log", LogPage(data=self.data)),
+                       ("About", AboutPage()),
                        sizing_mode="stretch_width", dynamic=True)
 
     def __panel__(self):

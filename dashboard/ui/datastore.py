@@ -14,6 +14,7 @@ import panel as pn
 import param
 
 from ..analysis import summary as an
+from ..session import DEFAULT_PATIENT
 from ..store import Store
 from .filters import Filters
 
@@ -49,7 +50,10 @@ def load_diary(url: str, patient_id: int, revision: int) -> Diary:
 class DataStore(param.Parameterized):
     """Owner of the state a session sees: filters, the loaded diary, a selected span."""
 
-    store = param.ClassSelector(class_=Store, doc="Where the diary lives")
+    store = param.ClassSelector(class_=Store, doc="The store shown")
+    own_store = param.ClassSelector(class_=Store, default=None,
+                                    doc="Where new entries go (the store shown, unless it is the demo)")
+    is_demo = param.Boolean(default=False, doc="The store shown is the invented demo diary")
     filters = param.ClassSelector(class_=Filters)
     diary = param.ClassSelector(class_=Diary, doc="The selected patient's records")
     span = param.Tuple(default=None, allow_None=True, length=2,
@@ -59,6 +63,8 @@ class DataStore(param.Parameterized):
         patients = store.patients()
         filters = filters or Filters.from_data(patients)
         super().__init__(store=store, filters=filters, **params)
+        if self.own_store is None:
+            self.own_store = store
         self.reload(reset_range=True)
         self.filters.param.watch(self._patient_changed, "patient")
 
@@ -74,14 +80,51 @@ class DataStore(param.Parameterized):
         """Read the diary again (after a save, or for another patient)."""
         patient = self.filters.patient
         if patient is None:
-            empty = Diary(*(pd.DataFrame() for _ in range(3)))
-            self.diary = empty
+            self.diary = Diary(*(pd.DataFrame() for _ in range(3)))
             return
         diary = load_diary(self.store.url, int(patient), self.store.revision(patient))
         if reset_range:
             self.filters.set_bounds(*diary.day_span())
             self.span = None
+        else:
+            self.filters.widen_bounds(*diary.day_span())
         self.diary = diary
+
+    # --- writing: every change goes through here, then the views follow -------
+
+    def writable_patient(self) -> int:
+        """The patient new entries belong to; the first entry leaves the demo for the own store."""
+        if self.is_demo:
+            self.own_store.ensure_patient(DEFAULT_PATIENT)
+            self.store = self.own_store
+            self.filters.param.patient.objects = {
+                str(n): int(i) for i, n in zip(self.store.patients()["id"], self.store.patients()["name"])}
+            self.filters.param.update(patient=self.filters.param.patient.names[DEFAULT_PATIENT])
+            self.is_demo = False
+            self.reload(reset_range=True)
+        return int(self.filters.patient)
+
+    def save(self, record) -> None:
+        """Save one record in the shown patient's diary (one transaction), then refresh."""
+        patient = self.writable_patient()  # may switch self.store from the demo to the own store
+        self.store.save(patient, [record])
+        self.reload()
+
+    def replace(self, kind: str, record_id: int, record) -> None:
+        self.store.replace(kind, record_id, record)
+        self.reload()
+
+    def delete(self, kind: str, record_id: int):
+        """Delete a record; returns it for an undo (``save`` it again)."""
+        record = self.store.delete(kind, record_id)
+        self.reload()
+        return record
+
+    def existing_checkin(self, day) -> int | None:
+        """The id of the shown patient's check-in of ``day`` (None in the demo)."""
+        if self.is_demo or self.filters.patient is None:
+            return None
+        return self.store.daily_id(int(self.filters.patient), day)
 
     # --- derived data ------------------------------------------------------
 

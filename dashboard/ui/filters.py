@@ -47,6 +47,21 @@ class Filters(param.Parameterized):
         self.param.date_range.bounds = (first, last)
         self.date_range = (max(first, last - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)), last)
 
+    def widen_bounds(self, first_day, last_day) -> None:
+        """Let new data extend the bounds; a window that reached the last day follows it."""
+        if first_day is None:
+            return
+        old_first, old_last = self.param.date_range.bounds or (None, None)
+        first, last = pd.Timestamp(first_day).date(), pd.Timestamp(last_day).date()
+        new_bounds = (min(first, old_first or first), max(last, old_last or last))
+        if new_bounds == (old_first, old_last):
+            return
+        self.param.date_range.bounds = new_bounds
+        start, end = self.date_range or new_bounds
+        if end == old_last:
+            end = new_bounds[1]
+        self.date_range = (max(start, new_bounds[0]), end)
+
     @property
     def start(self):
         return self.date_range[0] if self.date_range else None

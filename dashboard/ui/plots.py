@@ -100,6 +100,8 @@ def pain_plot(daily: pd.DataFrame, matching_sessions: pd.DataFrame, areas=None) 
     pain, label = an.daily_pain(daily, areas)
     line = hv.Curve((daily["date"], pain.astype("float64")), DATE, PAIN, label=label).opts(
         color=INK, line_width=1.6, tools=["hover"])
+    dots = hv.Scatter((daily["date"], pain.astype("float64")), DATE, PAIN, label=label).opts(
+        color=INK, size=3)  # so a lone day (a new diary) still shows
     points = _session_points(matching_sessions, daily)
     vdims = [PAIN, "pressure", "pressure_label", "areas_label", "duration_min", "technique",
              "pain_change"]
@@ -111,17 +113,20 @@ def pain_plot(daily: pd.DataFrame, matching_sessions: pd.DataFrame, areas=None) 
             hover_formatters={"@date": "datetime"})
         for p in domain.PRESSURES
     ]
-    return hv.Overlay([after_day_shading(matching_sessions, PAIN, 10), line, *markers])
+    return hv.Overlay([after_day_shading(matching_sessions, PAIN, 10), line, dots, *markers])
 
 
 def sleep_plot(daily: pd.DataFrame, matching_sessions: pd.DataFrame) -> hv.Overlay:
     """Hours asleep and sleep quality (its own axis), the night belonging to the wake day."""
     hours = hv.Curve((daily["date"], daily["sleep_hours"].astype("float64")), DATE, SLEEP_HOURS,
                      label="Hours asleep").opts(color="#0072B2", line_width=1.6, tools=["hover"])
+    hour_dots = hv.Scatter(hours.data, DATE, SLEEP_HOURS, label="Hours asleep").opts(
+        color="#0072B2", size=3)
     quality = hv.Curve((daily["date"], daily["sleep_quality"].astype("float64")), DATE,
                        SLEEP_QUALITY, label="Sleep quality").opts(
         color="#CC79A7", line_width=1.4, line_dash="dashed", tools=["hover"])
-    return hv.Overlay([after_day_shading(matching_sessions, SLEEP_HOURS, 12), hours, quality])
+    return hv.Overlay([after_day_shading(matching_sessions, SLEEP_HOURS, 12), hours, hour_dots,
+                       quality])
 
 
 def medication_plot(doses: pd.DataFrame, matching_sessions: pd.DataFrame,

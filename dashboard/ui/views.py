@@ -50,6 +50,7 @@ class LinkedPlots(View):
         def medication(pressures, areas):
             return plots.medication_plot(doses, ds.matching_sessions(), classes)
 
+        xlim = (pd.Timestamp(f.start), pd.Timestamp(f.end) + pd.Timedelta(days=1))
         panels = []
         for build, y, top, frame in (
             (pain, plots.PAIN, 10.0, plots.PAIN_FRAME),
@@ -60,7 +61,7 @@ class LinkedPlots(View):
             span = hv.DynamicMap(pn.bind(plots.selected_span, ds.param.span, y, top))
             bounds = hv.streams.BoundsX(source=main, boundsx=None)
             bounds.add_subscriber(self._on_select)
-            panels.append((main * span).opts(**frame))
+            panels.append((main * span).opts(xlim=xlim, **frame))
         layout = hv.Layout(panels).cols(1).opts(shared_axes=True)
         return pn.pane.HoloViews(layout, sizing_mode="stretch_width", linked_axes=True)
 
@@ -164,10 +165,12 @@ class DemoBanner(View):
     def __panel__(self):
         return pn.pane.Alert(
             "**You are looking at demo data** — an invented diary, so you can see how the "
-            "dashboard works. To start your own: log a day, a massage or a dose from the "
-            "terminal (`fibro log ...`), or bring in a diary you already keep with "
-            "`fibro import csv DIR`. Your own entries replace the demo as soon as there are any.",
+            "dashboard works. To start your own diary, log a day, a massage or a dose on the "
+            "**Log** page (or `fibro log ...` in a terminal), or bring in a diary you already "
+            "keep with `fibro import csv DIR`. Your own entries replace the demo as soon as "
+            "you save the first one.",
             alert_type="warning", sizing_mode="stretch_width", css_classes=["demo-banner"],
+            visible=self.data.param.is_demo,
         )
 
 

@@ -1,0 +1,519 @@
+"""The Log page: quick forms for a day, a massage and a dose, and a history of each.
+
+Forms build a record, show each problem under its field, and save through the
+DataStore (one transaction), which refreshes every view of the session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import pandas as pd
+import panel as pn
+import param
+
+from .. import domain
+from ..records import DailyCheckin, MassageSession, MedicationDose
+from ..store import DuplicateEntry
+from .datastore import DataStore
+
+BLANK = "–"
+RATING_OPTIONS = [BLANK, *map(str, range(11))]
+FORM_CSS = """
+.field-error { color: #B3261E; font-size: 14px; min-height: 0; margin: 0 10px; }
+.bk-btn-group .bk-btn { min-height: 40px; font-size: 15px; }
+.group-label { font-size: 14px; }
+"""
+
+
+def rating_input(label: str) -> pn.widgets.RadioButtonGroup:
+    """0-10 as eleven large buttons plus "–" for not recorded."""
+    return pn.widgets.RadioButtonGroup(name=label, options=RATING_OPTIONS, value=BLANK,
+                                       button_type="primary", button_style="outline",
+                                       sizing_mode="stretch_width", stylesheets=[FORM_CSS])
+
+
+def rating_value(widget) -> float | None:
+    return None if widget.value in (BLANK, None) else float(widget.value)
+
+
+def show_rating(widget, value) -> None:
+    widget.value = BLANK if value is None or pd.isna(value) else str(int(round(value)))
+
+
+class RecordForm(pn.viewable.Viewer):
+    """A form for one record kind: fields, an error line under each, save, edit mode."""
+
+    data = param.ClassSelector(class_=DataStore)
+    editing = param.Integer(default=None, allow_None=True, doc="Id of the record being edited")
+    kind = ""  # the store's kind: daily, sessions, doses
+    title = ""
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.fields: dict[str, pn.viewable.Viewable] = self._fields()
+        self.errors = {name: pn.pane.HTML("", css_classes=["field-error"], stylesheets=[FORM_CSS],
+                                          sizing_mode="stretch_width")
+                       for name in self.fields}
+        self.save_button = pn.widgets.Button(name="Save", button_type="primary", height=44,
+                                             width=160, css_classes=["save-button"])
+        self.cancel_button = pn.widgets.Button(name="Cancel edit", button_type="light", height=44,
+                                               visible=self.param.editing.rx.is_not(None))
+        self.message = pn.pane.Alert("", alert_type="success", visible=False,
+                                     css_classes=["form-message"], sizing_mode="stretch_width")
+        self.save_button.on_click(self._on_save)
+        self.cancel_button.on_click(lambda _e: self.reset())
+
+    # --- for subclasses -----------------------------------------------------
+
+    def _fields(self) -> dict:
+        raise NotImplementedError
+
+    def build(self):
+        """The record in the form (may raise ValueError naming a field)."""
+        raise NotImplementedError
+
+    def load(self, record) -> None:
+        """Put a stored record into the fields, for editing."""
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """Empty the fields for the next entry."""
+        raise NotImplementedError
+
+    def describe(self, record) -> str:
+        raise NotImplementedError
+
+    def layout(self) -> list:
+        return [self.field(name) for name in self.fields]
+
+    # --- shared behaviour ----------------------------------------------------
+
+    def field(self, name: str) -> pn.Column:
+        """A field with its label (button groups have none of their own) and its error line."""
+        widget = self.fields[name]
+        parts = [widget, self.errors[name]]
+        if isinstance(widget, (pn.widgets.RadioButtonGroup, pn.widgets.CheckButtonGroup)):
+            parts.insert(0, pn.pane.HTML(f'<label class="group-label">{html.escape(widget.name)}</label>',
+                                         margin=(8, 10, 0, 10), stylesheets=[FORM_CSS]))
+        return pn.Column(*parts, sizing_mode="stretch_width", margin=0)
+
+    def __panel__(self):
+        heading = pn.pane.Markdown(self.param.editing.rx.pipe(
+            lambda editing: f"### {'Edit' if editing is not None else 'New'} {self.title.lower()}"))
+        return pn.Column(heading, *self.layout(), pn.Row(self.save_button, self.cancel_button),
+                         self.message, sizing_mode="stretch_width", max_width=900,
+                         css_classes=[f"form-{self.kind}"])
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        for name, pane in self.errors.items():
+            text = problems.get(name, "")
+            pane.object = html.escape(text)
+        unplaced = {k: v for k, v in problems.items() if k not in self.errors}
+        if unplaced:
+            self.say(" ".join(f"{k}: {v}" for k, v in unplaced.items()), "danger")
+        elif problems:
+            self.say("Please check the fields marked in red: nothing was saved.", "danger")
+
+    def say(self, text: str, kind: str = "success") -> None:
+        self.message.param.update(object=text, alert_type=kind, visible=bool(text))
+
+    def reset(self) -> None:
+        self.editing = None
+        self.clear()
+        self.show_problems({})
+
+    def edit(self, record_id: int) -> None:
+        """Load a stored record for editing."""
+        self.load(self.data.store.record(self.kind, record_id))
+        self.editing = record_id
+        self.show_problems({})
+        self.say("")
+
+    def _on_save(self, _event=None) -> None:
+        try:
+            record = self.build()
+        except ValueError as error:
+            name, _, text = str(error).partition(": ")
+            self.show_problems({name: text})
+            return
+        problems = record.validate()
+        self.show_problems(problems)
+        if problems:
+            return
+        if not self.confirm_overwrite(record):
+            return
+        try:
+            if self.editing is not None:
+                self.data.replace(self.kind, self.editing, record)
+            else:
+                self.data.save(record)
+        except DuplicateEntry as error:
+            self.show_problems({error.field: str(error)})
+            return
+        verb = "Updated" if self.editing is not None else "Saved"
+        self.reset()
+        self.say(f"{verb}: {self.describe(record)}.")
+
+    def confirm_overwrite(self, record) -> bool:
+        return True
+
+
+class DailyForm(RecordForm):
+    """Today's (or any past day's) check-in: ratings by tapping, sleep, optional per-area pain."""
+
+    kind = "daily"
+    title = "Daily check-in"
+    pending_replace = param.Parameter(default=None, doc="A record waiting for 'replace?'")
+
+    def _fields(self) -> dict:
+        today = dt.date.today()
+        fields = {"date": pn.widgets.DatePicker(name="Day", value=today, end=today, width=200)}
+        for name, label in domain.DAILY_RATINGS.items():
+            if name == "sleep_quality":
+                fields["sleep_hours"] = pn.widgets.FloatInput(
+                    name="Hours asleep last night", value=None, start=0, end=24, step=0.5,
+                    placeholder="e.g. 6.5", width=200)
+            fields[name] = rating_input(f"{label} (0-10)")
+        for area in domain.BODY_AREAS:
+            fields[domain.AREA_PAIN_PREFIX + area] = pn.widgets.IntInput(
+                name=domain.area_label(area), value=None, start=0, end=10, placeholder=BLANK,
+                width=110)
+        fields["notes"] = pn.widgets.TextAreaInput(name="Notes", placeholder="Anything else",
+                                                  height=80, sizing_mode="stretch_width")
+        return fields
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.replace_question = pn.pane.Alert("", alert_type="warning", visible=False,
+                                              css_classes=["replace-question"])
+        self.replace_button = pn.widgets.Button(name="Replace that day", button_type="warning",
+                                                visible=False, css_classes=["replace-yes"])
+        self.keep_button = pn.widgets.Button(name="Keep the saved one", visible=False)
+        self.replace_button.on_click(self._replace_confirmed)
+        self.keep_button.on_click(lambda _e: self._ask(None))
+
+    def layout(self) -> list:
+        areas = [self.field(domain.AREA_PAIN_PREFIX + a) for a in domain.BODY_AREAS]
+        per_area = pn.Card(pn.FlexBox(*areas), title="Pain per body area (optional)",
+                           collapsed=True, sizing_mode="stretch_width")
+        main = [self.field(n) for n in self.fields
+                if not n.startswith(domain.AREA_PAIN_PREFIX) and n != "notes"]
+        return [*main, per_area, self.field("notes"), self.replace_question,
+                pn.Row(self.replace_button, self.keep_button)]
+
+    def build(self) -> DailyCheckin:
+        f = self.fields
+        areas = {a: float(f[domain.AREA_PAIN_PREFIX + a].value) for a in domain.BODY_AREAS
+                 if f[domain.AREA_PAIN_PREFIX + a].value is not None}
+        return DailyCheckin(
+            date=f["date"].value, sleep_hours=f["sleep_hours"].value, notes=f["notes"].value or "",
+            area_pain=areas, **{n: rating_value(f[n]) for n in domain.DAILY_RATINGS})
+
+    def load(self, record: DailyCheckin) -> None:
+        f = self.fields
+        f["date"].value = record.date
+        f["sleep_hours"].value = record.sleep_hours
+        f["notes"].value = record.notes
+        for name in domain.DAILY_RATINGS:
+            show_rating(f[name], getattr(record, name))
+        for area in domain.BODY_AREAS:
+            value = record.area_pain.get(area)
+            f[domain.AREA_PAIN_PREFIX + area].value = None if value is None else int(round(value))
+
+    def clear(self) -> None:
+        self.load(DailyCheckin(date=dt.date.today()))
+        self._ask(None)
+
+    def describe(self, record) -> str:
+        return f"check-in of {record.date:%a %d %b %Y}"
+
+    def confirm_overwrite(self, record) -> bool:
+        """A new check-in for a day that has one asks first, instead of making a duplicate."""
+        if self.editing is not None or self.pending_replace == record:
+            return True
+        existing = self.data.existing_checkin(record.date)
+        if existing is None:
+            return True
+        self._ask(record)
+        return False
+
+    def _ask(self, record) -> None:
+        self.pending_replace = record
+        asking = record is not None
+        if asking:
+            self.say("")
+            self.replace_question.object = (
+                f"There is already a check-in for {record.date:%a %d %b %Y}. "
+                "Replace it with this one?")
+        for widget in (self.replace_question, self.replace_button, self.keep_button):
+            widget.visible = asking
+
+    def _replace_confirmed(self, _event=None) -> None:
+        if self.pending_replace is not None:
+            self._on_save()
+
+
+class SessionForm(RecordForm):
+    """A massage: when, how long, how hard, where, who, and pain before and after."""
+
+    kind = "sessions"
+    title = "Massage session"
+
+    def _fields(self) -> dict:
+        now = dt.datetime.now().replace(second=0, microsecond=0)
+        return {
+            "start": pn.widgets.DatetimePicker(name="Started", value=now, enable_seconds=False,
+                                               military_time=True, width=220),
+            "duration_min": pn.widgets.IntInput(name="Minutes", value=60, start=1, end=1440,
+                                                step=5, width=120),
+            "pressure": pn.widgets.RadioButtonGroup(
+                name="Pressure", options={domain.PRESSURE_LABELS[p]: p for p in domain.PRESSURES},
+                value="moderate", button_type="primary", button_style="outline",
+                stylesheets=[FORM_CSS]),
+            "areas": pn.widgets.MultiChoice(
+                name="Body areas", options={domain.area_label(a): a for a in domain.BODY_AREAS},
+                placeholder="Choose one or more", sizing_mode="stretch_width"),
+            "technique": pn.widgets.TextInput(name="Technique", placeholder="e.g. myofascial release",
+                                              sizing_mode="stretch_width"),
+            "therapist": pn.widgets.AutocompleteInput(
+                name="Therapist", options=[], restrict=False, case_sensitive=False,
+                min_characters=1, sizing_mode="stretch_width"),
+            "pain_before": rating_input("Pain just before (0-10)"),
+            "pain_after": rating_input("Pain just after (0-10)"),
+            "notes": pn.widgets.TextAreaInput(name="Notes", height=70, sizing_mode="stretch_width"),
+        }
+
+    def __panel__(self):
+        self._offer_therapists()
+        self.data.param.watch(lambda _e: self._offer_therapists(), "diary")
+        return super().__panel__()
+
+    def _offer_therapists(self) -> None:
+        names = self.data.diary.sessions.get("therapist", pd.Series(dtype=str))
+        self.fields["therapist"].options = sorted({str(n) for n in names.dropna() if str(n).strip()})
+
+    def layout(self) -> list:
+        return [pn.Row(self.field("start"), self.field("duration_min")),
+                *[self.field(n) for n in self.fields if n not in ("start", "duration_min")]]
+
+    def build(self) -> MassageSession:
+        f = self.fields
+        if f["start"].value is None:
+            raise ValueError("start: when did it start?")
+        return MassageSession(
+            start=f["start"].value.replace(second=0, microsecond=0),
+            duration_min=f["duration_min"].value, pressure=f["pressure"].value,
+            areas=tuple(a for a in domain.BODY_AREAS if a in set(f["areas"].value)),
+            technique=f["technique"].value or "", therapist=f["therapist"].value or "",
+            pain_before=rating_value(f["pain_before"]), pain_after=rating_value(f["pain_after"]),
+            notes=f["notes"].value or "")
+
+    def load(self, record: MassageSession) -> None:
+        f = self.fields
+        f["start"].value = record.start
+        f["duration_min"].value = int(record.duration_min)
+        f["pressure"].value = record.pressure
+        f["areas"].value = list(record.areas)
+        f["technique"].value = record.technique
+        f["therapist"].value = record.therapist
+        show_rating(f["pain_before"], record.pain_before)
+        show_rating(f["pain_after"], record.pain_after)
+        f["notes"].value = record.notes
+
+    def clear(self) -> None:
+        f = self.fields
+        f["start"].value = dt.datetime.now().replace(second=0, microsecond=0)
+        f["areas"].value = []
+        f["technique"].value = f["notes"].value = ""
+        show_rating(f["pain_before"], None)
+        show_rating(f["pain_after"], None)
+
+    def describe(self, record) -> str:
+        return (f"{domain.PRESSURE_LABELS[record.pressure].lower()} session of "
+                f"{record.start:%a %d %b %Y %H:%M}")
+
+
+class DoseForm(RecordForm):
+    """A dose: when, what (known names fill in the class), how much, why."""
+
+    kind = "doses"
+    title = "Medication dose"
+
+    def _fields(self) -> dict:
+        now = dt.datetime.now().replace(second=0, microsecond=0)
+        fields = {
+            "time": pn.widgets.DatetimePicker(name="Taken at", value=now, enable_seconds=False,
+                                              military_time=True, width=220),
+            "name": pn.widgets.AutocompleteInput(
+                name="Medicine", options=[], restrict=False, case_sensitive=False,
+                min_characters=1, placeholder="e.g. Paracetamol", sizing_mode="stretch_width"),
+            "drug_class": pn.widgets.Select(
+                name="Drug class", options={domain.DRUG_CLASS_LABELS[c]: c for c in domain.DRUG_CLASSES},
+                value="other", width=240),
+            "dose": pn.widgets.FloatInput(name="Dose", value=None, start=0, placeholder="e.g. 500",
+                                          width=140),
+            "unit": pn.widgets.TextInput(name="Unit", value="mg", width=100),
+            "reason": pn.widgets.TextInput(name="Reason", placeholder="e.g. neck pain",
+                                           sizing_mode="stretch_width"),
+        }
+        fields["name"].param.watch(self._fill_class, "value")
+        return fields
+
+    def __panel__(self):
+        self._offer_names()
+        self.data.param.watch(lambda _e: self._offer_names(), "diary")
+        return super().__panel__()
+
+    def _known_classes(self) -> dict[str, str]:
+        """Lower-case name -> class: the person's own earlier entries win over the built-in list."""
+        doses = self.data.diary.doses
+        earlier = {}
+        if len(doses):
+            latest = doses.sort_values("time").drop_duplicates("name", keep="last")
+            earlier = {str(n).lower(): c for n, c in zip(latest["name"], latest["drug_class"])}
+        return {**domain.KNOWN_DRUGS, **earlier}
+
+    def _offer_names(self) -> None:
+        doses = self.data.diary.doses
+        own = sorted({str(n) for n in doses.get("name", [])})
+        builtin = sorted(n.capitalize() for n in domain.KNOWN_DRUGS)
+        self.fields["name"].options = own + [n for n in builtin if n.lower() not in
+                                             {o.lower() for o in own}]
+
+    def _fill_class(self, event) -> None:
+        if self.editing is None and event.new:
+            known = self._known_classes().get(str(event.new).strip().lower())
+            if known:
+                self.fields["drug_class"].value = known
+
+    def layout(self) -> list:
+        return [self.field("time"), self.field("name"),
+                pn.Row(self.field("drug_class"), self.field("dose"), self.field("unit")),
+                self.field("reason")]
+
+    def build(self) -> MedicationDose:
+        f = self.fields
+        if f["time"].value is None:
+            raise ValueError("time: when was it taken?")
+        return MedicationDose(time=f["time"].value.replace(second=0, microsecond=0),
+                              name=(f["name"].value or "").strip(), drug_class=f["drug_class"].value,
+                              dose=f["dose"].value, unit=f["unit"].value or "",
+                              reason=f["reason"].value or "")
+
+    def load(self, record: MedicationDose) -> None:
+        f = self.fields
+        f["time"].value = record.time
+        f["name"].value = record.name
+        f["drug_class"].value = record.drug_class
+        f["dose"].value = record.dose
+        f["unit"].value = record.unit
+        f["reason"].value = record.reason
+
+    def clear(self) -> None:
+        self.fields["time"].value = dt.datetime.now().replace(second=0, microsecond=0)
+        self.fields["reason"].value = ""
+
+    def describe(self, record) -> str:
+        return f"{record.name} at {record.time:%a %d %b %Y %H:%M}"
+
+
+class History(pn.viewable.Viewer):
+    """Entries of one kind, newest first, filtered like the plots; edit, delete, undo."""
+
+    form = param.ClassSelector(class_=RecordForm)
+    last_deleted = param.Parameter(default=None, doc="(record) that Undo puts back")
+
+    COLUMNS = {
+        "daily": ["date", "pain", "sleep_hours", "sleep_quality", "fatigue", "notes"],
+        "sessions": ["start", "duration_min", "pressure", "areas", "therapist", "pain_before",
+                     "pain_after", "notes"],
+        "doses": ["time", "name", "drug_class", "dose", "unit", "reason"],
+    }
+
+    TITLES = {"date": "Day", "pain": "Pain", "sleep_hours": "Sleep (h)", "sleep_quality": "Sleep quality",
+              "fatigue": "Fatigue", "notes": "Notes", "start": "Started", "duration_min": "Minutes",
+              "pressure": "Pressure", "areas": "Areas", "therapist": "Therapist",
+              "pain_before": "Pain before", "pain_after": "Pain after", "time": "Taken at",
+              "name": "Medicine", "drug_class": "Class", "dose": "Dose", "unit": "Unit",
+              "reason": "Reason"}
+
+    def __panel__(self):
+        data = self.form.data
+        self.table = pn.widgets.Tabulator(
+            pn.bind(self._rows, data.param.diary, data.filters.param.date_range,
+                    data.filters.param.pressures, data.filters.param.areas),
+            selectable=1, disabled=True, show_index=False, pagination="local", page_size=10,
+            hidden_columns=["id"], titles=self.TITLES,
+            sizing_mode="stretch_width", css_classes=[f"history-{self.form.kind}"],
+            formatters={"notes": {"type": "plaintext"}, "reason": {"type": "plaintext"}})
+        edit = pn.widgets.Button(name="Edit selected", css_classes=["edit-selected"])
+        delete = pn.widgets.Button(name="Delete selected", button_type="danger",
+                                   button_style="outline", css_classes=["delete-selected"])
+        undo = pn.widgets.Button(name="Undo delete", button_type="warning", css_classes=["undo-delete"],
+                                 visible=self.param.last_deleted.rx.is_not(None))
+        edit.on_click(self._edit)
+        delete.on_click(self._delete)
+        undo.on_click(self._undo)
+        return pn.Column(pn.pane.Markdown(f"#### Your {self.form.title.lower()}s"), self.table,
+                         pn.Row(edit, delete, undo), sizing_mode="stretch_width")
+
+    def _rows(self, diary, date_range, pressures, areas) -> pd.DataFrame:
+        data = self.form.data
+        kind = self.form.kind
+        if kind == "sessions":
+            frame = data.matching_sessions()
+        elif kind == "daily":
+            frame = data.daily()
+        else:
+            frame = data.doses()
+        columns = ["id", *self.COLUMNS[kind]]
+        if frame.empty:
+            return pd.DataFrame(columns=columns)
+        when = self.COLUMNS[kind][0]
+        rows = frame.sort_values(when, ascending=False)[columns].reset_index(drop=True)
+        rows[when] = rows[when].dt.strftime("%Y-%m-%d" if kind == "daily" else "%Y-%m-%d %H:%M")
+        return rows
+
+    def _selected_id(self) -> int | None:
+        rows = self.table.selection
+        if not rows:
+            self.form.say("Select an entry in the table first.", "warning")
+            return None
+        return int(self.table.value.iloc[rows[0]]["id"])
+
+    def _edit(self, _event=None) -> None:
+        record_id = self._selected_id()
+        if record_id is not None:
+            self.form.edit(record_id)
+
+    def _delete(self, _event=None) -> None:
+        record_id = self._selected_id()
+        if record_id is None:
+            return
+        self.last_deleted = self.form.data.delete(self.form.kind, record_id)
+        self.table.selection = []
+        self.form.say(f"Deleted the {self.form.describe(self.last_deleted)}. "
+                      "You can undo this right away.", "warning")
+
+    def _undo(self, _event=None) -> None:
+        if self.last_deleted is None:
+            return
+        record, self.last_deleted = self.last_deleted, None
+        self.form.data.save(record)
+        self.form.say(f"Restored the {self.form.describe(record)}.")
+
+
+class LogPage(pn.viewable.Viewer):
+    """The three forms, each above its history."""
+
+    data = param.ClassSelector(class_=DataStore)
+
+    def __panel__(self):
+        tabs = []
+        for form_class in (DailyForm, SessionForm, DoseForm):
+            form = form_class(data=self.data)
+            tabs.append((form.title, pn.Column(form, pn.layout.Divider(), History(form=form),
+                                               sizing_mode="stretch_width")))
+        return pn.Tabs(*tabs, sizing_mode="stretch_width", css_classes=["log-tabs"])
