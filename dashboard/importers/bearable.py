@@ -13,6 +13,11 @@ detail, notes``) and a day has many.  Mapping:
 * Meds/Supplements -> a dose: amount = dose, detail ``Name (unit)``; time from
   ``time of day`` (am 08:00, mid 13:00, pm 18:00, pre 22:00, all day/blank 12:00).
 * Any row mentioning "massage" -> a session of unknown pressure.
+* Mood and Energy (1-10, higher is better) are not low mood or fatigue, so they
+  are skipped and reported like every other category.
+
+Scales as Bearable documents them ("What are all the different scales used in
+Bearable?", bearable.app support): symptoms 0-4, sleep quality 1-5, mood 1-10.
 """
 
 from __future__ import annotations
