@@ -93,8 +93,8 @@ def import_into(store, kind: str | None, path: str | Path, patient: str = "me",
         counts = _compare_with_store(store, batches)
     else:
         if any(batches.values()) and not store.is_empty():
-            path_ = store.backup(suffix="before-import")
-            backup = str(path_) if path_ else None
+            copied = store.backup(suffix="before-import")
+            backup = str(copied) if copied else None
         result = store.save_by_name(batches, source=parsed.kind)
         counts = {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
     return {
