@@ -55,8 +55,8 @@ def main():
 
 def patient_for_writing(store: Store, name: str | None) -> str:
     """The patient new records go to: ``name``, else the only one, else "Me" in a new store."""
-    if name:
-        return name
+    if name and name.strip():
+        return name.strip()
     names = store.patients()["name"].tolist()
     if len(names) > 1:
         raise click.UsageError(f"this store holds several patients ({', '.join(names)}); "

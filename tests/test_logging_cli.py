@@ -300,8 +300,6 @@ def test_yes_replaces_the_whole_day_with_the_new_values(tmp_path):
     assert len(frame(db, "sessions")) == 1 and len(frame(db, "doses")) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="cli.log_daily looks the patient up unstripped, the store "
-                   "strips the name: ' Me ' skips the existing-day check and overwrites the day")
 def test_a_patient_name_with_spaces_does_not_bypass_the_existing_day_check(tmp_path):
     db = seeded(tmp_path)
     before = snapshot(db)

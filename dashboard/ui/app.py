@@ -31,6 +31,23 @@ class App(pn.viewable.Viewer):
         own, shown, is_demo = open_for_viewing(location)
         return cls(data=DataStore(shown, own_store=own, is_demo=is_demo))
 
+    def __init__(self, **params):
+        super().__init__(**params)
+        if pn.state.curdoc is not None and pn.state.location is not None:
+            self.data.on_leaving_demo = self._reload_on_own_diary
+
+    @staticmethod
+    def _reload_on_own_diary() -> None:
+        """After the first own entry, reload the page: it opens on the person's own diary."""
+        pn.state.location.param.update(search="?first-entry=saved", reload=True)
+
+    def welcome(self) -> pn.pane.Alert:
+        first = pn.state.session_args.get("first-entry") if pn.state.curdoc else None
+        return pn.pane.Alert(
+            "**Your first entry is saved.** From now on the dashboard shows your own diary; "
+            "the demo data are gone from view.", alert_type="success",
+            visible=bool(first), sizing_mode="stretch_width", css_classes=["first-entry"])
+
     def sidebar(self) -> pn.Column:
         f = self.data.filters
         patient = pn.widgets.Select.from_param(
@@ -52,7 +69,8 @@ class App(pn.viewable.Viewer):
                          pressures, areas, sizing_mode="stretch_width")
 
     def overview(self) -> pn.Column:
-        parts = [DemoBanner(data=self.data), SummaryRow(data=self.data), LinkedPlots(data=self.data)]
+        parts = [self.welcome(), DemoBanner(data=self.data), SummaryRow(data=self.data),
+                 LinkedPlots(data=self.data)]
         return pn.Column(*parts, sizing_mode="stretch_width", name="Overview")
 
     def pages(self) -> pn.Tabs:

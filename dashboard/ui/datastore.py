@@ -54,6 +54,7 @@ class DataStore(param.Parameterized):
     own_store = param.ClassSelector(class_=Store, default=None,
                                     doc="Where new entries go (the store shown, unless it is the demo)")
     is_demo = param.Boolean(default=False, doc="The store shown is the invented demo diary")
+    on_leaving_demo = param.Callable(default=None, doc="Called after the first own entry is saved")
     filters = param.ClassSelector(class_=Filters)
     diary = param.ClassSelector(class_=Diary, doc="The selected patient's records")
     span = param.Tuple(default=None, allow_None=True, length=2,
@@ -92,23 +93,28 @@ class DataStore(param.Parameterized):
 
     # --- writing: every change goes through here, then the views follow -------
 
-    def writable_patient(self) -> int:
-        """The patient new entries belong to; the first entry leaves the demo for the own store."""
-        if self.is_demo:
-            self.own_store.ensure_patient(DEFAULT_PATIENT)
-            self.store = self.own_store
-            self.filters.param.patient.objects = {
-                str(n): int(i) for i, n in zip(self.store.patients()["id"], self.store.patients()["name"])}
-            self.filters.param.update(patient=self.filters.param.patient.names[DEFAULT_PATIENT])
-            self.is_demo = False
-            self.reload(reset_range=True)
-        return int(self.filters.patient)
-
     def save(self, record) -> None:
-        """Save one record in the shown patient's diary (one transaction), then refresh."""
-        patient = self.writable_patient()  # may switch self.store from the demo to the own store
-        self.store.save(patient, [record])
-        self.reload()
+        """Save one record in the shown patient's diary (one transaction), then refresh.
+
+        The first entry made while the demo is shown goes to the own store: then
+        ``on_leaving_demo`` is called when set (the served app reloads the page),
+        else the views switch to the own diary in place.
+        """
+        if not self.is_demo:
+            self.store.save(int(self.filters.patient), [record])
+            self.reload()
+            return
+        patient = self.own_store.ensure_patient(DEFAULT_PATIENT)
+        self.own_store.save(patient, [record])
+        if self.on_leaving_demo is not None:
+            self.on_leaving_demo()
+            return
+        self.store = self.own_store
+        names = dict(zip(self.store.patients()["name"], self.store.patients()["id"]))
+        self.filters.param.patient.objects = {str(n): int(i) for n, i in names.items()}
+        self.filters.param.update(patient=int(patient))
+        self.is_demo = False
+        self.reload(reset_range=True)
 
     def replace(self, kind: str, record_id: int, record) -> None:
         self.store.replace(kind, record_id, record)

@@ -43,7 +43,7 @@ class Filters(param.Parameterized):
         today = dt.date.today()
         first = pd.Timestamp(first_day).date() if first_day is not None else today - dt.timedelta(days=90)
         last = pd.Timestamp(last_day).date() if last_day is not None else today
-        last = max(last, first)
+        first = min(first, last - dt.timedelta(days=1))  # a slider needs two different ends
         self.param.date_range.bounds = (first, last)
         self.date_range = (max(first, last - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)), last)
 
