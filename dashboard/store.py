@@ -308,8 +308,7 @@ class Store:
                 patient_id = (_patient_id_in(conn, patient) if isinstance(patient, str)
                               else int(patient))  # numpy ints would bind as blobs
                 written = 0
-                for record in records:
-                    kind, outcome = _SAVERS[type(record)](conn, patient_id, record, source)
+                for kind, outcome in _save_records(conn, patient_id, records, source):
                     bucket = getattr(result, outcome)
                     bucket[kind] = bucket.get(kind, 0) + 1
                     written += outcome != "unchanged"
@@ -543,6 +542,88 @@ def _save_dose(conn, patient_id: int, record: MedicationDose, source: str) -> tu
     return "doses", "updated"
 
 
+def _natural_key(record: Record) -> tuple:
+    if isinstance(record, DailyCheckin):
+        return (record.date,)
+    if isinstance(record, MassageSession):
+        return (record.start,)
+    return (record.time, record.name.strip())
+
+
+def _stored_keys(conn: sa.Connection, patient_id: int, kind: type, keys: list[tuple]) -> set:
+    """Which of ``keys`` the patient already has (one query per 500 keys)."""
+    table, columns = {DailyCheckin: (daily_checkins, ["date"]),
+                      MassageSession: (sessions, ["start"]),
+                      MedicationDose: (doses, ["time", "name"])}[kind]
+    found = set()
+    firsts = sorted({k[0] for k in keys})
+    for i in range(0, len(firsts), 500):
+        rows = conn.execute(sa.select(*[table.c[c] for c in columns]).where(
+            table.c.patient_id == patient_id, table.c[columns[0]].in_(firsts[i:i + 500])))
+        found.update(tuple(row) for row in rows)
+    return found
+
+
+def _save_records(conn: sa.Connection, patient_id: int, records: list[Record],
+                  source: str) -> list[tuple[str, str]]:
+    """Save records with the result of saving them one by one, but in bulk where it can.
+
+    Records whose key is new (and first of its key in the batch) are inserted with
+    one multi-row statement per kind; the rest go through the per-record savers,
+    which compare with what is stored and update.
+    """
+    outcomes: list[tuple[str, str]] = []
+    for kind in (DailyCheckin, MassageSession, MedicationDose):
+        batch = [r for r in records if type(r) is kind]
+        if not batch:
+            continue
+        stored = _stored_keys(conn, patient_id, kind, [_natural_key(r) for r in batch])
+        fresh, rest, seen = [], [], set()
+        for record in batch:
+            key = _natural_key(record)
+            (rest if key in stored or key in seen else fresh).append(record)
+            seen.add(key)
+        if fresh:
+            outcomes += [(_BULK_INSERTERS[kind](conn, patient_id, fresh, source), "created")] * len(fresh)
+        outcomes += [_SAVERS[kind](conn, patient_id, record, source) for record in rest]
+    return outcomes
+
+
+def _insert_daily(conn, patient_id: int, records: list[DailyCheckin], source: str) -> str:
+    rows = [{"patient_id": patient_id, "date": r.date, "source": source, "notes": r.notes or "",
+             **{f: _blank_to_none(getattr(r, f)) for f in DAILY_VALUE_FIELDS}} for r in records]
+    ids = conn.execute(daily_checkins.insert().returning(daily_checkins.c.id,
+                                                         sort_by_parameter_order=True), rows).scalars().all()
+    children = [{"checkin_id": i, "area": a, "pain": float(v)} for i, r in zip(ids, records)
+                for a, v in r.area_pain.items() if _blank_to_none(v) is not None]
+    if children:
+        conn.execute(area_pain.insert(), children)
+    return "daily"
+
+
+def _insert_sessions(conn, patient_id: int, records: list[MassageSession], source: str) -> str:
+    rows = [{"patient_id": patient_id, "start": r.start, "source": source,
+             "duration_min": float(r.duration_min), "pressure": r.pressure,
+             "technique": r.technique or "", "therapist": r.therapist or "",
+             "pain_before": _blank_to_none(r.pain_before), "pain_after": _blank_to_none(r.pain_after),
+             "notes": r.notes or ""} for r in records]
+    ids = conn.execute(sessions.insert().returning(sessions.c.id, sort_by_parameter_order=True),
+                       rows).scalars().all()
+    conn.execute(session_areas.insert(), [{"session_id": i, "area": a}
+                                          for i, r in zip(ids, records) for a in set(r.areas)])
+    return "sessions"
+
+
+def _insert_doses(conn, patient_id: int, records: list[MedicationDose], source: str) -> str:
+    conn.execute(doses.insert(), [
+        {"patient_id": patient_id, "time": r.time, "name": r.name.strip(), "source": source,
+         "drug_class": r.drug_class, "dose": _blank_to_none(r.dose), "unit": r.unit or "",
+         "reason": r.reason or ""} for r in records])
+    return "doses"
+
+
+_BULK_INSERTERS = {DailyCheckin: _insert_daily, MassageSession: _insert_sessions,
+                   MedicationDose: _insert_doses}
 _SAVERS = {DailyCheckin: _save_daily, MassageSession: _save_session, MedicationDose: _save_dose}
 _TABLES = {"daily": daily_checkins, "sessions": sessions, "doses": doses}
 

@@ -79,16 +79,15 @@ def test_failure_inside_the_transaction_rolls_back(store, monkeypatch):
     pid = store.ensure_patient("Robin")
     import dashboard.store as store_module
 
-    original = store_module._save_dose
-
     def failing(conn, *args):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setitem(store_module._SAVERS, MedicationDose, failing)
-    with pytest.raises(Exception, match="disk I/O"):
-        store.save(pid, [DailyCheckin(DAY, pain=5),
-                         MedicationDose(dt.datetime(2026, 3, 2, 8), "X", "other")])
-    monkeypatch.setitem(store_module._SAVERS, MedicationDose, original)
+    with monkeypatch.context() as patch:
+        patch.setitem(store_module._SAVERS, MedicationDose, failing)
+        patch.setitem(store_module._BULK_INSERTERS, MedicationDose, failing)
+        with pytest.raises(Exception, match="disk I/O"):
+            store.save(pid, [DailyCheckin(DAY, pain=5),
+                             MedicationDose(dt.datetime(2026, 3, 2, 8), "X", "other")])
     assert store.daily(pid).empty
     assert store.revision(pid) == 0
 
@@ -190,3 +189,18 @@ def test_delete_returns_the_record_so_it_can_be_undone(store):
     assert store.daily(pid).empty and store.daily_id(pid, DAY) is None
     store.save(pid, [gone])
     assert store.daily(pid)["pain_neck"].tolist() == [7]
+
+
+def test_bulk_and_one_by_one_saving_agree(store):
+    """A batch with new keys, repeated keys and stored keys ends as if saved one by one."""
+    pid = store.ensure_patient("Robin")
+    store.save(pid, [DailyCheckin(DAY, pain=1)])
+    later = DAY + dt.timedelta(days=1)
+    result = store.save(pid, [DailyCheckin(DAY, pain=2, area_pain={"neck": 3}),
+                              DailyCheckin(later, pain=4), DailyCheckin(later, pain=5),
+                              MassageSession(dt.datetime(2026, 3, 2, 9), 30, "light", ("neck", "legs"))])
+    assert result.created == {"daily": 1, "sessions": 1}
+    assert result.updated == {"daily": 2}
+    daily = store.daily(pid)
+    assert daily["pain"].tolist() == [2, 5] and daily["pain_neck"].tolist()[0] == 3
+    assert store.sessions(pid)["areas"].tolist() == ["neck;legs"]
