@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from . import demo as demo_module
 from . import domain
@@ -281,6 +282,128 @@ def import_(kind, path, db, patient, person, dry_run, as_json):
         click.echo(json.dumps(summary, indent=2))
         return
     click.echo(format_import_summary(summary))
+
+
+def diary_of(store: Store, patient: str | None):
+    """The three frames of the chosen patient (the only one when not named)."""
+    chosen = pick_patient(store, patient)
+    if chosen is None:
+        names = ", ".join(store.patients()["name"]) or "none yet"
+        raise click.UsageError(f"say whose diary with --patient (patients: {names})")
+    pid, _name = chosen
+    return store.daily(pid), store.sessions(pid), store.doses(pid)
+
+
+@main.command()
+@db_option
+@click.option("--patient", default=None, help="Whose diary (default: the only one).")
+@click.option("--pressure", "pressures", multiple=True,
+              type=click.Choice(list(domain.PRESSURES)), help="Repeat for several.")
+@click.option("--area", "areas", multiple=True, type=click.Choice(list(domain.BODY_AREAS)),
+              help="Repeat for several (default: every area with sessions, and 'all').")
+@click.option("--min-sessions", type=click.IntRange(2, 1000), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+def effects(db, patient, pressures, areas, min_sessions, as_json):
+    """Effects by pressure and body area: estimates, 95 % intervals, session counts."""
+    from .analysis import effects as fx
+
+    daily, sessions, doses = diary_of(open_store(db), patient)
+    result = fx.effects_json(daily, sessions, doses, pressures=list(pressures) or None,
+                             areas=list(areas) or None, min_sessions=min_sessions)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for row in result["effects"]:
+        figure = ("not enough data yet" if row["estimate"] is None else
+                  f"{row['estimate']:+.2f} (95 % interval {row['ci_low']:+.2f} to {row['ci_high']:+.2f})")
+        click.echo(f"{row['pressure']:<9} {row['area']:<11} {row['outcome']:<25} "
+                   f"n={row['n_sessions']:<4} {figure}")
+    table = fx.effects_table(daily, sessions, doses, pressures=list(pressures) or None,
+                             areas=list(areas) or None, min_sessions=min_sessions)
+    for sentence in fx.plain_sentences(table):
+        click.echo("• " + sentence)
+    for caveat in fx.CAVEATS:
+        click.echo("Note: " + caveat)
+
+
+@main.group()
+def score():
+    """Standard scores from answers given on the command line."""
+
+
+@score.command("acr2016")
+@click.option("--pain-regions", default="", help="Painful WPI regions, comma-separated: "
+              + ", ".join(domain.WPI_REGIONS) + ".")
+@click.option("--fatigue", type=click.IntRange(0, 3), required=True, help="0-3, past week.")
+@click.option("--unrefreshed", type=click.IntRange(0, 3), required=True, help="Waking unrefreshed, 0-3.")
+@click.option("--cognitive", type=click.IntRange(0, 3), required=True, help="Cognitive symptoms, 0-3.")
+@click.option("--headaches", is_flag=True, help="Headaches in the past 6 months.")
+@click.option("--abdominal", is_flag=True, help="Pain or cramps in the lower abdomen, past 6 months.")
+@click.option("--depression", is_flag=True, help="Depression in the past 6 months.")
+@click.option("--json", "as_json", is_flag=True)
+def score_acr2016(pain_regions, fatigue, unrefreshed, cognitive, headaches, abdominal, depression,
+                  as_json):
+    """ACR 2016 fibromyalgia criteria: WPI, SSS, generalized pain, FS score."""
+    from .analysis.scores import acr2016
+
+    regions = [r.strip() for r in pain_regions.split(",") if r.strip()]
+    try:
+        result = acr2016(regions, fatigue, unrefreshed, cognitive, headaches=headaches,
+                         abdominal=abdominal, depression=depression)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--pain-regions'") from error
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        for key, value in result.to_dict().items():
+            click.echo(f"{key}: {value}")
+        click.echo(result.rule)
+
+
+@score.command("fiqr")
+@click.option("--items", required=True, help="21 answers 0-10 in the form's order, comma-separated; "
+              "leave blank for a missing answer (e.g. 3,,5,...).")
+@click.option("--json", "as_json", is_flag=True)
+def score_fiqr(items, as_json):
+    """Revised Fibromyalgia Impact Questionnaire: domain scores, total, severity, validity."""
+    from .analysis.scores import fiqr
+
+    cells = items.split(",")
+    try:
+        answers = [None if not c.strip() else float(c) for c in cells]
+        result = fiqr(answers)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--items'") from error
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        for key, value in result.to_dict().items():
+            click.echo(f"{key}: {value}")
+        for problem in result.problems:
+            click.echo(f"note: {problem}")
+
+
+@main.command()
+@db_option
+@click.option("--patient", default=None, help="Whose diary (default: the only one).")
+@click.option("--json", "as_json", is_flag=True)
+def moh(db, patient, as_json):
+    """Medication days per month and class against the ICHD-3 overuse thresholds (not a diagnosis)."""
+    from .analysis.scores import OVERUSE_CAVEAT, medication_overuse, overuse_note
+
+    _daily, _sessions, doses = diary_of(open_store(db), patient)
+    table = medication_overuse(doses)
+    rows = [{"month": r.month, "drug_class": r.drug_class, "days": int(r.days),
+             "threshold": None if pd.isna(r.threshold) else int(r.threshold),
+             "crossed": bool(r.crossed)} for r in table.itertuples()]
+    if as_json:
+        click.echo(json.dumps({"months": rows, "caveat": OVERUSE_CAVEAT}, indent=2))
+        return
+    for row, (_i, full) in zip(rows, table.iterrows()):
+        limit = "" if row["threshold"] is None else f" / {row['threshold']}"
+        click.echo(f"{row['month']} {row['drug_class']:<22} {row['days']:>2}{limit} days"
+                   + ("  ← " + overuse_note(full) if row["crossed"] else ""))
+    click.echo(OVERUSE_CAVEAT)
 
 
 def format_import_summary(summary: dict) -> str:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from . import domain
 from .records import DailyCheckin, MassageSession, MedicationDose, Record, check
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -111,6 +111,17 @@ doses = sa.Table(
     sa.UniqueConstraint("patient_id", "time", "name", name="uq_dose_patient_time_name"),
 )
 
+assessments = sa.Table(
+    "assessments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _patient_fk(),
+    sa.Column("taken_on", sa.Date, nullable=False),
+    sa.Column("instrument", sa.String(20), nullable=False),  # acr2016, fiqr
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.UniqueConstraint("patient_id", "instrument", "taken_on", name="uq_assessment_day"),
+)
+
 sa.Index("ix_sessions_patient_start", sessions.c.patient_id, sessions.c.start)
 sa.Index("ix_doses_patient_time", doses.c.patient_id, doses.c.time)
 
@@ -123,8 +134,14 @@ def _add_source_columns(conn: sa.Connection) -> None:
         )
 
 
+def _add_assessments(conn: sa.Connection) -> None:
+    """v2 -> v3: questionnaires (ACR 2016, FIQR) kept with their answers and results."""
+    assessments.create(conn)
+
+
 # version reached -> the step that reaches it from the version before
-MIGRATIONS = {2: _add_source_columns}
+MIGRATIONS = {2: _add_source_columns, 3: _add_assessments}
+INSTRUMENTS = ("acr2016", "fiqr")
 
 
 @dataclass
@@ -356,6 +373,34 @@ class Store:
             return conn.execute(sa.select(daily_checkins.c.id).where(
                 daily_checkins.c.patient_id == int(patient_id), daily_checkins.c.date == date)
             ).scalar()
+
+    def save_assessment(self, patient_id: int, instrument: str, taken_on: dt.date,
+                        answers: dict, result: dict) -> None:
+        """Keep a questionnaire's answers and result; a second one the same day replaces it."""
+        if instrument not in INSTRUMENTS:
+            raise ValueError(f"unknown instrument {instrument!r}; use one of {', '.join(INSTRUMENTS)}")
+        patient_id = int(patient_id)
+        with self._write() as conn:
+            conn.execute(assessments.delete().where(
+                assessments.c.patient_id == patient_id, assessments.c.instrument == instrument,
+                assessments.c.taken_on == taken_on))
+            conn.execute(assessments.insert().values(
+                patient_id=patient_id, instrument=instrument, taken_on=taken_on,
+                answers=answers, result=result))
+            _bump_revision(conn, patient_id)
+
+    def assessments(self, patient_id: int, instrument: str) -> pd.DataFrame:
+        """One row per questionnaire: taken_on, then the result's fields, then ``answers``."""
+        patient_id = int(patient_id)
+        query = (sa.select(assessments.c.taken_on, assessments.c.result, assessments.c.answers)
+                 .where(assessments.c.patient_id == patient_id,
+                        assessments.c.instrument == instrument)
+                 .order_by(assessments.c.taken_on))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).fetchall()
+        frame = pd.DataFrame([{"taken_on": pd.Timestamp(r.taken_on), **r.result, "answers": r.answers}
+                              for r in rows])
+        return frame if len(frame) else pd.DataFrame(columns=["taken_on", "answers"])
 
     # --- reading --------------------------------------------------------------
 

@@ -536,3 +536,10 @@ def test_note_for_a_combined_count_of_one_class():
 def test_note_for_a_month_without_acute_medicines():
     r = row(medication_overuse(doses(antidepressant=[1])), "all_acute")
     assert overuse_note(r) == "No acute pain or headache medicines were used in March 2024."
+
+
+def test_the_overuse_thresholds_cover_exactly_the_acute_classes():
+    from dashboard import domain
+    from dashboard.analysis.scores import OVERUSE_THRESHOLDS
+
+    assert set(OVERUSE_THRESHOLDS) == set(domain.ACUTE_CLASSES)

@@ -204,3 +204,32 @@ def test_bulk_and_one_by_one_saving_agree(store):
     daily = store.daily(pid)
     assert daily["pain"].tolist() == [2, 5] and daily["pain_neck"].tolist()[0] == 3
     assert store.sessions(pid)["areas"].tolist() == ["neck;legs"]
+
+
+def test_assessments_are_kept_one_per_day_and_instrument(store):
+    pid = store.ensure_patient("Robin")
+    store.save_assessment(pid, "fiqr", DAY, {"items": [5] * 21}, {"total": 50.0, "severity": "moderate"})
+    store.save_assessment(pid, "fiqr", DAY, {"items": [4] * 21}, {"total": 40.0, "severity": "mild"})
+    store.save_assessment(pid, "fiqr", DAY + dt.timedelta(days=7), {"items": [3] * 21},
+                          {"total": 30.0, "severity": "mild"})
+    table = store.assessments(pid, "fiqr")
+    assert table["total"].tolist() == [40.0, 30.0]
+    assert table["answers"].iloc[0] == {"items": [4] * 21}
+    assert store.assessments(pid, "acr2016").empty
+    with pytest.raises(ValueError, match="unknown instrument"):
+        store.save_assessment(pid, "phq9", DAY, {}, {})
+
+
+def test_a_version_2_store_gains_the_assessments_table(tmp_path):
+    path = tmp_path / "v2.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript((Path(__file__).parent / "data" / "schema_v1.sql").read_text())
+    for table in ("daily_checkins", "sessions", "doses"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN source VARCHAR(40) NOT NULL DEFAULT ''")
+    conn.execute("UPDATE meta SET value = '2'")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    store.save_assessment(1, "acr2016", DAY, {"regions": ["neck"]}, {"wpi": 1})
+    assert store.assessments(1, "acr2016")["wpi"].tolist() == [1]

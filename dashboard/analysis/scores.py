@@ -322,7 +322,7 @@ OVERUSE_THRESHOLDS: dict[str, int] = {
     "simple_analgesic": 15,
     "nsaid": 15,
 }
-ACUTE_CLASSES: tuple[str, ...] = tuple(c for c in domain.DRUG_CLASSES if c in OVERUSE_THRESHOLDS)
+ACUTE_CLASSES: tuple[str, ...] = domain.ACUTE_CLASSES  # exactly the classes with a threshold
 
 ALL_ACUTE = "all_acute"
 ALL_ACUTE_LABEL = "Acute pain and headache medicines"
