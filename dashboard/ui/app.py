@@ -9,6 +9,7 @@ from .. import domain
 from ..session import open_for_viewing
 from .datastore import DataStore
 from .forms import LogPage
+from .import_page import ImportPage
 from .views import AboutPage, DemoBanner, LinkedPlots, SummaryRow
 
 TITLE = "Massage & fibromyalgia diary"
@@ -34,7 +35,7 @@ class App(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         if pn.state.curdoc is not None and pn.state.location is not None:
-            self.data.on_leaving_demo = self._reload_on_own_diary
+            self.data.reload_page = self._reload_on_own_diary
 
     @staticmethod
     def _reload_on_own_diary() -> None:
@@ -75,7 +76,7 @@ class App(pn.viewable.Viewer):
 
     def pages(self) -> pn.Tabs:
         return pn.Tabs(("Overview", self.overview()), ("Log", LogPage(data=self.data)),
-                       ("About", AboutPage()),
+                       ("Import", ImportPage(data=self.data)), ("About", AboutPage()),
                        sizing_mode="stretch_width", dynamic=True)
 
     def __panel__(self):

@@ -54,7 +54,8 @@ class DataStore(param.Parameterized):
     own_store = param.ClassSelector(class_=Store, default=None,
                                     doc="Where new entries go (the store shown, unless it is the demo)")
     is_demo = param.Boolean(default=False, doc="The store shown is the invented demo diary")
-    on_leaving_demo = param.Callable(default=None, doc="Called after the first own entry is saved")
+    reload_page = param.Callable(default=None, doc="Opens the page afresh (served app): after the "
+                                 "first own entry, or when an import adds patients")
     filters = param.ClassSelector(class_=Filters)
     diary = param.ClassSelector(class_=Diary, doc="The selected patient's records")
     span = param.Tuple(default=None, allow_None=True, length=2,
@@ -97,7 +98,7 @@ class DataStore(param.Parameterized):
         """Save one record in the shown patient's diary (one transaction), then refresh.
 
         The first entry made while the demo is shown goes to the own store: then
-        ``on_leaving_demo`` is called when set (the served app reloads the page),
+        ``reload_page`` is called when set (the served app reloads the page),
         else the views switch to the own diary in place.
         """
         if not self.is_demo:
@@ -106,8 +107,8 @@ class DataStore(param.Parameterized):
             return
         patient = self.own_store.ensure_patient(DEFAULT_PATIENT)
         self.own_store.save(patient, [record])
-        if self.on_leaving_demo is not None:
-            self.on_leaving_demo()
+        if self.reload_page is not None:
+            self.reload_page()
             return
         self.store = self.own_store
         names = dict(zip(self.store.patients()["name"], self.store.patients()["id"]))
@@ -115,6 +116,11 @@ class DataStore(param.Parameterized):
         self.filters.param.update(patient=int(patient))
         self.is_demo = False
         self.reload(reset_range=True)
+
+    @property
+    def patient_name(self) -> str | None:
+        """The shown patient's name."""
+        return {i: n for n, i in self.filters.param.patient.names.items()}.get(self.filters.patient)
 
     def replace(self, kind: str, record_id: int, record) -> None:
         self.store.replace(kind, record_id, record)

@@ -1,0 +1,179 @@
+"""The Import page: upload a file from another app, see what it would do, then confirm.
+
+The parsing and the all-or-nothing save are ``dashboard.importers.import_into``;
+this page only moves the uploaded bytes to a private temporary folder and runs
+it off the event loop, so the dashboard stays responsive during a long import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import shutil
+import tempfile
+from pathlib import Path
+
+import panel as pn
+import param
+
+from ..importers import KINDS, ImportFormatError, guess_kind, import_into
+from ..records import InvalidRecord
+from ..session import DEFAULT_PATIENT
+from .datastore import DataStore
+
+KIND_LABELS = {
+    "bearable": "Bearable export (CSV)",
+    "fitbit-sleep": "Fitbit daily sleep (sleepDay_merged.csv)",
+    "sleep-as-android": "Sleep as Android export (CSV)",
+    "flaredown": "Flaredown research export (CSV)",
+    "csv": "This dashboard's template (daily.csv, sessions.csv, medications.csv)",
+}
+GUESS = "guess from the file"
+SUMMARY_CSS = """
+table.import-summary { border-collapse: collapse; margin: 6px 0; }
+table.import-summary td, table.import-summary th { padding: 4px 14px; text-align: right;
+  border-bottom: 1px solid #E2DFEC; }
+table.import-summary td:first-child { text-align: left; }
+.import-error { color: #B3261E; font-weight: 600; }
+"""
+
+
+def summary_html(summary: dict) -> str:
+    """An import summary as calm HTML (every text from the file escaped)."""
+    verb = "Would add" if summary["dry_run"] else "Added"
+    rows = [("Daily check-ins", "daily"), ("Massage sessions", "sessions"), ("Medication doses", "doses")]
+    body = "".join(
+        f"<tr><td>{label}</td><td>{summary['created'][key]}</td><td>{summary['updated'][key]}</td>"
+        f"<td>{summary['unchanged'][key]}</td></tr>" for label, key in rows)
+    skipped = "".join(f"<li>{n} × {html.escape(reason)}</li>"
+                      for reason, n in sorted(summary["skipped"].items()))
+    notes = "".join(f"<li>{html.escape(note)}</li>" for note in summary["notes"])
+    span = (f"{summary['first_date']} to {summary['last_date']}" if summary["first_date"] else "no dates")
+    people = ", ".join(html.escape(p) for p in summary["patients"]) or "nobody"
+    return (
+        f"<p><b>{html.escape(KIND_LABELS.get(summary['kind'], summary['kind']))}</b>: "
+        f"{summary['rows_read']} rows read, {summary['rows_used']} used, "
+        f"{summary['rows_skipped']} skipped · days {span} · for {people}</p>"
+        f"<table class='import-summary'><tr><th></th><th>{verb}</th><th>Updated</th>"
+        f"<th>Already there</th></tr>{body}</table>"
+        + (f"<p>Skipped rows, by reason:</p><ul>{skipped}</ul>" if skipped else "")
+        + (f"<p>Notes:</p><ul>{notes}</ul>" if notes else "")
+    )
+
+
+class ImportPage(pn.viewable.Viewer):
+    """Upload → kind (guessed, shown) → dry-run summary → confirm → done."""
+
+    data = param.ClassSelector(class_=DataStore)
+    busy = param.Boolean(default=False)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.upload = pn.widgets.FileInput(multiple=True, accept=".csv,.txt",
+                                           css_classes=["import-file"], sizing_mode="stretch_width")
+        self.kind = pn.widgets.Select(name="Kind of file", options={GUESS: GUESS, **{
+            label: kind for kind, label in KIND_LABELS.items()}}, value=GUESS, width=420,
+            css_classes=["import-kind"])
+        self.check_button = pn.widgets.Button(name="Check the file (writes nothing)",
+                                              button_type="primary", css_classes=["import-check"],
+                                              disabled=self.param.busy)
+        self.confirm_button = pn.widgets.Button(name="Import", button_type="success", visible=False,
+                                                css_classes=["import-confirm"], disabled=self.param.busy)
+        self.progress = pn.indicators.Progress(active=True, value=-1, width=300,
+                                               visible=self.param.busy, css_classes=["import-progress"])
+        self.status = pn.pane.HTML("", css_classes=["import-status"], sizing_mode="stretch_width",
+                                   stylesheets=[SUMMARY_CSS])
+        self.result = pn.pane.HTML("", css_classes=["import-result"], sizing_mode="stretch_width",
+                                   stylesheets=[SUMMARY_CSS])
+        self.check_button.on_click(self._check)
+        self.confirm_button.on_click(self._confirm)
+        self.upload.param.watch(lambda _e: self._forget(), "value")
+        self._folder: Path | None = None
+        self._kind: str | None = None
+
+    def __panel__(self):
+        intro = pn.pane.Markdown(
+            "Bring in a diary you already keep. The file is checked first and **nothing is "
+            "written until you confirm**; an import is all or nothing, and importing the same "
+            "file again adds nothing. The file stays on this computer.", sizing_mode="stretch_width")
+        return pn.Column(intro, self.upload, self.kind, pn.Row(self.check_button, self.confirm_button),
+                         self.progress, self.status, self.result, sizing_mode="stretch_width",
+                         max_width=900)
+
+    def _forget(self) -> None:
+        self.confirm_button.visible = False
+        self.result.object = self.status.object = ""
+
+    def _store_upload(self) -> Path | None:
+        """Copy the uploaded files into a private temporary folder; the path to import."""
+        names, contents = self.upload.filename, self.upload.value
+        if not contents:
+            return None
+        if isinstance(names, str):
+            names, contents = [names], [contents]
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+        self._folder = Path(tempfile.mkdtemp(prefix="fibro-import-"))
+        paths = []
+        for name, content in zip(names, contents):
+            path = self._folder / Path(name).name
+            path.write_bytes(content)
+            paths.append(path)
+        return self._folder if len(paths) > 1 else paths[0]
+
+    def _chosen_kind(self, path: Path) -> tuple[str | None, str]:
+        if self.kind.value != GUESS:
+            return self.kind.value, f"Reading it as: {KIND_LABELS[self.kind.value]}."
+        guessed = guess_kind(path)
+        if guessed is None:
+            return None, ("Could not tell what kind of file this is from its first line. "
+                          "Choose the kind above.")
+        return guessed, f"Guessed from its first line: <b>{KIND_LABELS[guessed]}</b>."
+
+    def _patient(self) -> str:
+        """One-person files go to the shown patient ("Me" while the demo is shown)."""
+        return DEFAULT_PATIENT if self.data.is_demo else (self.data.patient_name or DEFAULT_PATIENT)
+
+    async def _run(self, dry_run: bool) -> dict | None:
+        self.busy = True
+        try:
+            return await asyncio.to_thread(import_into, self.data.own_store, self._kind, self._path,
+                                           patient=self._patient(), dry_run=dry_run)
+        except (ImportFormatError, InvalidRecord, ValueError) as error:
+            self.status.object = (f"<p class='import-error'>{html.escape(str(error))}</p>"
+                                  "<p>Nothing was imported.</p>")
+            self.confirm_button.visible = False
+            return None
+        finally:
+            self.busy = False
+
+    async def _check(self, _event=None) -> None:
+        self._forget()
+        path = self._store_upload()
+        if path is None:
+            self.status.object = "<p>Choose a file first.</p>"
+            return
+        self._path = path
+        self._kind, said = self._chosen_kind(path)
+        self.status.object = f"<p>{said}</p>"
+        if self._kind is None:
+            return
+        summary = await self._run(dry_run=True)
+        if summary is None:
+            return
+        self.result.object = summary_html(summary)
+        self.confirm_button.visible = True
+
+    async def _confirm(self, _event=None) -> None:
+        summary = await self._run(dry_run=False)
+        if summary is None:
+            return
+        self.confirm_button.visible = False
+        self.result.object = summary_html(summary)
+        self.status.object = "<p class='import-done'><b>Imported.</b> The plots now include it.</p>"
+        known = set(self.data.filters.param.patient.names)
+        opens_afresh = self.data.is_demo or not set(summary["patients"]) <= known
+        if opens_afresh and self.data.reload_page is not None:
+            self.data.reload_page()  # the own diary, or new patients in the sidebar
+        elif not self.data.is_demo:
+            self.data.reload()
