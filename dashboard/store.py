@@ -14,10 +14,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import sqlalchemy as sa
@@ -347,7 +347,7 @@ class Store:
             if other is not None and other != record_id:
                 raise DuplicateEntry(*_duplicate_message(record))
             conn.execute(table.delete().where(table.c.id == record_id))
-            _SAVERS[type(record)](conn, patient_id, record, "")
+            _insert(conn, _KINDS[type(record)], patient_id, [record], "")
             new_id = _find_id(conn, patient_id, record)
             _bump_revision(conn, patient_id)
         return new_id
@@ -507,169 +507,126 @@ def _blank_to_none(value):
     return None if value is None or (isinstance(value, float) and value != value) else value
 
 
-def _save_daily(conn, patient_id: int, record: DailyCheckin, source: str) -> tuple[str, str]:
-    values = {name: _blank_to_none(getattr(record, name)) for name in DAILY_VALUE_FIELDS}
-    values["notes"] = record.notes or ""
-    areas = {a: float(v) for a, v in record.area_pain.items() if _blank_to_none(v) is not None}
-    existing = conn.execute(
-        sa.select(daily_checkins).where(daily_checkins.c.patient_id == patient_id,
-                                        daily_checkins.c.date == record.date)
-    ).mappings().first()
-    if existing is None:
-        checkin_id = conn.execute(daily_checkins.insert().values(
-            patient_id=patient_id, date=record.date, source=source, **values
-        )).inserted_primary_key[0]
-        outcome = "created"
-    else:
-        checkin_id = existing["id"]
-        stored_areas = dict(conn.execute(
-            sa.select(area_pain.c.area, area_pain.c.pain).where(area_pain.c.checkin_id == checkin_id)
-        ).fetchall())
-        if all(existing[k] == v for k, v in values.items()) and stored_areas == areas:
-            return "daily", "unchanged"
-        conn.execute(daily_checkins.update().where(daily_checkins.c.id == checkin_id).values(**values))
-        conn.execute(area_pain.delete().where(area_pain.c.checkin_id == checkin_id))
-        outcome = "updated"
-    if areas:
-        conn.execute(area_pain.insert(), [
-            {"checkin_id": checkin_id, "area": a, "pain": v} for a, v in areas.items()
-        ])
-    return "daily", outcome
+@dataclass(frozen=True)
+class _Kind:
+    """How one record type maps onto its table: natural key, values, child rows."""
+
+    name: str
+    table: sa.Table
+    keys: tuple[str, ...]
+    values: Callable[[Record], dict]
+    child: sa.Table | None = None
+    child_fk: str = ""
+    children: Callable[[Record], list[dict]] = lambda record: []
+
+    def key(self, record: Record) -> tuple:
+        return tuple(getattr(record, k).strip() if k == "name" else getattr(record, k)
+                     for k in self.keys)
+
+    def where_key(self, patient_id: int, key: tuple) -> list:
+        return [self.table.c.patient_id == patient_id,
+                *[self.table.c[k] == v for k, v in zip(self.keys, key)]]
 
 
-def _save_session(conn, patient_id: int, record: MassageSession, source: str) -> tuple[str, str]:
-    values = {
-        "duration_min": float(record.duration_min), "pressure": record.pressure,
-        "technique": record.technique or "", "therapist": record.therapist or "",
-        "pain_before": _blank_to_none(record.pain_before),
-        "pain_after": _blank_to_none(record.pain_after), "notes": record.notes or "",
-    }
-    areas = set(record.areas)
-    existing = conn.execute(
-        sa.select(sessions).where(sessions.c.patient_id == patient_id,
-                                  sessions.c.start == record.start)
-    ).mappings().first()
-    if existing is None:
-        session_id = conn.execute(sessions.insert().values(
-            patient_id=patient_id, start=record.start, source=source, **values
-        )).inserted_primary_key[0]
-        outcome = "created"
-    else:
-        session_id = existing["id"]
-        stored = set(conn.execute(
-            sa.select(session_areas.c.area).where(session_areas.c.session_id == session_id)
-        ).scalars())
-        if all(existing[k] == v for k, v in values.items()) and stored == areas:
-            return "sessions", "unchanged"
-        conn.execute(sessions.update().where(sessions.c.id == session_id).values(**values))
-        conn.execute(session_areas.delete().where(session_areas.c.session_id == session_id))
-        outcome = "updated"
-    conn.execute(session_areas.insert(), [{"session_id": session_id, "area": a} for a in areas])
-    return "sessions", outcome
+def _daily_values(r: DailyCheckin) -> dict:
+    return {"notes": r.notes or "", **{f: _blank_to_none(getattr(r, f)) for f in DAILY_VALUE_FIELDS}}
 
 
-def _save_dose(conn, patient_id: int, record: MedicationDose, source: str) -> tuple[str, str]:
-    values = {"drug_class": record.drug_class, "dose": _blank_to_none(record.dose),
-              "unit": record.unit or "", "reason": record.reason or ""}
-    name = record.name.strip()
-    existing = conn.execute(
-        sa.select(doses).where(doses.c.patient_id == patient_id, doses.c.time == record.time,
-                               doses.c.name == name)
-    ).mappings().first()
-    if existing is None:
-        conn.execute(doses.insert().values(
-            patient_id=patient_id, time=record.time, name=name, source=source, **values
-        ))
-        return "doses", "created"
-    if all(existing[k] == v for k, v in values.items()):
-        return "doses", "unchanged"
-    conn.execute(doses.update().where(doses.c.id == existing["id"]).values(**values))
-    return "doses", "updated"
+def _session_values(r: MassageSession) -> dict:
+    return {"duration_min": float(r.duration_min), "pressure": r.pressure,
+            "technique": r.technique or "", "therapist": r.therapist or "",
+            "pain_before": _blank_to_none(r.pain_before), "pain_after": _blank_to_none(r.pain_after),
+            "notes": r.notes or ""}
 
 
-def _natural_key(record: Record) -> tuple:
-    if isinstance(record, DailyCheckin):
-        return (record.date,)
-    if isinstance(record, MassageSession):
-        return (record.start,)
-    return (record.time, record.name.strip())
+def _dose_values(r: MedicationDose) -> dict:
+    return {"drug_class": r.drug_class, "dose": _blank_to_none(r.dose), "unit": r.unit or "",
+            "reason": r.reason or ""}
 
 
-def _stored_keys(conn: sa.Connection, patient_id: int, kind: type, keys: list[tuple]) -> set:
+_KINDS: dict[type, _Kind] = {
+    DailyCheckin: _Kind("daily", daily_checkins, ("date",), _daily_values, area_pain, "checkin_id",
+                        lambda r: [{"area": a, "pain": float(v)} for a, v in r.area_pain.items()
+                                   if _blank_to_none(v) is not None]),
+    MassageSession: _Kind("sessions", sessions, ("start",), _session_values, session_areas,
+                          "session_id", lambda r: [{"area": a} for a in sorted(set(r.areas))]),
+    MedicationDose: _Kind("doses", doses, ("time", "name"), _dose_values),
+}
+
+
+def _stored_keys(conn: sa.Connection, patient_id: int, kind: _Kind, keys: list[tuple]) -> set:
     """Which of ``keys`` the patient already has (one query per 500 keys)."""
-    table, columns = {DailyCheckin: (daily_checkins, ["date"]),
-                      MassageSession: (sessions, ["start"]),
-                      MedicationDose: (doses, ["time", "name"])}[kind]
     found = set()
     firsts = sorted({k[0] for k in keys})
     for i in range(0, len(firsts), 500):
-        rows = conn.execute(sa.select(*[table.c[c] for c in columns]).where(
-            table.c.patient_id == patient_id, table.c[columns[0]].in_(firsts[i:i + 500])))
+        rows = conn.execute(sa.select(*[kind.table.c[c] for c in kind.keys]).where(
+            kind.table.c.patient_id == patient_id, kind.table.c[kind.keys[0]].in_(firsts[i:i + 500])))
         found.update(tuple(row) for row in rows)
     return found
 
 
+def _insert(conn: sa.Connection, kind: _Kind, patient_id: int, records: list[Record],
+            source: str) -> None:
+    """Insert new records and their child rows with one multi-row statement each."""
+    rows = [{"patient_id": patient_id, "source": source, **dict(zip(kind.keys, kind.key(r))),
+             **kind.values(r)} for r in records]
+    if kind.child is None:
+        conn.execute(kind.table.insert(), rows)
+        return
+    ids = conn.execute(kind.table.insert().returning(kind.table.c.id, sort_by_parameter_order=True),
+                       rows).scalars().all()
+    children = [{kind.child_fk: i, **child} for i, r in zip(ids, records) for child in kind.children(r)]
+    if children:
+        conn.execute(kind.child.insert(), children)
+
+
+def _update(conn: sa.Connection, kind: _Kind, patient_id: int, record: Record) -> str:
+    """Bring the stored record with the same key in line with ``record``: updated or unchanged."""
+    existing = conn.execute(sa.select(kind.table).where(
+        *kind.where_key(patient_id, kind.key(record)))).mappings().one()
+    values, children = kind.values(record), kind.children(record)
+    same_children = True
+    if kind.child is not None:
+        columns = [c for c in kind.child.columns if c.name != kind.child_fk]
+        stored = conn.execute(sa.select(*columns).where(
+            kind.child.c[kind.child_fk] == existing["id"])).mappings().all()
+        same_children = (sorted(tuple(sorted(c.items())) for c in children)
+                         == sorted(tuple(sorted(dict(c).items())) for c in stored))
+    if same_children and all(existing[k] == v for k, v in values.items()):
+        return "unchanged"
+    conn.execute(kind.table.update().where(kind.table.c.id == existing["id"]).values(**values))
+    if kind.child is not None:
+        conn.execute(kind.child.delete().where(kind.child.c[kind.child_fk] == existing["id"]))
+        if children:
+            conn.execute(kind.child.insert(), [{kind.child_fk: existing["id"], **c} for c in children])
+    return "updated"
+
+
 def _save_records(conn: sa.Connection, patient_id: int, records: list[Record],
                   source: str) -> list[tuple[str, str]]:
-    """Save records with the result of saving them one by one, but in bulk where it can.
+    """Save records with the outcomes of saving them one by one, in bulk where it can.
 
-    Records whose key is new (and first of its key in the batch) are inserted with
-    one multi-row statement per kind; the rest go through the per-record savers,
-    which compare with what is stored and update.
+    Records whose key is new (and first of its key in the batch) are inserted
+    together; the rest are compared with what is stored and updated when they differ.
     """
     outcomes: list[tuple[str, str]] = []
-    for kind in (DailyCheckin, MassageSession, MedicationDose):
-        batch = [r for r in records if type(r) is kind]
+    for record_type, kind in _KINDS.items():
+        batch = [r for r in records if type(r) is record_type]
         if not batch:
             continue
-        stored = _stored_keys(conn, patient_id, kind, [_natural_key(r) for r in batch])
+        stored = _stored_keys(conn, patient_id, kind, [kind.key(r) for r in batch])
         fresh, rest, seen = [], [], set()
         for record in batch:
-            key = _natural_key(record)
+            key = kind.key(record)
             (rest if key in stored or key in seen else fresh).append(record)
             seen.add(key)
         if fresh:
-            outcomes += [(_BULK_INSERTERS[kind](conn, patient_id, fresh, source), "created")] * len(fresh)
-        outcomes += [_SAVERS[kind](conn, patient_id, record, source) for record in rest]
+            _insert(conn, kind, patient_id, fresh, source)
+            outcomes += [(kind.name, "created")] * len(fresh)
+        outcomes += [(kind.name, _update(conn, kind, patient_id, record)) for record in rest]
     return outcomes
 
 
-def _insert_daily(conn, patient_id: int, records: list[DailyCheckin], source: str) -> str:
-    rows = [{"patient_id": patient_id, "date": r.date, "source": source, "notes": r.notes or "",
-             **{f: _blank_to_none(getattr(r, f)) for f in DAILY_VALUE_FIELDS}} for r in records]
-    ids = conn.execute(daily_checkins.insert().returning(daily_checkins.c.id,
-                                                         sort_by_parameter_order=True), rows).scalars().all()
-    children = [{"checkin_id": i, "area": a, "pain": float(v)} for i, r in zip(ids, records)
-                for a, v in r.area_pain.items() if _blank_to_none(v) is not None]
-    if children:
-        conn.execute(area_pain.insert(), children)
-    return "daily"
-
-
-def _insert_sessions(conn, patient_id: int, records: list[MassageSession], source: str) -> str:
-    rows = [{"patient_id": patient_id, "start": r.start, "source": source,
-             "duration_min": float(r.duration_min), "pressure": r.pressure,
-             "technique": r.technique or "", "therapist": r.therapist or "",
-             "pain_before": _blank_to_none(r.pain_before), "pain_after": _blank_to_none(r.pain_after),
-             "notes": r.notes or ""} for r in records]
-    ids = conn.execute(sessions.insert().returning(sessions.c.id, sort_by_parameter_order=True),
-                       rows).scalars().all()
-    conn.execute(session_areas.insert(), [{"session_id": i, "area": a}
-                                          for i, r in zip(ids, records) for a in set(r.areas)])
-    return "sessions"
-
-
-def _insert_doses(conn, patient_id: int, records: list[MedicationDose], source: str) -> str:
-    conn.execute(doses.insert(), [
-        {"patient_id": patient_id, "time": r.time, "name": r.name.strip(), "source": source,
-         "drug_class": r.drug_class, "dose": _blank_to_none(r.dose), "unit": r.unit or "",
-         "reason": r.reason or ""} for r in records])
-    return "doses"
-
-
-_BULK_INSERTERS = {DailyCheckin: _insert_daily, MassageSession: _insert_sessions,
-                   MedicationDose: _insert_doses}
-_SAVERS = {DailyCheckin: _save_daily, MassageSession: _save_session, MedicationDose: _save_dose}
 _TABLES = {"daily": daily_checkins, "sessions": sessions, "doses": doses}
 
 
@@ -688,15 +645,9 @@ def _patient_of(conn: sa.Connection, kind: str, record_id: int) -> int:
 
 def _find_id(conn: sa.Connection, patient_id: int, record: Record) -> int | None:
     """The id of the stored record with the same natural key as ``record``."""
-    if isinstance(record, DailyCheckin):
-        table, keys = daily_checkins, {"date": record.date}
-    elif isinstance(record, MassageSession):
-        table, keys = sessions, {"start": record.start}
-    else:
-        table, keys = doses, {"time": record.time, "name": record.name.strip()}
-    query = sa.select(table.c.id).where(table.c.patient_id == patient_id,
-                                        *[table.c[k] == v for k, v in keys.items()])
-    return conn.execute(query).scalar()
+    kind = _KINDS[type(record)]
+    return conn.execute(sa.select(kind.table.c.id).where(
+        *kind.where_key(patient_id, kind.key(record)))).scalar()
 
 
 def _duplicate_message(record: Record) -> tuple[str, str]:
@@ -727,8 +678,3 @@ def _load_record(conn: sa.Connection, kind: str, record_id: int) -> Record:
             pain_after=row["pain_after"], notes=row["notes"])
     return MedicationDose(time=row["time"], name=row["name"], drug_class=row["drug_class"],
                           dose=row["dose"], unit=row["unit"], reason=row["reason"])
-
-
-def copy_file(src: Path, dst: Path) -> None:
-    """Restore helper used by the CLI: copy a backup over a store file."""
-    shutil.copyfile(src, dst)

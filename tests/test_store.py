@@ -79,12 +79,15 @@ def test_failure_inside_the_transaction_rolls_back(store, monkeypatch):
     pid = store.ensure_patient("Robin")
     import dashboard.store as store_module
 
+    original_insert = store_module._insert
+
     def failing(conn, *args):
         raise sqlite3.OperationalError("disk I/O error")
 
     with monkeypatch.context() as patch:
-        patch.setitem(store_module._SAVERS, MedicationDose, failing)
-        patch.setitem(store_module._BULK_INSERTERS, MedicationDose, failing)
+        patch.setattr(store_module, "_update", failing)
+        patch.setattr(store_module, "_insert", lambda conn, kind, *a: (
+            failing(conn) if kind.name == "doses" else original_insert(conn, kind, *a)))
         with pytest.raises(Exception, match="disk I/O"):
             store.save(pid, [DailyCheckin(DAY, pain=5),
                              MedicationDose(dt.datetime(2026, 3, 2, 8), "X", "other")])
