@@ -554,15 +554,32 @@ _KINDS: dict[type, _Kind] = {
 }
 
 
-def _stored_keys(conn: sa.Connection, patient_id: int, kind: _Kind, keys: list[tuple]) -> set:
-    """Which of ``keys`` the patient already has (one query per 500 keys)."""
-    found = set()
+def _stored_rows(conn: sa.Connection, patient_id: int, kind: _Kind, keys: list[tuple]) -> dict:
+    """The patient's stored rows for ``keys``: key -> (row, sorted child rows); 500 keys a query."""
+    found: dict[tuple, tuple] = {}
     firsts = sorted({k[0] for k in keys})
     for i in range(0, len(firsts), 500):
-        rows = conn.execute(sa.select(*[kind.table.c[c] for c in kind.keys]).where(
-            kind.table.c.patient_id == patient_id, kind.table.c[kind.keys[0]].in_(firsts[i:i + 500])))
-        found.update(tuple(row) for row in rows)
+        rows = conn.execute(sa.select(kind.table).where(
+            kind.table.c.patient_id == patient_id, kind.table.c[kind.keys[0]].in_(firsts[i:i + 500]))
+        ).mappings().all()
+        children: dict[int, list] = {row["id"]: [] for row in rows}
+        if kind.child is not None and rows:
+            for child in conn.execute(sa.select(kind.child).where(
+                    kind.child.c[kind.child_fk].in_(list(children)))).mappings():
+                children[child[kind.child_fk]].append(_child_key(kind, child))
+        for row in rows:
+            found[tuple(row[k] for k in kind.keys)] = (row, sorted(children[row["id"]]))
     return found
+
+
+def _child_key(kind: _Kind, child) -> tuple:
+    return tuple(sorted((k, v) for k, v in dict(child).items() if k != kind.child_fk))
+
+
+def _differs(kind: _Kind, record: Record, stored: tuple) -> bool:
+    row, children = stored
+    return (any(row[k] != v for k, v in kind.values(record).items())
+            or sorted(_child_key(kind, c) for c in kind.children(record)) != children)
 
 
 def _insert(conn: sa.Connection, kind: _Kind, patient_id: int, records: list[Record],
@@ -580,50 +597,53 @@ def _insert(conn: sa.Connection, kind: _Kind, patient_id: int, records: list[Rec
         conn.execute(kind.child.insert(), children)
 
 
-def _update(conn: sa.Connection, kind: _Kind, patient_id: int, record: Record) -> str:
-    """Bring the stored record with the same key in line with ``record``: updated or unchanged."""
-    existing = conn.execute(sa.select(kind.table).where(
-        *kind.where_key(patient_id, kind.key(record)))).mappings().one()
-    values, children = kind.values(record), kind.children(record)
-    same_children = True
+def _update(conn: sa.Connection, kind: _Kind, patient_id: int, record: Record) -> None:
+    """Overwrite the stored record that has the same key as ``record``, and its child rows."""
+    record_id = conn.execute(sa.select(kind.table.c.id).where(
+        *kind.where_key(patient_id, kind.key(record)))).scalar_one()
+    conn.execute(kind.table.update().where(kind.table.c.id == record_id).values(**kind.values(record)))
     if kind.child is not None:
-        columns = [c for c in kind.child.columns if c.name != kind.child_fk]
-        stored = conn.execute(sa.select(*columns).where(
-            kind.child.c[kind.child_fk] == existing["id"])).mappings().all()
-        same_children = (sorted(tuple(sorted(c.items())) for c in children)
-                         == sorted(tuple(sorted(dict(c).items())) for c in stored))
-    if same_children and all(existing[k] == v for k, v in values.items()):
-        return "unchanged"
-    conn.execute(kind.table.update().where(kind.table.c.id == existing["id"]).values(**values))
-    if kind.child is not None:
-        conn.execute(kind.child.delete().where(kind.child.c[kind.child_fk] == existing["id"]))
+        conn.execute(kind.child.delete().where(kind.child.c[kind.child_fk] == record_id))
+        children = kind.children(record)
         if children:
-            conn.execute(kind.child.insert(), [{kind.child_fk: existing["id"], **c} for c in children])
-    return "updated"
+            conn.execute(kind.child.insert(), [{kind.child_fk: record_id, **c} for c in children])
 
 
 def _save_records(conn: sa.Connection, patient_id: int, records: list[Record],
                   source: str) -> list[tuple[str, str]]:
     """Save records with the outcomes of saving them one by one, in bulk where it can.
 
-    Records whose key is new (and first of its key in the batch) are inserted
-    together; the rest are compared with what is stored and updated when they differ.
+    New keys are inserted together; a record whose key is stored is compared with
+    the stored row (read in bulk) and overwritten only when it differs.  A key
+    repeated within the batch: the last record wins, as if saved one by one.
     """
     outcomes: list[tuple[str, str]] = []
     for record_type, kind in _KINDS.items():
         batch = [r for r in records if type(r) is record_type]
         if not batch:
             continue
-        stored = _stored_keys(conn, patient_id, kind, [kind.key(r) for r in batch])
-        fresh, rest, seen = [], [], set()
+        stored = _stored_rows(conn, patient_id, kind, [kind.key(r) for r in batch])
+        fresh, later = {}, []
         for record in batch:
             key = kind.key(record)
-            (rest if key in stored or key in seen else fresh).append(record)
-            seen.add(key)
+            if key in stored or key in fresh:
+                later.append(record)
+            else:
+                fresh[key] = record
         if fresh:
-            _insert(conn, kind, patient_id, fresh, source)
+            _insert(conn, kind, patient_id, list(fresh.values()), source)
             outcomes += [(kind.name, "created")] * len(fresh)
-        outcomes += [(kind.name, _update(conn, kind, patient_id, record)) for record in rest]
+        for record in later:
+            key = kind.key(record)
+            previous = stored.get(key) or (None if key not in fresh else _stored_rows(
+                conn, patient_id, kind, [key])[key])
+            if not _differs(kind, record, previous):
+                outcomes.append((kind.name, "unchanged"))
+                continue
+            _update(conn, kind, patient_id, record)
+            stored.pop(key, None)
+            fresh[key] = record  # from now on compare with what is stored after this write
+            outcomes.append((kind.name, "updated"))
     return outcomes
 
 
