@@ -77,7 +77,7 @@ class App(pn.viewable.Viewer):
     def pages(self) -> pn.Tabs:
         return pn.Tabs(("Overview", self.overview()), ("Log", LogPage(data=self.data)),
                        ("Import", ImportPage(data=self.data)), ("About", AboutPage()),
-                       sizing_mode="stretch_width", dynamic=True)
+                       sizing_mode="stretch_width", dynamic=False)
 
     def __panel__(self):
         return pn.Row(pn.Column(self.sidebar(), width=300), self.pages(),

@@ -1,0 +1,442 @@
+"""The "Does it help me?" page: per-session effects of each pressure, with their uncertainty.
+
+Module-level functions turn the tables of ``analysis.effects`` into display rows,
+HoloViews elements and escaped HTML; ``EffectsPage`` computes them off the event
+loop for the sidebar's filters, only while the page is on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import math
+import time
+from dataclasses import dataclass, field
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (registers the backend, so options apply anywhere)
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+
+from .. import domain
+from ..analysis import effects as ef
+from ..analysis import summary as an
+from .datastore import DataStore
+from .plots import INK
+
+MIN_SESSIONS = 5
+EVENT_DAYS = 3
+SCOPES = {"All days in the diary": "all", "Only the days shown": "window"}
+
+EFFECT_HEADERS = ["Pressure", "Body area", "Outcome", "Unit", "Sessions", "Comparison days",
+                  "Estimate", "95 % interval", "p-value", "Reading"]
+COMPARISON_HEADERS = ["Body area", "Outcome", "Unit", "Deep sessions", "Light sessions",
+                      "Deep minus light", "95 % interval", "p-value", "Reading"]
+
+OFFSET = hv.Dimension("offset", label="Days from session")
+EVENT_PANELS: dict[str, tuple[str, hv.Dimension, tuple]] = {
+    "pain": ("Pain", hv.Dimension("pain", label="Pain (0-10)"), (0, 10)),
+    "sleep_hours": ("Hours asleep", hv.Dimension("sleep_hours", label="Hours"), None),
+    "sleep_quality": ("Sleep quality", hv.Dimension("sleep_quality", label="Quality (0-10)"),
+                      (0, 10)),
+    "doses": ("As-needed painkiller doses", hv.Dimension("doses", label="Doses per day"), None),
+}
+MIN_SPAN = 3.0  # a y axis chosen from the data spans at least this much, so noise looks small
+EVENT_HEIGHT = 230
+DODGE = 0.07  # days between the pressures' markers at the same offset, so none hides another
+PRESSURE_GLYPHS = {"circle": "●", "square": "■", "triangle": "▲", "diamond": "◆"}
+
+
+@dataclass(frozen=True)
+class EffectsResult:
+    """Everything the page shows for one set of frames and filters."""
+
+    effects: pd.DataFrame
+    comparisons: pd.DataFrame | None
+    events: pd.DataFrame
+    sentences: list[str]
+    session_counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def n_sessions(self) -> int:
+        return sum(self.session_counts.values())
+
+
+@pn.cache(max_items=16)
+def compute_effects(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
+                    pressures: tuple[str, ...], areas: tuple[str, ...]) -> EffectsResult:
+    """Effects, deep-vs-light comparisons (None unless both are chosen) and event means.
+
+    ``sessions`` holds every session of the period, so that comparison days avoid
+    sessions of any pressure; ``pressures`` and ``areas`` pick the rows.
+    """
+    started = time.perf_counter()
+    pressures, area_list = list(pressures), list(areas) or None
+    if sessions.empty or not pressures:
+        return EffectsResult(pd.DataFrame(columns=ef.EFFECT_COLUMNS), None,
+                             pd.DataFrame(columns=ef.EVENT_COLUMNS), [])
+    effects = ef.effects_table(daily, sessions, doses, pressures, area_list, MIN_SESSIONS)
+    comparisons = (ef.deep_vs_light(daily, sessions, doses, area_list, MIN_SESSIONS)
+                   if {"deep", "light"} <= set(pressures) else None)
+    events = ef.event_aligned(daily, sessions, doses, pressures, area_list, EVENT_DAYS)
+    sentences = notable_sentences(effects, max_rows=5)
+    if comparisons is not None:
+        sentences += notable_sentences(comparisons, max_rows=3)
+    matching = an.filter_sessions(sessions, pressures, area_list)["pressure"].value_counts()
+    counts = {p: int(matching.get(p, 0)) for p in pressures}
+    return EffectsResult(effects, comparisons, events, sentences, counts,
+                         time.perf_counter() - started)
+
+
+def notable_sentences(table: pd.DataFrame, max_rows: int = 6) -> list[str]:
+    """``plain_sentences`` of a table, or none when no row's interval excludes 0.
+
+    The guard matters: on a table without such a row, ``plain_sentences`` picks
+    up every row (pandas aligns the empty selection to the full index).
+    """
+    if table.empty or not ((table["ci_low"] > 0) | (table["ci_high"] < 0)).any():
+        return []
+    return ef.plain_sentences(table, max_rows)
+
+
+# --- display rows -------------------------------------------------------------
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def signed(value, decimals: int = 2) -> str:
+    """'+0.35', '−1.20' (a true minus sign), or '–' when missing."""
+    if _missing(value):
+        return "–"
+    text = f"{abs(value):.{decimals}f}"
+    if float(text) == 0:
+        return text
+    return f"+{text}" if value > 0 else f"−{text}"
+
+
+def interval(low, high, decimals: int = 2) -> str:
+    if _missing(low) or _missing(high):
+        return "–"
+    return f"{signed(low, decimals)} to {signed(high, decimals)}"
+
+
+def p_text(value) -> str:
+    """A p-value with two decimals; below 0.01 as '< 0.01'."""
+    if _missing(value):
+        return "–"
+    return "< 0.01" if value < 0.01 else f"{value:.2f}"
+
+
+def area_text(area: str) -> str:
+    return "All areas" if area == ef.ALL_AREAS else domain.area_label(str(area))
+
+
+def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
+    """An ``effects_table`` as readable text: labels, 2-decimal numbers, no NaN."""
+    rows = []
+    for r in effects.itertuples(index=False):
+        immediate = r.outcome == "pain_change_immediate"
+        rows.append([
+            domain.PRESSURE_LABELS.get(r.pressure, str(r.pressure)),
+            area_text(r.area),
+            ef.OUTCOME_LABELS.get(r.outcome, str(r.outcome)),
+            ef.OUTCOME_UNITS.get(r.outcome, ""),
+            int(r.n_sessions),
+            "same session" if immediate else int(r.n_comparison),
+            signed(r.estimate),
+            interval(r.ci_low, r.ci_high),
+            p_text(r.p_value),
+            r.verdict,
+        ])
+    table = pd.DataFrame(rows, columns=EFFECT_HEADERS)
+    return table.astype({"Sessions": "int64", "Comparison days": "object"})
+
+
+def comparison_rows(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """A ``deep_vs_light`` table as readable text; missing differences say 'not enough data yet'."""
+    rows = []
+    for r in comparisons.itertuples(index=False):
+        if _missing(r.difference):
+            verdict = ef.NOT_ENOUGH
+        elif r.ci_high < 0:
+            verdict = f"lower with {r.a}"
+        elif r.ci_low > 0:
+            verdict = f"higher with {r.a}"
+        else:
+            verdict = ef.UNCLEAR
+        rows.append([
+            area_text(r.area),
+            ef.OUTCOME_LABELS.get(r.outcome, str(r.outcome)),
+            ef.OUTCOME_UNITS.get(r.outcome, ""),
+            int(r.n_a), int(r.n_b),
+            signed(r.difference),
+            interval(r.ci_low, r.ci_high),
+            p_text(r.p_value),
+            verdict,
+        ])
+    return pd.DataFrame(rows, columns=COMPARISON_HEADERS).astype(
+        {"Deep sessions": "int64", "Light sessions": "int64"})
+
+
+# --- the event-aligned plot ------------------------------------------------------
+
+def _day_label(offset: int) -> str:
+    return "session" if offset == 0 else f"{offset:+d}".replace("-", "−")
+
+
+def shown_pressures(events: pd.DataFrame) -> list[str]:
+    """Pressures with at least one value in the event table, in vocabulary order."""
+    seen = set(events.loc[events["n"] > 0, "pressure"]) if len(events) else set()
+    return [p for p in domain.PRESSURES if p in seen] + sorted(seen - set(domain.PRESSURES))
+
+
+def event_overlay(events: pd.DataFrame, measure: str) -> hv.Overlay:
+    """One measure around the session day: a line, markers and a 95 % band per pressure."""
+    title, y, ylim = EVENT_PANELS[measure]
+    pressures = shown_pressures(events)
+    days = events["offset"].astype(int) if len(events) else pd.Series([0], dtype=int)
+    layers = [hv.VLine(0).opts(color=INK, line_dash="dotted", line_width=1.2, alpha=0.7)]
+    for i, pressure in enumerate(pressures):
+        part = events[(events["pressure"] == pressure) & (events["measure"] == measure)]
+        color = domain.PRESSURE_COLORS.get(pressure, "#999999")
+        label = domain.PRESSURE_LABELS.get(pressure, str(pressure))
+        frame = pd.DataFrame({
+            "offset": part["offset"].astype(float) + (i - (len(pressures) - 1) / 2) * DODGE,
+            y.name: part["mean"].astype(float),
+            "ci_low": part["ci_low"].astype(float), "ci_high": part["ci_high"].astype(float),
+            "n": part["n"].astype(int), "day": part["offset"].astype(int).map(_day_label),
+            "pressure": label,
+        })
+        layers.append(hv.Area(frame, OFFSET, ["ci_low", "ci_high"], label=label).opts(
+            color=color, alpha=0.16, line_alpha=0))
+        layers.append(hv.Curve(frame, OFFSET, y, label=label).opts(color=color, line_width=2))
+        layers.append(hv.Scatter(frame, OFFSET, [y, "ci_low", "ci_high", "n", "day", "pressure"],
+                                 label=label).opts(
+            color=color, marker=domain.PRESSURE_MARKERS.get(pressure, "diamond"), size=9,
+            line_color="white", line_width=1, tools=["hover"],
+            hover_tooltips=[("Pressure", "@pressure"), ("Day", "@day"),
+                            ("Mean", f"@{{{y.name}}}{{0.0}}"),
+                            ("95 % interval", "@ci_low{0.0} to @ci_high{0.0}"),
+                            ("Sessions (n)", "@n")]))
+    ticks = [(d, _day_label(d)) for d in range(int(days.min()), int(days.max()) + 1)]
+    if ylim is None:
+        ylim = padded_range(events.loc[events["measure"] == measure, ["mean", "ci_low", "ci_high"]])
+    return hv.Overlay(layers).opts(
+        title=title, responsive=True, height=EVENT_HEIGHT, show_legend=False, xticks=ticks,
+        ylim=ylim, xlim=(ticks[0][0] - 0.4, ticks[-1][0] + 0.4), show_grid=True,
+        gridstyle={"grid_line_alpha": 0.3}, toolbar=None, ylabel=y.label, xlabel=OFFSET.label)
+
+
+def padded_range(values: pd.DataFrame) -> tuple[float, float]:
+    """Whole numbers around ``values``, at least ``MIN_SPAN`` apart, never below 0."""
+    numbers = values.to_numpy(dtype="float64", na_value=math.nan).ravel()
+    numbers = numbers[~np.isnan(numbers)]
+    if not numbers.size:
+        return 0.0, MIN_SPAN
+    low, high = math.floor(numbers.min()), math.ceil(numbers.max())
+    grow = max(0.0, MIN_SPAN - (high - low)) / 2
+    low, high = low - grow, high + grow
+    if low < 0:
+        low, high = 0.0, high - low
+    return float(low), float(high)
+
+
+def event_plot(events: pd.DataFrame) -> hv.Layout:
+    """Pain, sleep hours, sleep quality and doses around sessions: four small panels."""
+    panels = [event_overlay(events, measure) for measure in EVENT_PANELS]
+    return hv.Layout(panels).cols(2).opts(shared_axes=False, toolbar=None)
+
+
+def legend_html(counts: dict[str, int]) -> str:
+    """The pressures' colours and marker shapes, each with its number of matching sessions."""
+    items = []
+    for pressure, n in counts.items():
+        if not n:
+            continue
+        glyph = PRESSURE_GLYPHS[domain.PRESSURE_MARKERS.get(pressure, "diamond")]
+        color = domain.PRESSURE_COLORS.get(pressure, "#999999")
+        label = html.escape(domain.PRESSURE_LABELS.get(pressure, str(pressure)))
+        items.append(f'<span class="key"><span class="glyph" style="color:{color}">{glyph}</span>'
+                     f' {label} · {n} sessions</span>')
+    return f'<div class="legend">{"".join(items)}</div>'
+
+
+# --- text ---------------------------------------------------------------------------
+
+def findings_html(sentences: list[str], caveats: list[str] = ef.CAVEATS) -> str:
+    """What stands out (the plain sentences) beside what to keep in mind (the caveats), escaped."""
+    if sentences:
+        found = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+        found = f"<ul>{found}</ul>"
+    else:
+        found = ("<p>Nothing stands out yet: every 95 % interval includes no change, or there "
+                 "are not enough sessions to say.</p>")
+    kept = "".join(f"<li>{html.escape(c)}</li>" for c in caveats)
+    return (f'<div class="findings"><div class="box found"><h3>What stands out</h3>{found}</div>'
+            f'<div class="box caveats"><h3>Keep in mind</h3><ul>{kept}</ul></div></div>')
+
+
+def scope_html(scope: str, first, last, n_sessions: int) -> str:
+    """Which days the figures use, and how many matching sessions that gives."""
+    if first is None or last is None:
+        return '<p class="scope">There is nothing in this diary yet.</p>'
+    days = f"{pd.Timestamp(first):%d %b %Y} – {pd.Timestamp(last):%d %b %Y}"
+    which = ("all days in the diary" if scope == "all"
+             else "only the days shown in the sidebar")
+    hint = ("" if scope == "all"
+            else " Using all days gives more sessions and steadier figures.")
+    return (f'<p class="scope">Figures use <b>{which}</b> ({html.escape(days)}): '
+            f'<b class="n-sessions">{n_sessions} matching sessions</b>.{html.escape(hint)}</p>')
+
+
+PAGE_CSS = """
+h2 { font-size: 22px; font-weight: 600; color: #2F2F3F; margin: 4px 0 2px; }
+h3 { font-size: 16px; font-weight: 600; color: #2F2F3F; margin: 0 0 6px; }
+p, li { font-size: 15px; line-height: 1.45; color: #3B3B4F; }
+.intro, .scope, .note { margin: 2px 0; }
+.note { color: #5A5A6E; font-size: 14px; }
+.findings { display: flex; flex-wrap: wrap; gap: 14px; }
+.box { flex: 1 1 340px; border: 1px solid #D9D6E5; border-radius: 8px; padding: 10px 16px;
+       background: #FBFAFE; }
+.box ul { margin: 0; padding-left: 20px; }
+.box li { margin-bottom: 4px; }
+.caveats { background: #F7F6F2; border-color: #E2DFD3; }
+.caveats li { color: #4A4A5A; font-size: 14px; }
+.legend { display: flex; flex-wrap: wrap; gap: 18px; font-size: 14.5px; color: #3B3B4F; }
+.glyph { font-size: 17px; }
+"""
+
+
+def _html(text: str, **params) -> pn.pane.HTML:
+    return pn.pane.HTML(text, stylesheets=[PAGE_CSS], sizing_mode="stretch_width",
+                        margin=(4, 10), **params)
+
+
+def _table(rows: pd.DataFrame, css_class: str) -> pn.widgets.Tabulator:
+    numbers = [c for c in rows.columns if c not in ("Pressure", "Body area", "Outcome", "Unit",
+                                                    "Reading")]
+    return pn.widgets.Tabulator(
+        rows, disabled=True, show_index=False, selectable=False, sortable=False,
+        layout="fit_data_stretch", pagination="local", page_size=15,
+        text_align={c: "right" for c in numbers}, sizing_mode="stretch_width",
+        css_classes=[css_class], margin=(4, 10))
+
+
+# --- the page -------------------------------------------------------------------
+
+class EffectsPage(pn.viewable.Viewer):
+    """Does a pressure help me: event-aligned means, effect tables, plain sentences, caveats.
+
+    Follows the sidebar's pressures, areas and date range; ``scope`` says whether
+    the figures use the whole diary or only the days shown.  While ``showing`` is
+    False (another tab is open) filter changes wait until the page is shown again.
+    """
+
+    data = param.ClassSelector(class_=DataStore)
+    scope = param.Selector(default="all", objects=SCOPES, doc="Which days the figures use")
+    showing = param.Boolean(default=True, doc="Whether the page is on screen")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._pending = 0
+        self._shown = None  # (diary, settings) of the figures on screen
+        self._results = pn.Column(pn.panel(self._view, lazy=True, loading_indicator=False),
+                                  sizing_mode="stretch_width", min_height=400)
+        self._layout = pn.Column(
+            _html("<h2>Does a pressure help me?</h2><p class='intro'>Each figure compares days "
+                  "around your sessions with nearby days without one, for the pressures and "
+                  "body areas chosen in the sidebar.</p>"),
+            pn.widgets.RadioButtonGroup.from_param(
+                self.param.scope, name="", color="primary", variant="outline",
+                css_classes=["effects-scope"], margin=(4, 10)),
+            self._results, sizing_mode="stretch_width", css_classes=["effects-page"])
+
+    def __panel__(self):
+        return self._layout
+
+    def follow_tab(self, tabs: pn.Tabs, index: int) -> None:
+        """Compute only while tab ``index`` of ``tabs`` is the open one."""
+        def update(event=None):
+            self.showing = tabs.active == index
+        tabs.param.watch(update, "active")
+        update()
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Daily, sessions and doses of the scope: the whole diary or the date range."""
+        diary, f = self.data.diary, self.data.filters
+        if self.scope == "all" or diary.sessions.empty:
+            return diary.daily, diary.sessions, diary.doses
+        sessions = an.filter_sessions(diary.sessions, None, None, f.start, f.end)
+        return self.data.daily(), sessions, self.data.doses()
+
+    def _inputs(self) -> tuple:
+        f = self.data.filters
+        return (*self.frames(), tuple(f.pressures or ()), tuple(f.areas or ()))
+
+    def result(self) -> EffectsResult:
+        """The figures for the current filters and scope (cached)."""
+        return compute_effects(*self._inputs())
+
+    def span(self) -> tuple:
+        """First and last day the figures use."""
+        if self.scope == "window":
+            return self.data.filters.start, self.data.filters.end
+        if "date" not in self.data.diary.daily:
+            return None, None  # no patient yet: the diary's frames have no columns
+        return self.data.diary.day_span()
+
+    def build(self, result: EffectsResult) -> pn.Column:
+        """The page's figures, tables and text for one result."""
+        pressures = self.data.filters.pressures
+        parts = [_html(scope_html(self.scope, *self.span(), result.n_sessions),
+                       css_classes=["effects-scope-text"])]
+        if not pressures:
+            parts.append(_html("<p class='note'>Choose at least one pressure in the sidebar.</p>"))
+            return pn.Column(*parts, sizing_mode="stretch_width")
+        parts.append(_html(findings_html(result.sentences), css_classes=["effects-findings"]))
+        parts += [
+            _html("<h3>Around a session</h3><p class='note'>Mean from three days before to "
+                  "three days after the matching sessions; the shaded band is a 95 % interval. "
+                  "Hover over a point for the number of sessions (n).</p>"),
+            _html(legend_html(result.session_counts), css_classes=["effects-legend"]),
+            pn.pane.HoloViews(event_plot(result.events), sizing_mode="stretch_width",
+                              css_classes=["effects-events"], margin=(4, 10)),
+            _html("<h3>Each pressure, body area and outcome</h3><p class='note'>Estimate: the "
+                  "mean change per session compared with nearby days without a session "
+                  "(pain right after a session: compared with just before it). Negative means "
+                  f"lower. Fewer than {MIN_SESSIONS} sessions: not enough data yet.</p>"),
+            _table(effect_rows(result.effects), "effects-table"),
+            _html("<h3>Deep compared with light</h3>"),
+        ]
+        if result.comparisons is None:
+            parts.append(_html("<p class='note'>Choose both Deep and Light in the sidebar to "
+                               "compare them.</p>", css_classes=["effects-no-comparison"]))
+        else:
+            parts += [_html("<p class='note'>Deep minus light, with a permutation test of the "
+                            f"pressure labels. Fewer than {MIN_SESSIONS} sessions of either: "
+                            "not enough data yet.</p>"),
+                      _table(comparison_rows(result.comparisons), "comparison-table")]
+        return pn.Column(*parts, sizing_mode="stretch_width")
+
+    @param.depends("showing", "scope", "data.diary", "data.filters.date_range",
+                   "data.filters.pressures", "data.filters.areas")
+    async def _view(self):
+        """Compute in a worker thread with a loading indicator; skip while the page is hidden."""
+        inputs = self._inputs()
+        diary, settings = self.data.diary, (self.scope, self.span(), *inputs[3:])
+        shown = self._shown
+        if not self.showing or (shown and shown[0] is diary and shown[1] == settings):
+            raise param.parameterized.Skip
+        self._pending += 1
+        self._results.loading = True
+        try:
+            result = await asyncio.to_thread(compute_effects, *inputs)
+        finally:
+            self._pending -= 1
+            self._results.loading = self._pending > 0
+        self._shown = (diary, settings)
+        return self.build(result)

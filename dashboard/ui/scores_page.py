@@ -1,0 +1,549 @@
+"""The Scores page: ACR 2016 criteria, the FIQR, and medication-overuse days, with past results.
+
+Scoring is ``analysis.scores``; this module only asks, shows, keeps and plots.  Results
+are kept per patient with ``Store.save_assessment``; while the demo diary is shown they
+go to the person's own store (patient "Me"), never into the demo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (registers the backend, so options apply anywhere)
+import pandas as pd
+import panel as pn
+import param
+
+from .. import domain
+from ..analysis import scores
+from ..session import DEFAULT_PATIENT
+from ..store import Store
+from .bodymap import PALETTE, WpiBodyMap
+from .datastore import DataStore
+from .forms import FORM_CSS, rating_input, rating_value
+
+BLANK = "–"
+SSS_LEVELS = {BLANK: None, "None (0)": 0, "Slight or mild (1)": 1, "Moderate (2)": 2,
+              "Severe (3)": 3}
+YES_NO = {BLANK: None, "No": False, "Yes": True}
+SSS_ITEMS = {
+    "fatigue": "Fatigue, past week",
+    "unrefreshed": "Waking unrefreshed, past week",
+    "cognitive": "Cognitive symptoms (trouble thinking or remembering), past week",
+}
+YES_NO_ITEMS = {
+    "headaches": "Headaches, past 6 months",
+    "abdominal": "Pain or cramps in the lower abdomen, past 6 months",
+    "depression": "Depression, past 6 months",
+}
+GENERALIZED_LABELS = {"left_upper": "left upper", "right_upper": "right upper",
+                      "left_lower": "left lower", "right_lower": "right lower", "axial": "axial"}
+FIQR_DOMAINS = {"function": "Function (past 7 days: 0 = no difficulty, 10 = very difficult)",
+                "overall": "Overall impact (past 7 days: 0 = never, 10 = always)",
+                "symptoms": "Symptoms (past 7 days: 0 = none or best, 10 = worst)"}
+
+NOT_A_DEVICE = ("Not a medical device: these scores describe the answers you give, to take to "
+                "your doctor; they are not a diagnosis.")
+FIQR_COPYRIGHT = (f'The FIQR is copyrighted, so only short item labels are shown here. Please read '
+                  f'each question on the official form at <a href="{scores.FIQR_FORM_URL}" '
+                  f'target="_blank" rel="noopener noreferrer">{scores.FIQR_FORM_URL}</a>.')
+DEMO_NOTE = ("The demo diary is shown, so results you keep go to your own diary (as "
+             f"“{DEFAULT_PATIENT}”), not into the demo.")
+
+INK = "#3B3B4F"
+LINE_COLORS = {"fs": "#47338C", "wpi": "#0072B2", "sss": "#CC79A7", "total": "#47338C"}
+HISTORY_HEIGHT = 300
+PAGE_CSS = """
+.result { border: 1px solid #D9D6E5; border-radius: 8px; padding: 10px 14px; background: #FBFAFE;
+          font-size: 15px; color: #2F2F3F; }
+.result .figures { display: flex; flex-wrap: wrap; gap: 8px 22px; margin-bottom: 6px; }
+.result .n { font-size: 22px; font-weight: 600; }
+.result .of { color: #5A5A6E; font-size: 13px; }
+.result .verdict { font-weight: 600; margin: 4px 0; }
+.result .rule, .result .problems, .note { font-size: 13px; color: #4A4A5E; }
+.plain { font-size: 14px; color: #3B3B4F; }
+"""
+
+
+# --- where results are kept ----------------------------------------------------
+
+def assessment_target(data: DataStore, create: bool = False) -> tuple[Store, int | None]:
+    """The store and patient whose questionnaires are shown and kept.
+
+    The shown patient, unless the demo is shown: then the person's own store and its
+    patient "Me" (created by ``create``, else None when it does not exist yet).
+    """
+    if not data.is_demo:
+        patient = data.filters.patient
+        return data.store, None if patient is None else int(patient)
+    own = data.own_store
+    if create:
+        return own, own.ensure_patient(DEFAULT_PATIENT)
+    patients = own.patients()
+    found = patients.loc[patients["name"] == DEFAULT_PATIENT, "id"]
+    return own, int(found.iloc[0]) if len(found) else None
+
+
+def past_results(data: DataStore, instrument: str) -> pd.DataFrame:
+    """The kept results of an instrument, oldest first (empty when there are none)."""
+    store, patient = assessment_target(data)
+    if patient is None:
+        return pd.DataFrame(columns=["taken_on", "answers"])
+    return store.assessments(patient, instrument)
+
+
+# --- plots of past results -------------------------------------------------------
+
+def _x_limits(days: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
+    first, last = pd.Timestamp(days.min()), pd.Timestamp(days.max())
+    pad = max((last - first) / 20, pd.Timedelta(days=10))
+    return first - pad, last + pad
+
+
+def band_shading(bands: tuple[tuple[int, str], ...], top: float, xlim, y: str,
+                 half_step: float = 0.0) -> hv.Overlay:
+    """Horizontal bands from a ``(lower bound, label)`` table (highest first), named at the left.
+
+    ``half_step`` moves boundaries between whole-number scores (3 | 4 -> 3.5).
+    """
+    lows = sorted(low for low, _ in bands)
+    names = dict(bands)
+    rows, labels = [], []
+    for i, low in enumerate(lows):
+        y0 = 0.0 if i == 0 else low - half_step
+        y1 = top if i == len(lows) - 1 else lows[i + 1] - half_step
+        rows.append((xlim[0], y0, xlim[1], y1, names[low]))
+        labels.append((xlim[0], (y0 + y1) / 2, f"  {names[low]}"))
+    frame = pd.DataFrame(rows, columns=["x0", y, "x1", "y1", "band"])
+    frame["color"] = [PALETTE[min(i, len(PALETTE) - 1)] for i in range(len(rows))]
+    shading = hv.Rectangles(frame, kdims=["x0", y, "x1", "y1"], vdims=["band", "color"]).opts(
+        color="color", alpha=0.45, line_alpha=0)
+    names_shown = hv.Labels(pd.DataFrame(labels, columns=["x0", y, "text"]), ["x0", y], "text").opts(
+        text_align="left", text_color="#5A5A6E", text_font_size="9pt")
+    return shading * names_shown
+
+
+def _lines(frame: pd.DataFrame, column: str, label: str, y: str, dash: str = "solid") -> hv.Overlay:
+    data = pd.DataFrame({"x0": frame["taken_on"], y: frame[column].astype("float64")})
+    color = LINE_COLORS[column]
+    return (hv.Curve(data, "x0", y, label=label).opts(color=color, line_width=2, line_dash=dash)
+            * hv.Scatter(data, "x0", y, label=label).opts(color=color, size=8, tools=["hover"]))
+
+
+def acr_history_plot(frame: pd.DataFrame) -> hv.Overlay:
+    """FS score over time over its severity bands, with WPI and SSS."""
+    xlim = _x_limits(frame["taken_on"])
+    y = "score"
+    return (band_shading(scores.FS_BANDS, scores.FS_MAX, xlim, y, half_step=0.5)
+            * _lines(frame, "fs", "FS score (WPI + SSS, 0-31)", y)
+            * _lines(frame, "wpi", "WPI (0-19)", y, "dashed")
+            * _lines(frame, "sss", "SSS (0-12)", y, "dotted")).opts(
+        hv.opts.Overlay(title="ACR 2016 over time", xlim=xlim, ylim=(0, scores.FS_MAX),
+                        responsive=True, height=HISTORY_HEIGHT, xlabel="Date", ylabel="Score",
+                        legend_position="right", toolbar=None))
+
+
+def fiqr_history_plot(frame: pd.DataFrame) -> hv.Overlay:
+    """FIQR total over time over the Salaffi 2020 bands."""
+    xlim = _x_limits(frame["taken_on"])
+    y = "score"
+    return (band_shading(scores.FIQR_BANDS, scores.FIQR_MAX, xlim, y)
+            * _lines(frame, "total", "FIQR total (0-100)", y)).opts(
+        hv.opts.Overlay(title="FIQR over time", xlim=xlim, ylim=(0, scores.FIQR_MAX),
+                        responsive=True, height=HISTORY_HEIGHT, xlabel="Date", ylabel="Total",
+                        legend_position="right", toolbar=None))
+
+
+# --- medication overuse ----------------------------------------------------------
+
+def months_in_window(doses: pd.DataFrame, start, end) -> pd.DataFrame:
+    """Doses of the whole calendar months that the days ``start``..``end`` touch."""
+    if doses.empty or start is None or end is None:
+        return doses
+    month = doses["time"].dt.strftime("%Y-%m")
+    return doses[(month >= f"{pd.Timestamp(start):%Y-%m}") & (month <= f"{pd.Timestamp(end):%Y-%m}")]
+
+
+def _class_label(drug_class: str) -> str:
+    if drug_class == scores.ALL_ACUTE:
+        return "All acute medicines together"
+    return domain.DRUG_CLASS_LABELS[drug_class]
+
+
+def overuse_plot(table: pd.DataFrame) -> hv.Overlay:
+    """Days of use per month of each class ICHD-3 counts, with the 10- and 15-day lines."""
+    counted = table[table["threshold"].notna()]
+    months = pd.to_datetime(sorted(counted["month"].unique()) or [f"{dt.date.today():%Y-%m}"])
+    xlim = (months.min() - pd.Timedelta(days=20), months.max() + pd.Timedelta(days=45))
+    layers = []
+    for drug_class in (*scores.ACUTE_CLASSES, scores.ALL_ACUTE):
+        rows = counted[counted["drug_class"] == drug_class]
+        if rows.empty:
+            continue
+        days = rows.set_index(pd.to_datetime(rows["month"]))["days"].reindex(months, fill_value=0)
+        data = pd.DataFrame({"month": days.index, "days": days.to_numpy(dtype="float64")})
+        label = _class_label(drug_class)
+        is_all = drug_class == scores.ALL_ACUTE
+        color = INK if is_all else domain.DRUG_CLASS_COLORS[drug_class]
+        layers.append(hv.Curve(data, "month", "days", label=label).opts(
+            color=color, line_width=2.5 if is_all else 1.8, line_dash="dashed" if is_all else "solid"))
+        layers.append(hv.Scatter(data, "month", "days", label=label).opts(
+            color=color, size=7, tools=["hover"],
+            hover_tooltips=[("Month", "@month{%b %Y}"), (label, "@days{0} days")],
+            hover_formatters={"@month": "datetime"}))
+    lines = [hv.HLine(limit).opts(color="#5A5A6E", line_dash=dash, line_width=1.3)
+             for limit, dash in ((scores.COMBINED_THRESHOLD, "dashed"), (15, "dotted"))]
+    names = hv.Labels([(xlim[1], 10, "10 days "), (xlim[1], 15, "15 days ")], ["x", "y"], "text").opts(
+        text_align="right", text_baseline="bottom", text_color="#5A5A6E", text_font_size="9pt")
+    top = max(float(counted["days"].max()) if len(counted) else 0, 16) + 2
+    return hv.Overlay([*lines, names, *layers]).opts(
+        hv.opts.Overlay(title="Days of use per month (ICHD-3 counts)", xlim=xlim, ylim=(0, top),
+                        responsive=True, height=HISTORY_HEIGHT, xlabel="Month",
+                        ylabel="Days with at least one dose", legend_position="right",
+                        toolbar=None, show_grid=True))
+
+
+def overuse_notes(table: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Plain sentences: the months that crossed a threshold, and where the latest month stands."""
+    counted = table[table["threshold"].notna()]
+    crossed = [scores.overuse_note(row) for _, row in counted[counted["crossed"]].iterrows()]
+    latest = counted[counted["month"] == counted["month"].max()] if len(counted) else counted
+    return crossed, [scores.overuse_note(row) for _, row in latest.iterrows()]
+
+
+def _month_name(month: str) -> str:
+    return f"{pd.Timestamp(month):%B %Y}"
+
+
+# --- the questionnaires ----------------------------------------------------------
+
+def _label(text: str) -> pn.pane.HTML:
+    return pn.pane.HTML(f'<label class="group-label">{html.escape(text)}</label>',
+                        margin=(8, 10, 0, 10), stylesheets=[FORM_CSS])
+
+
+def _error_line() -> pn.pane.HTML:
+    return pn.pane.HTML("", css_classes=["field-error"], stylesheets=[FORM_CSS],
+                        sizing_mode="stretch_width")
+
+
+class Questionnaire(pn.viewable.Viewer):
+    """Shared behaviour: a date, Score, Keep, a message line, and past results plotted."""
+
+    data = param.ClassSelector(class_=DataStore)
+    result = param.Parameter(default=None, doc="The last score, until an answer changes")
+    kept = param.Integer(default=0, doc="Counts results kept, so past results redraw")
+    instrument = ""
+    title = ""
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        today = dt.date.today()
+        self.date = pn.widgets.DatePicker(name="Date answered", value=today, end=today, width=200)
+        self.score_button = pn.widgets.Button(name="Score", button_type="primary", height=44,
+                                              width=140, css_classes=["score-button"])
+        self.keep_button = pn.widgets.Button(name="Keep this result", button_type="success",
+                                             height=44, width=180, disabled=True,
+                                             css_classes=["keep-button"])
+        self.message = pn.pane.Alert("", alert_type="success", visible=False,
+                                     css_classes=["score-message"], sizing_mode="stretch_width")
+        self.result_pane = pn.pane.HTML("", stylesheets=[PAGE_CSS], css_classes=["score-result"],
+                                        sizing_mode="stretch_width", visible=False)
+        self.score_button.on_click(self.score)
+        self.keep_button.on_click(self.keep)
+
+    def inputs(self) -> list:
+        """The widgets whose change makes a shown score stale."""
+        raise NotImplementedError
+
+    def compute(self):
+        """The result of the current answers (may raise ValueError naming a field)."""
+        raise NotImplementedError
+
+    def answers(self) -> dict:
+        raise NotImplementedError
+
+    def result_html(self, result) -> str:
+        raise NotImplementedError
+
+    def result_dict(self, result) -> dict:
+        return result.to_dict()
+
+    def can_keep(self, result) -> str:
+        """Why a result cannot be kept, or '' when it can."""
+        return ""
+
+    def plottable(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The kept results that can be plotted."""
+        return frame
+
+    def history_plot(self, frame: pd.DataFrame):
+        raise NotImplementedError
+
+    def watch_inputs(self) -> None:
+        for widget in self.inputs():
+            widget.param.watch(self._stale, "value")
+
+    def _stale(self, _event=None) -> None:
+        if self.result is not None:
+            self.result = None
+            self.keep_button.disabled = True
+            self.result_pane.visible = False
+            self.say("Answers changed: press Score again.", "light")
+
+    def say(self, text: str, kind: str = "success") -> None:
+        self.message.param.update(object=text, alert_type=kind, visible=bool(text))
+
+    def score(self, _event=None) -> None:
+        """Score the answers and show the result, or say what is missing."""
+        try:
+            result = self.compute()
+        except ValueError as error:
+            self.result = None
+            self.keep_button.disabled = True
+            self.result_pane.visible = False
+            self.say(str(error), "danger")
+            return
+        self.result = result
+        self.result_pane.param.update(object=self.result_html(result), visible=True)
+        why_not = self.can_keep(result)
+        self.keep_button.disabled = bool(why_not)
+        self.say(why_not, "warning" if why_not else "success")
+
+    def keep(self, _event=None) -> None:
+        """Keep the shown result for the chosen date (a second one that day replaces it)."""
+        if self.result is None or self.can_keep(self.result):
+            return
+        taken_on = self.date.value or dt.date.today()
+        store, patient = assessment_target(self.data, create=True)
+        store.save_assessment(patient, self.instrument, taken_on, self.answers(),
+                              self.result_dict(self.result))
+        self.kept += 1
+        where = " in your own diary (not the demo)" if self.data.is_demo else ""
+        self.say(f"Kept the {self.title} result of {taken_on:%d %b %Y}{where}.")
+
+    def _history(self, *_deps):
+        frame = self.plottable(past_results(self.data, self.instrument))
+        if frame.empty:
+            return pn.pane.Markdown(f"*No {self.title} results kept yet.*",
+                                    css_classes=["no-history"])
+        return pn.pane.HoloViews(self.history_plot(frame), sizing_mode="stretch_width",
+                                 css_classes=[f"{self.instrument}-history"])
+
+    def history(self) -> pn.viewable.Viewable:
+        return pn.panel(pn.bind(self._history, self.param.kept, self.data.filters.param.patient,
+                                self.data.param.is_demo), sizing_mode="stretch_width")
+
+    def actions(self) -> list:
+        demo = pn.pane.Markdown(DEMO_NOTE, css_classes=["note"], visible=self.data.param.is_demo)
+        return [self.date, pn.Row(self.score_button, self.keep_button), demo, self.message,
+                self.result_pane]
+
+
+class Acr2016Form(Questionnaire):
+    """The ACR 2016 criteria: painful regions on the body map, then the symptom items."""
+
+    instrument = "acr2016"
+    title = "ACR 2016"
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.bodymap = WpiBodyMap()
+        self.items = {name: pn.widgets.RadioButtonGroup(
+            name=label, options=SSS_LEVELS, value=None, button_type="primary",
+            button_style="outline", stylesheets=[FORM_CSS], css_classes=[f"sss-{name}"])
+            for name, label in SSS_ITEMS.items()}
+        self.items.update({name: pn.widgets.RadioButtonGroup(
+            name=label, options=YES_NO, value=None, button_type="primary", button_style="outline",
+            stylesheets=[FORM_CSS], css_classes=[f"sss-{name}"])
+            for name, label in YES_NO_ITEMS.items()})
+        self.errors = {name: _error_line() for name in self.items}
+        self.watch_inputs()
+        self.bodymap.param.watch(self._stale, "selected")
+
+    def inputs(self) -> list:
+        return list(self.items.values())
+
+    def compute(self) -> scores.Acr2016Result:
+        missing = {name: "Please choose one." for name, w in self.items.items() if w.value is None}
+        for name, pane in self.errors.items():
+            pane.object = html.escape(missing.get(name, ""))
+        if missing:
+            raise ValueError("Please answer every symptom item (marked in red); nothing was scored.")
+        v = {name: w.value for name, w in self.items.items()}
+        return scores.acr2016(self.bodymap.selected, **v)
+
+    def answers(self) -> dict:
+        return {"pain_regions": list(self.bodymap.selected),
+                **{name: w.value for name, w in self.items.items()}}
+
+    def result_html(self, result: scores.Acr2016Result) -> str:
+        painful = set(self.bodymap.selected)
+        regions = [GENERALIZED_LABELS[name] for name, members in domain.GENERALIZED_PAIN_REGIONS.items()
+                   if painful.intersection(members)]
+        where = f" ({', '.join(regions)})" if regions else ""
+        general = (f"{'yes' if result.generalized_pain else 'no'}: pain in {len(regions)} of 5 "
+                   f"regions{where}")
+        verdict = ("These answers meet the ACR 2016 criteria." if result.criteria_met
+                   else "These answers do not meet the ACR 2016 criteria.")
+        figure = '<div><span class="n {cls}">{n}</span> <span class="of">{what}</span></div>'
+        return (
+            '<div class="result acr-result"><div class="figures">'
+            + figure.format(cls="wpi", n=result.wpi, what="WPI (of 19)")
+            + figure.format(cls="sss", n=result.sss, what="SSS (of 12)")
+            + figure.format(cls="fs", n=result.fs,
+                            what=f"FS score (of 31): {html.escape(result.severity)}")
+            + '</div>'
+            f'<div class="generalized">Generalized pain: {html.escape(general)}</div>'
+            f'<div class="verdict">{html.escape(verdict)}</div>'
+            f'<div class="rule">{html.escape(result.rule)}</div></div>'
+        )
+
+    def history_plot(self, frame: pd.DataFrame):
+        return acr_history_plot(frame)
+
+    def __panel__(self):
+        items = [pn.Column(_label(w.name), w, self.errors[name], margin=0)
+                 for name, w in self.items.items()]
+        return pn.Column(
+            pn.pane.Markdown("Tick every region where you had pain **in the past week**: click "
+                             "it on the figure or tick it in the list.", css_classes=["plain"]),
+            self.bodymap, *items, *self.actions(), self.history(),
+            sizing_mode="stretch_width", max_width=1000, css_classes=["acr-form"])
+
+
+class FiqrForm(Questionnaire):
+    """The Revised Fibromyalgia Impact Questionnaire: 21 items 0-10, blanks allowed."""
+
+    instrument = "fiqr"
+    title = "FIQR"
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.items = {}
+        for number, (key, label, _domain) in enumerate(scores.FIQR_ITEMS, start=1):
+            widget = rating_input(f"{number}. {label}")
+            widget.css_classes = [f"fiqr-{key}"]
+            self.items[key] = widget
+        self.watch_inputs()
+
+    def inputs(self) -> list:
+        return list(self.items.values())
+
+    def compute(self) -> scores.FiqrResult:
+        return scores.fiqr([rating_value(w) for w in self.items.values()])
+
+    def answers(self) -> dict:
+        return {key: rating_value(w) for key, w in self.items.items()}
+
+    def result_dict(self, result: scores.FiqrResult) -> dict:
+        return {**result.to_dict(), "problems": list(result.problems)}
+
+    def can_keep(self, result: scores.FiqrResult) -> str:
+        return "" if result.valid else "Only a complete enough questionnaire can be kept."
+
+    def result_html(self, result: scores.FiqrResult) -> str:
+        def shown(value):
+            return "–" if value is None else f"{value:.1f}"
+
+        figure = '<div><span class="n {cls}">{n}</span> <span class="of">{what}</span></div>'
+        figures = [figure.format(cls="function", n=shown(result.function), what="function (of 30)"),
+                   figure.format(cls="overall", n=shown(result.overall), what="overall (of 20)"),
+                   figure.format(cls="symptoms", n=shown(result.symptoms), what="symptoms (of 50)"),
+                   figure.format(cls="total", n=shown(result.total), what="total (of 100)")]
+        band = (f"Severity band (Salaffi 2020): {result.severity}" if result.severity
+                else "No total, so no severity band.")
+        validity = "Valid questionnaire." if result.valid else "Not valid: too many answers missing."
+        problems = "".join(f"<li>{html.escape(p)}</li>" for p in result.problems)
+        return (f'<div class="result fiqr-result"><div class="figures">{"".join(figures)}</div>'
+                f'<div class="verdict band">{html.escape(band)}</div>'
+                f'<div class="validity">{html.escape(validity)}</div>'
+                + (f'<ul class="problems">{problems}</ul>' if problems else "") + "</div>")
+
+    def plottable(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["total"].notna()] if "total" in frame.columns else frame.iloc[0:0]
+
+    def history_plot(self, frame: pd.DataFrame):
+        return fiqr_history_plot(frame)
+
+    def __panel__(self):
+        sections = []
+        for name, heading in FIQR_DOMAINS.items():
+            keys = [key for key, _label, d in scores.FIQR_ITEMS if d == name]
+            sections.append(pn.pane.Markdown(f"#### {heading}"))
+            sections.extend(pn.Column(_label(self.items[k].name), self.items[k], margin=0)
+                            for k in keys)
+        return pn.Column(
+            pn.pane.HTML(FIQR_COPYRIGHT, css_classes=["fiqr-copyright", "plain"],
+                         stylesheets=[PAGE_CSS], sizing_mode="stretch_width"),
+            pn.pane.Markdown("Leave an item at “–” to skip it; one function item may be skipped.",
+                             css_classes=["plain"]),
+            *sections, *self.actions(), self.history(),
+            sizing_mode="stretch_width", max_width=1000, css_classes=["fiqr-form"])
+
+
+class OveruseView(pn.viewable.Viewer):
+    """Days of use per month against the ICHD-3 thresholds, with gentle notes; never a diagnosis."""
+
+    data = param.ClassSelector(class_=DataStore)
+
+    def table(self) -> pd.DataFrame:
+        f = self.data.filters
+        return scores.medication_overuse(months_in_window(self.data.diary.doses, f.start, f.end))
+
+    def _content(self, *_deps):
+        table = self.table()
+        intro = pn.pane.Markdown(
+            "Days a month on which each kind of acute pain or headache medicine was taken at "
+            "least once, for the whole months in the days shown. Lines: **10 days** (ergot, "
+            "triptans, opioids, combination analgesics, and several classes together) and "
+            "**15 days** (simple analgesics such as paracetamol, and NSAIDs). Preventive "
+            "medicines are not counted.", css_classes=["plain"], sizing_mode="stretch_width")
+        caveat = pn.pane.Markdown(scores.OVERUSE_CAVEAT, css_classes=["note", "overuse-caveat"],
+                                  sizing_mode="stretch_width")
+        if table[table["threshold"].notna()].empty:
+            return pn.Column(intro, pn.pane.Markdown("*No acute pain or headache medicines in "
+                                                     "these months.*"), caveat,
+                             sizing_mode="stretch_width")
+        crossed, latest = overuse_notes(table)
+        month = _month_name(table.loc[table["threshold"].notna(), "month"].max())
+        sections = [(f"Latest month shown ({month})", latest)]
+        if crossed:
+            sections.insert(0, ("Months that reached a threshold", crossed))
+        notes = "".join(
+            f'<div class="note-head"><b>{html.escape(head)}</b></div><ul>'
+            + "".join(f"<li>{html.escape(n)}</li>" for n in items) + "</ul>"
+            for head, items in sections)
+        return pn.Column(
+            intro, pn.pane.HoloViews(overuse_plot(table), sizing_mode="stretch_width",
+                                     css_classes=["overuse-plot"]),
+            pn.pane.HTML(f'<div class="plain">{notes}</div>', css_classes=["overuse-notes"],
+                         stylesheets=[PAGE_CSS], sizing_mode="stretch_width"),
+            caveat, sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return pn.panel(pn.bind(self._content, self.data.param.diary,
+                                self.data.filters.param.date_range),
+                        sizing_mode="stretch_width", css_classes=["overuse-view"])
+
+
+class ScoresPage(pn.viewable.Viewer):
+    """ACR 2016, FIQR and medication-overuse days, as three tabs."""
+
+    data = param.ClassSelector(class_=DataStore)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.acr = Acr2016Form(data=self.data)
+        self.fiqr = FiqrForm(data=self.data)
+        self.overuse = OveruseView(data=self.data)
+
+    def __panel__(self):
+        return pn.Column(
+            pn.pane.Markdown(NOT_A_DEVICE, css_classes=["not-a-device", "plain"]),
+            pn.Tabs(("ACR 2016", self.acr), ("FIQR", self.fiqr),
+                    ("Medication overuse", self.overuse),
+                    dynamic=True, sizing_mode="stretch_width", css_classes=["scores-tabs"]),
+            sizing_mode="stretch_width", css_classes=["scores-page"])

@@ -1,0 +1,107 @@
+"""The Import page in Chromium: upload, guessed kind, dry-run summary, confirm, refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from dashboard.records import DailyCheckin
+from dashboard.store import Store
+from tests.ui.conftest import Server
+
+pytestmark = pytest.mark.ui
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+TIMEOUT_MS = 90_000
+OFFSITE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+
+
+@pytest.fixture
+def served_own_diary(tmp_path, artifacts):
+    """The app on an own store holding one day for "Me"."""
+    db = tmp_path / "own.sqlite"
+    store = Store(db)
+    store.save_by_name({"Me": [DailyCheckin(dt.date(2020, 1, 1), pain=4)]})
+    store.close()
+    server = Server(db, tmp_path / "server.log")
+    server.wait_until_up()
+    yield server, db
+    server.stop()
+    assert serious_problems(server.log()) == []
+
+
+def serious_problems(log: str) -> list[str]:
+    """Errors in a server log, less Tornado's note that the closing browser hung up mid-message."""
+    hangups = ("WebSocketClosedError", "StreamClosedError", "Task exception was never retrieved",
+               "During handling of the above exception")
+    lines = [line for line in log.splitlines() if not any(h in line for h in hangups)]
+    blocks = "\n".join(lines).split("Traceback (most recent call last):")
+    real = [b for b in blocks[1:] if "tornado/websocket.py" not in b]
+    return real + [line for line in lines if " ERROR " in line]
+
+
+def open_import_page(page: Page, url: str, problems: list[str]) -> None:
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: problems.append(r.url) if OFFSITE.match(r.url) else None)
+    page.goto(url)
+    page.wait_for_selector("canvas", timeout=TIMEOUT_MS)
+    page.get_by_text("Import", exact=True).first.click()
+    page.wait_for_selector(".import-file input[type=file]", state="attached", timeout=TIMEOUT_MS)
+
+
+def frames(db: Path) -> list:
+    store = Store(db)
+    try:
+        return [store.patients()] + [f(pid) for pid in store.patients()["id"]
+                                     for f in (store.daily, store.sessions, store.doses)]
+    finally:
+        store.close()
+
+
+def test_a_bearable_file_is_checked_then_imported_once(served_own_diary, page: Page, artifacts):
+    server, db = served_own_diary
+    problems: list[str] = []
+    open_import_page(page, server.url, problems)
+    page.locator(".import-file input[type=file]").set_input_files(str(FIXTURES / "bearable_export.csv"))
+    page.locator(".import-check button").click()
+    expect(page.locator(".import-status")).to_contain_text("Bearable", timeout=TIMEOUT_MS)
+    expect(page.locator(".import-result")).to_contain_text("Would add", timeout=TIMEOUT_MS)
+    assert Store(db).daily(1)["date"].dt.year.tolist() == [2020]  # the dry run wrote nothing
+    page.screenshot(path=str(artifacts / "import-dry-run.png"), full_page=True)
+
+    page.locator(".import-confirm button").click()
+    expect(page.locator(".import-status")).to_contain_text("Imported", timeout=TIMEOUT_MS)
+    after = Store(db)
+    assert len(after.daily(1)) > 1 and len(after.doses(1)) > 0
+
+    before_again = frames(db)
+    page.locator(".import-check button").click()
+    expect(page.locator(".import-result")).to_contain_text("Already there", timeout=TIMEOUT_MS)
+    page.locator(".import-confirm button").click()
+    expect(page.locator(".import-status")).to_contain_text("Imported", timeout=TIMEOUT_MS)
+    for old, new in zip(before_again, frames(db)):  # the second import added nothing
+        assert old.drop(columns=[c for c in ("revision",) if c in old]).equals(
+            new.drop(columns=[c for c in ("revision",) if c in new]))
+    assert problems == []
+
+
+def test_a_malformed_file_names_line_and_column_and_writes_nothing(served_own_diary, page: Page):
+    server, db = served_own_diary
+    problems: list[str] = []
+    before = frames(db)
+    open_import_page(page, server.url, problems)
+    page.locator(".import-file input[type=file]").set_input_files(str(FIXTURES / "fitbit_bad_date.csv"))
+    page.locator(".import-check button").click()
+    status = page.locator(".import-status")
+    expect(status).to_contain_text("line", timeout=TIMEOUT_MS)
+    expect(status).to_contain_text("column SleepDay")
+    expect(status).to_contain_text("Nothing was imported")
+    expect(page.locator(".import-confirm button")).to_be_hidden()
+    for old, new in zip(before, frames(db)):
+        assert old.equals(new)
+    assert problems == []
