@@ -1,0 +1,320 @@
+"""Time the dashboard on ten years of one patient's demo diary and print a table.
+
+``python benchmarks/run.py`` serves the app on a temporary store, times first
+render and filter changes in headless Chromium, times the Python side in this
+process, and adds the rows of ``bench_import.run()`` when that module is there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dashboard.demo import write_demo  # noqa: E402
+from dashboard.session import demo_db_path  # noqa: E402
+from dashboard.store import Store  # noqa: E402
+from dashboard.ui.datastore import DataStore  # noqa: E402
+
+DAYS = 3650
+SEED = 3
+CHROMIUM = os.environ.get("FIBRO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 120_000
+QUIET_MS = 300
+OFFSITE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+
+# Installed before the page's scripts.  Plots are found through their live views: after
+# a rebuild the replaced figures linger for a while in the document's all_models.
+# fibroReady() notes (once) when the document is idle and three titled plots have drawn
+# data; fibroWatch() notes every data-source change and the animation frame after it,
+# and the time of the latest click.
+PAGE_JS = """
+window.fibroPlotViews = () => [...Bokeh.index.all_views()].filter(v => v.model.x_range && v.model.title);
+window.fibroReadyAt = null;
+window.fibroReady = () => {
+  const doc = window.Bokeh && Bokeh.documents.length ? Bokeh.documents[0] : null;
+  if (doc === null || !doc.is_idle) return false;
+  const views = window.fibroPlotViews();
+  const ok = views.length === 3 && views.every(v => v.has_finished()
+      && v.model.renderers.some(r => r.data_source && r.data_source.get_length() > 0));
+  if (ok && window.fibroReadyAt === null) window.fibroReadyAt = performance.now();
+  return ok;
+};
+window.fibroWatch = () => {
+  const doc = Bokeh.documents[0];
+  window.fibroSources = {count: 0, last: 0, painted: 0};
+  doc.on_change(event => {
+    if (!event.model || event.model.type !== 'ColumnDataSource') return;
+    const s = window.fibroSources;
+    s.count += 1;
+    s.last = performance.now();
+    requestAnimationFrame(() => { s.painted = performance.now(); });
+  });
+  document.addEventListener('pointerdown', () => { window.fibroClickAt = performance.now(); }, true);
+};
+window.fibroShading = () => {
+  const rows = {};
+  for (const plot of window.fibroPlotViews().map(view => view.model)) {
+    const legends = [...plot.right, ...plot.center].filter(m => m.type === 'Legend');
+    const shading = legends.flatMap(l => l.items)
+      .filter(item => item.label && item.label.value === 'Days after a session')
+      .flatMap(item => item.renderers);
+    rows[plot.title.text] = shading.reduce((n, r) => n + r.data_source.get_length(), 0);
+  }
+  return rows;
+};
+"""
+
+ALL_YEARS_JS = """(years) => {
+  if (!window.fibroReady()) return false;
+  const plot = window.fibroPlotViews()[0].model;
+  const shown = (plot.x_range.end - plot.x_range.start) / (365.25 * 864e5);
+  if (shown < years && window.fibroWideAt === undefined) return false;
+  window.fibroWideAt ??= performance.now();
+  return true;
+}"""
+
+UPDATED_JS = """([before, quiet]) => {
+  const now = window.fibroShading();
+  const s = window.fibroSources;
+  return Object.keys(before).every(title => now[title] !== before[title])
+    && s.last > window.fibroClickAt && performance.now() - s.last > quiet;
+}"""
+
+
+@dataclass
+class Row:
+    what: str
+    times: list[float]
+
+    def cells(self) -> list[str]:
+        t = self.times
+        return [self.what, str(len(t)), f"{statistics.median(t):.3f}", f"{min(t):.3f}",
+                f"{max(t):.3f}"]
+
+
+def timed(func, n: int) -> list[float]:
+    """Wall-clock seconds of ``n`` calls of ``func``."""
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def write_store(folder: Path) -> Path:
+    """An empty own store beside a ten-year demo diary; returns the own store's path."""
+    own = folder / "fibro.sqlite"
+    Store(own).close()
+    demo = Store(demo_db_path(own))
+    write_demo(demo, days=DAYS, seed=SEED)
+    demo.close()
+    return own
+
+
+def python_rows(own: Path) -> list[Row]:
+    """Reading ten years from the store, and the summary row's computation."""
+    store = Store(demo_db_path(own))
+    pid = int(store.patients()["id"].iloc[0])
+    rows = [Row(f"store.{name}() ten years", timed(lambda f=getattr(store, name): f(pid), 5))
+            for name in ("daily", "sessions", "doses")]
+    data = DataStore(store)
+    rows.append(Row("DataStore.summary() default window", timed(data.summary, 5)))
+    data.filters.date_range = data.filters.param.date_range.bounds
+    rows.append(Row("DataStore.summary() all ten years", timed(data.summary, 5)))
+    store.close()
+    return rows
+
+
+class Server:
+    """``panel serve dashboard/app.py`` on a free local port."""
+
+    def __init__(self, db: Path, log_path: Path):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/app"
+        self.log_path = log_path
+        self._log = open(log_path, "w")
+        env = {**os.environ, "FIBRO_DB": str(db), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--port", str(port),
+             "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_until_up(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"panel serve exited; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=60):
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        raise RuntimeError(f"panel serve did not answer; see {self.log_path}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+def open_page(browser, url: str):
+    """A fresh context and page, drawn; the context is the caller's to close."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.route(OFFSITE, lambda route: route.abort())
+    context.add_init_script(PAGE_JS)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url, wait_until="commit")
+    page.wait_for_function("() => window.fibroReady()", polling="raf")
+    return context, page
+
+
+def leave(context, page) -> None:
+    """Close a page only after the server has sent all its updates."""
+    page.wait_for_function(
+        "(quiet) => !window.fibroSources || performance.now() - window.fibroSources.last > quiet",
+        arg=QUIET_MS)
+    page.goto("about:blank")
+    context.close()
+
+
+def time_toggles(page, button, n: int) -> list[float]:
+    """Seconds from pressing ``button`` until the shading of all three plots changed and drew."""
+    times = []
+    for _ in range(n):
+        before = page.evaluate("window.fibroShading()")
+        button.click()
+        page.wait_for_function(UPDATED_JS, arg=[before, QUIET_MS])
+        times.append(page.evaluate("() => (window.fibroSources.painted - window.fibroClickAt) / 1000"))
+    if n % 2:
+        button.click()
+        page.wait_for_function(UPDATED_JS, arg=[page.evaluate("window.fibroShading()"), QUIET_MS])
+    return times
+
+
+def show_all_years(page) -> float:
+    """Drag the date slider's left handle to the start, in one move; seconds until all redrawn."""
+    handle = page.locator(".noUi-handle-lower").bounding_box()
+    track = page.locator(".noUi-base").bounding_box()
+    y = handle["y"] + handle["height"] / 2
+    page.mouse.move(handle["x"] + handle["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(track["x"] - 20, y)
+    page.mouse.up()
+    page.wait_for_function(ALL_YEARS_JS, arg=DAYS / 365.25 - 0.5, polling="raf")
+    return page.evaluate("() => (window.fibroWideAt - window.fibroClickAt) / 1000")
+
+
+def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int) -> list[Row]:
+    """First render of fresh page loads, pressure toggles, then the same with all years shown."""
+    from playwright.sync_api import sync_playwright
+
+    launch = {"args": CHROMIUM_ARGS}
+    if Path(CHROMIUM).exists():
+        launch["executable_path"] = CHROMIUM
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch)
+        try:
+            first_render = []
+            for _ in range(loads):
+                context, page = open_page(browser, url)
+                first_render.append(page.evaluate("window.fibroReadyAt") / 1000)
+                leave(context, page)
+
+            context, page = open_page(browser, url)
+            page.evaluate("window.fibroWatch()")
+            deep = page.locator(".pressure-filter").get_by_role("button", name="Deep", exact=True)
+            changes = time_toggles(page, deep, toggles)
+            widen = show_all_years(page)
+            wide_changes = time_toggles(page, deep, wide_toggles)
+            leave(context, page)
+        finally:
+            browser.close()
+    rows = [Row("browser: first render (navigation -> 3 plots drawn)", first_render),
+            Row("browser: toggle 'Deep' -> all plots updated", changes),
+            Row("browser: date slider to all 10 years -> 3 plots drawn", [widen])]
+    if wide_changes:
+        rows.append(Row("browser: toggle 'Deep', 10 years shown -> all updated", wide_changes))
+    return rows
+
+
+def import_rows() -> list[Row]:
+    """The rows of the sibling ``bench_import.run()``, when that module exists."""
+    path = Path(__file__).with_name("bench_import.py")
+    if not path.exists():
+        return []
+    spec = importlib.util.spec_from_file_location("bench_import", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = []
+    for result in module.run():
+        label = f"import {result.get('kind', '?')} ({result.get('rows', '?')} rows)"
+        for key, value in result.items():
+            if key.endswith("_s") and not key.endswith("per_s"):
+                rows.append(Row(f"{label}: {key[:-2].replace('_', ' ')}", [float(value)]))
+    return rows
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ["what", "n", "median s", "min s", "max s"]
+    cells = [header] + [row.cells() for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
+    for k, line in enumerate(cells):
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(line, widths))))
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loads", type=int, default=3, help="fresh page loads to time")
+    parser.add_argument("--toggles", type=int, default=5, help="pressure-button clicks to time")
+    parser.add_argument("--wide-toggles", type=int, default=2,
+                        help="pressure-button clicks to time with all ten years shown")
+    parser.add_argument("--no-import", action="store_true", help="skip bench_import rows")
+    args = parser.parse_args(argv)
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        own = write_store(Path(tmp))
+        rows.append(Row(f"write demo diary ({DAYS} days)", [time.perf_counter() - started]))
+        rows += python_rows(own)
+        server = Server(own, Path(tmp) / "server.log")
+        try:
+            server.wait_until_up()
+            rows += browser_rows(server.url, args.loads, args.toggles, args.wide_toggles)
+        finally:
+            server.stop()
+    if not args.no_import:
+        rows += import_rows()
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
