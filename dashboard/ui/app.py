@@ -55,8 +55,8 @@ class App(pn.viewable.Viewer):
             f.param.patient, name="Patient",
             visible=len(f.param.patient.objects) > 1)
         dates = pn.widgets.DateRangeSlider.from_param(
-            f.param.date_range, name="Days shown", format="%d %b %Y", step=1,
-            sizing_mode="stretch_width")
+            f.param.date_range, name="Days shown", format="%d %b %Y", step=1, throttled=True,
+            sizing_mode="stretch_width", margin=(5, 18, 5, 10))
         pressures = pn.widgets.CheckButtonGroup.from_param(
             f.param.pressures, name="Pressure", options={domain.PRESSURE_LABELS[p]: p
                                                         for p in domain.PRESSURES},

@@ -37,11 +37,20 @@ SESSION_TOOLTIPS = [
 
 def frame_opts(title: str, **extra) -> dict:
     """Plot-level options, applied by the view to the overlay it finally shows."""
-    return dict(title=title, responsive=True, height=HEIGHT, tools=["xbox_select"],
-                legend_position="right", show_legend=True,
-                active_tools=["xpan", "xwheel_zoom"], default_tools=["xpan", "xwheel_zoom", "reset",
-                                                                        "save"],
-                show_grid=True, gridstyle={"grid_line_alpha": 0.35}, toolbar="right", **extra)
+    return dict(title=title, responsive=True, height=HEIGHT, legend_position="right",
+                show_legend=True, show_grid=True, gridstyle={"grid_line_alpha": 0.35},
+                toolbar="right", **extra)
+
+
+# Tools set on an Overlay are ignored by HoloViews (holoviz/holoviews#6240), so the
+# date-only pan, zoom and box-select go on the elements the overlays are made of.
+_TOOLS = dict(default_tools=["xpan", "xwheel_zoom", "xbox_select", "reset", "save"],
+              active_tools=["xpan", "xwheel_zoom"])
+
+
+def element_tools() -> list:
+    """The tool options per element type (built on use: they need a plotting backend loaded)."""
+    return [hv.opts.Curve(**_TOOLS), hv.opts.Scatter(**_TOOLS), hv.opts.Rectangles(**_TOOLS)]
 
 
 PAIN_FRAME = frame_opts("Pain and massage sessions", ylim=(0, 10.5))
@@ -49,13 +58,22 @@ SLEEP_FRAME = frame_opts("Sleep", multi_y=True)
 MEDICATION_FRAME = frame_opts("Medication")
 
 
+def _corners(y: hv.Dimension) -> list:
+    """Rectangle key dimensions for a plot whose y axis is ``y``.
+
+    The far corner's names are the plot's own, so shared axes never link the y
+    ranges of different plots through a common "y1".
+    """
+    return [DATE, y, "date_end", f"{y.name}_top"]
+
+
 def _bands(x0, x1, y: hv.Dimension, top: float) -> hv.Rectangles:
     """Full-height bands from ``x0`` to ``x1`` on a plot whose y axis is ``y``."""
     data = pd.DataFrame({"date": pd.to_datetime(pd.Series(x0, dtype="datetime64[ns]")),
                          y.name: 0.0,
-                         "x1": pd.to_datetime(pd.Series(x1, dtype="datetime64[ns]")),
-                         "y1": top})
-    return hv.Rectangles(data, kdims=[DATE, y, "x1", "y1"])
+                         "date_end": pd.to_datetime(pd.Series(x1, dtype="datetime64[ns]")),
+                         f"{y.name}_top": top})
+    return hv.Rectangles(data, kdims=_corners(y))
 
 
 def after_day_shading(matching_sessions: pd.DataFrame, y: hv.Dimension, top: float) -> hv.Rectangles:
@@ -144,9 +162,10 @@ def medication_plot(doses: pd.DataFrame, matching_sessions: pd.DataFrame,
         keep = counts > 0
         days = per_day.index[keep]
         data = pd.DataFrame({"date": days + pd.Timedelta(hours=2), "doses": bottom[keep],
-                             "x1": days + pd.Timedelta(hours=22), "y1": bottom[keep] + counts[keep],
+                             "date_end": days + pd.Timedelta(hours=22),
+                             "doses_top": bottom[keep] + counts[keep],
                              "count": counts[keep]})
-        layers.append(hv.Rectangles(data, kdims=[DATE, DOSES, "x1", "y1"], vdims=["count"],
+        layers.append(hv.Rectangles(data, kdims=_corners(DOSES), vdims=["count"],
                                     label=domain.DRUG_CLASS_LABELS[drug_class]).opts(
             color=domain.DRUG_CLASS_COLORS[drug_class], line_alpha=0, tools=["hover"],
             hover_tooltips=[("Day", "@date{%Y-%m-%d}"), ("Class", domain.DRUG_CLASS_LABELS[drug_class]),

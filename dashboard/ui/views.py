@@ -59,9 +59,9 @@ class LinkedPlots(View):
         ):
             main = hv.DynamicMap(pn.bind(build, f.param.pressures, f.param.areas))
             span = hv.DynamicMap(pn.bind(plots.selected_span, ds.param.span, y, top))
-            bounds = hv.streams.BoundsX(source=main, boundsx=None)
+            bounds = hv.streams.BoundsX(source=span, boundsx=None)  # a plain element's events reach it
             bounds.add_subscriber(self._on_select)
-            panels.append((main * span).opts(xlim=xlim, **frame))
+            panels.append((main * span).opts(*plots.element_tools()).opts(xlim=xlim, **frame))
         layout = hv.Layout(panels).cols(1).opts(shared_axes=True)
         return pn.pane.HoloViews(layout, sizing_mode="stretch_width", linked_axes=True)
 
@@ -74,9 +74,11 @@ class LinkedPlots(View):
 
 
 def _format(value, unit: str) -> str:
+    """A figure with a true minus sign, so negative numbers read the same everywhere."""
     if value is None:
         return "–"
-    return f"{value:.0f} %" if unit.startswith("%") else f"{value:.1f}"
+    text = f"{value:.0f}\u00a0%" if unit.startswith("%") else f"{value:.1f}"
+    return text.replace("-", "\u2212")
 
 
 class SummaryRow(View):

@@ -309,11 +309,6 @@ def test_zoom_and_pan_move_all_three_plots(dashboard):
     assert panned[PAIN][1] - panned[PAIN][0] == pytest.approx(last - first, rel=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="no box-select tool in the toolbar: HoloViews ignores tools/default_tools/active_tools "
-           "given to an Overlay (holoviz/holoviews#6240); also BoundsX(source=main), main a "
-           "DynamicMap of Overlays, subscribes no selection event, so a selection would not arrive")
 def test_box_selecting_days_and_clearing_them(dashboard):
     page = dashboard.page
     box_select = page.locator(".bk-OnOffButton[title^='Box Select']")
