@@ -242,9 +242,8 @@ def body_parts() -> tuple[Part, ...]:
         for side in ("right", "left"):
             sign = _side_sign(view, side)
             for shape, area, pattern, noun in PAIRED:
-                if view == BACK:
-                    shape = "buttock" if shape == "hip" else shape
-                    noun = "buttock" if noun == "hip" else noun
+                if view == BACK and shape == "hip":
+                    shape, noun = "buttock", "buttock"
                 region = pattern.format(side=side) if pattern and view == FRONT else None
                 name = region or f"{prefix}{side}_{shape}"
                 add(name, f"{side.capitalize()} {noun}{suffix}", view, area, region,
@@ -253,16 +252,8 @@ def body_parts() -> tuple[Part, ...]:
 
 
 def part_at(x: float, y: float) -> Part | None:
-    """The part drawn on top at (x, y), or None outside the figure."""
-    for part in reversed(body_parts()):
-        if part.contains(x, y):
-            return part
-    return None
-
-
-def region_part(region: str) -> Part:
-    """The polygon of a WPI region."""
-    return next(p for p in body_parts() if p.region == region)
+    """The part at (x, y), or None outside the figure (parts only share edges)."""
+    return next((part for part in body_parts() if part.contains(x, y)), None)
 
 
 # --- colours ------------------------------------------------------------------
@@ -283,11 +274,12 @@ def value_bins(measure: str, vmax: float = 0) -> list[Bin]:
         edges = range(0, domain.RATING_MAX + 1, 2)
         steps = [(lo, hi, f"{lo}–{hi}") for lo, hi in zip(edges, list(edges)[1:])]
     else:
-        top = max(int(math.ceil(vmax)), 1)
-        width = max(1, math.ceil(top / (len(PALETTE) - 1)))
-        steps = [(0, 0, "0")] + [(lo, min(lo + width - 1, top),
-                                  str(lo) if width == 1 or lo == top else f"{lo}–{min(lo + width - 1, top)}")
-                                 for lo in range(1, top + 1, width)]
+        top = max(math.ceil(vmax), 1)
+        width = math.ceil(top / (len(PALETTE) - 1))
+        steps = [(0, 0, "0")]
+        for lo in range(1, top + 1, width):
+            hi = min(lo + width - 1, top)
+            steps.append((lo, hi, str(lo) if lo == hi else f"{lo}–{hi}"))
     n = len(steps)
     return [Bin(lo, hi, label, PALETTE[round(i * (len(PALETTE) - 1) / max(n - 1, 1))])
             for i, (lo, hi, label) in enumerate(steps)]
@@ -380,8 +372,9 @@ def figure_labels() -> hv.Labels:
 
 XLIM, YLIM = (-46.0, BACK_X + 46.0), (-18.0, 222.0)
 FRAME_HEIGHT = 430
-FIGURE_OPTS = dict(xaxis=None, yaxis=None, xlim=XLIM, ylim=YLIM, frame_height=FRAME_HEIGHT,
-                   frame_width=round(FRAME_HEIGHT * (XLIM[1] - XLIM[0]) / (YLIM[1] - YLIM[0])),
+# No axes, title, toolbar or border: the plot is all frame, drawn to scale.
+FIGURE_OPTS = dict(xaxis=None, yaxis=None, xlim=XLIM, ylim=YLIM, height=FRAME_HEIGHT,
+                   width=round(FRAME_HEIGHT * (XLIM[1] - XLIM[0]) / (YLIM[1] - YLIM[0])),
                    toolbar=None, default_tools=[],
                    active_tools=[], show_frame=False, border=0)
 
@@ -493,10 +486,12 @@ class AreaBodyMap(pn.viewable.Viewer):
         Sessions are those of the chosen pressures and days; the area filter only
         outlines areas, so every area keeps its count.
         """
+        diary, f = self.data.diary, self.data.filters
         if self.measure == PAIN_MEASURE:
-            return area_pain_means(self.data.daily())
-        f = self.data.filters
-        sessions = an.filter_sessions(self.data.diary.sessions, f.pressures, None, f.start, f.end)
+            return area_pain_means(self.data.daily() if "date" in diary.daily.columns else diary.daily)
+        if "start" not in diary.sessions.columns:  # no patient yet
+            return {area: 0.0 for area in domain.BODY_AREAS}
+        sessions = an.filter_sessions(diary.sessions, f.pressures, None, f.start, f.end)
         return {a: float(n) for a, n in area_session_counts(sessions).items()}
 
     def _shapes(self, *_inputs) -> hv.Polygons:
@@ -524,7 +519,8 @@ class AreaBodyMap(pn.viewable.Viewer):
     def __panel__(self):
         switch = pn.widgets.RadioButtonGroup.from_param(
             self.param.measure, options={v: k for k, v in MEASURE_LABELS.items()},
-            button_type="primary", button_style="outline", css_classes=["area-measure"])
+            button_type="primary", button_style="outline", description=None,
+            css_classes=["area-measure"])
         legend = pn.pane.HTML(pn.bind(self._legend, *self._inputs), stylesheets=[LEGEND_CSS],
                               css_classes=["area-legend"], sizing_mode="stretch_width")
         return pn.Column(pn.pane.Markdown("### Pain and sessions by body area"), switch,

@@ -20,7 +20,7 @@ from .. import domain
 from ..analysis import scores
 from ..session import DEFAULT_PATIENT
 from ..store import Store
-from .bodymap import PALETTE, WpiBodyMap
+from .bodymap import WpiBodyMap
 from .datastore import DataStore
 from .forms import FORM_CSS, rating_input, rating_value
 
@@ -53,6 +53,8 @@ DEMO_NOTE = ("The demo diary is shown, so results you keep go to your own diary 
              f"“{DEFAULT_PATIENT}”), not into the demo.")
 
 INK = "#3B3B4F"
+# Severity bands, a pale lilac that deepens a little with each band: calm behind the lines.
+BAND_COLORS = ("#FAF9FD", "#F3F1F9", "#EAE7F4", "#E0DBEE", "#D5CFE8")
 LINE_COLORS = {"fs": "#47338C", "wpi": "#0072B2", "sss": "#CC79A7", "total": "#47338C"}
 HISTORY_HEIGHT = 300
 PAGE_CSS = """
@@ -72,13 +74,12 @@ PAGE_CSS = """
 def assessment_target(data: DataStore, create: bool = False) -> tuple[Store, int | None]:
     """The store and patient whose questionnaires are shown and kept.
 
-    The shown patient, unless the demo is shown: then the person's own store and its
-    patient "Me" (created by ``create``, else None when it does not exist yet).
+    The shown patient, unless the demo is shown (or nobody is): then the person's own
+    store and its patient "Me", created by ``create``, else None while it does not exist.
     """
-    if not data.is_demo:
-        patient = data.filters.patient
-        return data.store, None if patient is None else int(patient)
-    own = data.own_store
+    if not data.is_demo and data.filters.patient is not None:
+        return data.store, int(data.filters.patient)
+    own = data.own_store if data.is_demo else data.store
     if create:
         return own, own.ensure_patient(DEFAULT_PATIENT)
     patients = own.patients()
@@ -117,9 +118,9 @@ def band_shading(bands: tuple[tuple[int, str], ...], top: float, xlim, y: str,
         rows.append((xlim[0], y0, xlim[1], y1, names[low]))
         labels.append((xlim[0], (y0 + y1) / 2, f"  {names[low]}"))
     frame = pd.DataFrame(rows, columns=["x0", y, "x1", "y1", "band"])
-    frame["color"] = [PALETTE[min(i, len(PALETTE) - 1)] for i in range(len(rows))]
+    frame["color"] = [BAND_COLORS[min(i, len(BAND_COLORS) - 1)] for i in range(len(rows))]
     shading = hv.Rectangles(frame, kdims=["x0", y, "x1", "y1"], vdims=["band", "color"]).opts(
-        color="color", alpha=0.45, line_alpha=0)
+        color="color", line_color="#FFFFFF", line_width=1)
     names_shown = hv.Labels(pd.DataFrame(labels, columns=["x0", y, "text"]), ["x0", y], "text").opts(
         text_align="left", text_color="#5A5A6E", text_font_size="9pt")
     return shading * names_shown
@@ -140,9 +141,8 @@ def acr_history_plot(frame: pd.DataFrame) -> hv.Overlay:
             * _lines(frame, "fs", "FS score (WPI + SSS, 0-31)", y)
             * _lines(frame, "wpi", "WPI (0-19)", y, "dashed")
             * _lines(frame, "sss", "SSS (0-12)", y, "dotted")).opts(
-        hv.opts.Overlay(title="ACR 2016 over time", xlim=xlim, ylim=(0, scores.FS_MAX),
-                        responsive=True, height=HISTORY_HEIGHT, xlabel="Date", ylabel="Score",
-                        legend_position="right", toolbar=None))
+        title="ACR 2016 over time", xlim=xlim, ylim=(0, scores.FS_MAX), responsive=True,
+        height=HISTORY_HEIGHT, xlabel="Date", ylabel="Score", legend_position="right", toolbar=None)
 
 
 def fiqr_history_plot(frame: pd.DataFrame) -> hv.Overlay:
@@ -151,9 +151,8 @@ def fiqr_history_plot(frame: pd.DataFrame) -> hv.Overlay:
     y = "score"
     return (band_shading(scores.FIQR_BANDS, scores.FIQR_MAX, xlim, y)
             * _lines(frame, "total", "FIQR total (0-100)", y)).opts(
-        hv.opts.Overlay(title="FIQR over time", xlim=xlim, ylim=(0, scores.FIQR_MAX),
-                        responsive=True, height=HISTORY_HEIGHT, xlabel="Date", ylabel="Total",
-                        legend_position="right", toolbar=None))
+        title="FIQR over time", xlim=xlim, ylim=(0, scores.FIQR_MAX), responsive=True,
+        height=HISTORY_HEIGHT, xlabel="Date", ylabel="Total", legend_position="right", toolbar=None)
 
 
 # --- medication overuse ----------------------------------------------------------
@@ -193,24 +192,30 @@ def overuse_plot(table: pd.DataFrame) -> hv.Overlay:
             color=color, size=7, tools=["hover"],
             hover_tooltips=[("Month", "@month{%b %Y}"), (label, "@days{0} days")],
             hover_formatters={"@month": "datetime"}))
-    lines = [hv.HLine(limit).opts(color="#5A5A6E", line_dash=dash, line_width=1.3)
-             for limit, dash in ((scores.COMBINED_THRESHOLD, "dashed"), (15, "dotted"))]
-    names = hv.Labels([(xlim[1], 10, "10 days "), (xlim[1], 15, "15 days ")], ["x", "y"], "text").opts(
-        text_align="right", text_baseline="bottom", text_color="#5A5A6E", text_font_size="9pt")
-    top = max(float(counted["days"].max()) if len(counted) else 0, 16) + 2
+    limits = sorted({*scores.OVERUSE_THRESHOLDS.values(), scores.COMBINED_THRESHOLD})
+    lines = [hv.HLine(limit, kdims=["month", "days"]).opts(
+        color="#5A5A6E", line_dash="dashed" if limit == scores.COMBINED_THRESHOLD else "dotted",
+        line_width=1.3) for limit in limits]
+    names = hv.Labels([(xlim[1], limit, f"{limit} days ") for limit in limits], ["month", "days"],
+                      "text").opts(text_align="right", text_baseline="bottom", text_color="#5A5A6E",
+                                   text_font_size="9pt")
+    top = max(float(counted["days"].max()) if len(counted) else 0, max(limits) + 1) + 2
     return hv.Overlay([*lines, names, *layers]).opts(
-        hv.opts.Overlay(title="Days of use per month (ICHD-3 counts)", xlim=xlim, ylim=(0, top),
-                        responsive=True, height=HISTORY_HEIGHT, xlabel="Month",
-                        ylabel="Days with at least one dose", legend_position="right",
-                        toolbar=None, show_grid=True))
+        title="Days of use per month (ICHD-3 counts)", xlim=xlim, ylim=(0, top), responsive=True,
+        height=HISTORY_HEIGHT, xlabel="Month", ylabel="Days with at least one dose",
+        legend_position="right", toolbar=None, show_grid=True)
 
 
 def overuse_notes(table: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Plain sentences: the months that crossed a threshold, and where the latest month stands."""
+    """Plain sentences: earlier months that crossed a threshold, and where the latest month stands."""
     counted = table[table["threshold"].notna()]
-    crossed = [scores.overuse_note(row) for _, row in counted[counted["crossed"]].iterrows()]
-    latest = counted[counted["month"] == counted["month"].max()] if len(counted) else counted
-    return crossed, [scores.overuse_note(row) for _, row in latest.iterrows()]
+    if counted.empty:
+        return [], []
+    last = counted["month"].max()
+    earlier = counted[counted["crossed"] & (counted["month"] < last)]
+    latest = counted[counted["month"] == last]
+    return ([scores.overuse_note(row) for _, row in earlier.iterrows()],
+            [scores.overuse_note(row) for _, row in latest.iterrows()])
 
 
 def _month_name(month: str) -> str:
@@ -259,7 +264,7 @@ class Questionnaire(pn.viewable.Viewer):
         raise NotImplementedError
 
     def compute(self):
-        """The result of the current answers (may raise ValueError naming a field)."""
+        """The result of the current answers; a ValueError says what is missing."""
         raise NotImplementedError
 
     def answers(self) -> dict:
@@ -383,8 +388,8 @@ class Acr2016Form(Questionnaire):
         painful = set(self.bodymap.selected)
         regions = [GENERALIZED_LABELS[name] for name, members in domain.GENERALIZED_PAIN_REGIONS.items()
                    if painful.intersection(members)]
-        where = f" ({', '.join(regions)})" if regions else ""
-        general = (f"{'yes' if result.generalized_pain else 'no'}: pain in {len(regions)} of 5 "
+        where = f": {', '.join(regions)}" if regions else ""
+        general = (f"{'yes' if result.generalized_pain else 'no'}, pain in {len(regions)} of 5 "
                    f"regions{where}")
         verdict = ("These answers meet the ACR 2016 criteria." if result.criteria_met
                    else "These answers do not meet the ACR 2016 criteria.")
@@ -490,8 +495,10 @@ class OveruseView(pn.viewable.Viewer):
     data = param.ClassSelector(class_=DataStore)
 
     def table(self) -> pd.DataFrame:
-        f = self.data.filters
-        return scores.medication_overuse(months_in_window(self.data.diary.doses, f.start, f.end))
+        f, doses = self.data.filters, self.data.diary.doses
+        if "time" not in doses.columns:  # no patient yet
+            return scores.medication_overuse(pd.DataFrame({"time": [], "drug_class": []}))
+        return scores.medication_overuse(months_in_window(doses, f.start, f.end))
 
     def _content(self, *_deps):
         table = self.table()
@@ -511,7 +518,7 @@ class OveruseView(pn.viewable.Viewer):
         month = _month_name(table.loc[table["threshold"].notna(), "month"].max())
         sections = [(f"Latest month shown ({month})", latest)]
         if crossed:
-            sections.insert(0, ("Months that reached a threshold", crossed))
+            sections.insert(0, ("Earlier months that reached a threshold", crossed))
         notes = "".join(
             f'<div class="note-head"><b>{html.escape(head)}</b></div><ul>'
             + "".join(f"<li>{html.escape(n)}</li>" for n in items) + "</ul>"
@@ -543,7 +550,8 @@ class ScoresPage(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(
             pn.pane.Markdown(NOT_A_DEVICE, css_classes=["not-a-device", "plain"]),
+            # Not dynamic: a hidden dynamic tab that updates can ask for CDN stylesheets.
             pn.Tabs(("ACR 2016", self.acr), ("FIQR", self.fiqr),
                     ("Medication overuse", self.overuse),
-                    dynamic=True, sizing_mode="stretch_width", css_classes=["scores-tabs"]),
+                    dynamic=False, sizing_mode="stretch_width", css_classes=["scores-tabs"]),
             sizing_mode="stretch_width", css_classes=["scores-page"])
