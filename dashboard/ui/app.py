@@ -8,7 +8,9 @@ import param
 from .. import domain
 from ..session import open_for_viewing
 from .datastore import DataStore
+from .bodymap import AreaBodyMap
 from .forms import LogPage
+from .scores_page import ScoresPage
 from .import_page import ImportPage
 from .views import AboutPage, DemoBanner, LinkedPlots, SummaryRow
 
@@ -71,11 +73,12 @@ class App(pn.viewable.Viewer):
 
     def overview(self) -> pn.Column:
         parts = [self.welcome(), DemoBanner(data=self.data), SummaryRow(data=self.data),
-                 LinkedPlots(data=self.data)]
+                 LinkedPlots(data=self.data), AreaBodyMap(data=self.data)]
         return pn.Column(*parts, sizing_mode="stretch_width", name="Overview")
 
     def pages(self) -> pn.Tabs:
         return pn.Tabs(("Overview", self.overview()), ("Log", LogPage(data=self.data)),
+                       ("Scores", ScoresPage(data=self.data)),
                        ("Import", ImportPage(data=self.data)), ("About", AboutPage()),
                        sizing_mode="stretch_width", dynamic=False)
 
