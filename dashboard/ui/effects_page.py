@@ -35,7 +35,10 @@ EFFECT_HEADERS = ["Pressure", "Body area", "Outcome", "Unit", "Sessions", "Compa
 COMPARISON_HEADERS = ["Body area", "Outcome", "Unit", "Deep sessions", "Light sessions",
                       "Deep minus light", "95 % interval", "p-value", "Reading"]
 
-OFFSET = hv.Dimension("offset", label="Days from session")
+OFFSET = hv.Dimension("offset", label="Days from session",
+                      range=(-EVENT_DAYS - 0.4, EVENT_DAYS + 0.4))
+DAY_TICKS = [(d, "session" if d == 0 else f"{d:+d}".replace("-", "−"))
+             for d in range(-EVENT_DAYS, EVENT_DAYS + 1)]
 EVENT_PANELS: dict[str, tuple[str, hv.Dimension, tuple]] = {
     "pain": ("Pain", hv.Dimension("pain", label="Pain (0-10)"), (0, 10)),
     "sleep_hours": ("Hours asleep", hv.Dimension("sleep_hours", label="Hours"), None),
@@ -53,12 +56,19 @@ PRESSURE_GLYPHS = {"circle": "●", "square": "■", "triangle": "▲", "diamond
 class EffectsResult:
     """Everything the page shows for one set of frames and filters."""
 
+    pressures: tuple[str, ...]
     effects: pd.DataFrame
     comparisons: pd.DataFrame | None
     events: pd.DataFrame
     sentences: list[str]
     session_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @classmethod
+    def empty(cls, pressures=()) -> "EffectsResult":
+        """No figures: before the first computation, or with no sessions or no pressure."""
+        return cls(tuple(pressures), pd.DataFrame(columns=ef.EFFECT_COLUMNS), None,
+                   pd.DataFrame(columns=ef.EVENT_COLUMNS), [])
 
     @property
     def n_sessions(self) -> int:
@@ -74,20 +84,19 @@ def compute_effects(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataF
     sessions of any pressure; ``pressures`` and ``areas`` pick the rows.
     """
     started = time.perf_counter()
-    pressures, area_list = list(pressures), list(areas) or None
     if sessions.empty or not pressures:
-        return EffectsResult(pd.DataFrame(columns=ef.EFFECT_COLUMNS), None,
-                             pd.DataFrame(columns=ef.EVENT_COLUMNS), [])
-    effects = ef.effects_table(daily, sessions, doses, pressures, area_list, MIN_SESSIONS)
+        return EffectsResult.empty(pressures)
+    chosen, area_list = list(pressures), list(areas) or None
+    effects = ef.effects_table(daily, sessions, doses, chosen, area_list, MIN_SESSIONS)
     comparisons = (ef.deep_vs_light(daily, sessions, doses, area_list, MIN_SESSIONS)
-                   if {"deep", "light"} <= set(pressures) else None)
-    events = ef.event_aligned(daily, sessions, doses, pressures, area_list, EVENT_DAYS)
+                   if {"deep", "light"} <= set(chosen) else None)
+    events = ef.event_aligned(daily, sessions, doses, chosen, area_list, EVENT_DAYS)
     sentences = notable_sentences(effects, max_rows=5)
     if comparisons is not None:
         sentences += notable_sentences(comparisons, max_rows=3)
-    matching = an.filter_sessions(sessions, pressures, area_list)["pressure"].value_counts()
-    counts = {p: int(matching.get(p, 0)) for p in pressures}
-    return EffectsResult(effects, comparisons, events, sentences, counts,
+    matching = an.filter_sessions(sessions, chosen, area_list)["pressure"].value_counts()
+    counts = {p: int(matching.get(p, 0)) for p in chosen}
+    return EffectsResult(tuple(chosen), effects, comparisons, events, sentences, counts,
                          time.perf_counter() - started)
 
 
@@ -119,6 +128,7 @@ def signed(value, decimals: int = 2) -> str:
 
 
 def interval(low, high, decimals: int = 2) -> str:
+    """'−1.11 to +0.16', or '–' when either end is missing."""
     if _missing(low) or _missing(high):
         return "–"
     return f"{signed(low, decimals)} to {signed(high, decimals)}"
@@ -132,6 +142,7 @@ def p_text(value) -> str:
 
 
 def area_text(area: str) -> str:
+    """'All areas' or the area's label."""
     return "All areas" if area == ef.ALL_AREAS else domain.area_label(str(area))
 
 
@@ -184,10 +195,6 @@ def comparison_rows(comparisons: pd.DataFrame) -> pd.DataFrame:
 
 # --- the event-aligned plot ------------------------------------------------------
 
-def _day_label(offset: int) -> str:
-    return "session" if offset == 0 else f"{offset:+d}".replace("-", "−")
-
-
 def shown_pressures(events: pd.DataFrame) -> list[str]:
     """Pressures with at least one value in the event table, in vocabulary order."""
     seen = set(events.loc[events["n"] > 0, "pressure"]) if len(events) else set()
@@ -195,40 +202,48 @@ def shown_pressures(events: pd.DataFrame) -> list[str]:
 
 
 def event_overlay(events: pd.DataFrame, measure: str) -> hv.Overlay:
-    """One measure around the session day: a line, markers and a 95 % band per pressure."""
+    """One measure around the session day: a line, markers and a 95 % band per pressure.
+
+    Every pressure of the vocabulary gets its three layers (empty when absent), so
+    a DynamicMap can swap the data and update the plot in place; the y range
+    travels in the y dimension, which a framewise plot follows.
+    """
     title, y, ylim = EVENT_PANELS[measure]
-    pressures = shown_pressures(events)
-    days = events["offset"].astype(int) if len(events) else pd.Series([0], dtype=int)
-    layers = [hv.VLine(0).opts(color=INK, line_dash="dotted", line_width=1.2, alpha=0.7)]
-    for i, pressure in enumerate(pressures):
+    if ylim is None:
+        ylim = padded_range(events.loc[events["measure"] == measure, ["mean", "ci_low", "ci_high"]])
+    y = y.clone(range=ylim)
+    shown = shown_pressures(events)
+    still = dict(default_tools=[], framewise=True)  # hover only: nothing to pan or zoom by mistake
+    layers = [hv.VLine(0).opts(color=INK, line_dash="dotted", line_width=1.2, alpha=0.7, **still)]
+    for pressure in domain.PRESSURES:
         part = events[(events["pressure"] == pressure) & (events["measure"] == measure)]
-        color = domain.PRESSURE_COLORS.get(pressure, "#999999")
-        label = domain.PRESSURE_LABELS.get(pressure, str(pressure))
-        frame = pd.DataFrame({
-            "offset": part["offset"].astype(float) + (i - (len(pressures) - 1) / 2) * DODGE,
-            y.name: part["mean"].astype(float),
+        dodge = (shown.index(pressure) - (len(shown) - 1) / 2) * DODGE if pressure in shown else 0
+        color, label = domain.PRESSURE_COLORS[pressure], domain.PRESSURE_LABELS[pressure]
+        x = part["offset"].astype(float) + dodge
+        band = pd.DataFrame({"offset": x, y.name: part["ci_low"].astype(float),
+                             "ci_high": part["ci_high"].astype(float)})
+        points = pd.DataFrame({
+            "offset": x, y.name: part["mean"].astype(float),
             "ci_low": part["ci_low"].astype(float), "ci_high": part["ci_high"].astype(float),
-            "n": part["n"].astype(int), "day": part["offset"].astype(int).map(_day_label),
+            "n": part["n"].astype(int), "day": part["offset"].astype(int).map(dict(DAY_TICKS)),
             "pressure": label,
         })
-        layers.append(hv.Area(frame, OFFSET, ["ci_low", "ci_high"], label=label).opts(
-            color=color, alpha=0.16, line_alpha=0))
-        layers.append(hv.Curve(frame, OFFSET, y, label=label).opts(color=color, line_width=2))
-        layers.append(hv.Scatter(frame, OFFSET, [y, "ci_low", "ci_high", "n", "day", "pressure"],
+        layers.append(hv.Area(band, OFFSET, [y, "ci_high"], label=label).opts(
+            color=color, alpha=0.16, line_alpha=0, **still))
+        layers.append(hv.Curve(points, OFFSET, y, label=label).opts(
+            color=color, line_width=2, **still))
+        layers.append(hv.Scatter(points, OFFSET, [y, "ci_low", "ci_high", "n", "day", "pressure"],
                                  label=label).opts(
-            color=color, marker=domain.PRESSURE_MARKERS.get(pressure, "diamond"), size=9,
-            line_color="white", line_width=1, tools=["hover"],
+            color=color, marker=domain.PRESSURE_MARKERS[pressure], size=9, line_color="white",
+            line_width=1, tools=["hover"], **still,
             hover_tooltips=[("Pressure", "@pressure"), ("Day", "@day"),
                             ("Mean", f"@{{{y.name}}}{{0.0}}"),
                             ("95 % interval", "@ci_low{0.0} to @ci_high{0.0}"),
                             ("Sessions (n)", "@n")]))
-    ticks = [(d, _day_label(d)) for d in range(int(days.min()), int(days.max()) + 1)]
-    if ylim is None:
-        ylim = padded_range(events.loc[events["measure"] == measure, ["mean", "ci_low", "ci_high"]])
     return hv.Overlay(layers).opts(
-        title=title, responsive=True, height=EVENT_HEIGHT, show_legend=False, xticks=ticks,
-        ylim=ylim, xlim=(ticks[0][0] - 0.4, ticks[-1][0] + 0.4), show_grid=True,
-        gridstyle={"grid_line_alpha": 0.3}, toolbar=None, ylabel=y.label, xlabel=OFFSET.label)
+        title=title, responsive=True, height=EVENT_HEIGHT, show_legend=False, xticks=DAY_TICKS,
+        framewise=True, show_grid=True, gridstyle={"grid_line_alpha": 0.3}, toolbar=None,
+        ylabel=y.label, xlabel=OFFSET.label)
 
 
 def padded_range(values: pd.DataFrame) -> tuple[float, float]:
@@ -247,8 +262,11 @@ def padded_range(values: pd.DataFrame) -> tuple[float, float]:
 
 def event_plot(events: pd.DataFrame) -> hv.Layout:
     """Pain, sleep hours, sleep quality and doses around sessions: four small panels."""
-    panels = [event_overlay(events, measure) for measure in EVENT_PANELS]
-    return hv.Layout(panels).cols(2).opts(shared_axes=False, toolbar=None)
+    return _four_panels([event_overlay(events, measure) for measure in EVENT_PANELS])
+
+
+def _four_panels(panels) -> hv.Layout:
+    return hv.Layout(panels).cols(2).opts(shared_axes=True, toolbar=None)
 
 
 def legend_html(counts: dict[str, int]) -> str:
@@ -311,19 +329,23 @@ p, li { font-size: 15px; line-height: 1.45; color: #3B3B4F; }
 """
 
 
-def _html(text: str, **params) -> pn.pane.HTML:
+def _html(text, **params) -> pn.pane.HTML:
+    """An HTML pane in the page's style; ``text`` may be a reference (e.g. a bound function)."""
     return pn.pane.HTML(text, stylesheets=[PAGE_CSS], sizing_mode="stretch_width",
                         margin=(4, 10), **params)
 
 
-def _table(rows: pd.DataFrame, css_class: str) -> pn.widgets.Tabulator:
-    numbers = [c for c in rows.columns if c not in ("Pressure", "Body area", "Outcome", "Unit",
-                                                    "Reading")]
+TEXT_COLUMNS = ("Pressure", "Body area", "Outcome", "Unit", "Reading")
+
+
+def _table(rows, css_class: str, **params) -> pn.widgets.Tabulator:
+    """A read-only, paginated table; ``rows`` may be a reference, so the table updates in place."""
+    numbers = set(EFFECT_HEADERS + COMPARISON_HEADERS) - set(TEXT_COLUMNS)
     return pn.widgets.Tabulator(
         rows, disabled=True, show_index=False, selectable=False, sortable=False,
         layout="fit_data_stretch", pagination="local", page_size=15,
-        text_align={c: "right" for c in numbers}, sizing_mode="stretch_width",
-        css_classes=[css_class], margin=(4, 10))
+        text_align={c: "right" for c in sorted(numbers)}, sizing_mode="stretch_width",
+        css_classes=[css_class], margin=(4, 10), **params)
 
 
 # --- the page -------------------------------------------------------------------
@@ -332,20 +354,48 @@ class EffectsPage(pn.viewable.Viewer):
     """Does a pressure help me: event-aligned means, effect tables, plain sentences, caveats.
 
     Follows the sidebar's pressures, areas and date range; ``scope`` says whether
-    the figures use the whole diary or only the days shown.  While ``showing`` is
-    False (another tab is open) filter changes wait until the page is shown again.
+    the figures use the whole diary or only the days shown.  Nothing is computed
+    before the page is first drawn, and while ``showing`` is False (another tab is
+    open) filter changes wait until it is shown again.  The figures are computed
+    in a worker thread; the plots and tables then update in place.
     """
 
     data = param.ClassSelector(class_=DataStore)
     scope = param.Selector(default="all", objects=SCOPES, doc="Which days the figures use")
     showing = param.Boolean(default=True, doc="Whether the page is on screen")
+    result = param.ClassSelector(class_=EffectsResult, doc="The figures shown")
 
     def __init__(self, **params):
+        params.setdefault("result", EffectsResult.empty())
         super().__init__(**params)
         self._pending = 0
         self._shown = None  # (diary, settings) of the figures on screen
-        self._results = pn.Column(pn.panel(self._view, lazy=True, loading_indicator=False),
-                                  sizing_mode="stretch_width", min_height=400)
+        result = self.param.result
+        self.effects_table = _table(pn.bind(lambda r: effect_rows(r.effects), result),
+                                    "effects-table")
+        panels = [hv.DynamicMap(pn.bind(lambda r, m=measure: event_overlay(r.events, m), result))
+                  for measure in EVENT_PANELS]
+        self.event_pane = pn.pane.HoloViews(_four_panels(panels), sizing_mode="stretch_width",
+                                            css_classes=["effects-events"], margin=(4, 10))
+        self.figures = pn.Column(
+            _html(pn.bind(lambda r: findings_html(r.sentences) if r.pressures else "", result),
+                  css_classes=["effects-findings"]),
+            _html("<h3>Around a session</h3><p class='note'>Mean from three days before to "
+                  "three days after the matching sessions; the shaded band is a 95 % interval. "
+                  "Hover over a point for the number of sessions (n).</p>"),
+            _html(pn.bind(lambda r: legend_html(r.session_counts), result),
+                  css_classes=["effects-legend"]),
+            self.event_pane,
+            _html("<h3>Each pressure, body area and outcome</h3><p class='note'>Estimate: the "
+                  "mean change per session compared with nearby days without a session "
+                  "(pain right after a session: compared with just before it). Negative means "
+                  f"lower. Fewer than {MIN_SESSIONS} sessions: not enough data yet.</p>"),
+            self.effects_table,
+            _html("<h3>Deep compared with light</h3>"),
+            pn.panel(pn.bind(self.comparison_part, result), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+        self._results = pn.Column(pn.panel(self._compute, lazy=True, loading_indicator=False),
+                                  self.figures, sizing_mode="stretch_width", min_height=400)
         self._layout = pn.Column(
             _html("<h2>Does a pressure help me?</h2><p class='intro'>Each figure compares days "
                   "around your sessions with nearby days without one, for the pressures and "
@@ -377,9 +427,13 @@ class EffectsPage(pn.viewable.Viewer):
         f = self.data.filters
         return (*self.frames(), tuple(f.pressures or ()), tuple(f.areas or ()))
 
-    def result(self) -> EffectsResult:
-        """The figures for the current filters and scope (cached)."""
+    def compute(self) -> EffectsResult:
+        """The figures for the current filters and scope (cached), without showing them."""
         return compute_effects(*self._inputs())
+
+    def refresh(self) -> None:
+        """Compute and show the figures now, in this thread (for notebooks and tests)."""
+        self.result = self.compute()
 
     def span(self) -> tuple:
         """First and last day the figures use."""
@@ -389,43 +443,31 @@ class EffectsPage(pn.viewable.Viewer):
             return None, None  # no patient yet: the diary's frames have no columns
         return self.data.diary.day_span()
 
-    def build(self, result: EffectsResult) -> pn.Column:
-        """The page's figures, tables and text for one result."""
-        pressures = self.data.filters.pressures
-        parts = [_html(scope_html(self.scope, *self.span(), result.n_sessions),
-                       css_classes=["effects-scope-text"])]
-        if not pressures:
-            parts.append(_html("<p class='note'>Choose at least one pressure in the sidebar.</p>"))
-            return pn.Column(*parts, sizing_mode="stretch_width")
-        parts.append(_html(findings_html(result.sentences), css_classes=["effects-findings"]))
-        parts += [
-            _html("<h3>Around a session</h3><p class='note'>Mean from three days before to "
-                  "three days after the matching sessions; the shaded band is a 95 % interval. "
-                  "Hover over a point for the number of sessions (n).</p>"),
-            _html(legend_html(result.session_counts), css_classes=["effects-legend"]),
-            pn.pane.HoloViews(event_plot(result.events), sizing_mode="stretch_width",
-                              css_classes=["effects-events"], margin=(4, 10)),
-            _html("<h3>Each pressure, body area and outcome</h3><p class='note'>Estimate: the "
-                  "mean change per session compared with nearby days without a session "
-                  "(pain right after a session: compared with just before it). Negative means "
-                  f"lower. Fewer than {MIN_SESSIONS} sessions: not enough data yet.</p>"),
-            _table(effect_rows(result.effects), "effects-table"),
-            _html("<h3>Deep compared with light</h3>"),
-        ]
+    @staticmethod
+    def comparison_part(result: EffectsResult) -> pn.viewable.Viewable:
+        """The deep-vs-light table, or how to get one; built anew each time, because a
+        Tabulator shown again after being hidden does not draw its rows."""
         if result.comparisons is None:
-            parts.append(_html("<p class='note'>Choose both Deep and Light in the sidebar to "
-                               "compare them.</p>", css_classes=["effects-no-comparison"]))
-        else:
-            parts += [_html("<p class='note'>Deep minus light, with a permutation test of the "
-                            f"pressure labels. Fewer than {MIN_SESSIONS} sessions of either: "
-                            "not enough data yet.</p>"),
-                      _table(comparison_rows(result.comparisons), "comparison-table")]
-        return pn.Column(*parts, sizing_mode="stretch_width")
+            return _html("<p class='note'>Choose both Deep and Light in the sidebar to compare "
+                         "them.</p>", css_classes=["effects-no-comparison"])
+        return pn.Column(
+            _html("<p class='note'>Deep minus light, with a permutation test of the pressure "
+                  f"labels. Fewer than {MIN_SESSIONS} sessions of either: not enough data "
+                  "yet.</p>"),
+            _table(comparison_rows(result.comparisons), "comparison-table"),
+            sizing_mode="stretch_width")
+
+    def headline(self) -> pn.pane.HTML:
+        """Which days the figures use and how many sessions match (or what to choose)."""
+        text = scope_html(self.scope, *self.span(), self.result.n_sessions)
+        if not self.data.filters.pressures:
+            text += "<p class='note'>Choose at least one pressure in the sidebar.</p>"
+        return _html(text, css_classes=["effects-scope-text"])
 
     @param.depends("showing", "scope", "data.diary", "data.filters.date_range",
                    "data.filters.pressures", "data.filters.areas")
-    async def _view(self):
-        """Compute in a worker thread with a loading indicator; skip while the page is hidden."""
+    async def _compute(self):
+        """Compute in a worker thread under a loading indicator; skip while the page is hidden."""
         inputs = self._inputs()
         diary, settings = self.data.diary, (self.scope, self.span(), *inputs[3:])
         shown = self._shown
@@ -439,4 +481,5 @@ class EffectsPage(pn.viewable.Viewer):
             self._pending -= 1
             self._results.loading = self._pending > 0
         self._shown = (diary, settings)
-        return self.build(result)
+        self.result = result
+        return self.headline()

@@ -1,0 +1,327 @@
+"""The effects page without a browser: display rows, plot elements, text, and filters."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import holoviews as hv
+import pandas as pd
+import panel as pn
+import param
+import pytest
+from holoviews.plotting.bokeh.element import OverlayPlot
+
+from dashboard import demo, domain
+from dashboard.analysis import effects as ef
+from dashboard.store import Store
+from dashboard.ui import effects_page as ep
+from dashboard.ui.datastore import DataStore
+
+LABELS = domain.PRESSURE_LABELS
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    """A 600-day demo diary (seed 3) in its own SQLite file, shared by this module."""
+    store = Store(tmp_path_factory.mktemp("effects") / "x.sqlite")
+    demo.write_demo(store, days=600, seed=3, end=dt.date(2026, 6, 30))
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def data(demo_store) -> DataStore:
+    """Fresh filters on the shared diary for every test."""
+    return DataStore(demo_store)
+
+
+@pytest.fixture
+def effects(data) -> ep.EffectsPage:
+    """The page on those filters (not named ``page``: that is the browser tab fixture)."""
+    return ep.EffectsPage(data=data)
+
+
+def all_cells(table: pd.DataFrame) -> list[str]:
+    return [str(v) for v in table.to_numpy().ravel()]
+
+
+# --- formatting ---------------------------------------------------------------
+
+def test_numbers_have_two_decimals_a_true_minus_and_no_nan():
+    assert ep.signed(-1.234) == "−1.23"
+    assert ep.signed(0.346) == "+0.35"
+    assert ep.signed(-0.001) == "0.00"
+    assert ep.signed(float("nan")) == ep.signed(None) == "–"
+    assert ep.interval(-1.11, 0.159) == "−1.11 to +0.16"
+    assert ep.interval(float("nan"), 1.0) == "–"
+    assert ep.p_text(0.0005) == "< 0.01"
+    assert ep.p_text(0.3138) == "0.31"
+    assert ep.p_text(float("nan")) == "–"
+
+
+def test_effect_rows_are_readable(effects):
+    result = effects.compute()
+    rows = ep.effect_rows(result.effects)
+    assert list(rows.columns) == ep.EFFECT_HEADERS
+    assert len(rows) == len(result.effects) > 0
+    assert not any(cell.lower() in ("nan", "none", "<na>") for cell in all_cells(rows))
+    assert set(rows["Outcome"]) == set(ef.OUTCOME_LABELS.values())
+    assert set(rows["Pressure"]) <= set(LABELS.values())
+    assert "All areas" in set(rows["Body area"])
+    immediate = rows["Outcome"] == ef.OUTCOME_LABELS["pain_change_immediate"]
+    assert (rows.loc[immediate, "Comparison days"] == "same session").all()
+    estimated = rows[rows["Estimate"] != "–"]
+    assert estimated["Estimate"].str.fullmatch(r"[+−]?\d+\.\d{2}").all()
+    assert estimated["95 % interval"].str.fullmatch(r"[+−]?\d+\.\d{2} to [+−]?\d+\.\d{2}").all()
+
+
+def test_rows_below_the_minimum_say_not_enough_data_yet(effects):
+    effects = effects.compute().effects
+    rows = ep.effect_rows(effects)
+    few = (effects["n_sessions"] < ep.MIN_SESSIONS).to_numpy()
+    assert few.any(), "the demo should have some pressure x area rows with few sessions"
+    assert (rows.loc[few, "Reading"] == ef.NOT_ENOUGH).all()
+    assert (rows.loc[few, ["Estimate", "95 % interval", "p-value"]] == "–").all().all()
+    assert not (rows.loc[~few, "Reading"] == ef.NOT_ENOUGH).any()
+
+
+def test_comparison_rows(effects):
+    result = effects.compute()
+    rows = ep.comparison_rows(result.comparisons)
+    assert list(rows.columns) == ep.COMPARISON_HEADERS
+    assert not any(cell.lower() in ("nan", "none") for cell in all_cells(rows))
+    missing = result.comparisons["difference"].isna().to_numpy()
+    assert missing.any() and (~missing).any()
+    assert (rows.loc[missing, "Reading"] == ef.NOT_ENOUGH).all()
+    assert set(rows.loc[~missing, "Reading"]) <= {"lower with deep", "higher with deep", ef.UNCLEAR}
+    assert (rows["Deep sessions"] == result.comparisons["n_a"]).all()
+
+
+# --- text ------------------------------------------------------------------------
+
+def test_sentences_say_associated_with_never_caused(effects):
+    sentences = effects.compute().sentences
+    assert sentences
+    for sentence in sentences:
+        assert "associated with" in sentence
+        assert "caus" not in sentence.lower()
+
+
+def test_findings_show_sentences_and_caveats_escaped():
+    text = ep.findings_html(["Deep <b>pressure</b> is associated with less pain."])
+    assert "&lt;b&gt;pressure&lt;/b&gt;" in text and "<b>pressure" not in text
+    assert "Keep in mind" in text
+    for caveat in ef.CAVEATS:
+        assert ep.html.escape(caveat) in text
+    assert "Nothing stands out yet" in ep.findings_html([])
+
+
+def test_notable_sentences_ignore_a_table_without_clear_rows(effects):
+    effects = effects.compute().effects
+    unclear = effects.assign(ci_low=-1.0, ci_high=1.0)
+    assert ep.notable_sentences(unclear) == []
+    assert ep.notable_sentences(effects.iloc[0:0]) == []
+
+
+def test_scope_text_and_legend():
+    text = ep.scope_html("window", dt.date(2026, 1, 1), dt.date(2026, 6, 30), 26)
+    assert "only the days shown" in text and "26 matching sessions" in text
+    assert "01 Jan 2026 – 30 Jun 2026" in text
+    assert "all days in the diary" in ep.scope_html("all", dt.date(2025, 1, 1),
+                                                    dt.date(2026, 1, 1), 3)
+    legend = ep.legend_html({"light": 4, "deep": 0, "moderate": 2})
+    assert "Light / soft stroking · 4 sessions" in legend and "Moderate · 2 sessions" in legend
+    assert "Deep" not in legend
+    assert domain.PRESSURE_COLORS["light"] in legend
+
+
+# --- the event-aligned plot -------------------------------------------------------------
+
+def test_event_plot_has_four_panels_with_one_line_per_pressure(effects):
+    events = effects.compute().events
+    layout = ep.event_plot(events)
+    assert isinstance(layout, hv.Layout) and len(layout) == 4
+    shown = ep.shown_pressures(events)
+    assert shown == ["light", "moderate", "deep"]  # the demo has no "unknown" sessions
+    for overlay, measure in zip(layout, ep.EVENT_PANELS):
+        vline, *layers = overlay
+        assert isinstance(vline, hv.VLine) and vline.data == 0
+        assert len(layers) == 3 * len(domain.PRESSURES)  # the same layers whatever the data
+        for pressure, (band, line, markers) in zip(domain.PRESSURES, zip(*[iter(layers)] * 3)):
+            assert isinstance(band, hv.Area) and isinstance(line, hv.Curve)
+            assert isinstance(markers, hv.Scatter)
+            style = hv.Store.lookup_options("bokeh", markers, "style").kwargs
+            assert style["color"] == domain.PRESSURE_COLORS[pressure]
+            assert style["marker"] == domain.PRESSURE_MARKERS[pressure]
+            assert "n" in markers.dimensions("value", label=True)
+            part = events[(events["pressure"] == pressure) & (events["measure"] == measure)]
+            if pressure not in shown:
+                assert len(markers) == len(band) == 0 or markers.dimension_values("n").sum() == 0
+                continue
+            assert list(markers.dimension_values(measure)) == pytest.approx(
+                list(part["mean"]), nan_ok=True)
+            assert sorted(set(markers.dimension_values("day"))) == sorted(
+                ["session", "+1", "+2", "+3", "−1", "−2", "−3"])
+        plot_opts = hv.Store.lookup_options("bokeh", overlay, "plot").kwargs
+        assert plot_opts["xlabel"] == "Days from session"
+
+
+def test_padded_range_keeps_small_differences_small():
+    assert ep.padded_range(pd.DataFrame({"mean": [5.6, 6.3]})) == (4.5, 7.5)
+    assert ep.padded_range(pd.DataFrame({"mean": [0.2, 0.4]})) == (0.0, 3.0)
+    assert ep.padded_range(pd.DataFrame({"mean": [2.0, 9.5]})) == (2.0, 10.0)
+    assert ep.padded_range(pd.DataFrame({"mean": [float("nan")]})) == (0.0, ep.MIN_SPAN)
+
+
+def test_event_plot_of_no_sessions_still_has_four_panels():
+    layout = ep.event_plot(pd.DataFrame(columns=ef.EVENT_COLUMNS))
+    assert len(layout) == 4
+    assert all(len(overlay) == 1 + 3 * len(domain.PRESSURES) for overlay in layout)
+    assert all(len(element) == 0 for overlay in layout for element in list(overlay)[1:])
+
+
+# --- the page follows the filters ----------------------------------------------------------
+
+def test_pressure_filter_changes_the_rows(data, effects):
+    before = effects.compute()
+    assert set(before.effects["pressure"]) == {"light", "moderate", "deep", "unknown"}
+    assert before.comparisons is not None
+
+    data.filters.pressures = ["light", "moderate"]
+    after = effects.compute()
+    assert set(after.effects["pressure"]) == {"light", "moderate"}
+    assert after.comparisons is None
+    assert set(ep.effect_rows(after.effects)["Pressure"]) == {LABELS["light"], LABELS["moderate"]}
+    assert after.n_sessions == before.n_sessions - before.session_counts["deep"]
+    assert ep.shown_pressures(after.events) == ["light", "moderate"]
+
+
+def test_area_filter_changes_the_rows(data, effects):
+    data.filters.areas = ["neck"]
+    result = effects.compute()
+    assert set(result.effects["area"]) == {"neck"}
+    assert set(ep.effect_rows(result.effects)["Body area"]) == {"Neck"}
+    assert result.n_sessions < effects.data.diary.sessions.shape[0]
+
+
+def test_scope_window_uses_only_the_days_shown(data, effects):
+    whole = effects.compute()
+    effects.scope = "window"
+    daily, sessions, doses = effects.frames()
+    start, end = pd.Timestamp(data.filters.start), pd.Timestamp(data.filters.end)
+    assert daily["date"].between(start, end).all()
+    assert sessions["start"].dt.normalize().between(start, end).all()
+    window = effects.compute()
+    assert 0 < window.n_sessions < whole.n_sessions
+    assert effects.span() == (data.filters.start, data.filters.end)
+    text = ep.scope_html(effects.scope, *effects.span(), window.n_sessions)
+    assert "only the days shown" in text
+
+
+def test_few_sessions_in_the_window_say_not_enough(data, effects):
+    effects.scope = "window"
+    data.filters.date_range = (dt.date(2026, 5, 1), dt.date(2026, 6, 30))
+    rows = ep.effect_rows(effects.compute().effects)
+    assert (rows["Reading"] == ef.NOT_ENOUGH).any()
+
+
+def test_no_pressure_chosen(data, effects):
+    data.filters.pressures = []
+    effects.refresh()
+    assert effects.result.effects.empty and effects.result.n_sessions == 0
+    assert "Choose at least one pressure" in effects.headline().object
+    assert effects.effects_table.value.empty
+
+
+def test_refresh_fills_plot_tables_and_text_in_place(data, effects):
+    table, pane = effects.effects_table, effects.event_pane
+    assert table.value.empty
+    effects.refresh()
+    result = effects.result
+    assert table.value.equals(ep.effect_rows(result.effects))
+    comparison = effects.comparison_part(result)[1]
+    assert comparison.css_classes == ["comparison-table"]
+    assert comparison.value.equals(ep.comparison_rows(result.comparisons))
+    assert table.disabled and comparison.disabled
+    texts = " ".join(str(p.object) for p in effects.figures if isinstance(p, pn.pane.HTML))
+    assert "What stands out" in texts and "Keep in mind" in texts and "associated with" in texts
+    assert f"{result.n_sessions} matching sessions" in effects.headline().object
+
+    data.filters.pressures = ["light", "moderate"]
+    effects.refresh()
+    assert effects.effects_table is table and effects.event_pane is pane  # updated, not rebuilt
+    assert set(table.value["Pressure"]) == {LABELS["light"], LABELS["moderate"]}
+    note = effects.comparison_part(effects.result)
+    assert "Choose both Deep and Light" in note.object
+
+
+def test_event_panels_update_in_place(data, effects):
+    """Drawn once before any figures, then fed new data: the same figures, with new ranges."""
+    plot = hv.renderer("bokeh").get_plot(effects.event_pane.object)
+    pain, hours = plot.traverse(lambda p: p, [OverlayPlot])[:2]
+    assert [pain.handles["plot"].title.text, hours.handles["plot"].title.text] == [
+        "Pain", "Hours asleep"]
+    figure = pain.handles["plot"]
+    assert [type(tool).__name__ for tool in figure.toolbar.tools] == ["HoverTool"]
+    effects.refresh()
+    events = effects.result.events
+    hours_range = ep.padded_range(events.loc[events["measure"] == "sleep_hours",
+                                             ["mean", "ci_low", "ci_high"]])
+    assert hours_range != (0.0, ep.MIN_SPAN)
+    for subplot in (pain, hours):
+        assert (subplot.handles["x_range"].start, subplot.handles["x_range"].end) == (-3.4, 3.4)
+    assert (hours.handles["y_range"].start, hours.handles["y_range"].end) == hours_range
+    assert (pain.handles["y_range"].start, pain.handles["y_range"].end) == (0, 10)
+
+    data.filters.pressures = ["deep"]
+    effects.refresh()
+    assert pain.handles["plot"] is figure
+    markers = [e for e in pain.current_frame if isinstance(e, hv.Scatter) and len(e)]
+    assert {m.label for m in markers if m.dimension_values("n").sum() > 0} == {LABELS["deep"]}
+
+    data.filters.areas, effects.scope = ["neck"], "window"
+    effects.refresh()
+    events = effects.result.events
+    new_range = ep.padded_range(events.loc[events["measure"] == "sleep_hours",
+                                           ["mean", "ci_low", "ci_high"]])
+    assert new_range != hours_range
+    assert (hours.handles["y_range"].start, hours.handles["y_range"].end) == new_range
+
+
+def test_empty_diary(tmp_path):
+    store = Store(tmp_path / "empty.sqlite")
+    page = ep.EffectsPage(data=DataStore(store))
+    page.refresh()
+    assert page.result.effects.empty and page.result.sentences == []
+    assert "nothing in this diary yet" in page.headline().object
+    store.close()
+
+
+# --- computing only when shown -------------------------------------------------------------
+
+def test_compute_runs_once_per_change_and_waits_while_hidden(data, effects):
+    first = asyncio.run(effects._compute())
+    assert "matching sessions" in first.object
+    assert not effects._results.loading
+    assert set(effects.effects_table.value["Pressure"]) == set(LABELS.values())
+    with pytest.raises(param.parameterized.Skip):
+        asyncio.run(effects._compute())  # nothing changed
+    effects.showing = False
+    data.filters.pressures = ["light"]
+    with pytest.raises(param.parameterized.Skip):
+        asyncio.run(effects._compute())
+    assert set(effects.effects_table.value["Pressure"]) == set(LABELS.values())
+    effects.showing = True
+    asyncio.run(effects._compute())
+    assert set(effects.effects_table.value["Pressure"]) == {LABELS["light"]}
+
+
+def test_follow_tab_sets_showing(effects):
+    tabs = pn.Tabs(("Other", pn.pane.Markdown("x")), ("Effects", effects), dynamic=True)
+    effects.follow_tab(tabs, 1)
+    assert effects.showing is False
+    tabs.active = 1
+    assert effects.showing is True
+    tabs.active = 0
+    assert effects.showing is False

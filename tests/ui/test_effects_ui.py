@@ -1,0 +1,343 @@
+"""The effects page served beside the sidebar's filters, in headless Chromium.
+
+The app does not include the page yet, so the test writes a small app file: the
+filters' widgets and tabs (all rendered up front, as in the app) whose second
+tab is an ``EffectsPage`` on a seeded 600-day demo diary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from dashboard import demo
+from dashboard.store import Store
+
+pytestmark = pytest.mark.ui
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_MS = 90_000
+START_TIMEOUT = 120
+OFFSITE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+PANEL_TITLES = ["Pain", "Hours asleep", "Sleep quality", "As-needed painkiller doses"]
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+APP = """
+import panel as pn
+
+from dashboard import domain
+from dashboard.store import Store
+from dashboard.ui.datastore import DataStore
+from dashboard.ui.effects_page import EffectsPage
+
+pn.extension("tabulator")
+
+data = DataStore(Store({db!r}))
+f = data.filters
+sidebar = pn.Column(
+    pn.widgets.DateRangeSlider.from_param(f.param.date_range, name="Days shown", step=1),
+    pn.widgets.CheckButtonGroup.from_param(
+        f.param.pressures, name="Pressure", orientation="vertical",
+        options={{domain.PRESSURE_LABELS[p]: p for p in domain.PRESSURES}},
+        css_classes=["pressure-filter"]),
+    pn.widgets.MultiChoice.from_param(
+        f.param.areas, name="Body area",
+        options={{domain.area_label(a): a for a in domain.BODY_AREAS}}),
+    width=300)
+effects = EffectsPage(data=data)
+tabs = pn.Tabs(("Overview", pn.pane.Markdown("Another page")), ("Effects", effects),
+               dynamic=False, sizing_mode="stretch_width")
+effects.follow_tab(tabs, 1)
+pn.Row(sidebar, tabs, sizing_mode="stretch_width").servable()
+"""
+
+# The page's plots and shown tables as plain data (read from the live Bokeh document).
+STATE_JS = """() => {
+  const doc = window.Bokeh && Bokeh.documents.length ? Bokeh.documents[0] : null;
+  if (doc === null) return null;
+  const views = new Map([...Bokeh.index.all_views()].map(view => [view.model, view]));
+  const plots = {}, tables = {};
+  for (const model of doc.all_models) {
+    if (model.x_range !== undefined && model.title && model.renderers) {
+      const view = views.get(model);
+      plots[model.title.text] = {
+        drawn: view ? view.has_finished() : false,
+        rows: model.renderers.filter(r => r.data_source)
+                             .reduce((n, r) => n + (r.data_source.get_length() ?? 0), 0),
+      };
+    }
+    if (model.type.endsWith('DataTabulator') && views.has(model))
+      for (const name of model.css_classes) tables[name] = model.source.data;
+  }
+  return {idle: doc.is_idle, plots, tables};
+}"""
+
+# Notes the time of the document's latest change once the document exists.
+WATCH_JS = """
+window.effectsLastChange = 0;
+const watch = () => {
+  const doc = window.Bokeh && Bokeh.documents.length ? Bokeh.documents[0] : null;
+  if (doc === null) { setTimeout(watch, 50); return; }
+  doc.on_change(() => { window.effectsLastChange = performance.now(); });
+};
+watch();
+"""
+QUIET_JS = f"""(ms) => {{
+  const state = ({STATE_JS})();
+  return Boolean(state && state.idle && performance.now() - window.effectsLastChange > ms);
+}}"""
+QUIET_MS = 1000
+
+READY_JS = f"""(titles) => {{
+  const state = ({STATE_JS})();
+  const table = state && state.tables['effects-table'];
+  return Boolean(state && state.idle && table && table.Pressure.length > 0 && titles.every(title =>
+    state.plots[title] && state.plots[title].drawn && state.plots[title].rows > 0));
+}}"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def effects_server(tmp_path_factory, artifacts):
+    """``panel serve`` of a tiny app with the effects page, on 127.0.0.1 only."""
+    folder = tmp_path_factory.mktemp("effects-ui")
+    store = Store(folder / "diary.sqlite")
+    demo.write_demo(store, days=600, seed=3, end=dt.date(2026, 6, 30))
+    store.close()
+    app = folder / "effects_app.py"
+    app.write_text(APP.format(db=str(folder / "diary.sqlite")))
+    port = free_port()
+    log_path = artifacts / "effects-ui-server.log"
+    env = {key: value for key, value in os.environ.items() if key != "FIBRO_DB"}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "panel", "serve", str(app), "--port", str(port),
+             "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],
+            cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/{app.stem}"
+        try:
+            wait_until_up(process, url, log_path)
+            yield url, log_path
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    problems = [line for line in log_path.read_text().splitlines()
+                if re.search(r"\bERROR\b|Traceback", line)]
+    assert problems == [], f"errors in the server log {log_path}:\n{log_path.read_text()[-6000:]}"
+
+
+def wait_until_up(process: subprocess.Popen, url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"panel serve exited:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise RuntimeError(f"panel serve did not answer in {START_TIMEOUT} s:\n{log_path.read_text()}")
+
+
+class EffectsTab:
+    """One browser tab on the effects app, noting console errors and offsite requests."""
+
+    def __init__(self, page: Page, url: str):
+        self.page = page
+        self.console_errors: list[str] = []
+        self.offsite_requests: list[str] = []
+        page.set_default_timeout(TIMEOUT_MS)
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        page.route(OFFSITE, self._block)
+        page.add_init_script(WATCH_JS)
+        page.goto(url)
+        expect(self.tab("Overview")).to_be_visible()
+
+    def tab(self, name: str):
+        return self.page.locator(".bk-tab", has_text=name)
+
+    def open_effects(self) -> "EffectsTab":
+        self.tab("Effects").click()
+        self.page.wait_for_function(READY_JS, arg=PANEL_TITLES)
+        return self
+
+    def _block(self, route) -> None:
+        self.offsite_requests.append(route.request.url)
+        route.abort()
+
+    def state(self) -> dict:
+        return self.page.evaluate(STATE_JS)
+
+    def matching_sessions(self) -> int:
+        """The count in the headline (which is replaced when the figures change, so retry)."""
+        count = self.page.locator(".effects-scope-text .n-sessions")
+        texts = []
+        for _ in range(50):
+            expect(count).to_have_text(re.compile(r"\d+ matching sessions"))
+            texts.append(count.inner_text())
+            if match := re.search(r"(\d+) matching sessions", texts[-1]):
+                return int(match.group(1))
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"no count in the headline: {texts[-3:]}")
+
+    def wait_for_sessions(self, n: int) -> None:
+        expect(self.page.locator(".effects-scope-text .n-sessions")).to_have_text(
+            f"{n} matching sessions")
+        self.page.wait_for_function(READY_JS, arg=PANEL_TITLES)
+
+    def pressure_button(self, label: str):
+        return self.page.locator(".pressure-filter").get_by_role("button", name=label, exact=True)
+
+    def settle(self) -> None:
+        """Until the document is idle and unchanged for ``QUIET_MS`` (the server is done)."""
+        self.page.wait_for_function(QUIET_JS, arg=QUIET_MS)
+
+
+@pytest.fixture
+def effects_tab(page: Page, effects_server):
+    url, _log = effects_server
+    tab = EffectsTab(page, url).open_effects()
+    yield tab
+    tab.settle()
+    page.goto("about:blank")
+    assert tab.console_errors == [], "errors in the browser console"
+    assert tab.offsite_requests == [], "the page tried to reach another host"
+
+
+def test_nothing_is_computed_before_the_tab_is_opened(page: Page, effects_server):
+    url, _log = effects_server
+    tab = EffectsTab(page, url)
+    tab.settle()
+    assert page.locator(".effects-scope-text").count() == 0
+    assert tab.state()["tables"]["effects-table"]["Pressure"] == []
+    tab.open_effects()
+    expect(page.locator(".effects-scope-text .n-sessions")).to_have_text("86 matching sessions")
+
+    tab.tab("Overview").click()
+    tab.pressure_button("Deep").click()
+    tab.settle()
+    assert set(tab.state()["tables"]["effects-table"]["Pressure"]) == {
+        "Light / soft stroking", "Moderate", "Deep", "Unknown"}, "computed while hidden"
+    tab.tab("Effects").click()
+    tab.wait_for_sessions(86 - 13)
+    expect(page.locator(".effects-table .tabulator-row").first).to_be_visible()
+    tab.settle()
+    page.goto("about:blank")
+    assert tab.console_errors == [] and tab.offsite_requests == []
+
+
+def test_plots_tables_and_text_render(effects_tab):
+    page = effects_tab.page
+    expect(page.locator(".comparison-table .tabulator-row").first).to_be_visible()
+    state = effects_tab.state()
+    for title in PANEL_TITLES:
+        assert state["plots"][title]["drawn"], f"{title} has not drawn"
+    effects = state["tables"]["effects-table"]
+    assert set(effects["Pressure"]) == {"Light / soft stroking", "Moderate", "Deep", "Unknown"}
+    assert "nan" not in {str(v).lower() for column in effects.values() for v in column}
+    assert "not enough data yet" in effects["Reading"]
+    assert len(state["tables"]["comparison-table"]["Body area"]) > 0
+    expect(page.locator(".effects-table .tabulator-row").first).to_be_visible()
+    expect(page.locator(".effects-findings .found li").first).to_contain_text("associated with")
+    expect(page.locator(".effects-findings .caveats li")).to_have_count(5)
+    expect(page.locator(".effects-legend .key")).to_have_text(
+        ["● Light / soft stroking · 31 sessions", "■ Moderate · 42 sessions",
+         "▲ Deep · 13 sessions"])
+
+
+# Where the first marker of the plot titled ``title`` is on the screen.
+MARKER_JS = """(title) => {
+  for (const view of Bokeh.index.all_views()) {
+    if (!view.model.title || view.model.title.text !== title) continue;
+    const scatter = view.model.renderers.find(r => r.glyph && r.glyph.type.endsWith('Scatter'));
+    const data = scatter.data_source.data;
+    const box = view.el.getBoundingClientRect();
+    return {x: box.left + view.frame.x_scale.compute(data.offset[0]),
+            y: box.top + view.frame.y_scale.compute(data.pain[0])};
+  }
+  return null;
+}"""
+
+
+def test_hovering_a_marker_shows_the_number_of_sessions(effects_tab):
+    page = effects_tab.page
+    page.locator(".effects-events").scroll_into_view_if_needed()
+    point = page.evaluate(MARKER_JS, "Pain")
+    page.mouse.move(point["x"], point["y"])
+    tooltip = page.locator(".bk-Tooltip").filter(has_text="Sessions (n)")
+    expect(tooltip.first).to_be_visible()
+    expect(tooltip.first).to_contain_text("Light / soft stroking")
+    expect(tooltip.first).to_contain_text(re.compile(r"Sessions \(n\):\s*\d+"))
+
+
+def test_clicking_a_pressure_changes_the_tables(effects_tab):
+    page = effects_tab.page
+    n = effects_tab.matching_sessions()
+    first_row = page.locator(".effects-table .tabulator-row").first
+    expect(first_row).to_contain_text("Light / soft stroking")
+
+    light = effects_tab.pressure_button("Light / soft stroking")
+    light.click()
+    effects_tab.wait_for_sessions(n - 31)
+    expect(first_row).to_contain_text("Moderate")
+    state = effects_tab.state()
+    assert set(state["tables"]["effects-table"]["Pressure"]) == {"Moderate", "Deep", "Unknown"}
+    assert "comparison-table" not in state["tables"]
+    expect(page.locator(".comparison-table")).to_have_count(0)
+    expect(page.locator(".effects-no-comparison")).to_contain_text("Choose both Deep and Light")
+
+    light.click()
+    effects_tab.wait_for_sessions(n)
+    expect(first_row).to_contain_text("Light / soft stroking")
+    expect(page.locator(".comparison-table .tabulator-row").first).to_be_visible()
+    expect(page.locator(".effects-no-comparison")).to_be_hidden()
+
+
+def test_scope_toggle_uses_only_the_days_shown(effects_tab):
+    page = effects_tab.page
+    n = effects_tab.matching_sessions()
+    page.locator(".effects-scope").get_by_role("button", name="Only the days shown").click()
+    started = time.monotonic()
+    expect(page.locator(".effects-scope-text")).to_contain_text("only the days shown")
+    print(f"scope switched in {time.monotonic() - started:.2f} s")
+    expect(page.locator(".effects-scope-text .n-sessions")).not_to_have_text(
+        f"{n} matching sessions")
+    assert effects_tab.matching_sessions() < n
+    page.locator(".effects-scope").get_by_role("button", name="All days in the diary").click()
+    effects_tab.wait_for_sessions(n)
+
+
+def test_screenshot(effects_tab, artifacts):
+    """The whole page, for a person to look at; nothing sticks out sideways."""
+    page = effects_tab.page
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1400
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 20, 4000)})
+    page.wait_for_function(READY_JS, arg=PANEL_TITLES)
+    effects_tab.settle()
+    path = artifacts / "effects.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
