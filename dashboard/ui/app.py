@@ -9,6 +9,7 @@ from .. import domain
 from ..session import open_for_viewing
 from .datastore import DataStore
 from .bodymap import AreaBodyMap
+from .effects_page import EffectsPage
 from .forms import LogPage
 from .scores_page import ScoresPage
 from .import_page import ImportPage
@@ -77,10 +78,13 @@ class App(pn.viewable.Viewer):
         return pn.Column(*parts, sizing_mode="stretch_width", name="Overview")
 
     def pages(self) -> pn.Tabs:
-        return pn.Tabs(("Overview", self.overview()), ("Log", LogPage(data=self.data)),
-                       ("Scores", ScoresPage(data=self.data)),
+        effects = EffectsPage(data=self.data)
+        tabs = pn.Tabs(("Overview", self.overview()), ("Effects", effects),
+                       ("Log", LogPage(data=self.data)), ("Scores", ScoresPage(data=self.data)),
                        ("Import", ImportPage(data=self.data)), ("About", AboutPage()),
                        sizing_mode="stretch_width", dynamic=False)
+        effects.follow_tab(tabs, 1)  # computes only while its tab is shown
+        return tabs
 
     def __panel__(self):
         return pn.Row(pn.Column(self.sidebar(), width=300), self.pages(),

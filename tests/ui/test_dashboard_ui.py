@@ -232,7 +232,7 @@ def dashboard(page: Page, dashboard_server):
 
 def test_three_plots_draw_their_data(dashboard):
     state = dashboard.state()
-    assert sorted(state["plots"]) == sorted(TITLES)
+    assert set(TITLES) <= set(state["plots"])  # other pages (scores, body map) have plots too
     for title in TITLES:
         plot = state["plots"][title]
         assert plot["drawn"], f"{title} has not drawn"
