@@ -21,7 +21,7 @@ from .datastore import DataStore
 BLANK = "–"
 RATING_OPTIONS = [BLANK, *map(str, range(11))]
 FORM_CSS = """
-.field-error { color: #B3261E; font-size: 14px; min-height: 0; margin: 0 10px; }
+:host(.field-error) { color: #B3261E; font-size: 14px; min-height: 0; margin: 0 10px; }
 .bk-btn-group .bk-btn { min-height: 40px; font-size: 15px; }
 .group-label { font-size: 14px; }
 """

@@ -1,0 +1,856 @@
+"""The Log page in headless Chromium, used as a person would: click, type, press Save.
+
+Every test serves the app on its own SQLite store (own diary pre-filled, or empty so the
+demo is shown), checks what the page says and what the store file holds, and fails on
+browser console errors, requests to any host but 127.0.0.1, and errors in the server log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, expect
+
+from dashboard import domain
+from dashboard.demo import write_demo
+from dashboard.records import DailyCheckin, MassageSession, MedicationDose
+from dashboard.session import demo_db_path
+from dashboard.store import Store
+
+pytestmark = pytest.mark.ui
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+TIMEOUT_MS = 90_000  # two cores, other test suites running beside this one
+SERVER_START_S = 120
+LOG_PROBLEM = re.compile(r"\bERROR\b|Traceback")
+LOG_ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ", re.M)
+# The page reloading onto the own diary closes its websocket while the server still writes to
+# it and handles the browser's last 'href' patch: Tornado and Bokeh log tracebacks (now and then).
+RELOAD_RACE = re.compile(r"WebSocketClosedError|assert self\._session is not None")
+HOSTILE_NOTE = '<b>bold</b> & "quotes"'
+DEMO_LAST_DAY = dt.date(2026, 6, 30)  # the demo diary ends long before any day the tests save
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+# The element that has the keyboard focus, looked up through the shadow roots Bokeh uses,
+# with the label of its field (a button group's label is the HTML pane just before it).
+FOCUS_JS = """() => {
+  let leaf = document.activeElement;
+  while (leaf && leaf.shadowRoot && leaf.shadowRoot.activeElement) leaf = leaf.shadowRoot.activeElement;
+  if (!leaf || leaf === document.body) return null;
+  const hosts = [];
+  for (let host = leaf.getRootNode().host; host; host = host.getRootNode().host) hosts.push(host);
+  const form = hosts.find(h => [...h.classList].some(c => c.startsWith('form-')));
+  let label = leaf.labels && leaf.labels.length ? leaf.labels[0].textContent : '';
+  for (let prev = hosts.length ? hosts[0].previousElementSibling : null; !label && prev;
+       prev = prev.previousElementSibling) {
+    const found = prev.shadowRoot && prev.shadowRoot.querySelector('.group-label');
+    if (found) label = found.textContent;
+  }
+  const own = leaf.getRootNode().querySelector ? leaf.getRootNode().querySelector('label') : null;
+  if (!label && own) label = own.textContent;
+  return {text: (leaf.textContent || '').trim(), label: label.trim(),
+          form: form ? [...form.classList].find(c => c.startsWith('form-')) : null};
+}"""
+
+
+# --- the served app -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PanelServer:
+    """``panel serve dashboard/app.py`` on one store, on 127.0.0.1, its output kept in a file."""
+
+    def __init__(self, db: Path, log_path: Path, tolerate: re.Pattern | None = None):
+        self.db, self.log_path, self.tolerate = db, log_path, tolerate
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/app"
+        self._log_file = open(log_path, "w")
+        command = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--port", str(self.port),
+                   "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{self.port}"]
+        env = {**os.environ, "FIBRO_DB": str(db), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log_file,
+                                        stderr=subprocess.STDOUT)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def entries(self) -> list[str]:
+        """The log cut into entries, each from a time-stamped line to the next."""
+        text = self.log()
+        starts = sorted({0, *(match.start() for match in LOG_ENTRY.finditer(text))})
+        return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])]
+
+    def problems(self) -> tuple[list[str], list[str]]:
+        """Entries reporting an error or a traceback: (not tolerated, tolerated)."""
+        found = [entry for entry in self.entries() if LOG_PROBLEM.search(entry)]
+        tolerated = [entry for entry in found if self.tolerate and self.tolerate.search(entry)]
+        return [entry for entry in found if entry not in tolerated], tolerated
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + SERVER_START_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"panel serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=30) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.3)
+        raise RuntimeError(f"panel serve did not answer within {SERVER_START_S} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log_file.close()
+
+
+# --- stores ---------------------------------------------------------------------------
+
+
+def days_ago(n: int) -> dt.date:
+    return dt.date.today() - dt.timedelta(days=n)
+
+
+def own_records() -> list:
+    """A few days of a person's own diary: check-ins of the last three days, a massage, a dose."""
+    checkins = [DailyCheckin(date=days_ago(n), pain=4 + n, sleep_hours=6.5, sleep_quality=5,
+                             fatigue=6, notes=f"day {n}") for n in (1, 2, 3)]
+    session = MassageSession(start=dt.datetime.combine(days_ago(3), dt.time(10, 0)), duration_min=60,
+                             pressure="light", areas=("neck",), therapist="Ana", pain_before=6,
+                             pain_after=4)
+    dose = MedicationDose(time=dt.datetime.combine(days_ago(2), dt.time(8, 0)), name="Paracetamol",
+                          drug_class="simple_analgesic", dose=500, unit="mg")
+    return [*checkins, session, dose]
+
+
+def write_own_store(path: Path) -> Path:
+    store = Store(path)
+    store.save_by_name({"Me": own_records()})
+    store.close()
+    return path
+
+
+def write_empty_store(path: Path) -> Path:
+    """An empty own store with a small demo diary beside it, so the app shows the demo."""
+    Store(path).close()
+    demo = Store(demo_db_path(path))
+    write_demo(demo, days=90, seed=5, end=DEMO_LAST_DAY)
+    demo.close()
+    return path
+
+
+def read_store(path: Path) -> dict[str, pd.DataFrame]:
+    """The only patient's three tables, as the store returns them."""
+    store = Store(path)
+    try:
+        patients = store.patients()
+        if patients.empty:
+            return {"daily": pd.DataFrame(), "sessions": pd.DataFrame(), "doses": pd.DataFrame()}
+        assert len(patients) == 1, f"expected one patient, found {list(patients['name'])}"
+        pid = int(patients["id"].iloc[0])
+        return {"daily": store.daily(pid), "sessions": store.sessions(pid), "doses": store.doses(pid)}
+    finally:
+        store.close()
+
+
+def row_of_day(daily: pd.DataFrame, day: dt.date) -> pd.Series:
+    rows = daily[daily["date"] == pd.Timestamp(day)]
+    assert len(rows) == 1, f"expected one check-in of {day}, found {len(rows)}"
+    return rows.iloc[0]
+
+
+def flatpickr_label(day: dt.date) -> str:
+    """How the calendar names a day for assistive technology ("November 5, 2026")."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+# --- the page -------------------------------------------------------------------------
+
+
+class LogUI:
+    """One browser tab on the served app: the Log page's forms and histories, and what went wrong."""
+
+    def __init__(self, page: Page, url: str):
+        self.page, self.url = page, url
+        self.console_errors: list[str] = []
+        self.requests: list[str] = []
+        self.failed_requests: list[str] = []
+        self.last_frame = time.monotonic()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame_received))
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(
+            f"{m.text} (at {m.location.get('url')})"))
+        page.on("pageerror", lambda error: self.console_errors.append(f"pageerror: {error}"))
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("requestfailed", lambda r: self.failed_requests.append(f"{r.url} ({r.failure})"))
+
+    def _frame_received(self, _payload) -> None:
+        self.last_frame = time.monotonic()
+
+    def settle(self, quiet_s: float = 0.8, limit_s: float = 20) -> None:
+        """Wait until the server has sent nothing for ``quiet_s`` (its updates are all in)."""
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline and time.monotonic() - self.last_frame < quiet_s:
+            self.page.wait_for_timeout(100)
+
+    def open(self) -> "LogUI":
+        """Load the app, let the Overview (its first page) show its summary, then go to Log."""
+        self.page.goto(self.url)
+        expect(self.page.locator(".fibro-summary .head")).to_be_visible()
+        return self.go_to_log()
+
+    def go_to_log(self) -> "LogUI":
+        self.page.locator(".bk-tab", has_text=re.compile(r"^Log$")).click()
+        expect(self.form("daily")).to_be_visible()
+        return self
+
+    def reload(self) -> "LogUI":
+        self.page.reload()
+        return self.go_to_log()
+
+    def show(self, kind: str):
+        """Open the form of one kind (its inner tab) and return it."""
+        tab = {"daily": "Daily check-in", "sessions": "Massage session", "doses": "Medication dose"}[kind]
+        self.page.locator(".log-tabs .bk-tab", has_text=tab).click()
+        expect(self.form(kind)).to_be_visible()
+        return self.form(kind)
+
+    def form(self, kind: str):
+        return self.page.locator(f".form-{kind}")
+
+    def heading(self, kind: str):
+        return self.form(kind).get_by_role("heading", name=re.compile(r"^(New|Edit) "))
+
+    def field(self, kind: str, label: str):
+        """The innermost column holding a field's label: the widget and its error line."""
+        label_text = self.page.get_by_text(label, exact=True)
+        columns = self.form(kind).locator(".bk-panel-models-layout-Column").filter(has=label_text)
+        return columns.last
+
+    def rating(self, kind: str, label: str, value) -> None:
+        """Click one button of a 0-10 (or pressure) button group."""
+        name = "–" if value is None else str(value)
+        button = self.field(kind, label).get_by_role("button", name=name, exact=True)
+        button.click()
+        expect(button).to_have_class(re.compile(r"\bbk-active\b"))
+
+    def chosen_rating(self, kind: str, label: str):
+        return self.field(kind, label).locator("button.bk-active")
+
+    def type_into(self, kind: str, label: str, text: str, replace: bool = False) -> None:
+        box = self.field(kind, label).locator("input:visible, textarea").first
+        box.click()
+        if replace:
+            self.page.keyboard.press("Control+A")
+        self.page.keyboard.type(text)
+
+    def pick_datetime(self, kind: str, label: str, day: dt.date, hour: int, minute: int) -> None:
+        """Open a date-time picker, click a day in its calendar, type hour and minute, click away."""
+        field = self.field(kind, label)
+        field.locator("input.flatpickr-input:visible").click()
+        field.locator(f'.flatpickr-day[aria-label="{flatpickr_label(day)}"]').click()
+        field.locator(".flatpickr-hour").click()
+        self.page.keyboard.type(f"{hour:02d}")
+        field.locator(".flatpickr-minute").click()
+        self.page.keyboard.type(f"{minute:02d}")
+        self.heading(kind).click()
+        expect(field.locator("input.flatpickr-input:visible")).to_have_value(
+            f"{day:%Y-%m-%d} {hour:02d}:{minute:02d}:00")
+
+    def pick_day(self, kind: str, label: str, day: dt.date) -> None:
+        field = self.field(kind, label)
+        field.locator("input.form-control:visible").click()
+        field.locator(f'.flatpickr-day[aria-label="{flatpickr_label(day)}"]').click()
+        expect(field.locator("input.form-control:visible")).to_have_value(f"{day:%Y-%m-%d}")
+
+    def save(self, kind: str) -> None:
+        self.form(kind).locator(".save-button button").click()
+
+    def message(self, kind: str):
+        return self.form(kind).locator(".form-message")
+
+    def error_under(self, kind: str, label: str):
+        return self.field(kind, label).locator(".field-error")
+
+    def history_rows(self, kind: str):
+        return self.page.locator(f".history-{kind} .tabulator-row")
+
+    def history(self, kind: str) -> list[dict[str, str]]:
+        """The rows shown in a history table, as {field: text}."""
+        return self.history_rows(kind).evaluate_all(
+            "rows => rows.map(row => Object.fromEntries([...row.querySelectorAll('.tabulator-cell')]"
+            ".map(cell => [cell.getAttribute('tabulator-field'), cell.textContent])))")
+
+    def column_with(self, *parts):
+        """The innermost layout column holding all of ``parts``."""
+        columns = self.page.locator(".bk-panel-models-layout-Column")
+        for part in parts:
+            columns = columns.filter(has=part)
+        return columns.last
+
+    def history_button(self, kind: str, css: str):
+        return self.column_with(self.page.locator(f".history-{kind}")).locator(f".{css} button")
+
+    def select_row(self, kind: str, text: str):
+        row = self.history_rows(kind).filter(has_text=text)
+        expect(row).to_have_count(1)
+        row.click()
+        expect(row).to_have_class(re.compile(r"\btabulator-selected\b"))
+        return row
+
+    def focused(self) -> dict | None:
+        return self.page.evaluate(FOCUS_JS)
+
+    def screenshot(self, kind: str, name: str) -> Path:
+        """The whole form and its history; the template scrolls inside #main, so grow the window first."""
+        size = self.page.viewport_size
+        self.page.set_viewport_size({"width": size["width"], "height": 2600})
+        path = ARTIFACTS / name
+        self.column_with(self.form(kind), self.page.locator(f".history-{kind}")).screenshot(path=str(path))
+        self.page.set_viewport_size(size)
+        return path
+
+    def offsite_requests(self) -> list[str]:
+        return [url for url in self.requests
+                if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"]
+
+    def unexpected(self) -> dict[str, list[str]]:
+        """Console errors, failed requests and requests to other hosts.
+
+        A reload aborts the page's pending requests (net::ERR_ABORTED): those are no failure.
+        """
+        failed = [item for item in self.failed_requests if not item.endswith("(net::ERR_ABORTED)")]
+        return {"console errors": self.console_errors, "failed requests": failed,
+                "requests to other hosts": self.offsite_requests()}
+
+    def close(self) -> None:
+        """Leave the page once the server is done, so it never writes to a closed socket."""
+        self.settle()
+        self.page.goto("about:blank")
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Start ``panel serve`` on a store file; stopped after the test, its log checked for errors."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    servers: list[PanelServer] = []
+
+    def start(db: Path, tolerate: re.Pattern | None = None) -> PanelServer:
+        server = PanelServer(db, tmp_path / f"server-{len(servers)}.log", tolerate)
+        servers.append(server)
+        server.wait_until_up()
+        return server
+
+    yield start
+    ended = [server.process.poll() for server in servers]
+    for server in servers:
+        server.stop()
+    for server, code in zip(servers, ended):
+        assert code is None, f"panel serve ended during the test (exit code {code}):\n{server.log()}"
+        problems, tolerated = server.problems()
+        assert problems == [], "errors in the server log:\n" + server.log()
+        if tolerated:
+            warnings.warn(f"{len(tolerated)} known tracebacks in the server log: {tolerated[0][:200]}")
+
+
+@pytest.fixture
+def tabs(serve, context):
+    """Open browser tabs on a served store: ``tabs(db)`` serves it, ``tabs(db, n)`` opens n tabs."""
+    opened: list[LogUI] = []
+    server = None
+
+    def open_tabs(db: Path, count: int = 1, tolerate: re.Pattern | None = None) -> list[LogUI]:
+        nonlocal server
+        server = server or serve(db, tolerate)
+        for _ in range(count):
+            opened.append(LogUI(context.new_page(), server.url).open())
+        return opened[-count:]
+
+    yield open_tabs
+    for ui in opened:
+        ui.close()
+    for ui in opened:
+        assert ui.unexpected() == {"console errors": [], "failed requests": [],
+                                   "requests to other hosts": []}
+
+
+@pytest.fixture
+def own_db(tmp_path) -> Path:
+    return write_own_store(tmp_path / "own" / "fibro.sqlite")
+
+
+@pytest.fixture
+def empty_db(tmp_path) -> Path:
+    return write_empty_store(tmp_path / "fresh" / "fibro.sqlite")
+
+
+DAILY_VALUES = {"pain": 7, "sleep_quality": 3, "fatigue": 8, "stiffness": 6, "anxiety": 2,
+                "low_mood": 5, "fog": 7, "headache": 1}
+
+
+def rating_label(name: str) -> str:
+    """The label above a daily rating's buttons: "Low mood (0-10)"."""
+    return f"{domain.DAILY_RATINGS[name]} (0-10)"
+
+
+# --- tests ----------------------------------------------------------------------------
+
+
+def test_daily_checkin_by_clicking_is_saved_exactly_as_typed(tabs, own_db):
+    (ui,) = tabs(own_db)
+    today = dt.date.today()
+    for name, value in DAILY_VALUES.items():
+        ui.rating("daily", rating_label(name), value)
+    ui.type_into("daily", "Hours asleep last night", "5.5")
+    ui.type_into("daily", "Notes", HOSTILE_NOTE)
+    ui.screenshot("daily", "log-daily-filled.png")
+    ui.save("daily")
+
+    expect(ui.message("daily")).to_have_text(f"Saved: check-in of {today:%a %d %b %Y}.")
+    expect(ui.chosen_rating("daily", "Pain (0-10)")).to_have_text("–")  # the form is empty again
+
+    ui.reload()
+    expect(ui.history_rows("daily").filter(has_text=f"{today:%Y-%m-%d}")).to_have_count(1)
+    shown = next(r for r in ui.history("daily") if r["date"] == f"{today:%Y-%m-%d}")
+    assert shown["notes"] == HOSTILE_NOTE
+    assert float(shown["pain"]) == 7 and float(shown["sleep_hours"]) == 5.5
+    assert ui.page.locator(".history-daily b").count() == 0, "the note was rendered as HTML"
+
+    daily = read_store(own_db)["daily"]
+    assert len(daily) == 4
+    row = row_of_day(daily, today)
+    assert row["notes"] == HOSTILE_NOTE
+    assert row["sleep_hours"] == 5.5
+    assert {name: row[name] for name in DAILY_VALUES} == DAILY_VALUES
+
+
+def test_first_checkin_leaves_the_demo_for_the_own_diary(tabs, empty_db):
+    demo_path = demo_db_path(empty_db)
+    demo_before = read_store(demo_path)
+    (ui,) = tabs(empty_db, tolerate=RELOAD_RACE)
+    banner = ui.page.locator(".demo-banner")
+    ui.page.locator(".bk-tab", has_text=re.compile(r"^Overview$")).click()
+    expect(banner).to_be_visible()
+    ui.go_to_log()
+
+    today = dt.date.today()
+    ui.rating("daily", "Pain (0-10)", 4)
+    ui.type_into("daily", "Notes", "my first day")
+    ui.save("daily")
+    ui.page.wait_for_selector(".first-entry", state="visible", timeout=TIMEOUT_MS)
+    assert "first-entry=saved" in ui.page.url
+    expect(ui.page.locator(".first-entry")).to_contain_text("Your first entry is saved")
+    expect(banner).to_be_hidden()
+
+    ui.go_to_log()
+    expect(ui.history_rows("daily")).to_have_count(1)
+    assert ui.history("daily")[0]["date"] == f"{today:%Y-%m-%d}"
+
+    own = read_store(empty_db)
+    assert len(own["daily"]) == 1 and own["sessions"].empty and own["doses"].empty
+    row = row_of_day(own["daily"], today)
+    assert (row["pain"], row["notes"]) == (4, "my first day")
+    demo_after = read_store(demo_path)
+    for kind in ("daily", "sessions", "doses"):
+        pd.testing.assert_frame_equal(demo_after[kind], demo_before[kind])
+    assert (demo_after["daily"]["date"] == pd.Timestamp(today)).sum() == 0
+
+
+def test_massage_session_by_clicking_and_typing(tabs, own_db):
+    (ui,) = tabs(own_db)
+    ui.show("sessions")
+    day = days_ago(1)
+    ui.pick_datetime("sessions", "Started", day, 10, 15)
+    ui.type_into("sessions", "Minutes", "45", replace=True)
+    ui.rating("sessions", "Pressure", "Deep")
+    areas = ui.field("sessions", "Body areas")
+    areas.locator("input.choices__input--cloned").click()
+    ui.page.keyboard.type("Neck")
+    ui.page.keyboard.press("Enter")
+    areas.locator(".choices__list--dropdown .choices__item--choice", has_text="Upper back").click()
+    expect(areas.locator(".choices__list--multiple .choices__item")).to_have_count(2)
+    ui.heading("sessions").click()  # the list stays open over the next fields until then
+    ui.type_into("sessions", "Technique", "Myofascial release")
+    ui.type_into("sessions", "Therapist", "Mira Lee")
+    ui.rating("sessions", "Pain just before (0-10)", 7)
+    ui.rating("sessions", "Pain just after (0-10)", 4)
+    ui.type_into("sessions", "Notes", HOSTILE_NOTE)
+    ui.screenshot("sessions", "log-sessions-filled.png")
+    ui.save("sessions")
+
+    expect(ui.message("sessions")).to_have_text(f"Saved: deep session of {day:%a %d %b %Y} 10:15.")
+    start = f"{day:%Y-%m-%d} 10:15"
+    expect(ui.history_rows("sessions").filter(has_text=start)).to_have_count(1)
+    shown = next(r for r in ui.history("sessions") if r["start"] == start)
+    assert (shown["pressure"], shown["areas"], shown["therapist"]) == ("deep", "neck;upper_back", "Mira Lee")
+    assert shown["notes"] == HOSTILE_NOTE
+
+    sessions = read_store(own_db)["sessions"]
+    assert len(sessions) == 2
+    row = sessions[sessions["start"] == pd.Timestamp(f"{start}")].iloc[0]
+    assert row[["duration_min", "pressure", "areas", "technique", "therapist", "pain_before",
+                "pain_after", "notes"]].tolist() == [45, "deep", "neck;upper_back", "Myofascial release",
+                                                     "Mira Lee", 7, 4, HOSTILE_NOTE]
+
+
+def test_dose_of_a_known_medicine_fills_in_its_class(tabs, own_db):
+    (ui,) = tabs(own_db)
+    form = ui.show("doses")
+    drug_class = form.locator("select.bk-input")
+    expect(drug_class).to_have_value("Other")
+    ui.type_into("doses", "Medicine", "Ibuprofen")
+    ui.field("doses", "Medicine").locator(".bk-menu").get_by_text("Ibuprofen", exact=True).click()
+    expect(drug_class).to_have_value("NSAID")
+    ui.type_into("doses", "Dose", "400")
+    ui.type_into("doses", "Reason", "neck pain")
+    when = ui.field("doses", "Taken at").locator("input.flatpickr-input:visible").input_value()
+    ui.screenshot("doses", "log-doses-filled.png")
+    ui.save("doses")
+
+    taken = dt.datetime.strptime(when, "%Y-%m-%d %H:%M:%S")
+    expect(ui.message("doses")).to_have_text(f"Saved: Ibuprofen at {taken:%a %d %b %Y %H:%M}.")
+    expect(ui.history_rows("doses").filter(has_text="Ibuprofen")).to_have_count(1)
+    shown = next(r for r in ui.history("doses") if r["name"] == "Ibuprofen")
+    assert (shown["time"], shown["drug_class"], float(shown["dose"]), shown["unit"], shown["reason"]) == (
+        f"{taken:%Y-%m-%d %H:%M}", "nsaid", 400, "mg", "neck pain")
+
+    doses = read_store(own_db)["doses"]
+    assert len(doses) == 2
+    row = doses[doses["name"] == "Ibuprofen"].iloc[0]
+    assert row[["time", "drug_class", "dose", "unit", "reason"]].tolist() == [
+        pd.Timestamp(taken), "nsaid", 400, "mg", "neck pain"]
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError,
+    reason="Bokeh's AutocompleteInput keeps the focus when its suggestion list is open and the "
+           "person clicks another field: the dose typed next lands in the Medicine field")
+def test_clicking_the_dose_field_after_typing_a_medicine_moves_there(tabs, own_db):
+    (ui,) = tabs(own_db)
+    ui.show("doses")
+    ui.type_into("doses", "Medicine", "Ibuprofen")
+    expect(ui.field("doses", "Medicine").locator(".bk-menu")).to_contain_text("Ibuprofen")
+    ui.type_into("doses", "Dose", "400")
+    expect(ui.field("doses", "Medicine").locator("input")).to_have_value("Ibuprofen", timeout=5_000)
+    expect(ui.field("doses", "Dose").locator("input")).to_have_value("400", timeout=5_000)
+
+
+def test_invalid_entries_show_an_error_under_the_field_and_save_nothing(tabs, own_db):
+    (ui,) = tabs(own_db)
+    before = read_store(own_db)
+
+    ui.show("sessions")
+    ui.pick_datetime("sessions", "Started", days_ago(1), 9, 0)
+    ui.rating("sessions", "Pain just before (0-10)", 5)
+    ui.save("sessions")
+    expect(ui.error_under("sessions", "Body areas")).to_have_text("name at least one body area")
+    expect(ui.message("sessions")).to_contain_text("nothing was saved")
+    areas_box = ui.field("sessions", "Body areas").locator(".bk-MultiChoice").bounding_box()
+    error_box = ui.error_under("sessions", "Body areas").bounding_box()
+    assert 0 <= error_box["y"] - (areas_box["y"] + areas_box["height"]) < 40, "error is not under the field"
+    assert ui.error_under("sessions", "Body areas").evaluate("e => getComputedStyle(e).color") == \
+        "rgb(179, 38, 30)", "the message says the fields are marked in red"
+    ui.screenshot("sessions", "log-sessions-error.png")
+
+    ui.show("doses")
+    ui.type_into("doses", "Dose", "500")
+    ui.save("doses")
+    expect(ui.error_under("doses", "Medicine")).to_have_text("is required")
+    expect(ui.message("doses")).to_contain_text("nothing was saved")
+
+    after = read_store(own_db)
+    for kind in ("daily", "sessions", "doses"):
+        pd.testing.assert_frame_equal(after[kind], before[kind])
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError,
+    reason="Panel's FloatInput sends NaN for an empty value and Bokeh's Spinner shows it as the "
+           "text 'NaN': after a save the Hours asleep field reads NaN instead of being empty")
+def test_hours_asleep_is_empty_again_after_a_save(tabs, own_db):
+    (ui,) = tabs(own_db)
+    ui.rating("daily", "Pain (0-10)", 3)
+    ui.type_into("daily", "Hours asleep last night", "7")
+    ui.save("daily")
+    expect(ui.message("daily")).to_contain_text("Saved:")
+    expect(ui.field("daily", "Hours asleep last night").locator("input")).to_have_value("", timeout=5_000)
+
+
+def test_a_second_checkin_for_a_day_asks_before_replacing(tabs, own_db):
+    (ui,) = tabs(own_db)
+    day = days_ago(1)
+    before = read_store(own_db)["daily"]
+    question = ui.form("daily").locator(".replace-question")
+
+    ui.pick_day("daily", "Day", day)
+    ui.rating("daily", "Pain (0-10)", 9)
+    ui.rating("daily", "Fatigue (0-10)", 2)
+    ui.save("daily")
+    expect(question).to_be_visible()
+    expect(question).to_contain_text(f"There is already a check-in for {day:%a %d %b %Y}")
+    ui.form("daily").get_by_role("button", name="Keep the saved one").click()
+    expect(question).to_be_hidden()
+    pd.testing.assert_frame_equal(read_store(own_db)["daily"], before)
+
+    ui.save("daily")
+    expect(question).to_be_visible()
+    ui.form("daily").locator(".replace-yes button").click()
+    expect(ui.message("daily")).to_have_text(f"Saved: check-in of {day:%a %d %b %Y}.")
+    expect(question).to_be_hidden()
+
+    daily = read_store(own_db)["daily"]
+    assert len(daily) == len(before)
+    row = row_of_day(daily, day)
+    assert (row["pain"], row["fatigue"], row["notes"]) == (9, 2, "")
+    assert pd.isna(row["sleep_hours"]) and pd.isna(row["sleep_quality"])
+
+
+def test_history_edit_delete_and_undo(tabs, own_db):
+    (ui,) = tabs(own_db)
+    day = days_ago(1)
+    stored = row_of_day(read_store(own_db)["daily"], day)
+
+    ui.select_row("daily", f"{day:%Y-%m-%d}")
+    ui.history_button("daily", "edit-selected").click()
+    expect(ui.heading("daily")).to_have_text("Edit daily check-in")
+    expect(ui.chosen_rating("daily", "Pain (0-10)")).to_have_text(f"{stored['pain']:g}")
+    expect(ui.field("daily", "Notes").locator("textarea")).to_have_value(stored["notes"])
+    ui.rating("daily", "Pain (0-10)", 2)
+    ui.save("daily")
+    expect(ui.message("daily")).to_have_text(f"Updated: check-in of {day:%a %d %b %Y}.")
+    expect(ui.heading("daily")).to_have_text("New daily check-in")
+
+    daily = read_store(own_db)["daily"]
+    assert len(daily) == 3
+    edited = row_of_day(daily, day)
+    assert (edited["pain"], edited["sleep_hours"]) == (2, stored["sleep_hours"])
+    assert edited["notes"] == stored["notes"]
+
+    ui.select_row("daily", f"{day:%Y-%m-%d}")
+    ui.history_button("daily", "delete-selected").click()
+    expect(ui.message("daily")).to_contain_text(f"Deleted the check-in of {day:%a %d %b %Y}")
+    expect(ui.history_rows("daily").filter(has_text=f"{day:%Y-%m-%d}")).to_have_count(0)
+    assert len(read_store(own_db)["daily"]) == 2
+
+    undo = ui.history_button("daily", "undo-delete")
+    expect(undo).to_be_visible()
+    undo.click()
+    expect(ui.message("daily")).to_have_text(f"Restored the check-in of {day:%a %d %b %Y}.")
+    expect(ui.history_rows("daily").filter(has_text=f"{day:%Y-%m-%d}")).to_have_count(1)
+    expect(undo).to_be_hidden()
+    daily = read_store(own_db)["daily"]
+    assert len(daily) == 3
+    assert row_of_day(daily, day)["pain"] == 2
+
+
+def test_second_tab_sees_a_new_entry_after_reload(tabs, own_db):
+    first, second = tabs(own_db, 2)
+    second.show("doses")
+    expect(second.history_rows("doses")).to_have_count(1)
+
+    first.show("doses")
+    first.type_into("doses", "Medicine", "Pregabalin")
+    first.type_into("doses", "Dose", "75")
+    first.save("doses")
+    expect(first.message("doses")).to_contain_text("Saved: Pregabalin")
+
+    second.reload()
+    second.show("doses")
+    expect(second.history_rows("doses")).to_have_count(2)
+    expect(second.history_rows("doses").filter(has_text="Pregabalin")).to_contain_text("anticonvulsant")
+
+
+def test_saving_requests_nothing_from_other_hosts(tabs, own_db):
+    """A save re-renders the hidden Overview; with dynamic tabs Panel gave it CDN stylesheet URLs."""
+    (ui,) = tabs(own_db)
+    ui.rating("daily", "Pain (0-10)", 3)
+    ui.save("daily")
+    expect(ui.message("daily")).to_contain_text("Saved:")
+    ui.settle()
+    assert ui.offsite_requests() == []
+
+
+# --- keyboard and assistive technology ------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError,
+    reason="Bokeh's RadioButtonGroup renders plain buttons: no radiogroup role, no name from the "
+           "field's label, and the chosen value shown by colour alone (no aria-pressed/checked)")
+def test_rating_groups_tell_assistive_technology_what_is_chosen(tabs, own_db):
+    (ui,) = tabs(own_db)
+    ui.rating("daily", "Pain (0-10)", 6)
+    field = ui.field("daily", "Pain (0-10)")
+    as_toggle = field.get_by_role("button", name="6", exact=True, pressed=True)
+    as_radio = field.get_by_role("radiogroup", name="Pain (0-10)").get_by_role(
+        "radio", name="6", exact=True, checked=True)
+    expect(as_toggle.or_(as_radio)).to_have_count(1, timeout=5_000)
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError,
+    reason="the Day calendar opens when the field gets the focus and stays open after Tab moves "
+           "on, covering the Pain buttons, Hours asleep and Sleep quality the focus goes through")
+def test_day_calendar_closes_when_tab_moves_on(tabs, own_db):
+    (ui,) = tabs(own_db)
+    day = ui.field("daily", "Day")
+    calendar = day.locator(".flatpickr-calendar")
+    day.locator("input.form-control").focus()
+    expect(calendar).to_have_class(re.compile(r"\bopen\b"))
+    ui.page.keyboard.press("Tab")
+    assert ui.focused()["label"] == "Pain (0-10)"
+    expect(calendar).not_to_have_class(re.compile(r"\bopen\b"), timeout=5_000)
+
+
+# --- keyboard timings -----------------------------------------------------------------
+
+
+class Keys:
+    """Presses keys and types text in one form, counting every keystroke."""
+
+    def __init__(self, ui: LogUI, kind: str):
+        self.ui, self.keyboard, self.form = ui, ui.page.keyboard, f"form-{kind}"
+        self.counts = {"Tab": 0, "other keys": 0, "typed characters": 0}
+
+    def press(self, key: str) -> None:
+        self.keyboard.press(key)
+        self.counts["Tab" if key == "Tab" else "other keys"] += 1
+
+    def type(self, text: str) -> None:
+        self.keyboard.type(text)
+        self.counts["typed characters"] += len(text)
+
+    def tab_to(self, label: str | None, text: str | None = None, limit: int = 30) -> None:
+        """Tab until the focus is in this form, on the field ``label`` (and on ``text``)."""
+        for _ in range(limit):
+            self.press("Tab")
+            focus = self.ui.focused() or {}
+            if (focus.get("form") == self.form and label in (None, focus.get("label"))
+                    and text in (None, focus.get("text"))):
+                return
+        raise AssertionError(f"{limit} Tabs did not reach {label!r} {text or ''}; focus is on {focus}")
+
+    def choose(self, label: str, value) -> None:
+        """Tab to one button of a button group and press Enter on it."""
+        self.tab_to(label, str(value))
+        self.press("Enter")
+
+    def save(self) -> None:
+        self.tab_to(None, "Save")
+        self.press("Enter")
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def keyboard_daily(keys: Keys) -> None:
+    """Today's check-in: eight ratings, hours asleep and a note."""
+    keys.press("Escape")  # close the calendar that opened on focus: it hides the next fields
+    for name, value in DAILY_VALUES.items():
+        keys.choose(rating_label(name), value)
+        if name == "pain":
+            keys.tab_to("Hours asleep last night")
+            keys.type("6.5")
+    keys.tab_to("Notes")
+    keys.type("Stiff neck, slept badly")
+    keys.save()
+
+
+def keyboard_session(keys: Keys) -> None:
+    """Yesterday 10:00, an hour, deep, neck and shoulders, with a known therapist."""
+    keys.press("ArrowUp")  # into the calendar, on today
+    keys.press("ArrowLeft")  # yesterday
+    keys.press("Enter")  # picks it; the focus moves to the hour
+    keys.type("10")
+    keys.press("Tab")
+    keys.type("00")
+    keys.press("Tab")  # back on the date-time field
+    keys.press("Escape")
+    keys.choose("Pressure", "Deep")
+    keys.tab_to("Body areas")
+    for start in ("neck", "shoulders"):
+        keys.type(start)
+        keys.press("Enter")
+    keys.press("Escape")
+    keys.tab_to("Technique")
+    keys.type("Myofascial release")
+    keys.tab_to("Therapist")
+    keys.type("Ana")
+    keys.press("Enter")
+    keys.choose("Pain just before (0-10)", 7)
+    keys.choose("Pain just after (0-10)", 4)
+    keys.save()
+
+
+def keyboard_dose(keys: Keys) -> None:
+    """Ibuprofen 400 mg now, for neck pain."""
+    keys.press("Escape")
+    keys.tab_to("Medicine")
+    keys.type("Ibuprofen")
+    keys.press("Enter")  # takes the suggestion
+    keys.tab_to("Dose")
+    keys.type("400")
+    keys.tab_to("Reason")
+    keys.type("neck pain")
+    keys.save()
+
+
+KEYBOARD_ENTRIES = {"daily": keyboard_daily, "sessions": keyboard_session, "doses": keyboard_dose}
+
+
+def test_each_form_can_be_filled_with_the_keyboard_alone(tabs, own_db):
+    """Times each form from focusing its first field to the confirmation; writes the timings."""
+    (ui,) = tabs(own_db)
+    timings = {}
+    for kind, fill in KEYBOARD_ENTRIES.items():
+        form = ui.show(kind)
+        first = form.locator("input.form-control:visible, input.flatpickr-input:visible").first
+        keys = Keys(ui, kind)
+        started = time.perf_counter()
+        first.focus()
+        fill(keys)
+        expect(ui.message(kind)).to_contain_text("Saved:")
+        seconds = time.perf_counter() - started
+        timings[kind] = {"seconds": round(seconds, 2), "keystrokes": keys.total, **keys.counts}
+        ui.screenshot(kind, f"log-{kind}-keyboard-saved.png")
+    (ARTIFACTS / "keyboard_timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+    print(json.dumps(timings, indent=2))
+
+    stored = read_store(own_db)
+    today_row = row_of_day(stored["daily"], dt.date.today())
+    assert {name: today_row[name] for name in DAILY_VALUES} == DAILY_VALUES
+    assert (today_row["sleep_hours"], today_row["notes"]) == (6.5, "Stiff neck, slept badly")
+    sessions = stored["sessions"]
+    session = sessions[sessions["start"] == pd.Timestamp(dt.datetime.combine(days_ago(1), dt.time(10)))]
+    assert session[["pressure", "areas", "technique", "therapist", "pain_before", "pain_after"]
+                   ].values.tolist() == [["deep", "neck;shoulders", "Myofascial release", "Ana", 7, 4]]
+    dose = stored["doses"][stored["doses"]["name"] == "Ibuprofen"]
+    assert dose[["drug_class", "dose", "unit", "reason"]].values.tolist() == [
+        ["nsaid", 400, "mg", "neck pain"]]
