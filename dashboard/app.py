@@ -1,10 +1,8 @@
-"""Entry point: ``panel serve dashboard/app.py`` (the store: ``$FIBRO_DB`` or the default)."""
+"""Entry point: ``panel serve dashboard/app.py`` (the store: ``$FIBRO_DB`` or the default).
 
-import panel as pn
+Personal mode: the diary is served to this computer only (see ``ui/serving.py``).
+"""
 
-from dashboard.ui.app import App
+from dashboard.ui.app import personal_page
 
-pn.extension("tabulator")
-
-app = App.for_store()
-(app.template() if pn.state.served else app).servable()
+personal_page().servable()

@@ -143,20 +143,24 @@ def export(db, out, patient):
               help="Interface to listen on; the default keeps the dashboard on this computer.")
 @click.option("--show/--no-show", default=False, help="Open a browser tab.")
 def serve(db, port, address, show):
-    """Serve the dashboard on this store (demo data while it is empty)."""
+    """Serve the dashboard on this store (demo data while it is empty), on this computer only."""
     import panel as pn
 
-    from .ui.app import App
+    from .ui.app import personal_page
+    from .ui.serving import is_loopback
 
+    if not is_loopback(address) and address != "localhost":
+        raise click.BadParameter(
+            f"{address!r} is not a loopback address; the personal dashboard is served to this "
+            "computer only (127.0.0.1 or ::1)", param_hint="'--address'")
     location = db or default_db_path()
     Store(location)  # fail here, with the store's own message, before the server starts
 
-    def page():
-        return App.for_store(location).template()
-
-    click.echo(f"Serving the dashboard for {location} at http://{address}:{port}/")
-    pn.serve({"app": page}, port=port, address=address, show=show, title="Fibro diary",
-             websocket_origin=[f"{address}:{port}", f"localhost:{port}"])
+    host = f"[{address}]" if ":" in address else address
+    click.echo(f"Serving the dashboard for {location} at http://{host}:{port}/app")
+    pn.serve({"app": lambda: personal_page(location)}, port=port, address=address, show=show,
+             title="Fibro diary",
+             websocket_origin=[f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"])
 
 
 @main.group()

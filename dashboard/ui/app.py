@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import holoviews as hv
 import panel as pn
 import param
 
@@ -13,7 +16,10 @@ from .effects_page import EffectsPage
 from .forms import LogPage
 from .scores_page import ScoresPage
 from .import_page import ImportPage
+from .serving import REFUSAL, enforce_personal_mode
 from .views import AboutPage, DemoBanner, LinkedPlots, SummaryRow
+
+log = logging.getLogger(__name__)
 
 TITLE = "Massage & fibromyalgia diary"
 ACCENT = "#4A5FA8"  # calm indigo; readable on white, not a pressure colour
@@ -22,6 +28,46 @@ FONT_CSS = """
 :root, body { font-family: "Atkinson Hyperlegible", "Segoe UI", Roboto, "Helvetica Neue",
               Arial, sans-serif; font-size: 16px; }
 """
+
+
+def load_extensions() -> None:
+    """HoloViews' Bokeh plotting and Panel's Tabulator, whichever entry point runs the app.
+
+    ``panel serve dashboard/app.py``, ``fibro serve`` and the notebook all end up
+    here, so none of them depends on another having called ``hv.extension``.
+    """
+    import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend)
+
+    if hv.Store.current_backend != "bokeh":
+        hv.Store.set_current_backend("bokeh")
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        pn.extension("tabulator", exception_handler=log_callback_error)
+
+
+def log_callback_error(error: Exception) -> None:
+    """An error in a callback goes to the server's log, never to the page."""
+    log.error("A dashboard callback failed", exc_info=error)
+
+
+def short_message(text: str, kind: str = "danger") -> pn.pane.Alert:
+    return pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width")
+
+
+def personal_page(location=None) -> pn.viewable.Viewable:
+    """The served page in personal mode.
+
+    Only this computer gets the diary; if the dashboard cannot start, the person sees
+    a short message and the details (the traceback) go to the server's log.
+    """
+    load_extensions()
+    if enforce_personal_mode():
+        return short_message(REFUSAL, "warning")
+    try:
+        return App.for_store(location).template()
+    except Exception:
+        log.exception("The dashboard could not start")
+        return short_message("**The dashboard could not start.** The details are in the "
+                             "server's log; your diary was not changed.")
 
 
 class App(pn.viewable.Viewer):
@@ -36,6 +82,7 @@ class App(pn.viewable.Viewer):
         return cls(data=DataStore(shown, own_store=own, is_demo=is_demo))
 
     def __init__(self, **params):
+        load_extensions()
         super().__init__(**params)
         if pn.state.curdoc is not None and pn.state.location is not None:
             self.data.reload_page = self._reload_on_own_diary
