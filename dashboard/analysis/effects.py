@@ -528,12 +528,23 @@ def plain_sentences(table: pd.DataFrame, max_rows: int = 6) -> list[str]:
 
     Takes an ``effects_table`` or a ``deep_vs_light`` table; see ``CAVEATS`` for what
     every such sentence leaves out.
+
+    An empty table, or one where no interval excludes 0 (every row "not enough data
+    yet" or unclear), gives no sentence.  The ranking is computed on the selected
+    rows only: a column of the whole table assigned to an empty selection would be
+    aligned back onto the whole index (pandas 3) and bring back every row.
     """
     if table.empty:
         return []
     comparing = "difference" in table.columns
-    value = table["difference" if comparing else "estimate"]
-    notable = table[(table["ci_low"] > 0) | (table["ci_high"] < 0)].assign(size=value.abs())
-    notable = notable.sort_values(["p_value", "size"], ascending=[True, False], kind="stable")
+    low = pd.to_numeric(table["ci_low"], errors="coerce")
+    high = pd.to_numeric(table["ci_high"], errors="coerce")
+    notable = table.loc[((low > 0) | (high < 0)).to_numpy()]
+    if notable.empty:
+        return []
+    size = pd.to_numeric(notable["difference" if comparing else "estimate"], errors="coerce").abs()
+    order = pd.DataFrame({"p_value": pd.to_numeric(notable["p_value"], errors="coerce").to_numpy(),
+                          "size": size.to_numpy()})
+    ranked = order.sort_values(["p_value", "size"], ascending=[True, False], kind="stable").index
     sentence = _comparison_sentence if comparing else _effect_sentence
-    return [sentence(row) for _, row in notable.head(max_rows).iterrows()]
+    return [sentence(notable.iloc[i]) for i in ranked[:max_rows]]

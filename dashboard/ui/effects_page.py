@@ -25,6 +25,7 @@ from ..analysis import effects as ef
 from ..analysis import summary as an
 from .datastore import DataStore
 from .plots import INK
+from .text import escape_html
 
 MIN_SESSIONS = 5
 EVENT_DAYS = 3
@@ -91,24 +92,13 @@ def compute_effects(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataF
     comparisons = (ef.deep_vs_light(daily, sessions, doses, area_list, MIN_SESSIONS)
                    if {"deep", "light"} <= set(chosen) else None)
     events = ef.event_aligned(daily, sessions, doses, chosen, area_list, EVENT_DAYS)
-    sentences = notable_sentences(effects, max_rows=5)
+    sentences = ef.plain_sentences(effects, max_rows=5)
     if comparisons is not None:
-        sentences += notable_sentences(comparisons, max_rows=3)
+        sentences += ef.plain_sentences(comparisons, max_rows=3)
     matching = an.filter_sessions(sessions, chosen, area_list)["pressure"].value_counts()
     counts = {p: int(matching.get(p, 0)) for p in chosen}
     return EffectsResult(tuple(chosen), effects, comparisons, events, sentences, counts,
                          time.perf_counter() - started)
-
-
-def notable_sentences(table: pd.DataFrame, max_rows: int = 6) -> list[str]:
-    """``plain_sentences`` of a table, or none when no row's interval excludes 0.
-
-    The guard matters: on a table without such a row, ``plain_sentences`` picks
-    up every row (pandas aligns the empty selection to the full index).
-    """
-    if table.empty or not ((table["ci_low"] > 0) | (table["ci_high"] < 0)).any():
-        return []
-    return ef.plain_sentences(table, max_rows)
 
 
 # --- display rows -------------------------------------------------------------
@@ -277,7 +267,7 @@ def legend_html(counts: dict[str, int]) -> str:
             continue
         glyph = PRESSURE_GLYPHS[domain.PRESSURE_MARKERS.get(pressure, "diamond")]
         color = domain.PRESSURE_COLORS.get(pressure, "#999999")
-        label = html.escape(domain.PRESSURE_LABELS.get(pressure, str(pressure)))
+        label = escape_html(domain.PRESSURE_LABELS.get(pressure, str(pressure)))
         items.append(f'<span class="key"><span class="glyph" style="color:{color}">{glyph}</span>'
                      f' {label} · {n} sessions</span>')
     return f'<div class="legend">{"".join(items)}</div>'
@@ -288,12 +278,12 @@ def legend_html(counts: dict[str, int]) -> str:
 def findings_html(sentences: list[str], caveats: list[str] = ef.CAVEATS) -> str:
     """What stands out (the plain sentences) beside what to keep in mind (the caveats), escaped."""
     if sentences:
-        found = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+        found = "".join(f"<li>{escape_html(s)}</li>" for s in sentences)
         found = f"<ul>{found}</ul>"
     else:
         found = ("<p>Nothing stands out yet: every 95 % interval includes no change, or there "
                  "are not enough sessions to say.</p>")
-    kept = "".join(f"<li>{html.escape(c)}</li>" for c in caveats)
+    kept = "".join(f"<li>{escape_html(c)}</li>" for c in caveats)
     return (f'<div class="findings"><div class="box found"><h3>What stands out</h3>{found}</div>'
             f'<div class="box caveats"><h3>Keep in mind</h3><ul>{kept}</ul></div></div>')
 
@@ -307,8 +297,8 @@ def scope_html(scope: str, first, last, n_sessions: int) -> str:
              else "only the days shown in the sidebar")
     hint = ("" if scope == "all"
             else " Using all days gives more sessions and steadier figures.")
-    return (f'<p class="scope">Figures use <b>{which}</b> ({html.escape(days)}): '
-            f'<b class="n-sessions">{n_sessions} matching sessions</b>.{html.escape(hint)}</p>')
+    return (f'<p class="scope">Figures use <b>{which}</b> ({escape_html(days)}): '
+            f'<b class="n-sessions">{n_sessions} matching sessions</b>.{escape_html(hint)}</p>')
 
 
 PAGE_CSS = """
