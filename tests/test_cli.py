@@ -90,32 +90,3 @@ def test_export_of_an_empty_store_says_so(tmp_path):
     result = fibro("export", "--db", str(tmp_path / "empty.sqlite"), "--out", str(tmp_path / "o"),
                    check=False)
     assert result.returncode == 1 and "no diary yet" in result.stderr
-
-
-def test_serve_serves_the_dashboard_on_the_given_store(tmp_path):
-    import socket
-    import time
-    import urllib.request
-
-    db = tmp_path / "served.sqlite"
-    fibro("demo", "--db", str(db), "--days", "30")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--db", str(db),
-                               "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/app", timeout=30) as response:
-                    page = response.read().decode()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "fibro serve did not answer"
-                time.sleep(0.5)
-        assert response.status == 200 and "<html" in page.lower()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

@@ -52,23 +52,28 @@ def write_demo_store(folder: Path, days: int, seed: int, end: dt.date | None = N
     return own
 
 
-class Server:
-    """``panel serve dashboard/app.py`` on 127.0.0.1, its output in a log file."""
+PANEL_SERVE = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--port", "{port}",
+               "--address", "127.0.0.1", "--allow-websocket-origin", "127.0.0.1:{port}"]
+README_SERVE = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--port", "{port}"]
+FIBRO_SERVE = [sys.executable, "-m", "dashboard.cli", "serve", "--db", "{db}", "--port", "{port}"]
 
-    def __init__(self, db: Path, log_path: Path):
+
+class Server:
+    """The dashboard served on 127.0.0.1 (``panel serve dashboard/app.py`` unless another
+    command is given, with ``{port}`` and ``{db}`` filled in), its output in a log file."""
+
+    def __init__(self, db: Path, log_path: Path, command: list[str] = PANEL_SERVE):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/app"
         self.db = db
+        self.command = [part.format(port=self.port, db=db) for part in command]
         self.log_path = log_path
         self._log = open(log_path, "w")
         self.process = self._start()
 
     def _start(self) -> subprocess.Popen:
         env = {**os.environ, "FIBRO_DB": str(self.db), "PYTHONUNBUFFERED": "1"}
-        command = [sys.executable, "-m", "panel", "serve", "dashboard/app.py",
-                   "--port", str(self.port), "--address", "127.0.0.1",
-                   "--allow-websocket-origin", f"127.0.0.1:{self.port}"]
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log,
+        return subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self._log,
                                 stderr=subprocess.STDOUT)
 
     def log(self) -> str:
@@ -130,6 +135,28 @@ def dashboard_server(tmp_path_factory, artifacts):
     finally:
         server.stop()
     assert server.problems() == [], f"errors in the server log {server.log_path}"
+
+
+@pytest.fixture
+def serve_store(tmp_path):
+    """``serve_store(db)``: the dashboard served on a store file of this test's own.
+
+    For tests that write.  Every server started is stopped after the test, and its
+    log must hold no error or traceback.
+    """
+    servers: list[Server] = []
+
+    def start(db: Path) -> Server:
+        server = Server(db, tmp_path / f"server-{len(servers)}.log")
+        servers.append(server)
+        server.wait_until_up()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+    for server in servers:
+        assert server.problems() == [], f"errors in the server log {server.log_path}:\n{server.log()}"
 
 
 @pytest.fixture(scope="session")

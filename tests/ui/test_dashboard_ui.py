@@ -21,7 +21,7 @@ PAIN = TITLES[0]
 PRESSURE_BUTTONS = ["Light / soft stroking", "Moderate", "Deep", "Unknown"]
 SHADING = "Days after a session"
 TIMEOUT_MS = 60_000
-OFFSITE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+OFFSITE = re.compile(r"^(https?|wss?)://(?!(127\.0\.0\.1|localhost)[:/])")
 
 # Installed in every page as window.fibroState(): the three plots as plain data, found
 # through their live views (the document's all_models keeps replaced figures for a while).

@@ -1,0 +1,192 @@
+"""Personal mode, started the ways a person starts it: ``fibro serve`` and the README's
+``panel serve dashboard/app.py`` (no ``--address``): the dashboard draws, only this
+computer is answered, websockets need an Origin, and a failure shows no traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.ui.conftest import (FIBRO_SERVE, PANEL_SERVE, README_SERVE, Server, DEMO_END,
+                               write_demo_store)
+from tests.ui.test_dashboard_ui import Dashboard
+
+pytestmark = pytest.mark.ui
+
+REFUSAL_TEXT = "answers only on the computer it runs on"
+DIARY_MARK = "Pain and massage sessions"  # a plot title: present only when the diary is built
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket listening on ``port`` (read from /proc/net)."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, hex_port = fields[1].split(":")
+            if fields[3] != "0A" or int(hex_port, 16) != port:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(address)
+            if width == 4:
+                found.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
+            else:  # four little-endian 32-bit words
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                found.add(socket.inet_ntop(socket.AF_INET6, words))
+    return found
+
+
+def this_machines_other_address() -> str | None:
+    """An IPv4 address of this machine that is not loopback, if it has one."""
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout
+    except OSError:
+        out = ""
+    for address in out.split():
+        if "." in address and not address.startswith("127."):
+            return address
+    return None
+
+
+def get(url: str, host: str | None = None) -> str:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read().decode()
+
+
+def session_token(page_html: str) -> str:
+    return re.search(r'"token":\s*"([^"]+)"', page_html).group(1)
+
+
+def pull_document(port: int, token: str, origin: str | None) -> int | str:
+    """What a websocket client gets for a session: the HTTP status that refused it, or the
+    document's JSON text (Bokeh's PULL-DOC request, as a non-browser client would send it)."""
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def pull():
+        request = HTTPRequest(f"ws://127.0.0.1:{port}/app/ws",
+                              headers={"Origin": origin} if origin else {})
+        try:
+            connection = await websocket_connect(request, subprotocols=["bokeh", token])
+        except HTTPClientError as error:
+            return error.code
+        try:
+            for _ in range(3):  # the server's ACK: header, metadata, content
+                assert await asyncio.wait_for(connection.read_message(), 60) is not None
+            for frame in ({"msgid": "1", "msgtype": "PULL-DOC-REQ"}, {}, {}):
+                await connection.write_message(json.dumps(frame))
+            frames = []
+            while True:
+                message = await asyncio.wait_for(connection.read_message(), 60)
+                assert message is not None, "the server closed the websocket"
+                frames.append(message)
+                if len(frames) % 3 == 0 and "PULL-DOC-REPLY" in frames[-3]:
+                    return frames[-1]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as thread:  # Playwright's loop runs in this thread
+        return thread.submit(asyncio.run, pull()).result()
+
+
+def wait_for_listening(server: Server, timeout: float = 120) -> None:
+    """Until the server listens, without sending it a request (the first one matters here)."""
+    deadline = time.monotonic() + timeout
+    while not listening_addresses(server.port):
+        assert server.process.poll() is None, server.log()
+        assert time.monotonic() < deadline, "the server never listened"
+        time.sleep(0.3)
+
+
+@pytest.fixture
+def served(tmp_path, artifacts):
+    """Start a dashboard with a given command on a 60-day demo diary; stopped after the test."""
+    servers = []
+
+    def start(command, db=None) -> Server:
+        store = db or write_demo_store(tmp_path, 60, 3, DEMO_END)
+        server = Server(store, tmp_path / f"server-{len(servers)}.log", command)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_fibro_serve_draws_the_three_plots(page: Page, served, artifacts):
+    server = served(FIBRO_SERVE)
+    server.wait_until_up()
+    board = Dashboard(page, server.url).open()  # fails unless all three plots drew data
+    page.screenshot(path=str(artifacts / "fibro-serve.png"))
+    board.close()
+    assert board.console_errors == [] and board.offsite_requests == []
+    assert server.problems() == [], server.log()
+    assert listening_addresses(server.port) == {"127.0.0.1"}
+
+
+def test_readme_command_answers_only_this_computer(page: Page, served):
+    """``panel serve dashboard/app.py`` binds every interface; the diary must not be reachable
+    from them: the first page view from another address gets no diary and the server then
+    listens on loopback only."""
+    server = served(README_SERVE)
+    wait_for_listening(server)
+    other = this_machines_other_address()
+    if other is None:
+        pytest.skip("this machine has no non-loopback address to connect from")
+    assert any(a in ("0.0.0.0", "::") for a in listening_addresses(server.port))
+
+    token = session_token(get(f"http://{other}:{server.port}/app"))
+    document = pull_document(server.port, token, f"http://localhost:{server.port}")
+    assert REFUSAL_TEXT in document and DIARY_MARK not in document
+
+    assert listening_addresses(server.port) <= {"127.0.0.1", "::1"}
+    with pytest.raises(OSError):
+        get(f"http://{other}:{server.port}/app")
+
+    board = Dashboard(page, f"http://localhost:{server.port}/app").open()  # still works here
+    board.close()
+    assert board.console_errors == []
+
+
+def test_foreign_host_name_and_origin_less_websocket_are_refused(served):
+    """A page request naming another host (DNS rebinding) gets no diary, even when its
+    websocket forges an allowed Origin; a websocket without an Origin header is refused,
+    while the same request with the page's origin gets the diary."""
+    server = served(PANEL_SERVE)
+    server.wait_until_up()
+    own_origin = f"http://127.0.0.1:{server.port}"
+
+    token = session_token(get(server.url, host=f"rebound.example:{server.port}"))
+    document = pull_document(server.port, token, own_origin)
+    assert REFUSAL_TEXT in document and DIARY_MARK not in document
+
+    token = session_token(get(server.url))
+    assert pull_document(server.port, token, None) == 403
+    assert DIARY_MARK in pull_document(server.port, token, own_origin)
+    assert "without an Origin header" in server.log()
+
+
+def test_a_dashboard_that_cannot_start_shows_a_short_message(page: Page, served, tmp_path):
+    """A store that is not a SQLite file: the page says so briefly, the log has the details."""
+    broken = tmp_path / "broken" / "fibro.sqlite"
+    broken.parent.mkdir()
+    broken.write_bytes(b"this is not a database\n" * 100)
+    server = served(PANEL_SERVE, db=broken)
+    server.wait_until_up()
+    page.goto(server.url)
+    expect(page.get_by_text("The dashboard could not start")).to_be_visible(timeout=60_000)
+    html = page.content() + get(server.url)
+    for leak in ("Traceback", "File \"", str(Path(__file__).parents[2]), "site-packages"):
+        assert leak not in html
+    assert "Traceback" in server.log()
