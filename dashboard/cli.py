@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 import pandas as pd
+import sqlalchemy.exc
 
 from . import demo as demo_module
 from . import domain
+from .importers.common import escape_controls
 from .records import DailyCheckin, MassageSession, MedicationDose, Record
 from .session import DEFAULT_PATIENT
-from .store import Store, default_db_path
+from .store import SchemaTooNew, Store, default_db_path
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 DATE_TIME = click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
@@ -32,6 +35,113 @@ def db_option(func):
 
 def open_store(db: str | None) -> Store:
     return Store(db or default_db_path())
+
+
+# --- expected failures: one line naming the option, no traceback -------------------------
+
+_PATH_PROBLEMS: tuple[tuple[type[OSError], str], ...] = (
+    (IsADirectoryError, "is a folder, not a file"),
+    (NotADirectoryError, "is not a folder: a part of this path is a file"),
+    (FileExistsError, "already exists as a file, not a folder"),
+    (FileNotFoundError, "does not exist"),
+    (PermissionError, "cannot be read or written: permission denied"),
+)
+
+
+def _absolute(path) -> Path:
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
+def _path_params(ctx: click.Context):
+    """(param, path) of each of the command's parameters that holds a file system path."""
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if param.name == "db":
+            value = value or default_db_path()
+            if "://" in str(value):
+                continue  # a server URL, not a path
+        elif not isinstance(param.type, click.Path) or value is None:
+            continue
+        yield param, _absolute(value)
+
+
+def _hint(ctx: click.Context, param: click.Parameter) -> str:
+    hint = param.get_error_hint(ctx)
+    return f"{hint} (or $FIBRO_DB)" if param.name == "db" and not ctx.params.get("db") else hint
+
+
+def path_error(ctx: click.Context, error: OSError) -> click.ClickException | None:
+    """The message for a path that is a folder, missing, unreadable...; None when unexpected."""
+    if isinstance(error, BrokenPipeError) or not isinstance(error.filename,
+                                                            (str, bytes, os.PathLike)):
+        return None
+    failed = _absolute(os.fsdecode(error.filename))
+    problem = next((text for kind, text in _PATH_PROBLEMS if isinstance(error, kind)),
+                   error.strerror or str(error))
+    shown = escape_controls(str(failed))
+    for param, path in _path_params(ctx):
+        if failed == path or failed in path.parents or path in failed.parents:
+            return click.ClickException(f"Invalid value for {_hint(ctx, param)}: {shown} {problem}")
+    return click.ClickException(f"{shown} {problem}")
+
+
+def store_error(ctx: click.Context, error: Exception) -> click.ClickException | None:
+    """The message for a --db that is a folder, not a SQLite file, unreadable, too new...
+
+    None for database errors that say nothing about the store's location (a bug).
+    """
+    if isinstance(error, SchemaTooNew):
+        return click.ClickException(escape_controls(str(error)))
+    orig = getattr(error, "orig", None)
+    if not (isinstance(error, sqlalchemy.exc.OperationalError)
+            or type(orig).__name__ == "DatabaseError"):
+        return None
+    db = ctx.params.get("db") or default_db_path()
+    param = next((p for p in ctx.command.params if p.name == "db"), None)
+    where = f"Invalid value for {_hint(ctx, param)}: " if param is not None else ""
+    if "://" in str(db):
+        return click.ClickException(f"{where}cannot use the store {escape_controls(str(db))}: "
+                                    f"{escape_controls(str(orig or error))}")
+    path = _absolute(db)
+    shown = escape_controls(str(path))
+    if path.is_dir():
+        problem = "is a folder, not a store file (name a .sqlite file, new or existing)"
+    elif "not a database" in str(orig):
+        problem = "is not a SQLite database (a fibro store file)"
+    elif path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        problem = "cannot be read or written: permission denied"
+    else:
+        problem = f"cannot be used as the store: {escape_controls(str(orig or error))}"
+    return click.ClickException(f"{where}{shown} {problem}")
+
+
+class FibroCommand(click.Command):
+    """A command whose expected failures end in one line naming the option, not a traceback.
+
+    The single place that turns a path that is a folder, missing or unreadable
+    (``OSError``) and a ``--db`` that cannot be a store into click errors.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OSError as error:
+            message = path_error(ctx, error)
+            if message is None:
+                raise
+            raise message from error
+        except (SchemaTooNew, sqlalchemy.exc.DBAPIError) as error:
+            message = store_error(ctx, error)
+            if message is None:
+                raise
+            raise message from error
+
+
+class FibroGroup(click.Group):
+    """Sub-commands are ``FibroCommand``s; sub-groups are ``FibroGroup``s."""
+
+    command_class = FibroCommand
+    group_class = type
 
 
 def pick_patient(store: Store, name: str | None) -> tuple[int, str] | None:
@@ -49,7 +159,7 @@ def pick_patient(store: Store, name: str | None) -> tuple[int, str] | None:
     return None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=FibroGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """A private massage and fibromyalgia diary: log, import, export, serve the dashboard."""
 
@@ -154,7 +264,7 @@ def serve(db, port, address, show):
             f"{address!r} is not a loopback address; the personal dashboard is served to this "
             "computer only (127.0.0.1 or ::1)", param_hint="'--address'")
     location = db or default_db_path()
-    Store(location)  # fail here, with the store's own message, before the server starts
+    open_store(location)  # fail here, with a one-line message, before the server starts
 
     host = f"[{address}]" if ":" in address else address
     click.echo(f"Serving the dashboard for {location} at http://{host}:{port}/app")
@@ -281,7 +391,7 @@ def import_(kind, path, db, patient, person, dry_run, as_json):
         summary = import_into(store, kind, path, patient=patient_for_writing(store, patient),
                               person=person, dry_run=dry_run)
     except (ImportFormatError, InvalidRecord) as error:
-        raise click.ClickException(f"{error}. Nothing was imported.") from error
+        raise click.ClickException(escape_controls(f"{error}. Nothing was imported.")) from error
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
@@ -317,6 +427,8 @@ def effects(db, patient, pressures, areas, min_sessions, as_json):
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
+    if not result["effects"]:
+        click.echo(f"No matching massage sessions yet: {fx.NOT_ENOUGH}.")
     for row in result["effects"]:
         figure = ("not enough data yet" if row["estimate"] is None else
                   f"{row['estimate']:+.2f} (95 % interval {row['ci_low']:+.2f} to {row['ci_high']:+.2f})")
@@ -429,7 +541,7 @@ def format_import_summary(summary: dict) -> str:
         lines.append("  (dry run: nothing was written)")
     elif summary.get("backup"):
         lines.append(f"  the store was backed up first to {summary['backup']}")
-    return "\n".join(lines)
+    return "\n".join(escape_controls(line) for line in lines)  # names, notes: from the file
 
 
 if __name__ == "__main__":

@@ -48,22 +48,81 @@ class ParsedImport:
 
 
 class ImportFormatError(ValueError):
-    """A file that cannot be imported; the message names file, line and column."""
+    """A file that cannot be imported; the message names file, line and column.
+
+    The message is safe to print: control characters (of a file name, a column
+    name, or a value a reader quoted without ``shown_value``) are escaped, and a
+    reason longer than ``REASON_LENGTH`` is shortened in the middle.
+    """
 
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None,
                  column: str | None = None):
         self.path = Path(path) if path is not None else None
         self.line = line
         self.column = column
-        self.reason = message
+        if isinstance(column, str) and repr(column) in message:  # a header cell, quoted raw
+            message = message.replace(repr(column), shown_value(column))
+        self.reason = short_text(message, REASON_LENGTH)
         where = []
         if self.path is not None:
-            where.append(self.path.name + (f" line {line}" if line is not None else ""))
+            where.append(escape_controls(self.path.name) + (f" line {line}" if line is not None else ""))
         elif line is not None:
             where.append(f"line {line}")
         if column:
-            where.append(f"column {column}")
-        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+            where.append(f"column {short_text(str(column), SHOWN_LENGTH)}")
+        super().__init__(f"{', '.join(where)}: {self.reason}" if where else self.reason)
+
+
+# --- quoting what a file holds in messages ---------------------------------------
+
+SHOWN_LENGTH = 60  # characters of a quoted cell value in a message, escapes included
+REASON_LENGTH = 400  # characters of an error's reason (file, line and column come on top)
+SKIP_REASON_LENGTH = 120  # characters of a reason rows were skipped for
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped as ``repr`` writes them.
+
+    ESC becomes ``\\x1b``, NUL ``\\x00``, a line break ``\\n``: what a file holds can
+    then never move the cursor, recolour or clear a terminal it is printed on.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def short_text(text: str, limit: int) -> str:
+    """``escape_controls(text)``, its middle replaced by ' ... ' when longer than ``limit``."""
+    text = escape_controls(text)
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return f"{text[:limit - tail - 5]} ... {text[-tail:]}"
+
+
+def shown_value(value) -> str:
+    """A cell value as every importer quotes it in an error or skip message.
+
+    Trimmed, quoted and escaped like ``repr`` (``'\\x1b[31m'``, never a raw control
+    character), and cut to ``SHOWN_LENGTH`` characters ending in '...' (escapes
+    count, and none is cut in half).
+    """
+    text = str(value).strip()
+    quoted = repr(text)
+    if len(quoted) - 2 <= SHOWN_LENGTH:
+        return quoted
+    keep = SHOWN_LENGTH - 3
+    while len(repr(text[:keep])) - 2 > SHOWN_LENGTH - 3:
+        keep -= 1
+    quoted = repr(text[:keep])
+    return f"{quoted[:-1]}...{quoted[-1]}"
+
+
+class CellText(str):
+    """A raw cell handed to a message builder: ``f"{cell!r}"`` quotes it as ``shown_value`` does."""
+
+    def __repr__(self) -> str:
+        return shown_value(self)
 
 
 # --- reading text -------------------------------------------------------------
@@ -154,7 +213,7 @@ class Table:
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
             i = int(np.argmax(mask))
-            raw = str(self.frame[column].iloc[i]) if column in self.frame else ""
+            raw = CellText(str(self.frame[column].iloc[i]) if column in self.frame else "")
             text = message(raw) if callable(message) else message
             raise ImportFormatError(text, self.path, int(self.lines[i]), column)
 
@@ -207,7 +266,7 @@ def wrong_kind(path: Path, what: str, expected: list[str], header: list[str]) ->
 
     guessed = guess_kind(path)
     hint = f"; it looks like a {guessed!r} file" if guessed else ""
-    shown = ", ".join(header[:10]) + (" ..." if len(header) > 10 else "")
+    shown = ", ".join(short_text(h, 30) for h in header[:10]) + (" ..." if len(header) > 10 else "")
     return ImportFormatError(
         f"this is not a {what}: expected columns {', '.join(expected)}; found {shown}{hint}",
         path, 1)
@@ -286,12 +345,6 @@ def _numbers(text: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"value": values, "blank": blank})
 
 
-def shown_value(value: str) -> str:
-    """A raw cell as quoted in messages (long cells shortened)."""
-    value = value.strip()
-    return repr(value if len(value) <= 40 else value[:37] + "...")
-
-
 # --- accounting for rows -----------------------------------------------------
 
 class Ledger:
@@ -306,9 +359,17 @@ class Ledger:
         self.used |= np.asarray(mask, dtype=bool)
 
     def skip(self, mask, reason: str | pd.Series | np.ndarray) -> None:
-        """Give rows in ``mask`` a reason unless they have one (it counts only if they stay unused)."""
+        """Give rows in ``mask`` a reason unless they have one (it counts only if they stay unused).
+
+        Reasons are made safe to print (``short_text``): they often quote a cell.
+        """
         mask = np.asarray(mask, dtype=bool) & ~self.has_reason
-        self.reason[mask] = reason if isinstance(reason, str) else np.asarray(reason, dtype=object)[mask]
+        if isinstance(reason, str):
+            self.reason[mask] = short_text(reason, SKIP_REASON_LENGTH)
+        elif mask.any():
+            chosen = pd.Series(np.asarray(reason, dtype=object)[mask], dtype=object).astype(str)
+            self.reason[mask] = per_unique(
+                chosen, lambda u: u.map(lambda r: short_text(r, SKIP_REASON_LENGTH))).to_numpy()
         self.has_reason |= mask
 
     def skipped(self) -> dict[str, int]:
@@ -327,8 +388,8 @@ def choose_people(table: Table, ids: pd.Series, column: str, person: str | None,
         person = str(person).strip()
         kept = (ids == person).to_numpy()
         if not kept.any():
-            known = ", ".join(sorted(ids.unique())[:10])
-            raise ImportFormatError(f"no rows for person {person!r}; the file has {known}",
+            known = ", ".join(shown_value(i) for i in sorted(ids.unique())[:10])
+            raise ImportFormatError(f"no rows for person {shown_value(person)}; the file has {known}",
                                     table.path, None, column)
         ledger.skip(~kept, f"another person in the file ({column} not chosen)")
         return pd.Series("", index=ids.index).where(kept, ids), kept
@@ -448,6 +509,10 @@ def checked(record: Record, path: Path, line: int, columns: dict[str, str],
     if problems:
         name, message = next(iter(problems.items()))
         column = columns.get(name, columns.get("*", name))
+        value = getattr(record, name, None)
+        for text in value if isinstance(value, tuple) else (value,):
+            if isinstance(text, str):  # the record quotes it with repr: quote it as importers do
+                message = message.replace(repr(text), shown_value(text))
         raise ImportFormatError(f"{name.replace('_', ' ')}: {message}", path, line, column)
     return record
 
