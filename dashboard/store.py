@@ -6,14 +6,22 @@ on PostgreSQL.  Every record row carries ``patient_id``.  Readers get pandas
 DataFrames; writers hand in ``records`` and each call is one transaction.
 
 Schema versions: a new database is created at ``SCHEMA_VERSION``; an older one
-is backed up (SQLite) and brought forward by the functions in ``MIGRATIONS``.
+is backed up (SQLite) and brought forward by the functions in ``MIGRATIONS``,
+under the write lock so that processes opening it at once migrate it once.
+
+A SQLite store holds health data, so its folder (when the store creates it), the
+file, its ``-wal``/``-shm`` and its backups are owner-only; looser modes found on
+open are tightened.  Backups are made only when a write changes something and
+the last ``BACKUPS_KEPT`` of each kind are kept.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +34,10 @@ from . import domain
 from .records import DailyCheckin, MassageSession, MedicationDose, Record, check
 
 SCHEMA_VERSION = 3
+BACKUPS_KEPT = 5  # of each kind: before an import, before a schema upgrade
+_SCHEMA_LOCK_KEY = 0x46_49_42_52_4F  # "FIBRO": the PostgreSQL advisory lock held while migrating
+
+log = logging.getLogger(__name__)
 
 metadata = sa.MetaData()
 
@@ -146,11 +158,12 @@ INSTRUMENTS = ("acr2016", "fiqr")
 
 @dataclass
 class SaveResult:
-    """What a save did, per record kind: created, updated, unchanged."""
+    """What a save did, per record kind: created, updated, unchanged; and any backup made."""
 
     created: dict[str, int]
     updated: dict[str, int]
     unchanged: dict[str, int]
+    backup: Path | None = None
 
     @property
     def total_written(self) -> int:
@@ -198,7 +211,8 @@ class Store:
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             self.path = Path(sa.engine.make_url(self.url).database)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
+            _tighten([self.path, *_sidecars(self.path), *_backups_of(self.path)])
             self.engine = sa.create_engine(self.url, connect_args={"timeout": 60})
             sa.event.listen(self.engine, "connect", _sqlite_on_connect)
             sa.event.listen(self.engine, "begin", _sqlite_on_begin)
@@ -220,32 +234,46 @@ class Store:
             return _read_version(conn)
 
     def _upgrade(self) -> None:
+        """Create or migrate the schema; only one of several processes opening it at once does.
+
+        The common case (already current) only reads.  Otherwise the version is read
+        again under the write lock, so a process that waited for another one's
+        migration finds the work done and neither migrates nor backs up again.
+        """
+        with self.engine.connect() as conn:
+            version = _stored_version(conn)
+        _refuse_newer(self.url, version)
+        if version == SCHEMA_VERSION:
+            return
         with self._write() as conn:
-            if not sa.inspect(conn).has_table("meta"):
+            _lock_schema(conn)
+            version = _stored_version(conn)
+            if version is None:
                 metadata.create_all(conn)
                 _write_version(conn, SCHEMA_VERSION)
                 return
-            version = _read_version(conn)
-        if version > SCHEMA_VERSION:
-            raise SchemaTooNew(
-                f"{self.url} has schema version {version}; this program knows up to "
-                f"{SCHEMA_VERSION}. Install a newer version of the dashboard."
-            )
-        if version == SCHEMA_VERSION:
-            return
-        self.backup(suffix=f"before-v{SCHEMA_VERSION}")
-        with self._write() as conn:
+            _refuse_newer(self.url, version)
+            if version == SCHEMA_VERSION:
+                return
+            # under the write lock the committed state is the one about to be migrated
+            self.backup(suffix=f"before-v{SCHEMA_VERSION}")
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[target](conn)
                 _write_version(conn, target)
 
     def backup(self, suffix: str = "backup") -> Path | None:
-        """Copy a SQLite store beside itself (``name.<suffix>-<time>.sqlite``); None elsewhere."""
+        """Copy a SQLite store beside itself, owner-only, as ``name.<suffix>-<time>.sqlite``.
+
+        Copies the last committed state, also while this store holds the write lock
+        (WAL readers do not see uncommitted writes), then keeps only the newest
+        ``BACKUPS_KEPT`` backups of the same kind.  None for other engines.
+        """
         if not self.is_sqlite or not self.path.exists():
             return None
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         target = self.path.with_name(f"{self.path.stem}.{suffix}-{stamp}{self.path.suffix}")
-        source = sqlite3.connect(self.path)
+        _create_private(target)
+        source = sqlite3.connect(self.path, timeout=60)
         try:
             dest = sqlite3.connect(target)
             with dest:
@@ -253,6 +281,7 @@ class Store:
             dest.close()
         finally:
             source.close()
+        _prune_backups(self.path, suffix)
         return target
 
     @contextlib.contextmanager
@@ -292,10 +321,7 @@ class Store:
 
     def is_empty(self) -> bool:
         with self.engine.connect() as conn:
-            return all(
-                conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() == 0
-                for t in (daily_checkins, sessions, doses)
-            )
+            return not _holds_records(conn)
 
     # --- writing --------------------------------------------------------------
 
@@ -310,17 +336,28 @@ class Store:
         return self._save_all({patient_id: records}, source, today)
 
     def save_by_name(self, records_by_patient: dict[str, list[Record]], source: str = "",
-                     today: dt.date | None = None) -> SaveResult:
-        """Like ``save`` for several patients named in one go (created when new), one transaction."""
-        return self._save_all(records_by_patient, source, today)
+                     today: dt.date | None = None, backup_suffix: str | None = None) -> SaveResult:
+        """Like ``save`` for several patients named in one go (created when new), one transaction.
 
-    def _save_all(self, batches: dict, source: str, today: dt.date | None) -> SaveResult:
+        With ``backup_suffix``, a SQLite store that already holds records is backed up
+        (``SaveResult.backup``) when, and only when, the save changes something.
+        """
+        return self._save_all(records_by_patient, source, today, backup_suffix)
+
+    def _save_all(self, batches: dict, source: str, today: dt.date | None,
+                  backup_suffix: str | None = None) -> SaveResult:
         for patient, records in batches.items():
             for index, record in enumerate(records, start=1):
                 where = f"record {index}" + (f" of {patient}" if isinstance(patient, str) else "")
                 check(record, where=where, today=today)
         result = SaveResult({}, {}, {})
         with self._write() as conn:
+            wants_backup = self.is_sqlite and backup_suffix is not None and _holds_records(conn)
+            # A WAL reader still sees the state before this transaction, so the copy can
+            # wait until we know the save changes something; otherwise copy first.
+            copy_after = wants_backup and _journal_mode(conn) == "wal"
+            if wants_backup and not copy_after:
+                result.backup = self.backup(suffix=backup_suffix)
             for patient, records in batches.items():
                 patient_id = (_patient_id_in(conn, patient) if isinstance(patient, str)
                               else int(patient))  # numpy ints would bind as blobs
@@ -331,6 +368,8 @@ class Store:
                     written += outcome != "unchanged"
                 if written:
                     _bump_revision(conn, patient_id)
+            if copy_after and result.total_written:
+                result.backup = self.backup(suffix=backup_suffix)
         return result
 
     def replace(self, kind: str, record_id: int, record: Record, today: dt.date | None = None) -> int:
@@ -460,6 +499,107 @@ def _frame(result: sa.CursorResult, columns: list[str], table: sa.Table | None =
             if isinstance(column.type, sa.Float):
                 frame[column.name] = pd.to_numeric(frame[column.name]).astype("float64")
     return frame
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty and owner-only (0600) if missing, and missing folders 0700.
+
+    SQLite gives the ``-wal``, ``-shm`` and ``-journal`` files it creates the mode
+    of the main file, so they are owner-only as well.
+    """
+    missing = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            folder.mkdir(mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def _sidecars(path: Path) -> list[Path]:
+    return [path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal")]
+
+
+def _tighten(paths: list[Path]) -> None:
+    """Remove group and other permissions from those of ``paths`` that exist; say so in the log."""
+    tightened = []
+    for path in paths:
+        try:
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                path.chmod(mode & 0o700)
+                tightened.append(path)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            log.warning("could not make %s owner-only: %s", path, error)
+    if tightened:
+        log.warning("made owner-only (others could read them): %s",
+                    ", ".join(str(p) for p in tightened))
+
+
+def _backup_names(path: Path) -> re.Pattern:
+    """The names ``backup()`` gives copies of ``path``: ``<stem>.<suffix>-<stamp><ext>``."""
+    return re.compile(rf"{re.escape(path.stem)}\.(?P<suffix>.+)-(?P<stamp>\d{{8}}-\d{{6}}-\d{{6}})"
+                      rf"{re.escape(path.suffix)}")
+
+
+def _backups_of(path: Path) -> list[Path]:
+    """Backups beside the store ``path``, of any kind."""
+    names = _backup_names(path)
+    return [p for p in path.parent.iterdir() if names.fullmatch(p.name)]
+
+
+def _backup_kind(suffix: str) -> str:
+    """Backups before upgrades to different versions are one kind; other suffixes name their own."""
+    return "before-v" if re.fullmatch(r"before-v\d+", suffix) else suffix
+
+
+def _prune_backups(path: Path, suffix: str) -> None:
+    """Delete all but the newest ``BACKUPS_KEPT`` backups of ``path`` of the kind of ``suffix``."""
+    names, same_kind = _backup_names(path), []
+    for backup in _backups_of(path):
+        found = names.fullmatch(backup.name)
+        if _backup_kind(found["suffix"]) == _backup_kind(suffix):
+            same_kind.append((found["stamp"], backup))
+    for _stamp, old in sorted(same_kind)[:-BACKUPS_KEPT]:
+        for file in (old, *_sidecars(old)):
+            file.unlink(missing_ok=True)
+
+
+def _holds_records(conn: sa.Connection) -> bool:
+    return any(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+               for t in (daily_checkins, sessions, doses))
+
+
+def _journal_mode(conn: sa.Connection) -> str:
+    return str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()).lower()
+
+
+def _lock_schema(conn: sa.Connection) -> None:
+    """Hold, until the transaction ends, the lock under which the schema is created or migrated.
+
+    SQLite: ``BEGIN IMMEDIATE`` already holds the database's write lock.  PostgreSQL:
+    a transaction-level advisory lock, released by commit or rollback.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+
+
+def _stored_version(conn: sa.Connection) -> int | None:
+    """The schema version of the database, None when it has no tables yet."""
+    return _read_version(conn) if sa.inspect(conn).has_table("meta") else None
+
+
+def _refuse_newer(url: str, version: int | None) -> None:
+    if version is not None and version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"{url} has schema version {version}; this program knows up to "
+            f"{SCHEMA_VERSION}. Install a newer version of the dashboard."
+        )
 
 
 def _sqlite_on_connect(dbapi_conn, _record) -> None:

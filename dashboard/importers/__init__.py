@@ -81,7 +81,8 @@ def import_into(store, kind: str | None, path: str | Path, patient: str = "me",
     Records of a one-person file go to ``patient``; a multi-person file names
     one patient per person.  A dry run validates everything and counts what
     would be created, updated or left unchanged by comparing with the store,
-    but writes nothing.  A real run backs up a non-empty SQLite store first.
+    but writes nothing.  A real run backs up a SQLite store that holds records
+    first, unless the import changes nothing.
     """
     parsed = parse(kind, path, person=person)
     batches = _by_patient(parsed.records, patient)
@@ -92,10 +93,8 @@ def import_into(store, kind: str | None, path: str | Path, patient: str = "me",
                 check(record, where=f"record {index} of {name}")
         counts = _compare_with_store(store, batches)
     else:
-        if any(batches.values()) and not store.is_empty():
-            copied = store.backup(suffix="before-import")
-            backup = str(copied) if copied else None
-        result = store.save_by_name(batches, source=parsed.kind)
+        result = store.save_by_name(batches, source=parsed.kind, backup_suffix="before-import")
+        backup = str(result.backup) if result.backup else None
         counts = {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
     return {
         "kind": parsed.kind,
