@@ -35,11 +35,48 @@ SESSION_TOOLTIPS = [
 ]
 
 
+# After a filter click, HoloViews updates the data and the legend items; BokehJS (3.9.2)
+# then rebuilds the legend's entries with blank swatch canvases and fills them only on
+# a later full repaint of the figure (a zoom, say), so the colour and shape swatches
+# vanished. The figure's legend views are taught to paint their swatches right after
+# rebuilding their entries (done on the first data change, and painted then too).
+_SWATCHES_JS = """
+for (const view of Bokeh.index.all_views()) {
+  if (view.model.type !== "Legend" || view.plot_view == null || view.plot_view.model !== figure)
+    continue;
+  if (!view._fibro_paints_swatches) {
+    view._fibro_paints_swatches = true;
+    const render_items = view._render_items.bind(view);
+    view._render_items = () => {
+      render_items();
+      requestAnimationFrame(() => view._paint_glyphs());
+    };
+  }
+  requestAnimationFrame(() => view._paint_glyphs());
+}
+"""
+
+
+def keep_legend_swatches(plot, element) -> None:
+    """HoloViews hook: the legend keeps its colour and shape swatches when data change."""
+    from bokeh.models import CustomJS
+
+    figure = plot.state
+    if "fibro-swatches" in figure.tags:
+        return
+    figure.tags = [*figure.tags, "fibro-swatches"]
+    paint_swatches = CustomJS(args={"figure": figure}, code=_SWATCHES_JS)
+    for renderer in figure.renderers:
+        source = getattr(renderer, "data_source", None)
+        if source is not None:
+            source.js_on_change("data", paint_swatches)
+
+
 def frame_opts(title: str, **extra) -> dict:
     """Plot-level options, applied by the view to the overlay it finally shows."""
     return dict(title=title, responsive=True, height=HEIGHT, legend_position="right",
                 show_legend=True, show_grid=True, gridstyle={"grid_line_alpha": 0.35},
-                toolbar="right", **extra)
+                toolbar="right", hooks=[keep_legend_swatches], **extra)
 
 
 # Tools set on an Overlay are ignored by HoloViews (holoviz/holoviews#6240), so the

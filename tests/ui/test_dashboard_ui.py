@@ -280,6 +280,49 @@ def test_deselecting_deep_updates_summary_and_plots(dashboard):
     assert dashboard.summary_cards.inner_text() == cards_before
 
 
+# For each plot's legend: each entry's label, whether its swatch canvas has any painted
+# pixel, and whether its renderers have data (an empty renderer has nothing to show).
+SWATCHES_JS = """(titles) => {
+  const out = {};
+  for (const view of Bokeh.index.all_views()) {
+    if (view.model.type !== 'Legend' || !view.plot_view) continue;
+    const title = view.plot_view.model.title && view.plot_view.model.title.text;
+    if (!titles.includes(title)) continue;
+    out[title] = view.entries.map(({glyph, item, label}) => {
+      const canvas = glyph.canvas;
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let painted = false;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) { painted = true; break; }
+      const rows = item.renderers.reduce((n, r) => n + (r.data_source.get_length() ?? 0), 0);
+      return {label, painted, rows};
+    });
+  }
+  return out;
+}"""
+
+
+def unpainted_swatches(dashboard) -> dict[str, list[str]]:
+    legends = dashboard.page.evaluate(SWATCHES_JS, [PAIN, "Sleep"])
+    assert set(legends) == {PAIN, "Sleep"}, legends
+    return {title: [e["label"] for e in entries if e["rows"] > 0 and not e["painted"]]
+            for title, entries in legends.items()}
+
+
+def test_legend_swatches_survive_pressure_clicks(dashboard):
+    """The colour and shape swatches of the Pain and Sleep legends stay drawn after filter
+    clicks (they used to vanish after the first click and never come back)."""
+    assert unpainted_swatches(dashboard) == {PAIN: [], "Sleep": []}
+    markers, shading = dashboard.sessions_drawn()
+    deep_markers = pressures_shown(dashboard.plot(PAIN)).count("deep")
+    for label in ("Deep", "Moderate", "Moderate", "Deep"):
+        dashboard.pressure_button(label).click()
+        dashboard.wait_until_quiet()
+    dashboard.wait_for_sessions(markers, shading)
+    dashboard.page.wait_for_timeout(300)  # swatches are painted on the next animation frame
+    assert unpainted_swatches(dashboard) == {PAIN: [], "Sleep": []}
+    assert deep_markers > 0
+
+
 def wait_for_new_x_range(dashboard, old: tuple[float, float]) -> dict:
     dashboard.page.wait_for_function(
         "([title, old]) => { const s = window.fibroState(); const x = s.plots[title].x_range;"
