@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from dashboard.records import DailyCheckin
@@ -56,3 +57,38 @@ def test_reload_sees_a_new_save_and_switching_patient_reloads(tmp_path):
     assert data.diary.daily["pain"].tolist() == [2, 3]
     data.filters.patient = data.filters.param.patient.names["Ben"]
     assert data.diary.daily["pain"].tolist() == [8]
+
+
+def test_an_import_of_older_days_brings_them_into_view(tmp_path):
+    """Days saved outside the window shown (an older diary imported) are shown afterwards,
+    and the slider's two handles stay apart."""
+    store = Store(tmp_path / "own.sqlite")
+    store.save_by_name({"Me": [DailyCheckin(dt.date(2026, 6, 1) + dt.timedelta(days=i), pain=3)
+                               for i in range(30)]})
+    data = DataStore(store)
+    assert data.filters.date_range == (dt.date(2026, 6, 1), dt.date(2026, 6, 30))
+    old = [DailyCheckin(dt.date(2016, 4, 12) + dt.timedelta(days=i), pain=6) for i in range(31)]
+    store.save(int(data.filters.patient), old)
+    data.reload(show=("2016-04-12", "2016-05-12"))
+    assert data.filters.date_range == (dt.date(2016, 4, 12), dt.date(2016, 5, 12))
+    assert data.filters.param.date_range.bounds == (dt.date(2016, 4, 12), dt.date(2026, 6, 30))
+    assert len(data.daily()) == 31 and set(data.daily()["pain"]) == {6}
+
+    data.reload(show=("2016-04-12", "2016-04-12"))  # a one-day import
+    first, last = data.filters.date_range
+    assert first < last and first <= dt.date(2016, 4, 12) <= last
+
+
+def test_lines_break_at_gaps_of_more_than_a_few_days():
+    from dashboard.ui.plots import GAP_DAYS, break_at_gaps
+
+    assert GAP_DAYS == 3
+    days = pd.Series(pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-03", "2024-05-01",
+                                     "2024-05-04", "2024-05-09"]))
+    dates, values = break_at_gaps(days, pd.Series([1, 2, 3, 4, 5, 6]))
+    assert list(pd.to_datetime(dates).strftime("%Y-%m-%d")) == [
+        "2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04",  # gap of four years
+        "2024-05-01", "2024-05-04",                              # three days: no break
+        "2024-05-05", "2024-05-09"]                               # five days: a break
+    assert np.isnan(values[3]) and np.isnan(values[6])
+    assert np.nansum(values) == 21 and np.isnan(values).sum() == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import holoviews as hv
+import pandas as pd
 import panel as pn
 import param
 
@@ -70,6 +71,16 @@ def personal_page(location=None) -> pn.viewable.Viewable:
                              "server's log; your diary was not changed.")
 
 
+def requested_span() -> tuple:
+    """The (first, last) days asked for by the page address (``?show=2016-04-12..2016-05-12``)."""
+    args = pn.state.session_args if pn.state.curdoc is not None else {}
+    try:
+        first, last = args["show"][0].decode().split("..")
+        return pd.Timestamp(first).date(), pd.Timestamp(last).date()
+    except (KeyError, IndexError, ValueError, UnicodeDecodeError):
+        return None, None
+
+
 class App(pn.viewable.Viewer):
     """The whole dashboard for one DataStore."""
 
@@ -79,7 +90,9 @@ class App(pn.viewable.Viewer):
     def for_store(cls, location=None) -> "App":
         """The app on a store (``$FIBRO_DB`` or the default), or on demo data while it is empty."""
         own, shown, is_demo = open_for_viewing(location)
-        return cls(data=DataStore(shown, own_store=own, is_demo=is_demo))
+        data = DataStore(shown, own_store=own, is_demo=is_demo)
+        data.filters.show(*requested_span())
+        return cls(data=data)
 
     def __init__(self, **params):
         load_extensions()
@@ -88,9 +101,13 @@ class App(pn.viewable.Viewer):
             self.data.reload_page = self._reload_on_own_diary
 
     @staticmethod
-    def _reload_on_own_diary() -> None:
-        """After the first own entry, reload the page: it opens on the person's own diary."""
-        pn.state.location.param.update(search="?first-entry=saved", reload=True)
+    def _reload_on_own_diary(show=None) -> None:
+        """Reload the page on the person's own diary (after the first own entry, or an
+        import that adds patients); ``show`` is a (first, last) span of days to show."""
+        search = "?first-entry=saved"
+        if show is not None and None not in show:
+            search = f"?show={show[0]}..{show[1]}"
+        pn.state.location.param.update(search=search, reload=True)
 
     def welcome(self) -> pn.pane.Alert:
         first = pn.state.session_args.get("first-entry") if pn.state.curdoc else None

@@ -55,7 +55,8 @@ class DataStore(param.Parameterized):
                                     doc="Where new entries go (the store shown, unless it is the demo)")
     is_demo = param.Boolean(default=False, doc="The store shown is the invented demo diary")
     reload_page = param.Callable(default=None, doc="Opens the page afresh (served app): after the "
-                                 "first own entry, or when an import adds patients")
+                                 "first own entry, or when an import adds patients; takes an "
+                                 "optional (first, last) span of days to show")
     filters = param.ClassSelector(class_=Filters)
     diary = param.ClassSelector(class_=Diary, doc="The selected patient's records")
     span = param.Tuple(default=None, allow_None=True, length=2,
@@ -78,8 +79,9 @@ class DataStore(param.Parameterized):
     def _patient_changed(self, _event) -> None:
         self.reload(reset_range=True)
 
-    def reload(self, reset_range: bool = False) -> None:
-        """Read the diary again (after a save, or for another patient)."""
+    def reload(self, reset_range: bool = False, show=None) -> None:
+        """Read the diary again (after a save, or for another patient); ``show`` is a
+        (first, last) span of days to bring into view, e.g. what an import added."""
         patient = self.filters.patient
         if patient is None:
             self.diary = Diary(*(pd.DataFrame() for _ in range(3)))
@@ -90,6 +92,8 @@ class DataStore(param.Parameterized):
             self.span = None
         else:
             self.filters.widen_bounds(*diary.day_span())
+        if show is not None:
+            self.filters.show(*show)
         self.diary = diary
 
     # --- writing: every change goes through here, then the views follow -------

@@ -62,6 +62,17 @@ class Filters(param.Parameterized):
             end = new_bounds[1]
         self.date_range = (max(start, new_bounds[0]), end)
 
+    def show(self, first_day, last_day) -> None:
+        """Show ``first_day``..``last_day`` (e.g. what an import brought), kept within the bounds."""
+        if first_day is None or last_day is None or not self.param.date_range.bounds:
+            return
+        low, high = self.param.date_range.bounds
+        first = max(pd.Timestamp(first_day).date(), low)
+        last = min(pd.Timestamp(last_day).date(), high)
+        if first >= last:  # one day: a slider needs two different ends
+            first, last = max(low, last - dt.timedelta(days=1)), max(last, low + dt.timedelta(days=1))
+        self.date_range = (first, min(last, high))
+
     @property
     def start(self):
         return self.date_range[0] if self.date_range else None

@@ -95,6 +95,22 @@ SLEEP_FRAME = frame_opts("Sleep", multi_y=True)
 MEDICATION_FRAME = frame_opts("Medication")
 
 
+GAP_DAYS = 3  # a line does not bridge more days than this without a record
+
+
+def break_at_gaps(dates: pd.Series, values: pd.Series, gap_days: int = GAP_DAYS):
+    """Dates and values with a missing value inserted after each gap of more than
+    ``gap_days`` days, so a line stops there instead of crossing months or years."""
+    frame = pd.DataFrame({"date": pd.to_datetime(dates).to_numpy(),
+                          "value": pd.Series(values).astype("float64").to_numpy()})
+    frame = frame.sort_values("date", kind="stable")
+    gaps = frame["date"].diff().shift(-1) > pd.Timedelta(days=gap_days)
+    breaks = pd.DataFrame({"date": frame.loc[gaps, "date"] + pd.Timedelta(days=1),
+                           "value": float("nan")})
+    joined = pd.concat([frame, breaks]).sort_values("date", kind="stable")
+    return joined["date"].to_numpy(), joined["value"].to_numpy()
+
+
 def _corners(y: hv.Dimension) -> list:
     """Rectangle key dimensions for a plot whose y axis is ``y``.
 
@@ -153,7 +169,7 @@ def _session_points(matching_sessions: pd.DataFrame, daily: pd.DataFrame) -> pd.
 def pain_plot(daily: pd.DataFrame, matching_sessions: pd.DataFrame, areas=None) -> hv.Overlay:
     """Daily pain as a line, matching sessions as markers by pressure, after-days shaded."""
     pain, label = an.daily_pain(daily, areas)
-    line = hv.Curve((daily["date"], pain.astype("float64")), DATE, PAIN, label=label).opts(
+    line = hv.Curve(break_at_gaps(daily["date"], pain), DATE, PAIN, label=label).opts(
         color=INK, line_width=1.6, tools=["hover"])
     dots = hv.Scatter((daily["date"], pain.astype("float64")), DATE, PAIN, label=label).opts(
         color=INK, size=3)  # so a lone day (a new diary) still shows
@@ -173,11 +189,11 @@ def pain_plot(daily: pd.DataFrame, matching_sessions: pd.DataFrame, areas=None) 
 
 def sleep_plot(daily: pd.DataFrame, matching_sessions: pd.DataFrame) -> hv.Overlay:
     """Hours asleep and sleep quality (its own axis), the night belonging to the wake day."""
-    hours = hv.Curve((daily["date"], daily["sleep_hours"].astype("float64")), DATE, SLEEP_HOURS,
+    hours = hv.Curve(break_at_gaps(daily["date"], daily["sleep_hours"]), DATE, SLEEP_HOURS,
                      label="Hours asleep").opts(color="#0072B2", line_width=1.6, tools=["hover"])
-    hour_dots = hv.Scatter(hours.data, DATE, SLEEP_HOURS, label="Hours asleep").opts(
-        color="#0072B2", size=3)
-    quality = hv.Curve((daily["date"], daily["sleep_quality"].astype("float64")), DATE,
+    hour_dots = hv.Scatter((daily["date"], daily["sleep_hours"].astype("float64")), DATE,
+                           SLEEP_HOURS, label="Hours asleep").opts(color="#0072B2", size=3)
+    quality = hv.Curve(break_at_gaps(daily["date"], daily["sleep_quality"]), DATE,
                        SLEEP_QUALITY, label="Sleep quality").opts(
         color="#CC79A7", line_width=1.4, line_dash="dashed", tools=["hover"])
     return hv.Overlay([after_day_shading(matching_sessions, SLEEP_HOURS, 12), hours, hour_dots,

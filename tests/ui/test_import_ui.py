@@ -105,3 +105,34 @@ def test_a_malformed_file_names_line_and_column_and_writes_nothing(served_own_di
     for old, new in zip(before, frames(db)):
         assert old.equals(new)
     assert problems == []
+
+
+def test_imported_days_before_the_window_are_brought_into_view(tmp_path, page: Page):
+    """An own diary of 2026 and an older export (September-October 2020): after the import
+    the dashboard shows the imported days, not the old window with nothing new in it."""
+    db = tmp_path / "own.sqlite"
+    store = Store(db)
+    store.save_by_name({"Me": [DailyCheckin(dt.date(2026, 6, 1) + dt.timedelta(days=i), pain=4)
+                               for i in range(10)]})
+    store.close()
+    server = Server(db, tmp_path / "server.log")
+    try:
+        server.wait_until_up()
+        problems: list[str] = []
+        open_import_page(page, server.url, problems)
+        days_shown = page.locator(".bk-slider-title").first
+        expect(days_shown).to_contain_text("Jun 2026")
+        page.locator(".import-file input[type=file]").set_input_files(
+            str(FIXTURES / "bearable_export.csv"))
+        page.locator(".import-check button").click()
+        expect(page.locator(".import-result")).to_contain_text("Would add", timeout=TIMEOUT_MS)
+        page.locator(".import-confirm button").click()
+        expect(page.locator(".import-status")).to_contain_text("Imported", timeout=TIMEOUT_MS)
+        imported = Store(db).daily(1)
+        first = imported["date"].min().strftime("%d %b %Y")
+        expect(days_shown).to_contain_text(first, timeout=TIMEOUT_MS)
+        assert "2026" not in days_shown.inner_text()
+        assert problems == []
+    finally:
+        server.stop()
+    assert serious_problems(server.log()) == []
