@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Install what the tests need (the package with its test extras, Debian's Chromium
-# for the browser tests) and run the whole suite. Extra arguments go to pytest.
+# Install what the tests need (the package with its test extras at the versions in
+# constraints.txt, Debian's Chromium for the browser tests) and run the whole suite. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "Installing Debian's chromium for the browser tests..."
