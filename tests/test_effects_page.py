@@ -117,13 +117,6 @@ def test_findings_show_sentences_and_caveats_escaped():
     assert "Nothing stands out yet" in ep.findings_html([])
 
 
-def test_notable_sentences_ignore_a_table_without_clear_rows(effects):
-    effects = effects.compute().effects
-    unclear = effects.assign(ci_low=-1.0, ci_high=1.0)
-    assert ep.notable_sentences(unclear) == []
-    assert ep.notable_sentences(effects.iloc[0:0]) == []
-
-
 def test_scope_text_and_legend():
     text = ep.scope_html("window", dt.date(2026, 1, 1), dt.date(2026, 6, 30), 26)
     assert "only the days shown" in text and "26 matching sessions" in text
