@@ -7,7 +7,6 @@ painful WPI regions, ``AreaBodyMap`` to colour the dashboard's body areas and fi
 from __future__ import annotations
 
 import functools
-import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import param
 from .. import domain
 from ..analysis import summary as an
 from .datastore import DataStore
+from .text import escape_html
 
 FRONT, BACK = "front", "back"
 BACK_X = 100.0  # the back view is drawn this far to the right of the front view
@@ -399,16 +399,16 @@ def legend_html(values: Mapping[str, float], measure: str, selected: Iterable[st
     bins = value_bins(measure, max((v for v in values.values() if not pd.isna(v)), default=0))
     swatch = ('<span class="swatch" style="background:{fill};border-color:{line}"></span>'
               '<span class="step">{label}</span>')
-    steps = [swatch.format(fill=b.color, line=OUTLINE, label=html.escape(b.label)) for b in bins]
+    steps = [swatch.format(fill=b.color, line=OUTLINE, label=escape_html(b.label)) for b in bins]
     if measure == PAIN_MEASURE:
         steps.append(swatch.format(fill=NO_DATA_FILL, line=OUTLINE, label="not logged"))
     chosen = [domain.area_label(a) for a in domain.BODY_AREAS if a in set(selected)]
     chosen_text = ", ".join(chosen) if chosen else "none (all areas)"
-    when = f" · {html.escape(window)}" if window else ""
-    return (f'<div class="measure"><b>{html.escape(MEASURE_LABELS[measure])}</b>{when}</div>'
+    when = f" · {escape_html(window)}" if window else ""
+    return (f'<div class="measure"><b>{escape_html(MEASURE_LABELS[measure])}</b>{when}</div>'
             f'<div class="steps">{"".join(steps)}</div>'
             f'<div class="chosen"><span class="swatch" style="border-color:{SELECTED_LINE}"></span>'
-            f'<span>Filtering sessions by: <b class="areas">{html.escape(chosen_text)}</b>. '
+            f'<span>Filtering sessions by: <b class="areas">{escape_html(chosen_text)}</b>. '
             'Click an area to add or remove it.</span></div>')
 
 

@@ -25,6 +25,7 @@ from ..analysis import effects as ef
 from ..analysis import summary as an
 from .datastore import DataStore
 from .plots import INK
+from .text import escape_html
 
 MIN_SESSIONS = 5
 EVENT_DAYS = 3
@@ -266,7 +267,7 @@ def legend_html(counts: dict[str, int]) -> str:
             continue
         glyph = PRESSURE_GLYPHS[domain.PRESSURE_MARKERS.get(pressure, "diamond")]
         color = domain.PRESSURE_COLORS.get(pressure, "#999999")
-        label = html.escape(domain.PRESSURE_LABELS.get(pressure, str(pressure)))
+        label = escape_html(domain.PRESSURE_LABELS.get(pressure, str(pressure)))
         items.append(f'<span class="key"><span class="glyph" style="color:{color}">{glyph}</span>'
                      f' {label} · {n} sessions</span>')
     return f'<div class="legend">{"".join(items)}</div>'
@@ -277,12 +278,12 @@ def legend_html(counts: dict[str, int]) -> str:
 def findings_html(sentences: list[str], caveats: list[str] = ef.CAVEATS) -> str:
     """What stands out (the plain sentences) beside what to keep in mind (the caveats), escaped."""
     if sentences:
-        found = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+        found = "".join(f"<li>{escape_html(s)}</li>" for s in sentences)
         found = f"<ul>{found}</ul>"
     else:
         found = ("<p>Nothing stands out yet: every 95 % interval includes no change, or there "
                  "are not enough sessions to say.</p>")
-    kept = "".join(f"<li>{html.escape(c)}</li>" for c in caveats)
+    kept = "".join(f"<li>{escape_html(c)}</li>" for c in caveats)
     return (f'<div class="findings"><div class="box found"><h3>What stands out</h3>{found}</div>'
             f'<div class="box caveats"><h3>Keep in mind</h3><ul>{kept}</ul></div></div>')
 
@@ -296,8 +297,8 @@ def scope_html(scope: str, first, last, n_sessions: int) -> str:
              else "only the days shown in the sidebar")
     hint = ("" if scope == "all"
             else " Using all days gives more sessions and steadier figures.")
-    return (f'<p class="scope">Figures use <b>{which}</b> ({html.escape(days)}): '
-            f'<b class="n-sessions">{n_sessions} matching sessions</b>.{html.escape(hint)}</p>')
+    return (f'<p class="scope">Figures use <b>{which}</b> ({escape_html(days)}): '
+            f'<b class="n-sessions">{n_sessions} matching sessions</b>.{escape_html(hint)}</p>')
 
 
 PAGE_CSS = """

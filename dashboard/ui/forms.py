@@ -7,7 +7,6 @@ DataStore (one transaction), which refreshes every view of the session.
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import pandas as pd
 import panel as pn
@@ -17,6 +16,7 @@ from .. import domain
 from ..records import DailyCheckin, MassageSession, MedicationDose
 from ..store import DuplicateEntry
 from .datastore import DataStore
+from .text import escape_html, escape_markdown_text
 
 BLANK = "–"
 RATING_OPTIONS = [BLANK, *map(str, range(11))]
@@ -95,7 +95,7 @@ class RecordForm(pn.viewable.Viewer):
         widget = self.fields[name]
         parts = [widget, self.errors[name]]
         if isinstance(widget, (pn.widgets.RadioButtonGroup, pn.widgets.CheckButtonGroup)):
-            parts.insert(0, pn.pane.HTML(f'<label class="group-label">{html.escape(widget.name)}</label>',
+            parts.insert(0, pn.pane.HTML(f'<label class="group-label">{escape_html(widget.name)}</label>',
                                          margin=(8, 10, 0, 10), stylesheets=[FORM_CSS]))
         return pn.Column(*parts, sizing_mode="stretch_width", margin=0)
 
@@ -109,7 +109,7 @@ class RecordForm(pn.viewable.Viewer):
     def show_problems(self, problems: dict[str, str]) -> None:
         for name, pane in self.errors.items():
             text = problems.get(name, "")
-            pane.object = html.escape(text)
+            pane.object = escape_html(text)
         unplaced = {k: v for k, v in problems.items() if k not in self.errors}
         if unplaced:
             self.say(" ".join(f"{k}: {v}" for k, v in unplaced.items()), "danger")
@@ -117,7 +117,9 @@ class RecordForm(pn.viewable.Viewer):
             self.say("Please check the fields marked in red: nothing was saved.", "danger")
 
     def say(self, text: str, kind: str = "success") -> None:
-        self.message.param.update(object=text, alert_type=kind, visible=bool(text))
+        """Show ``text`` as plain text (it may name what a person typed) under the form."""
+        self.message.param.update(object=escape_markdown_text(text), alert_type=kind,
+                                  visible=bool(text))
 
     def reset(self) -> None:
         self.editing = None
@@ -244,7 +246,7 @@ class DailyForm(RecordForm):
         asking = record is not None
         if asking:
             self.say("")
-            self.replace_question.object = (
+            self.replace_question.object = escape_markdown_text(
                 f"There is already a check-in for {record.date:%a %d %b %Y}. "
                 "Replace it with this one?")
         for widget in (self.replace_question, self.replace_button, self.keep_button):

@@ -8,7 +8,6 @@ it off the event loop, so the dashboard stays responsive during a long import.
 from __future__ import annotations
 
 import asyncio
-import html
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from ..importers import KINDS, ImportFormatError, guess_kind, import_into
 from ..records import InvalidRecord
 from ..session import DEFAULT_PATIENT
 from .datastore import DataStore
+from .text import escape_html
 
 KIND_LABELS = {
     "bearable": "Bearable export (CSV)",
@@ -45,13 +45,14 @@ def summary_html(summary: dict) -> str:
     body = "".join(
         f"<tr><td>{label}</td><td>{summary['created'][key]}</td><td>{summary['updated'][key]}</td>"
         f"<td>{summary['unchanged'][key]}</td></tr>" for label, key in rows)
-    skipped = "".join(f"<li>{n} × {html.escape(reason)}</li>"
+    skipped = "".join(f"<li>{n} × {escape_html(reason)}</li>"
                       for reason, n in sorted(summary["skipped"].items()))
-    notes = "".join(f"<li>{html.escape(note)}</li>" for note in summary["notes"])
-    span = (f"{summary['first_date']} to {summary['last_date']}" if summary["first_date"] else "no dates")
-    people = ", ".join(html.escape(p) for p in summary["patients"]) or "nobody"
+    notes = "".join(f"<li>{escape_html(note)}</li>" for note in summary["notes"])
+    span = (f"{escape_html(summary['first_date'])} to {escape_html(summary['last_date'])}"
+            if summary["first_date"] else "no dates")
+    people = ", ".join(escape_html(p) for p in summary["patients"]) or "nobody"
     return (
-        f"<p><b>{html.escape(KIND_LABELS.get(summary['kind'], summary['kind']))}</b>: "
+        f"<p><b>{escape_html(KIND_LABELS.get(summary['kind'], summary['kind']))}</b>: "
         f"{summary['rows_read']} rows read, {summary['rows_used']} used, "
         f"{summary['rows_skipped']} skipped · days {span} · for {people}</p>"
         f"<table class='import-summary'><tr><th></th><th>{verb}</th><th>Updated</th>"
@@ -123,12 +124,12 @@ class ImportPage(pn.viewable.Viewer):
 
     def _chosen_kind(self, path: Path) -> tuple[str | None, str]:
         if self.kind.value != GUESS:
-            return self.kind.value, f"Reading it as: {KIND_LABELS[self.kind.value]}."
+            return self.kind.value, f"Reading it as: {escape_html(KIND_LABELS[self.kind.value])}."
         guessed = guess_kind(path)
         if guessed is None:
             return None, ("Could not tell what kind of file this is from its first line. "
                           "Choose the kind above.")
-        return guessed, f"Guessed from its first line: <b>{KIND_LABELS[guessed]}</b>."
+        return guessed, f"Guessed from its first line: <b>{escape_html(KIND_LABELS[guessed])}</b>."
 
     def _patient(self) -> str:
         """One-person files go to the shown patient ("Me" while the demo is shown)."""
@@ -140,7 +141,7 @@ class ImportPage(pn.viewable.Viewer):
             return await asyncio.to_thread(import_into, self.data.own_store, self._kind, self._path,
                                            patient=self._patient(), dry_run=dry_run)
         except (ImportFormatError, InvalidRecord, ValueError) as error:
-            self.status.object = (f"<p class='import-error'>{html.escape(str(error))}</p>"
+            self.status.object = (f"<p class='import-error'>{escape_html(str(error))}</p>"
                                   "<p>Nothing was imported.</p>")
             self.confirm_button.visible = False
             return None

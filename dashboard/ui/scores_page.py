@@ -8,7 +8,6 @@ go to the person's own store (patient "Me"), never into the demo.
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the backend, so options apply anywhere)
@@ -23,6 +22,7 @@ from ..store import Store
 from .bodymap import WpiBodyMap
 from .datastore import DataStore
 from .forms import FORM_CSS, rating_input, rating_value
+from .text import escape_html, escape_markdown_text
 
 BLANK = "–"
 SSS_LEVELS = {BLANK: None, "None (0)": 0, "Slight or mild (1)": 1, "Moderate (2)": 2,
@@ -225,7 +225,7 @@ def _month_name(month: str) -> str:
 # --- the questionnaires ----------------------------------------------------------
 
 def _label(text: str) -> pn.pane.HTML:
-    return pn.pane.HTML(f'<label class="group-label">{html.escape(text)}</label>',
+    return pn.pane.HTML(f'<label class="group-label">{escape_html(text)}</label>',
                         margin=(8, 10, 0, 10), stylesheets=[FORM_CSS])
 
 
@@ -299,7 +299,9 @@ class Questionnaire(pn.viewable.Viewer):
             self.say("Answers changed: press Score again.", "light")
 
     def say(self, text: str, kind: str = "success") -> None:
-        self.message.param.update(object=text, alert_type=kind, visible=bool(text))
+        """Show ``text`` as plain text under the questionnaire."""
+        self.message.param.update(object=escape_markdown_text(text), alert_type=kind,
+                                  visible=bool(text))
 
     def score(self, _event=None) -> None:
         """Score the answers and show the result, or say what is missing."""
@@ -374,7 +376,7 @@ class Acr2016Form(Questionnaire):
     def compute(self) -> scores.Acr2016Result:
         missing = {name: "Please choose one." for name, w in self.items.items() if w.value is None}
         for name, pane in self.errors.items():
-            pane.object = html.escape(missing.get(name, ""))
+            pane.object = escape_html(missing.get(name, ""))
         if missing:
             raise ValueError("Please answer every symptom item (marked in red); nothing was scored.")
         v = {name: w.value for name, w in self.items.items()}
@@ -399,11 +401,11 @@ class Acr2016Form(Questionnaire):
             + figure.format(cls="wpi", n=result.wpi, what="WPI (of 19)")
             + figure.format(cls="sss", n=result.sss, what="SSS (of 12)")
             + figure.format(cls="fs", n=result.fs,
-                            what=f"FS score (of 31): {html.escape(result.severity)}")
+                            what=f"FS score (of 31): {escape_html(result.severity)}")
             + '</div>'
-            f'<div class="generalized">Generalized pain: {html.escape(general)}</div>'
-            f'<div class="verdict">{html.escape(verdict)}</div>'
-            f'<div class="rule">{html.escape(result.rule)}</div></div>'
+            f'<div class="generalized">Generalized pain: {escape_html(general)}</div>'
+            f'<div class="verdict">{escape_html(verdict)}</div>'
+            f'<div class="rule">{escape_html(result.rule)}</div></div>'
         )
 
     def history_plot(self, frame: pd.DataFrame):
@@ -461,10 +463,10 @@ class FiqrForm(Questionnaire):
         band = (f"Severity band (Salaffi 2020): {result.severity}" if result.severity
                 else "No total, so no severity band.")
         validity = "Valid questionnaire." if result.valid else "Not valid: too many answers missing."
-        problems = "".join(f"<li>{html.escape(p)}</li>" for p in result.problems)
+        problems = "".join(f"<li>{escape_html(p)}</li>" for p in result.problems)
         return (f'<div class="result fiqr-result"><div class="figures">{"".join(figures)}</div>'
-                f'<div class="verdict band">{html.escape(band)}</div>'
-                f'<div class="validity">{html.escape(validity)}</div>'
+                f'<div class="verdict band">{escape_html(band)}</div>'
+                f'<div class="validity">{escape_html(validity)}</div>'
                 + (f'<ul class="problems">{problems}</ul>' if problems else "") + "</div>")
 
     def plottable(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -520,8 +522,8 @@ class OveruseView(pn.viewable.Viewer):
         if crossed:
             sections.insert(0, ("Earlier months that reached a threshold", crossed))
         notes = "".join(
-            f'<div class="note-head"><b>{html.escape(head)}</b></div><ul>'
-            + "".join(f"<li>{html.escape(n)}</li>" for n in items) + "</ul>"
+            f'<div class="note-head"><b>{escape_html(head)}</b></div><ul>'
+            + "".join(f"<li>{escape_html(n)}</li>" for n in items) + "</ul>"
             for head, items in sections)
         return pn.Column(
             intro, pn.pane.HoloViews(overuse_plot(table), sizing_mode="stretch_width",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import holoviews as hv
 import pandas as pd
 import panel as pn
@@ -13,6 +11,7 @@ from .. import domain
 from ..analysis import summary as an
 from . import plots
 from .datastore import DataStore
+from .text import escape_html
 
 
 class View(pn.viewable.Viewer):
@@ -129,16 +128,16 @@ def summary_html(summary: an.WindowSummary, filters, selected: bool = False) -> 
         else:
             detail = f"not enough data yet (needs {an.MIN_DAYS} days in each group)"
         cards.append(
-            f'<div class="card"><div class="measure">{html.escape(c.measure)}'
-            f' <span class="unit">{html.escape(c.unit)}</span></div>'
+            f'<div class="card"><div class="measure">{escape_html(c.measure)}'
+            f' <span class="unit">{escape_html(c.unit)}</span></div>'
             f'<div class="figures"><span class="after">{_format(c.after, c.unit)}</span>'
             f'<span class="vs">after sessions · {c.n_after} days</span></div>'
             f'<div class="figures"><span class="other">{_format(c.other, c.unit)}</span>'
             f'<span class="vs">other days · {c.n_other} days</span></div>'
-            f'<div class="detail">{html.escape(detail)}</div></div>'
+            f'<div class="detail">{escape_html(detail)}</div></div>'
         )
     head = (f'<div class="head"><b class="n-sessions">{summary.n_sessions} matching sessions</b>'
-            f' ({html.escape(_describe_filters(filters))}) · {html.escape(when)}'
+            f' ({escape_html(_describe_filters(filters))}) · {escape_html(when)}'
             f'{" (selected days)" if selected else ""}</div>')
     foot = ('<div class="foot">Days 1-2 after a matching session compared with the other days. '
             'Differences are <i>associated with</i> sessions, not caused by them: sessions may be '
