@@ -31,6 +31,9 @@ FONT_CSS = """
 """
 
 
+PANEL_EXTENSIONS = ("tabulator", "filedropper")  # the notebook loads the same
+
+
 def load_extensions() -> None:
     """HoloViews' Bokeh plotting and Panel's Tabulator, whichever entry point runs the app.
 
@@ -42,7 +45,7 @@ def load_extensions() -> None:
     if hv.Store.current_backend != "bokeh":
         hv.Store.set_current_backend("bokeh")
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-        pn.extension("tabulator", exception_handler=log_callback_error)
+        pn.extension(*PANEL_EXTENSIONS, exception_handler=log_callback_error)
 
 
 def log_callback_error(error: Exception) -> None:

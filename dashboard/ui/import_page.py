@@ -1,14 +1,22 @@
 """The Import page: upload a file from another app, see what it would do, then confirm.
 
 The parsing and the all-or-nothing save are ``dashboard.importers.import_into``;
-this page only moves the uploaded bytes to a private temporary folder and runs
-it off the event loop, so the dashboard stays responsive during a long import.
+this page only puts the uploaded bytes in a private temporary folder for the
+length of one check or import (removed right after, so nothing is left behind
+when the session or the server ends) and runs it off the event loop, so the
+dashboard stays responsive during a long import.
+
+Uploads travel in chunks (Panel's FileDropper), so a file is not limited by the
+websocket's message size; the limit, said on the page before choosing a file, is
+``FIBRO_MAX_UPLOAD_MB`` (default 200 MB: a ten-year export of any supported app is
+far smaller).
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
+import contextlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -29,6 +37,31 @@ KIND_LABELS = {
     "csv": "This dashboard's template (daily.csv, sessions.csv, medications.csv)",
 }
 GUESS = "guess from the file"
+MAX_UPLOAD_MB = int(os.environ.get("FIBRO_MAX_UPLOAD_MB", "200"))
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def staged(files: dict[str, bytes]):
+    """The uploaded files in a private temporary folder while the block runs: the path to
+    import (the file, or the folder when there are several); removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="fibro-import-") as folder:
+        paths = []
+        for name, content in files.items():
+            path = Path(folder) / (Path(name).name or "upload.csv")
+            path.write_bytes(content)
+            path.chmod(0o600)
+            paths.append(path)
+        yield Path(folder) if len(paths) > 1 else paths[0]
+
+
+def too_large(files: dict[str, bytes], limit_mb: int = MAX_UPLOAD_MB) -> str | None:
+    """A message naming the first file above the limit, or None."""
+    for name, content in files.items():
+        if len(content) > limit_mb * 1024 * 1024:
+            return (f"{escape_html(name)} is {len(content) / 1024 / 1024:.0f} MB; files up to "
+                    f"{limit_mb} MB can be imported here. Nothing was imported.")
+    return None
 SUMMARY_CSS = """
 table.import-summary { border-collapse: collapse; margin: 6px 0; }
 table.import-summary td, table.import-summary th { padding: 4px 14px; text-align: right;
@@ -70,8 +103,10 @@ class ImportPage(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.upload = pn.widgets.FileInput(multiple=True, accept=".csv,.txt",
-                                           css_classes=["import-file"], sizing_mode="stretch_width")
+        self.upload = pn.widgets.FileDropper(
+            multiple=True, accepted_filetypes=[".csv", ".txt", "text/csv", "text/plain"],
+            max_file_size=f"{MAX_UPLOAD_MB}MB", chunk_size=CHUNK_BYTES, layout="compact",
+            css_classes=["import-file"], sizing_mode="stretch_width")
         self.kind = pn.widgets.Select(name="Kind of file", options={GUESS: GUESS, **{
             label: kind for kind, label in KIND_LABELS.items()}}, value=GUESS, width=420,
             css_classes=["import-kind"])
@@ -88,39 +123,37 @@ class ImportPage(pn.viewable.Viewer):
                                    stylesheets=[SUMMARY_CSS])
         self.check_button.on_click(self._check)
         self.confirm_button.on_click(self._confirm)
-        self.upload.param.watch(lambda _e: self._forget(), "value")
-        self._folder: Path | None = None
+        self.upload.param.watch(self._received, "value")
         self._kind: str | None = None
 
     def __panel__(self):
         intro = pn.pane.Markdown(
             "Bring in a diary you already keep. The file is checked first and **nothing is "
             "written until you confirm**; an import is all or nothing, and importing the same "
-            "file again adds nothing. The file stays on this computer.", sizing_mode="stretch_width")
+            "file again adds nothing. The file stays on this computer.\n\n"
+            f"CSV files up to **{MAX_UPLOAD_MB} MB** each.", sizing_mode="stretch_width",
+            css_classes=["import-intro"])
         return pn.Column(intro, self.upload, self.kind, pn.Row(self.check_button, self.confirm_button),
                          self.progress, self.status, self.result, sizing_mode="stretch_width",
                          max_width=900)
+
+    def _received(self, _event=None) -> None:
+        """A new upload: forget the last check and say what arrived."""
+        self._forget()
+        files = self._files()
+        if files:
+            self.status.object = "<p class='import-received'>Received " + ", ".join(
+                f"{escape_html(name)} ({len(content) / 1024:,.0f} KB)"
+                for name, content in files.items()) + ". Check it next.</p>"
 
     def _forget(self) -> None:
         self.confirm_button.visible = False
         self.result.object = self.status.object = ""
 
-    def _store_upload(self) -> Path | None:
-        """Copy the uploaded files into a private temporary folder; the path to import."""
-        names, contents = self.upload.filename, self.upload.value
-        if not contents:
-            return None
-        if isinstance(names, str):
-            names, contents = [names], [contents]
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-        self._folder = Path(tempfile.mkdtemp(prefix="fibro-import-"))
-        paths = []
-        for name, content in zip(names, contents):
-            path = self._folder / Path(name).name
-            path.write_bytes(content)
-            paths.append(path)
-        return self._folder if len(paths) > 1 else paths[0]
+    def _files(self) -> dict[str, bytes]:
+        """The uploaded files as bytes (text arrives decoded as UTF-8; encoded back unchanged)."""
+        return {name: content.encode("utf-8") if isinstance(content, str) else content
+                for name, content in (self.upload.value or {}).items()}
 
     def _chosen_kind(self, path: Path) -> tuple[str | None, str]:
         if self.kind.value != GUESS:
@@ -135,11 +168,33 @@ class ImportPage(pn.viewable.Viewer):
         """One-person files go to the shown patient ("Me" while the demo is shown)."""
         return DEFAULT_PATIENT if self.data.is_demo else (self.data.patient_name or DEFAULT_PATIENT)
 
+    def _import(self, files: dict[str, bytes], dry_run: bool) -> tuple[str, dict | None]:
+        """In a worker thread: stage the files, settle the kind, import (or dry-run) them."""
+        with staged(files) as path:
+            if dry_run:
+                self._kind, said = self._chosen_kind(path)
+                if self._kind is None:
+                    return said, None
+            else:
+                said = ""
+            return said, import_into(self.data.own_store, self._kind, path,
+                                     patient=self._patient(), dry_run=dry_run)
+
     async def _run(self, dry_run: bool) -> dict | None:
+        files = self._files()
+        if not files:
+            self.status.object = "<p>Choose a file first.</p>"
+            return None
+        refusal = too_large(files)
+        if refusal:
+            self.status.object = f"<p class='import-error'>{refusal}</p>"
+            return None
         self.busy = True
         try:
-            return await asyncio.to_thread(import_into, self.data.own_store, self._kind, self._path,
-                                           patient=self._patient(), dry_run=dry_run)
+            said, summary = await asyncio.to_thread(self._import, files, dry_run)
+            if dry_run:
+                self.status.object = f"<p>{said}</p>"
+            return summary
         except (ImportFormatError, InvalidRecord, ValueError) as error:
             self.status.object = (f"<p class='import-error'>{escape_html(str(error))}</p>"
                                   "<p>Nothing was imported.</p>")
@@ -150,15 +205,6 @@ class ImportPage(pn.viewable.Viewer):
 
     async def _check(self, _event=None) -> None:
         self._forget()
-        path = self._store_upload()
-        if path is None:
-            self.status.object = "<p>Choose a file first.</p>"
-            return
-        self._path = path
-        self._kind, said = self._chosen_kind(path)
-        self.status.object = f"<p>{said}</p>"
-        if self._kind is None:
-            return
         summary = await self._run(dry_run=True)
         if summary is None:
             return

@@ -54,6 +54,13 @@ def open_import_page(page: Page, url: str, problems: list[str]) -> None:
     page.wait_for_selector(".import-file input[type=file]", state="attached", timeout=TIMEOUT_MS)
 
 
+def upload(page: Page, *paths: Path) -> None:
+    """Choose files as a person does, and wait until the page has received them all."""
+    page.locator(".import-file input[type=file]").set_input_files([str(p) for p in paths])
+    for path in paths:
+        expect(page.locator(".import-status")).to_contain_text(path.name, timeout=TIMEOUT_MS)
+
+
 def frames(db: Path) -> list:
     store = Store(db)
     try:
@@ -67,7 +74,7 @@ def test_a_bearable_file_is_checked_then_imported_once(served_own_diary, page: P
     server, db = served_own_diary
     problems: list[str] = []
     open_import_page(page, server.url, problems)
-    page.locator(".import-file input[type=file]").set_input_files(str(FIXTURES / "bearable_export.csv"))
+    upload(page, FIXTURES / "bearable_export.csv")
     page.locator(".import-check button").click()
     expect(page.locator(".import-status")).to_contain_text("Bearable", timeout=TIMEOUT_MS)
     expect(page.locator(".import-result")).to_contain_text("Would add", timeout=TIMEOUT_MS)
@@ -95,7 +102,7 @@ def test_a_malformed_file_names_line_and_column_and_writes_nothing(served_own_di
     problems: list[str] = []
     before = frames(db)
     open_import_page(page, server.url, problems)
-    page.locator(".import-file input[type=file]").set_input_files(str(FIXTURES / "fitbit_bad_date.csv"))
+    upload(page, FIXTURES / "fitbit_bad_date.csv")
     page.locator(".import-check button").click()
     status = page.locator(".import-status")
     expect(status).to_contain_text("line", timeout=TIMEOUT_MS)
@@ -122,8 +129,7 @@ def test_imported_days_before_the_window_are_brought_into_view(tmp_path, page: P
         open_import_page(page, server.url, problems)
         days_shown = page.locator(".bk-slider-title").first
         expect(days_shown).to_contain_text("Jun 2026")
-        page.locator(".import-file input[type=file]").set_input_files(
-            str(FIXTURES / "bearable_export.csv"))
+        upload(page, FIXTURES / "bearable_export.csv")
         page.locator(".import-check button").click()
         expect(page.locator(".import-result")).to_contain_text("Would add", timeout=TIMEOUT_MS)
         page.locator(".import-confirm button").click()
@@ -136,3 +142,73 @@ def test_imported_days_before_the_window_are_brought_into_view(tmp_path, page: P
     finally:
         server.stop()
     assert serious_problems(server.log()) == []
+
+
+TEMPLATE_DAILY = ("date,pain,sleep_hours,sleep_quality,fatigue,stiffness,anxiety,low_mood,fog,"
+                  "headache,notes")
+
+
+def big_daily_csv(path: Path, days: int = 3650, note_repeats: int = 600) -> Path:
+    """Ten years of template check-ins with long notes: about 28 MB, above the size that
+    used to close the browser's connection (about 25 MB)."""
+    rows = [f"{dt.date(2015, 1, 1) + dt.timedelta(days=i)},{i % 10},7,5,,,,,,,"
+            + "slept badly; " * note_repeats for i in range(days)]
+    path.write_text(TEMPLATE_DAILY + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def own_store_with_one_day(db: Path) -> Path:
+    store = Store(db)
+    store.save_by_name({"Me": [DailyCheckin(dt.date(2026, 6, 1), pain=4)]})
+    store.close()
+    return db
+
+
+def test_a_28_mb_export_imports_and_leaves_no_temporary_files(tmp_path, page: Page):
+    """The limit is said before choosing a file; a 28 MB file is received, checked and
+    imported; no uploaded copy stays in the server's temporary folder, during the session
+    or after the server stops."""
+    server_tmp = tmp_path / "server-tmp"
+    server_tmp.mkdir()
+    db = own_store_with_one_day(tmp_path / "own.sqlite")
+    big = big_daily_csv(tmp_path / "daily.csv")
+    assert big.stat().st_size > 27 * 1024 * 1024
+    server = Server(db, tmp_path / "server.log", env={"TMPDIR": str(server_tmp)})
+    try:
+        server.wait_until_up()
+        problems: list[str] = []
+        open_import_page(page, server.url, problems)
+        expect(page.locator(".import-intro")).to_contain_text("up to 200 MB")
+        upload(page, big)
+        page.locator(".import-check button").click()
+        expect(page.locator(".import-result")).to_contain_text("Would add", timeout=TIMEOUT_MS)
+        expect(page.locator(".import-result")).to_contain_text("3650")
+        assert list(server_tmp.glob("fibro-import-*")) == []
+        page.locator(".import-confirm button").click()
+        expect(page.locator(".import-status")).to_contain_text("Imported", timeout=TIMEOUT_MS)
+        assert len(Store(db).daily(1)) == 3651
+        assert list(server_tmp.glob("fibro-import-*")) == []
+        assert problems == []
+    finally:
+        server.stop()
+    assert list(server_tmp.glob("fibro-import-*")) == []
+    assert serious_problems(server.log()) == []
+
+
+def test_a_file_above_the_limit_is_refused_with_a_message(tmp_path, page: Page):
+    db = own_store_with_one_day(tmp_path / "own.sqlite")
+    big = big_daily_csv(tmp_path / "daily.csv", days=400)  # about 3 MB
+    server = Server(db, tmp_path / "server.log", env={"FIBRO_MAX_UPLOAD_MB": "1"})
+    try:
+        server.wait_until_up()
+        problems: list[str] = []
+        open_import_page(page, server.url, problems)
+        expect(page.locator(".import-intro")).to_contain_text("up to 1 MB")
+        page.locator(".import-file input[type=file]").set_input_files(str(big))
+        expect(page.locator(".import-file").get_by_text("File is too large", exact=True)
+               ).to_be_visible(timeout=TIMEOUT_MS)
+        page.locator(".import-check button").click()
+        expect(page.locator(".import-status")).to_contain_text("Choose a file first")
+        assert len(Store(db).daily(1)) == 1
+    finally:
+        server.stop()
