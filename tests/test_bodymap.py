@@ -230,7 +230,7 @@ def test_area_bodymap_values_follow_the_measure_and_the_filters(data):
     assert view.values() == counts, "the area filter only outlines areas"
     data.filters.pressures = []
     assert sum(view.values().values()) == 0
-    neck = rows(view._shapes()).query("area == 'neck'")
+    neck = rows(view._shapes(view.shown)).query("area == 'neck'")
     assert (neck["width"] == bm.SELECTED_WIDTH).all()
 
 
@@ -250,3 +250,15 @@ def test_the_figure_is_drawn_to_scale():
     x0, x1 = bm.XLIM
     y0, y1 = bm.YLIM
     assert plot.width / plot.height == pytest.approx((x1 - x0) / (y1 - y0), rel=0.01)
+
+
+def test_a_pressure_click_while_pain_is_shown_leaves_the_area_map_alone(data):
+    """Mean pain does not depend on the pressures: the map is not redrawn for them."""
+    view = bm.AreaBodyMap(data=data)
+    changes = []
+    view.param.watch(changes.append, "shown")
+    data.filters.pressures = ["deep"]
+    assert changes == []
+    view.measure = bm.SESSIONS_MEASURE
+    data.filters.pressures = ["light"]
+    assert len(changes) == 2

@@ -32,6 +32,7 @@ FONT_CSS = """
 
 
 PANEL_EXTENSIONS = ("tabulator", "filedropper")  # the notebook loads the same
+_backend_set = False
 
 
 def load_extensions() -> None:
@@ -42,8 +43,10 @@ def load_extensions() -> None:
     """
     import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend)
 
-    if hv.Store.current_backend != "bokeh":
+    global _backend_set
+    if not _backend_set:  # also loads the options hv.opts.Curve & co. need
         hv.Store.set_current_backend("bokeh")
+        _backend_set = True
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         pn.extension(*PANEL_EXTENSIONS, exception_handler=log_callback_error)
 
@@ -82,6 +85,24 @@ def requested_span() -> tuple:
         return pd.Timestamp(first).date(), pd.Timestamp(last).date()
     except (KeyError, IndexError, ValueError, UnicodeDecodeError):
         return None, None
+
+
+def held_widget(widget_type, owner: param.Parameterized, parameter: str, **options):
+    """A widget bound both ways to ``owner.<parameter>``; a change made in the browser updates
+    every view inside one held, frozen document update, so Bokeh re-indexes the document
+    once per click instead of once per changed plot."""
+    widget = widget_type(value=getattr(owner, parameter), **options)
+
+    def from_widget(event) -> None:
+        if pn.state.curdoc is None:
+            setattr(owner, parameter, event.new)
+            return
+        with pn.io.hold(freeze=True):
+            setattr(owner, parameter, event.new)
+
+    widget.param.watch(from_widget, "value")
+    owner.param.watch(lambda event: setattr(widget, "value", event.new), parameter)
+    return widget
 
 
 class App(pn.viewable.Viewer):
@@ -127,13 +148,13 @@ class App(pn.viewable.Viewer):
         dates = pn.widgets.DateRangeSlider.from_param(
             f.param.date_range, name="Days shown", format="%d %b %Y", step=1, throttled=True,
             sizing_mode="stretch_width", margin=(5, 18, 5, 10))
-        pressures = pn.widgets.CheckButtonGroup.from_param(
-            f.param.pressures, name="Pressure", options={domain.PRESSURE_LABELS[p]: p
-                                                        for p in domain.PRESSURES},
+        pressures = held_widget(
+            pn.widgets.CheckButtonGroup, f, "pressures", name="Pressure",
+            options={domain.PRESSURE_LABELS[p]: p for p in domain.PRESSURES},
             orientation="vertical", button_type="primary", button_style="outline",
             sizing_mode="stretch_width", css_classes=["pressure-filter"])
-        areas = pn.widgets.MultiChoice.from_param(
-            f.param.areas, name="Body area (none chosen = all)",
+        areas = held_widget(
+            pn.widgets.MultiChoice, f, "areas", name="Body area (none chosen = all)",
             options={domain.area_label(a): a for a in domain.BODY_AREAS},
             placeholder="All areas", sizing_mode="stretch_width", css_classes=["area-filter"])
         return pn.Column(patient, dates, pn.pane.Markdown("**Pressure**", margin=(10, 10, 0, 10)),
@@ -145,12 +166,37 @@ class App(pn.viewable.Viewer):
         return pn.Column(*parts, sizing_mode="stretch_width", name="Overview")
 
     def pages(self) -> pn.Tabs:
-        effects = EffectsPage(data=self.data)
-        tabs = pn.Tabs(("Overview", self.overview()), ("Effects", effects),
-                       ("Log", LogPage(data=self.data)), ("Scores", ScoresPage(data=self.data)),
-                       ("Import", ImportPage(data=self.data)), ("About", AboutPage()),
+        """The pages as tabs; each is built the first time its tab is opened.
+
+        A first visit then builds and sends only the Overview (the other pages held
+        three quarters of the document's models and most of the server's time).  The
+        tabs themselves are not ``dynamic``: a built page stays in the document while
+        hidden, because hidden dynamic tabs that update asked for CDN stylesheets.
+        """
+        builders = {
+            "Effects": lambda: EffectsPage(data=self.data),
+            "Log": lambda: LogPage(data=self.data),
+            "Scores": lambda: ScoresPage(data=self.data),
+            "Import": lambda: ImportPage(data=self.data),
+            "About": AboutPage,
+        }
+        holders = {title: pn.Column(sizing_mode="stretch_width", css_classes=["page"])
+                   for title in builders}
+        tabs = pn.Tabs(("Overview", self.overview()), *holders.items(),
                        sizing_mode="stretch_width", dynamic=False)
-        effects.follow_tab(tabs, 1)  # computes only while its tab is shown
+        titles = ["Overview", *builders]
+
+        def open_page(event=None) -> None:
+            title = titles[tabs.active]
+            holder = holders.get(title)
+            if holder is None or holder.objects:
+                return
+            page = builders[title]()
+            if isinstance(page, EffectsPage):
+                page.follow_tab(tabs, tabs.active)  # computes only while its tab is shown
+            holder.objects = [page]
+
+        tabs.param.watch(open_page, "active")
         return tabs
 
     def __panel__(self):

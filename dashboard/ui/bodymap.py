@@ -469,12 +469,18 @@ class AreaBodyMap(pn.viewable.Viewer):
     data = param.ClassSelector(class_=DataStore)
     measure = param.Selector(default=PAIN_MEASURE, objects=[PAIN_MEASURE, SESSIONS_MEASURE],
                              doc="What the colours show")
+    shown = param.Dict(default={}, doc="What the map shows: values, measure, chosen areas. "
+                       "Set only when it changes, so a pressure click while pain is shown "
+                       "redraws nothing")
 
     def __init__(self, **params):
         super().__init__(**params)
         f = self.data.filters
-        self._inputs = (self.data.param.diary, f.param.date_range, f.param.pressures,
-                        f.param.areas, self.param.measure)
+        self.param.watch(self._update, "measure")
+        self.data.param.watch(self._update, "diary")
+        f.param.watch(self._update, ["date_range", "pressures", "areas"])
+        self._update()
+        self._inputs = (self.param.shown,)
         shapes = hv.DynamicMap(pn.bind(self._shapes, *self._inputs))
         self.figure = body_figure(shapes, "area-figure")
         tap = hv.streams.SingleTap(source=shapes, transient=True)
@@ -494,13 +500,19 @@ class AreaBodyMap(pn.viewable.Viewer):
         sessions = an.filter_sessions(diary.sessions, f.pressures, None, f.start, f.end)
         return {a: float(n) for a, n in area_session_counts(sessions).items()}
 
-    def _shapes(self, *_inputs) -> hv.Polygons:
-        return area_polygons(self.values(), self.measure, self.data.filters.areas)
-
-    def _legend(self, *_inputs) -> str:
+    def _update(self, *_events) -> None:
         f = self.data.filters
         window = f"{f.start:%d %b %Y} – {f.end:%d %b %Y}" if f.start and f.end else ""
-        return legend_html(self.values(), self.measure, f.areas, window)
+        shown = {"values": self.values(), "measure": self.measure, "areas": list(f.areas),
+                 "window": window}
+        if repr(shown) != repr(self.shown):  # (NaN, an area without pain, is never == NaN)
+            self.shown = shown
+
+    def _shapes(self, shown: dict) -> hv.Polygons:
+        return area_polygons(shown["values"], shown["measure"], shown["areas"])
+
+    def _legend(self, shown: dict) -> str:
+        return legend_html(shown["values"], shown["measure"], shown["areas"], shown["window"])
 
     def toggle(self, area: str) -> None:
         """Add a body area to the area filter, or remove it when it was there."""
