@@ -42,6 +42,12 @@ def show_rating(widget, value) -> None:
     widget.value = BLANK if value is None or pd.isna(value) else str(int(round(value)))
 
 
+def rule() -> pn.pane.HTML:
+    """A thin line between a form and its history. (Panel's Divider, built after the page
+    has loaded, as a lazily opened tab is, asks for its stylesheet from Panel's CDN.)"""
+    return pn.pane.HTML("<hr style='border: 0; border-top: 1px solid #E2DFEC; margin: 8px 0'>",
+                        sizing_mode="stretch_width")
+
 class RecordForm(pn.viewable.Viewer):
     """A form for one record kind: fields, an error line under each, save, edit mode."""
 
@@ -516,6 +522,6 @@ class LogPage(pn.viewable.Viewer):
         tabs = []
         for form_class in (DailyForm, SessionForm, DoseForm):
             form = form_class(data=self.data)
-            tabs.append((form.title, pn.Column(form, pn.layout.Divider(), History(form=form),
+            tabs.append((form.title, pn.Column(form, rule(), History(form=form),
                                                sizing_mode="stretch_width")))
         return pn.Tabs(*tabs, sizing_mode="stretch_width", css_classes=["log-tabs"])

@@ -27,11 +27,11 @@ HEIGHT = 230
 
 SESSION_TOOLTIPS = [
     ("Session", "@date{%Y-%m-%d %H:%M}"),
-    ("Pressure", "@pressure_label"),
-    ("Areas", "@areas_label"),
-    ("Duration", "@duration_min{0} min"),
-    ("Technique", "@technique"),
-    ("Pain before → after", "@pain_change"),
+    ("Pressure", "@{pressure_label}"),  # braces: a bare @pressure_label showed "deep_label"
+    ("Areas", "@{areas_label}"),
+    ("Duration", "@{duration_min}{0} min"),
+    ("Technique", "@{technique}"),
+    ("Pain before → after", "@{pain_change}"),
 ]
 
 

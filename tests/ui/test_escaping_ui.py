@@ -327,6 +327,8 @@ def test_imported_text_is_shown_literally_everywhere(serve_store, watch, importe
     tab.tab("Import")
     upload = tab.page.locator(".import-file input[type=file]")
     upload.set_input_files({"name": "bearable.csv", "mimeType": "text/csv", "buffer": bearable_file()})
+    expect(tab.page.locator(".import-status")).to_contain_text("Received bearable.csv",
+                                                               timeout=TIMEOUT_MS)
     tab.page.locator(".import-check button").click()
     result = tab.page.locator(".import-result")
     expect(result).to_contain_text("Would add", timeout=TIMEOUT_MS)
@@ -340,9 +342,12 @@ def test_imported_text_is_shown_literally_everywhere(serve_store, watch, importe
     assert (doses["name"] == JS_URL).sum() == 1
 
     bad_name = f"{IMG}.csv"
+    tab.page.locator(".import-file .filepond--action-remove-item").click()  # the Bearable file
     upload.set_input_files({"name": bad_name, "mimeType": "text/csv",
                             "buffer": b"time,name,drug_class,dose,unit,reason\n"
                                       b"2026-11-02T08:00,X,other,abc,mg,r\n"})
+    expect(tab.page.locator(".import-status")).to_contain_text("Received", timeout=TIMEOUT_MS)
+    expect(tab.page.locator(".import-status")).not_to_contain_text("bearable.csv")
     tab.page.locator(".import-check button").click()
     status = tab.page.locator(".import-status")
     expect(status).to_contain_text(f"{bad_name} line 2, column dose", timeout=TIMEOUT_MS)
