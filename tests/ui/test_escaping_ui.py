@@ -342,7 +342,7 @@ def test_imported_text_is_shown_literally_everywhere(serve_store, watch, importe
     assert (doses["name"] == JS_URL).sum() == 1
 
     bad_name = f"{IMG}.csv"
-    tab.page.locator(".import-file .filepond--action-remove-item").click()  # the Bearable file
+    tab.page.locator(".import-file .filepond--action-revert-item-processing").click()  # undo Bearable
     upload.set_input_files({"name": bad_name, "mimeType": "text/csv",
                             "buffer": b"time,name,drug_class,dose,unit,reason\n"
                                       b"2026-11-02T08:00,X,other,abc,mg,r\n"})
