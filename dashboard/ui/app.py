@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import holoviews as hv
@@ -32,7 +33,14 @@ FONT_CSS = """
 
 
 PANEL_EXTENSIONS = ("tabulator", "filedropper")  # the notebook loads the same
-_backend_set = False
+
+
+@functools.cache
+def use_bokeh_backend() -> None:
+    """Register HoloViews' Bokeh backend and load the options ``hv.opts.Curve`` & co. need."""
+    import holoviews.plotting.bokeh  # noqa: F401
+
+    hv.Store.set_current_backend("bokeh")
 
 
 def load_extensions() -> None:
@@ -41,12 +49,7 @@ def load_extensions() -> None:
     ``panel serve dashboard/app.py``, ``fibro serve`` and the notebook all end up
     here, so none of them depends on another having called ``hv.extension``.
     """
-    import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend)
-
-    global _backend_set
-    if not _backend_set:  # also loads the options hv.opts.Curve & co. need
-        hv.Store.set_current_backend("bokeh")
-        _backend_set = True
+    use_bokeh_backend()
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         pn.extension(*PANEL_EXTENSIONS, exception_handler=log_callback_error)
 
@@ -94,10 +97,7 @@ def held_widget(widget_type, owner: param.Parameterized, parameter: str, **optio
     widget = widget_type(value=getattr(owner, parameter), **options)
 
     def from_widget(event) -> None:
-        if pn.state.curdoc is None:
-            setattr(owner, parameter, event.new)
-            return
-        with pn.io.hold(freeze=True):
+        with pn.io.hold(freeze=True):  # no document (a notebook cell, a test): just sets
             setattr(owner, parameter, event.new)
 
     widget.param.watch(from_widget, "value")

@@ -51,7 +51,7 @@ def host_name(host_header: str | None) -> str:
 def refusal_reason(remote_ip: str | None, headers: dict) -> str | None:
     """Why a request may not see a personal diary (None when it may)."""
     if not is_loopback(remote_ip):
-        return f"request from a non-loopback address"
+        return "request from a non-loopback address"
     if host_name(headers.get("Host")) not in LOOPBACK_NAMES:
         return "request naming a non-loopback host"
     return None
