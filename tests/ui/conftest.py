@@ -111,6 +111,9 @@ class Server:
         self.wait_until_up()
 
     def stop(self) -> None:
+        """Stop the server (again: nothing more happens)."""
+        if self._log.closed:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
@@ -141,24 +144,30 @@ def dashboard_server(tmp_path_factory, artifacts):
 
 @pytest.fixture
 def serve_store(tmp_path):
-    """``serve_store(db)``: the dashboard served on a store file of this test's own.
+    """``serve_store(db, command=PANEL_SERVE, env=None, wait=True, clean_log=True)``: the
+    dashboard served on a store file of this test's own.
 
-    For tests that write.  Every server started is stopped after the test, and its
-    log must hold no error or traceback.
+    For tests that write, or that start the dashboard another way.  Every server
+    started is stopped after the test (a test may stop one earlier); unless
+    ``clean_log`` is false, its log must hold no error or traceback.
     """
-    servers: list[Server] = []
+    servers: list[tuple[Server, bool]] = []
 
-    def start(db: Path) -> Server:
-        server = Server(db, tmp_path / f"server-{len(servers)}.log")
-        servers.append(server)
-        server.wait_until_up()
+    def start(db: Path, command: list[str] = PANEL_SERVE, env: dict[str, str] | None = None,
+              wait: bool = True, clean_log: bool = True) -> Server:
+        server = Server(db, tmp_path / f"server-{len(servers)}.log", command, env)
+        servers.append((server, clean_log))
+        if wait:
+            server.wait_until_up()
         return server
 
     yield start
-    for server in servers:
+    for server, _clean in servers:
         server.stop()
-    for server in servers:
-        assert server.problems() == [], f"errors in the server log {server.log_path}:\n{server.log()}"
+    for server, clean in servers:
+        if clean:
+            assert server.problems() == [], (f"errors in the server log {server.log_path}:\n"
+                                             f"{server.log()}")
 
 
 @pytest.fixture(scope="session")

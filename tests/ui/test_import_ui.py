@@ -114,7 +114,8 @@ def test_a_malformed_file_names_line_and_column_and_writes_nothing(served_own_di
     assert problems == []
 
 
-def test_imported_days_before_the_window_are_brought_into_view(tmp_path, page: Page):
+def test_imported_days_before_the_window_are_brought_into_view(tmp_path, page: Page,
+                                                                 serve_store):
     """An own diary of 2026 and an older export (September-October 2020): after the import
     the dashboard shows the imported days, not the old window with nothing new in it."""
     db = tmp_path / "own.sqlite"
@@ -122,25 +123,22 @@ def test_imported_days_before_the_window_are_brought_into_view(tmp_path, page: P
     store.save_by_name({"Me": [DailyCheckin(dt.date(2026, 6, 1) + dt.timedelta(days=i), pain=4)
                                for i in range(10)]})
     store.close()
-    server = Server(db, tmp_path / "server.log")
-    try:
-        server.wait_until_up()
-        problems: list[str] = []
-        open_import_page(page, server.url, problems)
-        days_shown = page.locator(".bk-slider-title").first
-        expect(days_shown).to_contain_text("Jun 2026")
-        upload(page, FIXTURES / "bearable_export.csv")
-        page.locator(".import-check button").click()
-        expect(page.locator(".import-result")).to_contain_text("Would add", timeout=TIMEOUT_MS)
-        page.locator(".import-confirm button").click()
-        expect(page.locator(".import-status")).to_contain_text("Imported", timeout=TIMEOUT_MS)
-        imported = Store(db).daily(1)
-        first = imported["date"].min().strftime("%d %b %Y")
-        expect(days_shown).to_contain_text(first, timeout=TIMEOUT_MS)
-        assert "2026" not in days_shown.inner_text()
-        assert problems == []
-    finally:
-        server.stop()
+    server = serve_store(db, clean_log=False)
+    problems: list[str] = []
+    open_import_page(page, server.url, problems)
+    days_shown = page.locator(".bk-slider-title").first
+    expect(days_shown).to_contain_text("Jun 2026")
+    upload(page, FIXTURES / "bearable_export.csv")
+    page.locator(".import-check button").click()
+    expect(page.locator(".import-result")).to_contain_text("Would add", timeout=TIMEOUT_MS)
+    page.locator(".import-confirm button").click()
+    expect(page.locator(".import-status")).to_contain_text("Imported", timeout=TIMEOUT_MS)
+    imported = Store(db).daily(1)
+    first = imported["date"].min().strftime("%d %b %Y")
+    expect(days_shown).to_contain_text(first, timeout=TIMEOUT_MS)
+    assert "2026" not in days_shown.inner_text()
+    assert problems == []
+    server.stop()
     assert serious_problems(server.log()) == []
 
 
@@ -164,7 +162,7 @@ def own_store_with_one_day(db: Path) -> Path:
     return db
 
 
-def test_a_28_mb_export_imports_and_leaves_no_temporary_files(tmp_path, page: Page):
+def test_a_28_mb_export_imports_and_leaves_no_temporary_files(tmp_path, page: Page, serve_store):
     """The limit is said before choosing a file; a 28 MB file is received, checked and
     imported; no uploaded copy stays in the server's temporary folder, during the session
     or after the server stops."""
@@ -173,42 +171,36 @@ def test_a_28_mb_export_imports_and_leaves_no_temporary_files(tmp_path, page: Pa
     db = own_store_with_one_day(tmp_path / "own.sqlite")
     big = big_daily_csv(tmp_path / "daily.csv")
     assert big.stat().st_size > 27 * 1024 * 1024
-    server = Server(db, tmp_path / "server.log", env={"TMPDIR": str(server_tmp)})
-    try:
-        server.wait_until_up()
-        problems: list[str] = []
-        open_import_page(page, server.url, problems)
-        expect(page.locator(".import-intro")).to_contain_text("up to 200 MB")
-        upload(page, big)
-        page.locator(".import-check button").click()
-        expect(page.locator(".import-result")).to_contain_text("Would add", timeout=TIMEOUT_MS)
-        expect(page.locator(".import-result")).to_contain_text("3650")
-        assert list(server_tmp.glob("fibro-import-*")) == []
-        page.locator(".import-confirm button").click()
-        expect(page.locator(".import-status")).to_contain_text("Imported", timeout=TIMEOUT_MS)
-        assert len(Store(db).daily(1)) == 3651
-        assert list(server_tmp.glob("fibro-import-*")) == []
-        assert problems == []
-    finally:
-        server.stop()
+    server = serve_store(db, env={"TMPDIR": str(server_tmp)}, clean_log=False)
+    problems: list[str] = []
+    open_import_page(page, server.url, problems)
+    expect(page.locator(".import-intro")).to_contain_text("up to 200 MB")
+    upload(page, big)
+    page.locator(".import-check button").click()
+    expect(page.locator(".import-result")).to_contain_text("Would add", timeout=TIMEOUT_MS)
+    expect(page.locator(".import-result")).to_contain_text("3650")
+    assert list(server_tmp.glob("fibro-import-*")) == []
+    page.locator(".import-confirm button").click()
+    expect(page.locator(".import-status")).to_contain_text("Imported", timeout=TIMEOUT_MS)
+    assert len(Store(db).daily(1)) == 3651
+    assert list(server_tmp.glob("fibro-import-*")) == []
+    assert problems == []
+    server.stop()
     assert list(server_tmp.glob("fibro-import-*")) == []
     assert serious_problems(server.log()) == []
 
 
-def test_a_file_above_the_limit_is_refused_with_a_message(tmp_path, page: Page):
+def test_a_file_above_the_limit_is_refused_with_a_message(tmp_path, page: Page, serve_store):
     db = own_store_with_one_day(tmp_path / "own.sqlite")
     big = big_daily_csv(tmp_path / "daily.csv", days=400)  # about 3 MB
-    server = Server(db, tmp_path / "server.log", env={"FIBRO_MAX_UPLOAD_MB": "1"})
-    try:
-        server.wait_until_up()
-        problems: list[str] = []
-        open_import_page(page, server.url, problems)
-        expect(page.locator(".import-intro")).to_contain_text("up to 1 MB")
-        page.locator(".import-file input[type=file]").set_input_files(str(big))
-        expect(page.locator(".import-file").get_by_text("File is too large", exact=True)
-               ).to_be_visible(timeout=TIMEOUT_MS)
-        page.locator(".import-check button").click()
-        expect(page.locator(".import-status")).to_contain_text("Choose a file first")
-        assert len(Store(db).daily(1)) == 1
-    finally:
-        server.stop()
+    server = serve_store(db, env={"FIBRO_MAX_UPLOAD_MB": "1"}, clean_log=False)
+    problems: list[str] = []
+    open_import_page(page, server.url, problems)
+    expect(page.locator(".import-intro")).to_contain_text("up to 1 MB")
+    page.locator(".import-file input[type=file]").set_input_files(str(big))
+    expect(page.locator(".import-file").get_by_text("File is too large", exact=True)
+           ).to_be_visible(timeout=TIMEOUT_MS)
+    page.locator(".import-check button").click()
+    expect(page.locator(".import-status")).to_contain_text("Choose a file first")
+    assert len(Store(db).daily(1)) == 1
+    server.stop()

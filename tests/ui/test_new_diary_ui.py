@@ -11,8 +11,7 @@ from playwright.sync_api import Page, expect
 
 from dashboard.records import DailyCheckin, MassageSession, MedicationDose
 from dashboard.store import Store
-from tests.ui.conftest import Server
-from tests.ui.test_dashboard_ui import OFFSITE, TITLES, Dashboard
+from tests.ui.test_dashboard_ui import TITLES, Dashboard
 
 pytestmark = pytest.mark.ui
 
@@ -31,32 +30,27 @@ def few_day_diary(db) -> None:
     store.close()
 
 
-def test_a_four_day_diary_through_every_page(tmp_path, page: Page, artifacts):
+def test_a_four_day_diary_through_every_page(tmp_path, page: Page, artifacts, serve_store):
     db = tmp_path / "own.sqlite"
     few_day_diary(db)
-    server = Server(db, tmp_path / "server.log")
-    try:
-        server.wait_until_up()
-        board = Dashboard(page, server.url).open()  # the three plots drew the four days
-        assert set(TITLES) <= set(board.state()["plots"])
-        expect(page.locator(".bk-tab")).to_have_count(6)
+    server = serve_store(db)  # its log must stay clean
+    board = Dashboard(page, server.url).open()  # the three plots drew the four days
+    assert set(TITLES) <= set(board.state()["plots"])
+    expect(page.locator(".bk-tab")).to_have_count(6)
 
-        page.locator(".bk-tab", has_text="Effects").click()
-        expect(page.locator(".effects-table")).to_contain_text("not enough data yet",
-                                                               timeout=TIMEOUT_MS)
-        page.locator(".bk-tab", has_text="Log").click()
-        expect(page.get_by_text("Ibuprofen").first).to_be_visible(timeout=TIMEOUT_MS)
-        page.locator(".bk-tab", has_text="Scores").click()
-        expect(page.locator(".scores-tabs")).to_be_visible(timeout=TIMEOUT_MS)
-        page.locator(".bk-tab", has_text="Import").click()
-        expect(page.locator(".import-intro")).to_contain_text("MB", timeout=TIMEOUT_MS)
-        page.locator(".bk-tab", has_text="About").click()
-        expect(page.get_by_text("not a medical device").first).to_be_visible(timeout=TIMEOUT_MS)
-        page.locator(".bk-tab", has_text="Overview").click()
-        board.wait_until_drawn()
-        page.screenshot(path=str(artifacts / "new-diary.png"), full_page=True)
-        board.close()
-        assert board.console_errors == [] and board.offsite_requests == []
-    finally:
-        server.stop()
-    assert server.problems() == [], server.log()
+    page.locator(".bk-tab", has_text="Effects").click()
+    expect(page.locator(".effects-table")).to_contain_text("not enough data yet",
+                                                           timeout=TIMEOUT_MS)
+    page.locator(".bk-tab", has_text="Log").click()
+    expect(page.get_by_text("Ibuprofen").first).to_be_visible(timeout=TIMEOUT_MS)
+    page.locator(".bk-tab", has_text="Scores").click()
+    expect(page.locator(".scores-tabs")).to_be_visible(timeout=TIMEOUT_MS)
+    page.locator(".bk-tab", has_text="Import").click()
+    expect(page.locator(".import-intro")).to_contain_text("MB", timeout=TIMEOUT_MS)
+    page.locator(".bk-tab", has_text="About").click()
+    expect(page.get_by_text("not a medical device").first).to_be_visible(timeout=TIMEOUT_MS)
+    page.locator(".bk-tab", has_text="Overview").click()
+    board.wait_until_drawn()
+    page.screenshot(path=str(artifacts / "new-diary.png"), full_page=True)
+    board.close()
+    assert board.console_errors == [] and board.offsite_requests == []

@@ -109,24 +109,18 @@ def wait_for_listening(server: Server, timeout: float = 120) -> None:
 
 
 @pytest.fixture
-def served(tmp_path, artifacts):
-    """Start a dashboard with a given command on a 60-day demo diary; stopped after the test."""
-    servers = []
-
-    def start(command, db=None) -> Server:
+def served(serve_store, tmp_path):
+    """``served(command, db=None, wait=True, clean_log=False)``: the dashboard started with
+    ``command`` on a 60-day demo diary (or on ``db``)."""
+    def start(command, db=None, wait=True, clean_log=False) -> Server:
         store = db or write_demo_store(tmp_path, 60, 3, DEMO_END)
-        server = Server(store, tmp_path / f"server-{len(servers)}.log", command)
-        servers.append(server)
-        return server
+        return serve_store(store, command, wait=wait, clean_log=clean_log)
 
-    yield start
-    for server in servers:
-        server.stop()
+    return start
 
 
 def test_fibro_serve_draws_the_three_plots(page: Page, served, artifacts):
     server = served(FIBRO_SERVE)
-    server.wait_until_up()
     board = Dashboard(page, server.url).open()  # fails unless all three plots drew data
     page.screenshot(path=str(artifacts / "fibro-serve.png"))
     board.close()
@@ -139,7 +133,7 @@ def test_readme_command_answers_only_this_computer(page: Page, served):
     """``panel serve dashboard/app.py`` binds every interface; the diary must not be reachable
     from them: the first page view from another address gets no diary and the server then
     listens on loopback only."""
-    server = served(README_SERVE)
+    server = served(README_SERVE, wait=False)  # the first page request matters here
     wait_for_listening(server)
     other = this_machines_other_address()
     if other is None:
@@ -164,7 +158,6 @@ def test_foreign_host_name_and_origin_less_websocket_are_refused(served):
     websocket forges an allowed Origin; a websocket without an Origin header is refused,
     while the same request with the page's origin gets the diary."""
     server = served(PANEL_SERVE)
-    server.wait_until_up()
     own_origin = f"http://127.0.0.1:{server.port}"
 
     token = session_token(get(server.url, host=f"rebound.example:{server.port}"))
@@ -183,7 +176,6 @@ def test_a_dashboard_that_cannot_start_shows_a_short_message(page: Page, served,
     broken.parent.mkdir()
     broken.write_bytes(b"this is not a database\n" * 100)
     server = served(PANEL_SERVE, db=broken)
-    server.wait_until_up()
     page.goto(server.url)
     expect(page.get_by_text("The dashboard could not start")).to_be_visible(timeout=60_000)
     html = page.content() + get(server.url)
