@@ -191,6 +191,7 @@ DAILY_RATINGS: dict[str, str] = {
 }
 
 SLEEP_HOURS_MAX = 24.0
+NAP_MINUTES_MAX = 24 * 60  # minutes napped in a day (sleeps shorter than the day's main sleep)
 
 # The template CSV format (``fibro export`` writes it, ``fibro import csv`` reads it).
 DAILY_COLUMNS: tuple[str, ...] = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 from dataclasses import dataclass, field, fields
 
 from . import domain
@@ -37,6 +38,16 @@ def _check_rating(problems: dict[str, str], name: str, value) -> None:
         problems[name] = f"{value:g} is outside {domain.RATING_MIN}-{domain.RATING_MAX}"
 
 
+def _check_nap_minutes(problems: dict[str, str], value) -> None:
+    if _missing(value):
+        return
+    whole = isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
+        problems["nap_minutes"] = "must be a whole number of minutes"
+    elif not 0 <= value <= domain.NAP_MINUTES_MAX:
+        problems["nap_minutes"] = f"{value:g} is outside 0-{domain.NAP_MINUTES_MAX} minutes"
+
+
 def _check_not_future(problems: dict[str, str], name: str, when, today: dt.date) -> None:
     day = when.date() if isinstance(when, dt.datetime) else when
     if day > today:
@@ -45,7 +56,11 @@ def _check_not_future(problems: dict[str, str], name: str, when, today: dt.date)
 
 @dataclass(frozen=True)
 class DailyCheckin:
-    """One day's ratings (0-10, any may be blank), sleep and notes."""
+    """One day's ratings (0-10, any may be blank), sleep, naps and notes.
+
+    ``sleep_hours`` is the day's main sleep (the longest one ending that day, at any
+    hour); ``nap_minutes`` adds up the shorter extra sleeps ending that day.
+    """
 
     date: dt.date
     pain: float | None = None
@@ -59,6 +74,7 @@ class DailyCheckin:
     headache: float | None = None
     notes: str = ""
     area_pain: dict[str, float] = field(default_factory=dict)
+    nap_minutes: int | None = None
 
     def validate(self, today: dt.date | None = None) -> dict[str, str]:
         problems: dict[str, str] = {}
@@ -71,6 +87,7 @@ class DailyCheckin:
         hours = self.sleep_hours
         if not _missing(hours) and not (0 <= hours <= domain.SLEEP_HOURS_MAX):
             problems["sleep_hours"] = f"{hours:g} is outside 0-{domain.SLEEP_HOURS_MAX:g} hours"
+        _check_nap_minutes(problems, self.nap_minutes)
         for area, value in self.area_pain.items():
             key = domain.AREA_PAIN_PREFIX + str(area)
             if area not in domain.BODY_AREAS:

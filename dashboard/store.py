@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from . import domain
 from .records import DailyCheckin, MassageSession, MedicationDose, Record, check
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BACKUPS_KEPT = 5  # of each kind: before an import, before a schema upgrade
 _SCHEMA_LOCK_KEY = 0x46_49_42_52_4F  # "FIBRO": the PostgreSQL advisory lock held while migrating
 
@@ -72,6 +72,7 @@ daily_checkins = sa.Table(
     sa.Column("date", sa.Date, nullable=False),
     _rating("pain"),
     sa.Column("sleep_hours", sa.Float, nullable=True),
+    sa.Column("nap_minutes", sa.Integer, nullable=True),
     *[_rating(name) for name in domain.DAILY_RATINGS if name != "pain"],
     sa.Column("notes", sa.Text, nullable=False, server_default=""),
     sa.Column("source", sa.String(40), nullable=False, server_default=""),
@@ -151,8 +152,13 @@ def _add_assessments(conn: sa.Connection) -> None:
     assessments.create(conn)
 
 
+def _add_nap_minutes(conn: sa.Connection) -> None:
+    """v3 -> v4: minutes napped a day, beside the day's main sleep (blank in older rows)."""
+    conn.exec_driver_sql("ALTER TABLE daily_checkins ADD COLUMN nap_minutes INTEGER")
+
+
 # version reached -> the step that reaches it from the version before
-MIGRATIONS = {2: _add_source_columns, 3: _add_assessments}
+MIGRATIONS = {2: _add_source_columns, 3: _add_assessments, 4: _add_nap_minutes}
 INSTRUMENTS = ("acr2016", "fiqr")
 
 
@@ -187,7 +193,7 @@ class NotFound(LookupError):
 
 
 KINDS = ("daily", "sessions", "doses")
-DAILY_VALUE_FIELDS = ("sleep_hours", *domain.DAILY_RATINGS)  # the numbers of a check-in
+DAILY_VALUE_FIELDS = ("sleep_hours", "nap_minutes", *domain.DAILY_RATINGS)  # the numbers of a check-in
 
 
 def default_db_path() -> Path:
@@ -444,7 +450,10 @@ class Store:
     # --- reading --------------------------------------------------------------
 
     def daily(self, patient_id: int) -> pd.DataFrame:
-        """Daily check-ins, one row a day, with a ``pain_<area>`` column per logged area."""
+        """Daily check-ins, one row a day, with a ``pain_<area>`` column per logged area.
+
+        ``nap_minutes`` is float64 like the ratings, so a blank is NaN.
+        """
         patient_id = int(patient_id)  # a numpy integer would bind as a blob and match nothing
         query = (sa.select(daily_checkins).where(daily_checkins.c.patient_id == patient_id)
                  .order_by(daily_checkins.c.date))
@@ -455,6 +464,7 @@ class Store:
             frame = _frame(conn.execute(query), [c.name for c in daily_checkins.columns], daily_checkins)
             by_area = _frame(conn.execute(areas_q), ["id", "area", "pain"])
         frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+        frame["nap_minutes"] = pd.to_numeric(frame["nap_minutes"]).astype("float64")  # blank -> NaN
         if not by_area.empty:
             wide = by_area.pivot(index="id", columns="area", values="pain")
             ordered = [a for a in domain.BODY_AREAS if a in wide.columns]
@@ -669,7 +679,10 @@ class _Kind:
 
 
 def _daily_values(r: DailyCheckin) -> dict:
-    return {"notes": r.notes or "", **{f: _blank_to_none(getattr(r, f)) for f in DAILY_VALUE_FIELDS}}
+    values = {"notes": r.notes or "", **{f: _blank_to_none(getattr(r, f)) for f in DAILY_VALUE_FIELDS}}
+    if values["nap_minutes"] is not None:
+        values["nap_minutes"] = int(values["nap_minutes"])  # 30.0 from a CSV is stored as 30
+    return values
 
 
 def _session_values(r: MassageSession) -> dict:

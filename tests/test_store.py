@@ -236,3 +236,49 @@ def test_a_version_2_store_gains_the_assessments_table(tmp_path):
     assert store.schema_version() == SCHEMA_VERSION
     store.save_assessment(1, "acr2016", DAY, {"regions": ["neck"]}, {"wpi": 1})
     assert store.assessments(1, "acr2016")["wpi"].tolist() == [1]
+
+
+def version_3_store(path: Path) -> Path:
+    """A store as version 3 wrote it: records with a source, assessments, no naps."""
+    conn = sqlite3.connect(path)
+    conn.executescript((Path(__file__).parent / "data" / "schema_v1.sql").read_text())
+    for table in ("daily_checkins", "sessions", "doses"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN source VARCHAR(40) NOT NULL DEFAULT ''")
+    conn.execute("""CREATE TABLE assessments (
+        id INTEGER NOT NULL PRIMARY KEY, patient_id INTEGER NOT NULL REFERENCES patients (id)
+        ON DELETE CASCADE, taken_on DATE NOT NULL, instrument VARCHAR(20) NOT NULL,
+        answers JSON NOT NULL, result JSON NOT NULL,
+        CONSTRAINT uq_assessment_day UNIQUE (patient_id, instrument, taken_on))""")
+    conn.execute("INSERT INTO assessments VALUES (1, 1, '2025-01-02', 'acr2016', "
+                 "'{\"regions\": [\"neck\"]}', '{\"wpi\": 1}')")
+    conn.execute("UPDATE meta SET value = '3'")
+    conn.commit()
+    conn.close()
+    return path
+
+
+def test_a_version_3_store_is_backed_up_and_gains_nap_minutes_blank(tmp_path):
+    path = version_3_store(tmp_path / "v3.sqlite")
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    (backup,) = tmp_path.glob("v3.before-v*.sqlite")
+    assert sqlite3.connect(backup).execute("SELECT value FROM meta").fetchone() == ("3",)
+    daily = store.daily(1)
+    assert daily["pain"].tolist() == [6] and daily["pain_neck"].tolist() == [7]
+    assert daily["nap_minutes"].isna().all() and daily["nap_minutes"].dtype == "float64"
+    assert store.assessments(1, "acr2016")["wpi"].tolist() == [1]
+    assert store.record("daily", 1).nap_minutes is None
+    store.save(1, [DailyCheckin(dt.date(2025, 1, 3), sleep_hours=4.5, nap_minutes=95)], source="csv")
+    assert store.daily(1)["nap_minutes"].tolist()[1] == 95
+
+
+def test_nap_minutes_round_trip_and_validation(store):
+    pid = store.ensure_patient("Robin")
+    day = DailyCheckin(DAY, sleep_hours=5.7, nap_minutes=40)
+    store.save(pid, [day])
+    assert store.daily(pid)["nap_minutes"].tolist() == [40]
+    assert store.record("daily", store.daily_id(pid, DAY)) == day
+    assert store.save(pid, [DailyCheckin(DAY, sleep_hours=5.7, nap_minutes=40.0)]).unchanged == {"daily": 1}
+    for bad, message in ((12.5, "whole number"), (-5, "outside"), (2000, "outside"), ("x", "whole")):
+        with pytest.raises(InvalidRecord, match=message):
+            store.save(pid, [DailyCheckin(DAY, nap_minutes=bad)])
