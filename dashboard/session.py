@@ -1,15 +1,40 @@
-"""Choosing the store to open: the user's own, or the demo diary while theirs is empty."""
+"""The session layer: which store is open, who is acting, whose diary they may see, and
+every read and write of a diary.  No widgets: pages, the CLI and notebooks go through it,
+and it is tested without a browser.
+
+* **Personal mode** (``DiarySession.personal``): the computer's owner may do anything
+  in their store; while it holds no records the demo diary is shown and the first
+  entry (a save, an import, a questionnaire) goes to the own store instead.
+* **Hosted mode** (``DiarySession.hosted``): a signed-in user or link holder.  A patient
+  user writes their own diary; a therapist reads the diaries of patients whose grant
+  is active (``log`` scope: also logs massage sessions); a link holder reads one
+  patient.  Every call checks again, so a revoked grant or link stops working at once;
+  a refusal names no patient's data and is written to the access log.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from . import demo
+from .accounts import OWNER, Accounts, Principal, status, utcnow
+from .records import MassageSession
 from .store import Store, default_db_path
 
-
 DEFAULT_PATIENT = "Me"  # the patient of a personal store's first entry
+ACTIONS = ("read", "log", "write")  # see a diary; add a massage session; any change
+_SCOPE_ALLOWS = {"write": {"read", "log", "write"}, "log": {"read", "log"}, "read": {"read"}}
+_RANK = {"read": 0, "log": 1, "write": 2}
+
+
+class Refused(PermissionError):
+    """An action the acting person may not take; the message names nobody's data."""
 
 
 def demo_db_path(own: Path) -> Path:
@@ -27,3 +52,225 @@ def open_for_viewing(location: str | os.PathLike | None = None) -> tuple[Store, 
     if demo_store.is_empty():
         demo.write_demo(demo_store)
     return own, demo_store, True
+
+
+def scopes(principal: Principal, grants: pd.DataFrame, links: pd.DataFrame,
+           now: dt.datetime) -> dict[int, str]:
+    """Patient id -> what ``principal`` may do there now ('read', 'log' or 'write').
+
+    Pure: ``grants`` are the principal's grants (therapists), ``links`` their link
+    (link holders).  The personal owner is not asked here: they hold the whole store.
+    """
+    if principal.role == "patient" and principal.patient_id is not None:
+        return {int(principal.patient_id): "write"}
+    if principal.role == "link":
+        live = [r for _, r in links.iterrows() if status(r, now) == "active"]
+        return {int(principal.patient_id): "read"} if live else {}
+    if principal.role == "therapist":
+        held: dict[int, str] = {}
+        for _, grant in grants.iterrows():
+            if status(grant, now) == "active":
+                pid, scope = int(grant["patient_id"]), grant["scope"]
+                if _RANK[scope] > _RANK.get(held.get(pid), -1):
+                    held[pid] = scope
+        return held
+    return {}  # an admin manages accounts and sees no diary
+
+
+def allows(scope: str | None, action: str) -> bool:
+    return scope is not None and action in _SCOPE_ALLOWS[scope]
+
+
+@dataclass(frozen=True)
+class Diary:
+    """A patient's three tables as the store returns them."""
+
+    daily: pd.DataFrame
+    sessions: pd.DataFrame
+    doses: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> "Diary":
+        return cls(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+
+    def day_span(self):
+        """First and last day with any record, or (None, None)."""
+        if self.daily.empty and self.sessions.empty and self.doses.empty:
+            return None, None
+        days = pd.concat([self.daily["date"], self.sessions["start"].dt.normalize(),
+                          self.doses["time"].dt.normalize()])
+        return (days.min(), days.max()) if len(days) else (None, None)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_diary(store: Store, patient_id: int, revision: int) -> Diary:
+    """Cached per store revision, so a save makes the next read fresh."""
+    return Diary(store.daily(patient_id), store.sessions(patient_id), store.doses(patient_id))
+
+
+class DiarySession:
+    """One person's way into one store: what they may see and every change they make."""
+
+    def __init__(self, store: Store, principal: Principal = OWNER, own_store: Store | None = None,
+                 is_demo: bool = False, signin_token: str | None = None):
+        self.store = store
+        self.own_store = own_store or store
+        self.is_demo = is_demo
+        self.principal = principal
+        self.accounts = Accounts(self.own_store)
+        self._signin_token = signin_token
+
+    @classmethod
+    def personal(cls, location=None) -> "DiarySession":
+        """The owner's session: their store, or the demo while it is empty."""
+        own, shown, is_demo = open_for_viewing(location)
+        return cls(shown, own_store=own, is_demo=is_demo)
+
+    @classmethod
+    def hosted(cls, store: Store, signin_token: str | None) -> "DiarySession":
+        """The session of whoever holds ``signin_token``; ``Refused`` when it is not valid."""
+        principal = Accounts(store).principal(signin_token)
+        if principal is None:
+            raise Refused("Please sign in again.")
+        return cls(store, principal, signin_token=signin_token)
+
+    # --- who may do what -------------------------------------------------------
+
+    def scopes(self) -> dict[int, str]:
+        """Patient id -> 'read', 'log' or 'write', as of now."""
+        if not self.principal.hosted:
+            return {int(i): "write" for i in self.store.patients()["id"]}
+        p = self.principal
+        grants = (self.store.grants(therapist_id=p.user_id) if p.role == "therapist"
+                  else pd.DataFrame())
+        links = self.store.links(link_id=p.link_id) if p.role == "link" else pd.DataFrame()
+        return scopes(p, grants, links, utcnow())
+
+    def patients(self) -> pd.DataFrame:
+        """The patients this person may see (id, name)."""
+        visible = self.scopes()
+        frame = self.store.patients()
+        return frame[frame["id"].astype(int).isin(visible)].reset_index(drop=True)
+
+    def scope(self, patient_id) -> str | None:
+        return None if patient_id is None else self.scopes().get(int(patient_id))
+
+    def may(self, patient_id, action: str) -> bool:
+        return allows(self.scope(patient_id), action)
+
+    def require(self, patient_id, action: str) -> int:
+        """``patient_id`` as an int when the action is allowed, else ``Refused`` (logged)."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        if self.may(patient_id, action):
+            return int(patient_id)
+        if self.principal.hosted:
+            self._log("refused " + action, patient_id if self._is_patient(patient_id) else None)
+        raise Refused("You do not have access to that." if action == "read"
+                      else "You can look at this diary but not change it.")
+
+    def still_valid(self) -> bool:
+        """Whether the sign-in (and its user or link) still stands; always in personal mode."""
+        if not self.principal.hosted:
+            return True
+        return self.accounts.principal(self._signin_token) == self.principal
+
+    # --- reading ---------------------------------------------------------------
+
+    def diary(self, patient_id) -> Diary:
+        pid = self.require(patient_id, "read")
+        return _read_diary(self.store, pid, self.store.revision(pid))
+
+    def revision(self, patient_id) -> int:
+        return self.store.revision(self.require(patient_id, "read"))
+
+    def record(self, kind: str, record_id: int):
+        self.require(self.store.patient_of(kind, record_id), "read")
+        return self.store.record(kind, record_id)
+
+    def daily_id(self, patient_id, day: dt.date) -> int | None:
+        return self.store.daily_id(self.require(patient_id, "read"), day)
+
+    def assessments(self, patient_id, instrument: str) -> pd.DataFrame:
+        return self.store.assessments(self.require(patient_id, "read"), instrument)
+
+    def opened(self, patient_id) -> None:
+        """Note in the access log that a user or link holder opened a patient's dashboard."""
+        if self.principal.hosted and self.principal.role != "patient":
+            self._log("opened dashboard", self.require(patient_id, "read"))
+
+    # --- writing ---------------------------------------------------------------
+
+    def writes_to_demo(self) -> bool:
+        """The next change goes to the own store, not the demo shown (personal mode)."""
+        return self.is_demo
+
+    def save(self, patient_id, records: list) -> int:
+        """Save records (one transaction); returns the patient id they were saved for.
+
+        While the demo is shown, they go to the own store's ``DEFAULT_PATIENT``, and from
+        then on this session shows the own store.
+        """
+        if self.is_demo:
+            patient = self._leave_demo()
+            self.store.save(patient, records)
+            return patient
+        only_sessions = bool(records) and all(isinstance(r, MassageSession) for r in records)
+        pid = self.require(patient_id, "log" if only_sessions else "write")
+        self.store.save(pid, records)
+        if self.principal.hosted and self.principal.role != "patient":
+            self._log(f"logged {len(records)} session(s)", pid)
+        return pid
+
+    def replace(self, kind: str, record_id: int, record) -> int:
+        self.require(self.store.patient_of(kind, record_id), "write")
+        return self.store.replace(kind, record_id, record)
+
+    def delete(self, kind: str, record_id: int):
+        self.require(self.store.patient_of(kind, record_id), "write")
+        return self.store.delete(kind, record_id)
+
+    def save_assessment(self, patient_id, instrument: str, taken_on: dt.date, answers: dict,
+                        result: dict) -> int:
+        """Keep a questionnaire; while the demo is shown, in the own store."""
+        pid = self._leave_demo() if self.is_demo else self.require(patient_id, "write")
+        self.store.save_assessment(pid, instrument, taken_on, answers, result)
+        return pid
+
+    def import_file(self, kind, path, patient_name: str, **options) -> dict:
+        """Import a file (all or nothing) into the own store; names in it become patients.
+
+        In hosted mode only a patient user imports, and only into their own diary.
+        """
+        from .importers import import_into
+
+        if self.principal.hosted:
+            pid = self.require(self.principal.patient_id, "write")
+            patient_name = self.store.patients().set_index("id")["name"].get(pid)
+            trial = import_into(self.own_store, kind, path, patient=patient_name,
+                                **{**options, "dry_run": True})
+            if set(trial["patients"]) != {patient_name}:
+                raise Refused("This file holds several people's diaries; on a shared server "
+                              "you can import only your own.")
+        summary = import_into(self.own_store, kind, path, patient=patient_name, **options)
+        if self.is_demo and not options.get("dry_run") and summary.get("created"):
+            self.store, self.is_demo = self.own_store, False
+        return summary
+
+    # --- inside ------------------------------------------------------------------
+
+    def _leave_demo(self) -> int:
+        patient = self.own_store.ensure_patient(DEFAULT_PATIENT)
+        self.store, self.is_demo = self.own_store, False
+        return patient
+
+    def _is_patient(self, patient_id) -> bool:
+        try:
+            return int(patient_id) in set(self.store.patients()["id"].astype(int))
+        except (TypeError, ValueError):
+            return False
+
+    def _log(self, action: str, patient_id=None) -> None:
+        p = self.principal
+        self.store.log_access(utcnow(), p.name, action, user_id=p.user_id, link_id=p.link_id,
+                              patient_id=patient_id)

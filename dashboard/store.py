@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from . import domain
 from .records import DailyCheckin, MassageSession, MedicationDose, Record, check
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BACKUPS_KEPT = 5  # of each kind: before an import, before a schema upgrade
 _SCHEMA_LOCK_KEY = 0x46_49_42_52_4F  # "FIBRO": the PostgreSQL advisory lock held while migrating
 
@@ -135,6 +135,66 @@ assessments = sa.Table(
     sa.UniqueConstraint("patient_id", "instrument", "taken_on", name="uq_assessment_day"),
 )
 
+# --- hosted mode: accounts, grants, links, sign-ins, access log (schema v5) ------------
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),  # patient, therapist, admin
+    sa.Column("password_hash", sa.String(200), nullable=False),  # Argon2id, never the password
+    sa.Column("patient_id", sa.Integer, sa.ForeignKey("patients.id", ondelete="SET NULL"),
+              nullable=True),  # a patient user's own diary
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+grants = sa.Table(
+    "grants", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _patient_fk(),
+    sa.Column("therapist_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("scope", sa.String(10), nullable=False),  # read, log
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=True),
+    sa.Column("revoked_at", sa.DateTime, nullable=True),
+)
+
+links = sa.Table(
+    "links", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _patient_fk(),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # SHA-256, hex
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime, nullable=True),
+)
+
+signins = sa.Table(  # server-side sessions behind the signed cookie
+    "signins", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("link_id", sa.Integer, sa.ForeignKey("links.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("ended_at", sa.DateTime, nullable=True),
+)
+
+access_log = sa.Table(
+    "access_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),  # a user name or "link 7"
+    sa.Column("user_id", sa.Integer, nullable=True),
+    sa.Column("link_id", sa.Integer, nullable=True),
+    sa.Column("patient_id", sa.Integer, nullable=True),
+    sa.Column("action", sa.String(40), nullable=False),  # never health data or secrets
+)
+
+sa.Index("ix_access_log_patient_at", access_log.c.patient_id, access_log.c.at)
+sa.Index("ix_access_log_actor_action_at", access_log.c.actor, access_log.c.action, access_log.c.at)
+ACCOUNT_TABLES = (users, grants, links, signins, access_log)
+
 sa.Index("ix_sessions_patient_start", sessions.c.patient_id, sessions.c.start)
 sa.Index("ix_doses_patient_time", doses.c.patient_id, doses.c.time)
 
@@ -157,8 +217,14 @@ def _add_nap_minutes(conn: sa.Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE daily_checkins ADD COLUMN nap_minutes INTEGER")
 
 
+def _add_accounts(conn: sa.Connection) -> None:
+    """v4 -> v5: hosted mode's users, grants, links, sign-ins and access log."""
+    for table in ACCOUNT_TABLES:
+        table.create(conn)
+
+
 # version reached -> the step that reaches it from the version before
-MIGRATIONS = {2: _add_source_columns, 3: _add_assessments, 4: _add_nap_minutes}
+MIGRATIONS = {2: _add_source_columns, 3: _add_assessments, 4: _add_nap_minutes, 5: _add_accounts}
 INSTRUMENTS = ("acr2016", "fiqr")
 
 
@@ -412,6 +478,11 @@ class Store:
         with self.engine.connect() as conn:
             return _load_record(conn, kind, int(record_id))
 
+    def patient_of(self, kind: str, record_id: int) -> int:
+        """The patient whose record ``record_id`` is (``NotFound`` when there is none)."""
+        with self.engine.connect() as conn:
+            return _patient_of(conn, kind, record_id)
+
     def daily_id(self, patient_id: int, date: dt.date) -> int | None:
         """The id of the check-in of ``date``, if there is one."""
         with self.engine.connect() as conn:
@@ -499,6 +570,152 @@ class Store:
             frame = _frame(conn.execute(query), [c.name for c in doses.columns], doses)
         frame["time"] = pd.to_datetime(frame["time"]).astype("datetime64[ns]")
         return frame
+
+
+    # --- hosted mode: accounts, grants, links, sign-ins, access log -----------------
+    # Times are naive UTC, passed in by the caller (``dashboard.accounts``).
+
+    def add_user(self, name: str, role: str, password_hash: str, patient_id: int | None,
+                 now: dt.datetime) -> int:
+        """Create a user; ``DuplicateEntry`` when the name is taken."""
+        with self._write() as conn:
+            if conn.execute(sa.select(users.c.id).where(users.c.name == name)).scalar():
+                raise DuplicateEntry(f"There is already a user called {name!r}.", "name")
+            return int(conn.execute(users.insert().values(
+                name=name, role=role, password_hash=password_hash,
+                patient_id=None if patient_id is None else int(patient_id), created_at=now,
+            )).inserted_primary_key[0])
+
+    def user(self, name: str | None = None, user_id: int | None = None) -> dict | None:
+        """One user's row (with the hash) by name or id, or None."""
+        where = users.c.name == name if user_id is None else users.c.id == int(user_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(where)).mappings().first()
+        return dict(row) if row else None
+
+    def users(self) -> pd.DataFrame:
+        """Every user without the password hash: id, name, role, patient, created_at."""
+        query = (sa.select(users.c.id, users.c.name, users.c.role,
+                           patients.c.name.label("patient"), users.c.created_at)
+                 .outerjoin(patients, patients.c.id == users.c.patient_id).order_by(users.c.name))
+        with self.engine.connect() as conn:
+            return _frame(conn.execute(query), ["id", "name", "role", "patient", "created_at"])
+
+    def remove_user(self, name: str) -> bool:
+        with self._write() as conn:
+            return conn.execute(users.delete().where(users.c.name == name)).rowcount > 0
+
+    def set_password(self, user_id: int, password_hash: str, now: dt.datetime) -> None:
+        """A new password hash; every sign-in of that user ends in the same transaction."""
+        with self._write() as conn:
+            conn.execute(users.update().where(users.c.id == int(user_id))
+                         .values(password_hash=password_hash))
+            conn.execute(signins.update().where(signins.c.user_id == int(user_id),
+                                                signins.c.ended_at.is_(None)).values(ended_at=now))
+
+    def add_grant(self, patient_id: int, therapist_id: int, scope: str, now: dt.datetime,
+                  expires_at: dt.datetime | None) -> int:
+        with self._write() as conn:
+            return int(conn.execute(grants.insert().values(
+                patient_id=int(patient_id), therapist_id=int(therapist_id), scope=scope,
+                created_at=now, expires_at=expires_at)).inserted_primary_key[0])
+
+    def grants(self, patient_id: int | None = None, therapist_id: int | None = None) -> pd.DataFrame:
+        """Grants with names: id, patient_id, patient, therapist_id, therapist, scope, times."""
+        query = (sa.select(grants.c.id, grants.c.patient_id, patients.c.name.label("patient"),
+                           grants.c.therapist_id, users.c.name.label("therapist"), grants.c.scope,
+                           grants.c.created_at, grants.c.expires_at, grants.c.revoked_at)
+                 .join(patients, patients.c.id == grants.c.patient_id)
+                 .join(users, users.c.id == grants.c.therapist_id).order_by(grants.c.id))
+        if patient_id is not None:
+            query = query.where(grants.c.patient_id == int(patient_id))
+        if therapist_id is not None:
+            query = query.where(grants.c.therapist_id == int(therapist_id))
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return _frame(result, list(result.keys()))
+
+    def add_link(self, patient_id: int, token_hash: str, now: dt.datetime,
+                 expires_at: dt.datetime) -> int:
+        with self._write() as conn:
+            return int(conn.execute(links.insert().values(
+                patient_id=int(patient_id), token_hash=token_hash, created_at=now,
+                expires_at=expires_at)).inserted_primary_key[0])
+
+    def links(self, patient_id: int | None = None, token_hash: str | None = None,
+              link_id: int | None = None) -> pd.DataFrame:
+        """Links without their hashes: id, patient_id, patient, created_at, expires_at, revoked_at."""
+        query = (sa.select(links.c.id, links.c.patient_id, patients.c.name.label("patient"),
+                           links.c.created_at, links.c.expires_at, links.c.revoked_at)
+                 .join(patients, patients.c.id == links.c.patient_id).order_by(links.c.id))
+        if patient_id is not None:
+            query = query.where(links.c.patient_id == int(patient_id))
+        if token_hash is not None:
+            query = query.where(links.c.token_hash == token_hash)
+        if link_id is not None:
+            query = query.where(links.c.id == int(link_id))
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return _frame(result, list(result.keys()))
+
+    def revoke(self, kind: str, item_id: int, now: dt.datetime) -> dict | None:
+        """Revoke a grant or link (``kind`` 'grant' or 'link'); a link's sign-ins end with it.
+
+        Returns the row as it was (None when there is no such id)."""
+        table = {"grant": grants, "link": links}[kind]
+        with self._write() as conn:
+            row = conn.execute(sa.select(table).where(table.c.id == int(item_id))).mappings().first()
+            if row is None:
+                return None
+            if row["revoked_at"] is None:
+                conn.execute(table.update().where(table.c.id == int(item_id)).values(revoked_at=now))
+            if kind == "link":
+                conn.execute(signins.update().where(signins.c.link_id == int(item_id),
+                                                    signins.c.ended_at.is_(None)).values(ended_at=now))
+            return dict(row)
+
+    def start_signin(self, token_hash: str, now: dt.datetime, user_id: int | None = None,
+                     link_id: int | None = None) -> None:
+        with self._write() as conn:
+            conn.execute(signins.insert().values(token_hash=token_hash, user_id=user_id,
+                                                 link_id=link_id, created_at=now))
+
+    def signin(self, token_hash: str, ended_too: bool = False) -> dict | None:
+        """A sign-in that has not ended (or, ``ended_too``, any), or None."""
+        query = sa.select(signins).where(signins.c.token_hash == token_hash)
+        if not ended_too:
+            query = query.where(signins.c.ended_at.is_(None))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return dict(row) if row else None
+
+    def end_signin(self, token_hash: str, now: dt.datetime) -> None:
+        with self._write() as conn:
+            conn.execute(signins.update().where(signins.c.token_hash == token_hash,
+                                                signins.c.ended_at.is_(None)).values(ended_at=now))
+
+    def log_access(self, now: dt.datetime, actor: str, action: str, user_id: int | None = None,
+                   link_id: int | None = None, patient_id: int | None = None) -> None:
+        with self._write() as conn:
+            conn.execute(access_log.insert().values(
+                at=now, actor=actor[:100], action=action[:40], user_id=user_id, link_id=link_id,
+                patient_id=None if patient_id is None else int(patient_id)))
+
+    def access_log(self, patient_id: int | None = None) -> pd.DataFrame:
+        """The access log, newest first: at, actor, action, user_id, link_id, patient_id."""
+        columns = ["at", "actor", "action", "user_id", "link_id", "patient_id"]
+        query = sa.select(*(access_log.c[c] for c in columns)).order_by(access_log.c.id.desc())
+        if patient_id is not None:
+            query = query.where(access_log.c.patient_id == int(patient_id))
+        with self.engine.connect() as conn:
+            return _frame(conn.execute(query), columns)
+
+    def count_access(self, actor: str, action: str, since: dt.datetime) -> int:
+        """How often ``actor`` did ``action`` since ``since`` (failed sign-ins, for the lockout)."""
+        query = sa.select(sa.func.count()).where(
+            access_log.c.actor == actor, access_log.c.action == action, access_log.c.at >= since)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar())
 
 
 def _frame(result: sa.CursorResult, columns: list[str], table: sa.Table | None = None) -> pd.DataFrame:

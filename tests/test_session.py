@@ -1,0 +1,257 @@
+"""The permission layer, without a browser: every role x scope x expired/revoked case,
+and every read and write of ``DiarySession`` refused or allowed accordingly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from dashboard.accounts import AccountError, Accounts, utcnow
+from dashboard.records import DailyCheckin, MassageSession
+from dashboard.session import DiarySession, Refused
+from dashboard.store import Store
+
+PASSWORD = "correct horse battery"
+DAY = dt.date(2026, 11, 2)
+
+
+def checkin(day=DAY, pain=5.0):
+    return DailyCheckin(date=day, pain=pain)
+
+
+def massage(start=dt.datetime(2026, 11, 2, 10), pressure="light"):
+    return MassageSession(start=start, duration_min=60, pressure=pressure, areas=("neck",))
+
+
+@pytest.fixture
+def clinic(tmp_path):
+    """Three patients with a diary each, two therapists, an admin; no grants yet."""
+    store = Store(tmp_path / "clinic.sqlite")
+    accounts = Accounts(store)
+    for name in ("ann", "bea", "cy"):
+        accounts.add_user(name, "patient", PASSWORD)
+        store.save(accounts.patient_id(name), [checkin(), massage()])
+    for name in ("tom", "tia"):
+        accounts.add_user(name, "therapist", PASSWORD)
+    accounts.add_user("root", "admin", PASSWORD)
+    return store, accounts
+
+
+def session_of(store, accounts, name):
+    return DiarySession.hosted(store, accounts.sign_in(name, PASSWORD))
+
+
+def pid(accounts, name):
+    return accounts.patient_id(name)
+
+
+STATES = ("active", "expired", "revoked")
+
+
+def make_grant(accounts, scope, state):
+    now = utcnow()
+    created = now - dt.timedelta(days=2) if state == "expired" else now
+    grant = accounts.add_grant("ann", "tom", scope, "1d", now=created)
+    if state == "revoked":
+        accounts.revoke("grant", grant)
+    return grant
+
+
+@pytest.mark.parametrize("scope,state", list(itertools.product(("read", "log"), STATES)))
+def test_therapist_grant_scope_and_state(clinic, scope, state):
+    store, accounts = clinic
+    make_grant(accounts, scope, state)
+    tom = session_of(store, accounts, "tom")
+    ann = pid(accounts, "ann")
+    live = state == "active"
+    assert list(tom.patients()["name"]) == (["ann"] if live else [])
+    assert tom.may(ann, "read") is live
+    assert tom.may(ann, "log") is (live and scope == "log")
+    assert tom.may(ann, "write") is False
+    if live:
+        assert tom.diary(ann).daily["pain"].tolist() == [5.0]
+    else:
+        with pytest.raises(Refused):
+            tom.diary(ann)
+    if live and scope == "log":
+        tom.save(ann, [massage(dt.datetime(2026, 11, 3, 9), "deep")])
+        assert len(store.sessions(ann)) == 2
+    else:
+        with pytest.raises(Refused):
+            tom.save(ann, [massage(dt.datetime(2026, 11, 3, 9), "deep")])
+        assert len(store.sessions(ann)) == 1
+    with pytest.raises(Refused):  # no scope changes a day's check-in
+        tom.save(ann, [checkin(DAY, 9.0)])
+    assert store.daily(ann)["pain"].tolist() == [5.0]
+    # the other therapist and the other patients are never reachable
+    for other in ("bea", "cy"):
+        assert not tom.may(pid(accounts, other), "read")
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_link_holder_reads_one_patient_only(clinic, state):
+    store, accounts = clinic
+    now = utcnow()
+    created = now - dt.timedelta(hours=3) if state == "expired" else now
+    link_id, token = accounts.create_link("bea", "2h", now=created)
+    if state == "expired":
+        with pytest.raises(AccountError, match="ended"):
+            accounts.open_link(token)
+        return
+    signin = accounts.open_link(token)
+    holder = DiarySession.hosted(store, signin)
+    bea = pid(accounts, "bea")
+    if state == "revoked":
+        accounts.revoke("link", link_id)
+        assert not holder.may(bea, "read")
+        assert not holder.still_valid()
+        with pytest.raises(Refused):
+            DiarySession.hosted(store, signin)
+        with pytest.raises(AccountError, match="ended"):
+            accounts.open_link(token)
+        return
+    assert list(holder.patients()["name"]) == ["bea"]
+    assert holder.diary(bea).sessions["pressure"].tolist() == ["light"]
+    for action in ("log", "write"):
+        assert not holder.may(bea, action)
+    with pytest.raises(Refused):
+        holder.save(bea, [massage(dt.datetime(2026, 11, 4, 9))])
+    with pytest.raises(Refused):
+        holder.diary(pid(accounts, "ann"))
+
+
+def test_patient_user_owns_only_their_diary(clinic):
+    store, accounts = clinic
+    ann = session_of(store, accounts, "ann")
+    assert list(ann.patients()["name"]) == ["ann"]
+    own, other = pid(accounts, "ann"), pid(accounts, "bea")
+    ann.save(own, [checkin(DAY + dt.timedelta(days=1), 3.0)])
+    checkin_id = store.daily_id(own, DAY)
+    ann.replace("daily", checkin_id, checkin(DAY, 4.0))
+    assert sorted(store.daily(own)["pain"]) == [3.0, 4.0]
+    bea_checkin = store.daily_id(other, DAY)
+    for attempt in (lambda: ann.diary(other), lambda: ann.save(other, [checkin()]),
+                    lambda: ann.record("daily", bea_checkin),
+                    lambda: ann.delete("daily", bea_checkin),
+                    lambda: ann.replace("daily", bea_checkin, checkin(DAY, 0.0)),
+                    lambda: ann.assessments(other, "fiqr")):
+        with pytest.raises(Refused):
+            attempt()
+    assert store.daily(other)["pain"].tolist() == [5.0]
+
+
+def test_admin_sees_no_diary(clinic):
+    store, accounts = clinic
+    root = session_of(store, accounts, "root")
+    assert root.patients().empty
+    with pytest.raises(Refused):
+        root.diary(pid(accounts, "ann"))
+
+
+def test_refusals_are_logged_without_data(clinic):
+    store, accounts = clinic
+    tom = session_of(store, accounts, "tom")
+    with pytest.raises(Refused) as refused:
+        tom.diary(pid(accounts, "cy"))
+    assert "cy" not in str(refused.value)
+    log = store.access_log()
+    assert ("tom", "refused read") in set(zip(log["actor"], log["action"]))
+
+
+def test_the_best_grant_wins_and_revoking_it_leaves_the_other(clinic):
+    store, accounts = clinic
+    accounts.add_grant("ann", "tom", "read")
+    log_grant = accounts.add_grant("ann", "tom", "log")
+    tom = session_of(store, accounts, "tom")
+    assert tom.scope(pid(accounts, "ann")) == "log"
+    accounts.revoke("grant", log_grant)
+    assert tom.scope(pid(accounts, "ann")) == "read"
+
+
+def test_sign_out_and_password_change_end_the_session(clinic):
+    store, accounts = clinic
+    token = accounts.sign_in("ann", PASSWORD)
+    other_device = accounts.sign_in("ann", PASSWORD)
+    ann = DiarySession.hosted(store, token)
+    accounts.sign_out(token)
+    assert not ann.still_valid()
+    assert accounts.principal(other_device) is not None
+    accounts.set_password("ann", "a new long password")
+    assert accounts.principal(other_device) is None
+    with pytest.raises(AccountError):
+        accounts.sign_in("ann", PASSWORD)
+    assert accounts.sign_in("ann", "a new long password")
+
+
+def test_lockout_after_five_failures(clinic):
+    _store, accounts = clinic
+    now = utcnow()
+    for _ in range(5):
+        with pytest.raises(AccountError, match="do not match"):
+            accounts.sign_in("bea", "wrong password", now=now)
+    with pytest.raises(AccountError, match="15 minutes"):
+        accounts.sign_in("bea", PASSWORD, now=now + dt.timedelta(minutes=1))
+    assert accounts.sign_in("bea", PASSWORD, now=now + dt.timedelta(minutes=16))
+
+
+def test_secrets_are_never_stored_in_the_clear(clinic, tmp_path):
+    store, accounts = clinic
+    _link_id, token = accounts.create_link("ann")
+    signin = accounts.sign_in("ann", PASSWORD)
+    raw = (tmp_path / "clinic.sqlite").read_bytes()
+    wal = tmp_path / "clinic.sqlite-wal"
+    raw += wal.read_bytes() if wal.exists() else b""
+    for secret in (PASSWORD, token, signin):
+        assert secret.encode() not in raw
+    assert store.user(name="ann")["password_hash"].startswith("$argon2id$")
+
+
+def test_bad_account_input_is_one_plain_sentence(clinic):
+    _store, accounts = clinic
+    for attempt, words in [
+        (lambda: accounts.add_user("ann", "patient", PASSWORD), "already"),
+        (lambda: accounts.add_user("x y", "patient", PASSWORD), "user name"),
+        (lambda: accounts.add_user("zed", "doctor", PASSWORD), "not a role"),
+        (lambda: accounts.add_user("zed", "patient", "short"), "8 characters"),
+        (lambda: accounts.add_grant("ann", "bea", "read"), "not a therapist"),
+        (lambda: accounts.add_grant("nobody", "tom", "read"), "no patient"),
+        (lambda: accounts.add_grant("ann", "tom", "write"), "not a scope"),
+        (lambda: accounts.create_link("ann", "soon"), "not a duration"),
+        (lambda: accounts.revoke("link", 99), "no link 99"),
+    ]:
+        with pytest.raises(AccountError, match=words):
+            attempt()
+
+
+def test_personal_owner_keeps_the_demo_rule(tmp_path):
+    session = DiarySession.personal(tmp_path / "own.sqlite")
+    assert session.is_demo and not session.principal.hosted
+    demo_patient = int(session.patients()["id"].iloc[0])
+    saved_for = session.save(demo_patient, [checkin()])
+    assert not session.is_demo
+    assert session.store is session.own_store
+    assert session.store.daily(saved_for)["pain"].tolist() == [5.0]
+
+
+def test_a_version_4_store_opens_unchanged_and_gains_the_account_tables(tmp_path):
+    import sqlite3
+
+    from dashboard.store import ACCOUNT_TABLES, SCHEMA_VERSION
+
+    path = tmp_path / "v4.sqlite"
+    store = Store(path)
+    store.save(store.ensure_patient("ann"), [checkin()])
+    store.close()
+    with sqlite3.connect(path) as conn:  # what a version 4 store looked like
+        for table in reversed(ACCOUNT_TABLES):
+            conn.execute(f"DROP TABLE {table.name}")
+        conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    conn.close()
+    store = Store(path)
+    assert store.schema_version() == SCHEMA_VERSION == 5
+    assert store.daily(store.ensure_patient("ann"))["pain"].tolist() == [5.0]
+    Accounts(store).add_user("ann", "patient", PASSWORD)
+    assert store.user(name="ann")["patient_id"] == store.ensure_patient("ann")
+    assert list(tmp_path.glob("v4.before-v5-*.sqlite"))
