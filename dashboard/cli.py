@@ -522,6 +522,44 @@ def moh(db, patient, as_json):
     click.echo(OVERUSE_CAVEAT)
 
 
+@main.command()
+@db_option
+@click.option("--patient", default=None, help="Whose diary (default: the only one).")
+@click.option("--from", "start", type=DATE, default=None,
+              help="First day, YYYY-MM-DD (default: 90 days up to --to).")
+@click.option("--to", "end", type=DATE, default=None,
+              help="Last day, YYYY-MM-DD (default: 90 days from --from, else the last logged day).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.pdf"),
+              show_default=True, help="The PDF to write.")
+@click.option("--for", "audience", type=click.Choice(["therapist", "doctor"]), default="therapist",
+              show_default=True, help="Sessions and pressures first, or scores, trends and "
+              "medication first.")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default=None,
+              help="Paper size (default: from the locale; US Letter in the Americas' letter "
+                   "countries, else A4).")
+def report(db, patient, start, end, out, audience, paper):
+    """Write a one-to-three-page PDF report of a period for the therapist or the doctor."""
+    from .report import ReportError, paper_for_locale, render_pdf, report_from_store
+
+    store = open_store(db)
+    if store.patients().empty:
+        raise click.ClickException(f"{store.path or store.url} holds no diary yet; nothing to report")
+    chosen = pick_patient(store, patient)
+    if chosen is None:
+        names = ", ".join(store.patients()["name"])
+        raise click.UsageError(f"say whose diary with --patient (patients: {names})")
+    pid, name = chosen
+    try:
+        content = report_from_store(store, pid, name, start=start, end=end, audience=audience)
+    except ReportError as error:
+        raise click.BadParameter(str(error), param_hint="'--from' / '--to'") from error
+    paper = paper or paper_for_locale()
+    pages = render_pdf(content, out, paper)
+    click.echo(escape_controls(
+        f"Wrote {out} ({pages} {'page' if pages == 1 else 'pages'}, {paper}): "
+        f"{name}, {content.start:%Y-%m-%d} to {content.end:%Y-%m-%d}, for the {audience}."))
+
+
 def format_import_summary(summary: dict) -> str:
     """The import summary as lines a person reads."""
     verb = "Would create" if summary["dry_run"] else "Created"

@@ -1,0 +1,116 @@
+"""The report's one figure: pain, sleep and painkiller doses on a shared date axis.
+
+Drawn with matplotlib's Agg canvas directly (no pyplot, so no global figure state
+and no browser), in the dashboard's pressure colours *and* marker shapes, with
+line styles and hatching so that it also reads when printed in grey.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.dates as mdates
+from matplotlib.ticker import MaxNLocator
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from .. import domain
+from ..analysis import summary as an
+from .content import Report
+
+DPI = 200
+LINE_DAYS = 190  # over longer periods a dotted line per session would grey the whole plot
+MARKERS = {"circle": "o", "square": "s", "triangle": "^", "diamond": "D"}
+SLEEP_COLOR, QUALITY_COLOR, DOSE_COLOR = "#0072B2", "#6A5ACD", "#7F7F7F"
+FONT = "DejaVu Sans"  # the font matplotlib ships; the PDF's text uses the same
+
+
+def _session_y(sessions: pd.DataFrame, daily: pd.DataFrame) -> pd.Series:
+    """Where a session's marker sits: pain after, else before, else the day's pain (as the
+    dashboard's pain plot does)."""
+    day_pain = daily.set_index("date")["pain"] if not daily.empty else pd.Series(dtype=float)
+    fallback = sessions["start"].dt.normalize().map(day_pain)
+    return (sessions["pain_after"].fillna(sessions["pain_before"]).fillna(fallback)
+            .fillna(0.0).astype("float64"))
+
+
+def _style(ax, label: str) -> None:
+    ax.set_ylabel(label, fontsize=7.5, family=FONT)
+    ax.tick_params(labelsize=7)
+    ax.grid(axis="y", color="#DDDDDD", linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
+    """The figure as a PNG at ``DPI`` dots per inch, ``width_in`` inches wide."""
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    pain_ax, sleep_ax, dose_ax = fig.subplots(3, 1, sharex=True, height_ratios=[1.3, 1, 0.7])
+    daily, sessions = report.daily, report.sessions
+    start = pd.Timestamp(report.start) - pd.Timedelta(hours=12)
+    end = pd.Timestamp(report.end) + pd.Timedelta(hours=12)
+
+    for when in sessions["start"] if report.days <= LINE_DAYS else ():
+        for ax in (pain_ax, sleep_ax, dose_ax):
+            ax.axvline(when, color="#BBBBBB", linewidth=0.6, linestyle=":", zorder=0)
+
+    handles = []
+    if not daily.empty:
+        pain_ax.plot(daily["date"], daily["pain"], color="black", linewidth=1.0)
+    handles.append(Line2D([], [], color="black", linewidth=1.0, label="Daily pain"))
+    if not sessions.empty:
+        y = _session_y(sessions, daily)
+        for pressure in domain.PRESSURES:
+            mine = (sessions["pressure"] == pressure).to_numpy()
+            if not mine.any():
+                continue
+            marker = MARKERS[domain.PRESSURE_MARKERS[pressure]]
+            pain_ax.scatter(sessions["start"][mine], y[mine], marker=marker, s=34,
+                            color=domain.PRESSURE_COLORS[pressure], edgecolors="black",
+                            linewidths=0.6, zorder=3)
+            handles.append(Line2D([], [], marker=marker, linestyle="none", markersize=6,
+                                  markerfacecolor=domain.PRESSURE_COLORS[pressure],
+                                  markeredgecolor="black", markeredgewidth=0.6,
+                                  label=f"{domain.PRESSURE_LABELS[pressure]} session ({mine.sum()})"))
+    pain_ax.set_ylim(-0.3, 10.3)
+    pain_ax.set_yticks([0, 5, 10])
+    _style(pain_ax, "Pain 0-10\n(0 = none)")
+    pain_ax.legend(handles=handles, fontsize=6.5, loc="upper left", ncols=min(len(handles), 5),
+                   frameon=False, bbox_to_anchor=(0, 1.22), borderaxespad=0,
+                   prop={"family": FONT, "size": 6.5})
+
+    quality_ax = sleep_ax.twinx()  # both sleep lines share the dates; quality on the right
+    if not daily.empty:
+        sleep_ax.plot(daily["date"], daily["sleep_hours"], color=SLEEP_COLOR, linewidth=1.0)
+        quality_ax.plot(daily["date"], daily["sleep_quality"], color=QUALITY_COLOR,
+                        linewidth=0.9, linestyle=(0, (3, 1.5)))
+    sleep_ax.set_ylim(0, 12)
+    quality_ax.set_ylim(-0.3, 10.3)
+    quality_ax.set_yticks([0, 5, 10])
+    quality_ax.tick_params(labelsize=7)
+    quality_ax.set_ylabel("Sleep quality, dashed\n(0 = very poor, 10 = excellent)",
+                          fontsize=7, family=FONT)
+    quality_ax.spines["top"].set_visible(False)
+    _style(sleep_ax, "Hours asleep,\nsolid")
+
+    per_day = an.doses_per_day(report.doses[report.doses["drug_class"].isin(domain.ACUTE_CLASSES)])
+    if not per_day.empty:
+        counts = per_day.sum(axis=1)
+        dose_ax.bar(counts.index + pd.Timedelta(hours=12), counts.to_numpy(), width=0.85,
+                    color="#D9D9D9", edgecolor=DOSE_COLOR, hatch="/////", linewidth=0.4)
+    painkiller_days = len(an.painkiller_days(report.doses))
+    dose_ax.set_ylim(0, max(3, float(per_day.sum(axis=1).max()) + 0.5 if not per_day.empty else 3))
+    dose_ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
+    _style(dose_ax, f"Painkiller doses\n({painkiller_days} days)")
+
+    dose_ax.set_xlim(start, end)
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    dose_ax.xaxis.set_major_locator(locator)
+    dose_ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
