@@ -18,6 +18,7 @@ from .effects_page import EffectsPage
 from .forms import LogPage
 from .scores_page import ScoresPage
 from .import_page import ImportPage
+from .report_button import ReportButton
 from .serving import REFUSAL, enforce_personal_mode
 from .views import AboutPage, DemoBanner, LinkedPlots, SummaryRow
 
@@ -162,7 +163,7 @@ class App(pn.viewable.Viewer):
 
     def overview(self) -> pn.Column:
         parts = [self.welcome(), DemoBanner(data=self.data), SummaryRow(data=self.data),
-                 LinkedPlots(data=self.data), AreaBodyMap(data=self.data)]
+                 ReportButton(data=self.data), LinkedPlots(data=self.data), AreaBodyMap(data=self.data)]
         return pn.Column(*parts, sizing_mode="stretch_width", name="Overview")
 
     def pages(self) -> pn.Tabs:
