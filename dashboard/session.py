@@ -192,6 +192,13 @@ class DiarySession:
         return self.store.daily_id(self.require(patient_id, "read"), day)
 
     def assessments(self, patient_id, instrument: str) -> pd.DataFrame:
+        """Questionnaires kept for a patient; while the demo is shown, the own store's."""
+        if self.is_demo:
+            patients = self.own_store.patients()
+            found = patients.loc[patients["name"] == DEFAULT_PATIENT, "id"]
+            if found.empty:
+                return pd.DataFrame(columns=["taken_on", "answers"])
+            return self.own_store.assessments(int(found.iloc[0]), instrument)
         return self.store.assessments(self.require(patient_id, "read"), instrument)
 
     def opened(self, patient_id) -> None:
@@ -232,8 +239,13 @@ class DiarySession:
 
     def save_assessment(self, patient_id, instrument: str, taken_on: dt.date, answers: dict,
                         result: dict) -> int:
-        """Keep a questionnaire; while the demo is shown, in the own store."""
-        pid = self._leave_demo() if self.is_demo else self.require(patient_id, "write")
+        """Keep a questionnaire; while the demo is shown, in the own store (the demo stays
+        in view: a questionnaire alone is not yet a diary)."""
+        if self.is_demo:
+            pid = self.own_store.ensure_patient(DEFAULT_PATIENT)
+            self.own_store.save_assessment(pid, instrument, taken_on, answers, result)
+            return pid
+        pid = self.require(patient_id, "write")
         self.store.save_assessment(pid, instrument, taken_on, answers, result)
         return pid
 

@@ -11,7 +11,7 @@ import panel as pn
 import param
 
 from .. import domain
-from ..session import open_for_viewing
+from ..session import DiarySession
 from .datastore import DataStore
 from .bodymap import AreaBodyMap
 from .effects_page import EffectsPage
@@ -114,8 +114,7 @@ class App(pn.viewable.Viewer):
     @classmethod
     def for_store(cls, location=None) -> "App":
         """The app on a store (``$FIBRO_DB`` or the default), or on demo data while it is empty."""
-        own, shown, is_demo = open_for_viewing(location)
-        data = DataStore(shown, own_store=own, is_demo=is_demo)
+        data = DataStore(DiarySession.personal(location))
         data.filters.show(*requested_span())
         return cls(data=data)
 

@@ -7,14 +7,12 @@ be tested without a browser and reused from a notebook.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 import pandas as pd
-import panel as pn
 import param
 
 from ..analysis import summary as an
-from ..session import DEFAULT_PATIENT
+from ..session import DEFAULT_PATIENT, Diary, DiarySession
 from ..store import Store
 from .filters import Filters
 
@@ -25,35 +23,18 @@ def open_store(url: str) -> Store:
     return Store(url)
 
 
-@dataclass(frozen=True)
-class Diary:
-    """A patient's three tables as the store returns them."""
-
-    daily: pd.DataFrame
-    sessions: pd.DataFrame
-    doses: pd.DataFrame
-
-    def day_span(self):
-        """First and last day with any record, or (None, None)."""
-        days = pd.concat([self.daily["date"], self.sessions["start"].dt.normalize(),
-                          self.doses["time"].dt.normalize()])
-        return (days.min(), days.max()) if len(days) else (None, None)
-
-
-@pn.cache(max_items=32)
-def load_diary(url: str, patient_id: int, revision: int) -> Diary:
-    """Read a diary; cached per store revision, so a save makes the next read fresh."""
-    store = open_store(url)
-    return Diary(store.daily(patient_id), store.sessions(patient_id), store.doses(patient_id))
-
-
 class DataStore(param.Parameterized):
-    """Owner of the state a session sees: filters, the loaded diary, a selected span."""
+    """The state a browser session sees: filters, the loaded diary, a selected span.
 
-    store = param.ClassSelector(class_=Store, doc="The store shown")
-    own_store = param.ClassSelector(class_=Store, default=None,
-                                    doc="Where new entries go (the store shown, unless it is the demo)")
+    Every read and write goes through its ``session`` (``dashboard.session``), which
+    decides whose diary may be seen and changed; ``read_only`` and ``may_log`` say
+    what the pages should offer for the shown patient.
+    """
+
+    session = param.ClassSelector(class_=DiarySession, doc="Who is acting, on which store")
     is_demo = param.Boolean(default=False, doc="The store shown is the invented demo diary")
+    read_only = param.Boolean(default=False, doc="The shown diary may be looked at, not changed")
+    may_log = param.Boolean(default=True, doc="Massage sessions may be added to the shown diary")
     reload_page = param.Callable(default=None, doc="Opens the page afresh (served app): after the "
                                  "first own entry, or when an import adds patients; takes an "
                                  "optional (first, last) span of days to show")
@@ -62,12 +43,12 @@ class DataStore(param.Parameterized):
     span = param.Tuple(default=None, allow_None=True, length=2,
                        doc="Days box-selected in a plot: (first, last) timestamps")
 
-    def __init__(self, store: Store, filters: Filters | None = None, **params):
-        patients = store.patients()
-        filters = filters or Filters.from_data(patients)
-        super().__init__(store=store, filters=filters, **params)
-        if self.own_store is None:
-            self.own_store = store
+    def __init__(self, store: Store | DiarySession, filters: Filters | None = None,
+                 own_store: Store | None = None, is_demo: bool = False, **params):
+        session = (store if isinstance(store, DiarySession)
+                   else DiarySession(store, own_store=own_store, is_demo=is_demo))
+        filters = filters or Filters.from_data(session.patients())
+        super().__init__(session=session, filters=filters, is_demo=session.is_demo, **params)
         self.reload(reset_range=True)
         self.filters.param.watch(self._patient_changed, "patient")
 
@@ -76,6 +57,16 @@ class DataStore(param.Parameterized):
         store = location if isinstance(location, Store) else open_store(Store(location).url)
         return cls(store)
 
+    @property
+    def store(self) -> Store:
+        """The store shown."""
+        return self.session.store
+
+    @property
+    def own_store(self) -> Store:
+        """Where new entries go (the store shown, unless it is the demo)."""
+        return self.session.own_store
+
     def _patient_changed(self, _event) -> None:
         self.reload(reset_range=True)
 
@@ -83,10 +74,13 @@ class DataStore(param.Parameterized):
         """Read the diary again (after a save, or for another patient); ``show`` is a
         (first, last) span of days to bring into view, e.g. what an import added."""
         patient = self.filters.patient
+        scope = self.session.scope(patient)
+        self.param.update(read_only=scope not in ("write", None) and not self.is_demo,
+                          may_log=scope in ("write", "log") or self.is_demo)
         if patient is None:
-            self.diary = Diary(*(pd.DataFrame() for _ in range(3)))
+            self.diary = Diary.empty()
             return
-        diary = load_diary(self.store.url, int(patient), self.store.revision(patient))
+        diary = self.session.diary(patient)
         if reset_range:
             self.filters.set_bounds(*diary.day_span())
             self.span = None
@@ -96,7 +90,7 @@ class DataStore(param.Parameterized):
             self.filters.show(*show)
         self.diary = diary
 
-    # --- writing: every change goes through here, then the views follow -------
+    # --- writing: every change goes through the session, then the views follow -------
 
     def save(self, record) -> None:
         """Save one record in the shown patient's diary (one transaction), then refresh.
@@ -105,20 +99,31 @@ class DataStore(param.Parameterized):
         ``reload_page`` is called when set (the served app reloads the page),
         else the views switch to the own diary in place.
         """
-        if not self.is_demo:
-            self.store.save(int(self.filters.patient), [record])
+        patient = self.session.save(self.filters.patient, [record])
+        self._follow_session(patient)
+
+    def save_assessment(self, instrument: str, taken_on, answers: dict, result: dict) -> None:
+        """Keep a questionnaire for the shown patient (the own store while the demo is shown)."""
+        self.session.save_assessment(self.filters.patient, instrument, taken_on, answers, result)
+
+    def import_file(self, kind, path, dry_run: bool = False) -> dict:
+        """Import a file into the own store (all or nothing); a summary of what it did."""
+        name = DEFAULT_PATIENT if self.is_demo else (self.patient_name or DEFAULT_PATIENT)
+        return self.session.import_file(kind, path, patient_name=name, dry_run=dry_run)
+
+    def _follow_session(self, patient: int) -> None:
+        """Refresh after a write; if it left the demo, show the own diary from now on."""
+        if self.is_demo == self.session.is_demo:
             self.reload()
             return
-        patient = self.own_store.ensure_patient(DEFAULT_PATIENT)
-        self.own_store.save(patient, [record])
         if self.reload_page is not None:
             self.reload_page()
             return
-        self.store = self.own_store
-        names = dict(zip(self.store.patients()["name"], self.store.patients()["id"]))
-        self.filters.param.patient.objects = {str(n): int(i) for n, i in names.items()}
-        self.filters.param.update(patient=int(patient))
+        patients = self.session.patients()
+        self.filters.param.patient.objects = {str(n): int(i) for n, i in
+                                              zip(patients["name"], patients["id"])}
         self.is_demo = False
+        self.filters.param.update(patient=int(patient))
         self.reload(reset_range=True)
 
     @property
@@ -126,13 +131,16 @@ class DataStore(param.Parameterized):
         """The shown patient's name."""
         return {i: n for n, i in self.filters.param.patient.names.items()}.get(self.filters.patient)
 
+    def record(self, kind: str, record_id: int):
+        return self.session.record(kind, record_id)
+
     def replace(self, kind: str, record_id: int, record) -> None:
-        self.store.replace(kind, record_id, record)
+        self.session.replace(kind, record_id, record)
         self.reload()
 
     def delete(self, kind: str, record_id: int):
         """Delete a record; returns it for an undo (``save`` it again)."""
-        record = self.store.delete(kind, record_id)
+        record = self.session.delete(kind, record_id)
         self.reload()
         return record
 
@@ -140,7 +148,13 @@ class DataStore(param.Parameterized):
         """The id of the shown patient's check-in of ``day`` (None in the demo)."""
         if self.is_demo or self.filters.patient is None:
             return None
-        return self.store.daily_id(int(self.filters.patient), day)
+        return self.session.daily_id(self.filters.patient, day)
+
+    def assessments(self, instrument: str) -> pd.DataFrame:
+        """The shown patient's questionnaires of one kind (none when no patient is shown)."""
+        if self.filters.patient is None:
+            return pd.DataFrame(columns=["taken_on", "answers"])
+        return self.session.assessments(self.filters.patient, instrument)
 
     # --- derived data ------------------------------------------------------
 

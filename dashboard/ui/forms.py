@@ -134,7 +134,7 @@ class RecordForm(pn.viewable.Viewer):
 
     def edit(self, record_id: int) -> None:
         """Load a stored record for editing."""
-        self.load(self.data.store.record(self.kind, record_id))
+        self.load(self.data.record(self.kind, record_id))
         self.editing = record_id
         self.show_problems({})
         self.say("")

@@ -1,6 +1,7 @@
 """The Import page: upload a file from another app, see what it would do, then confirm.
 
-The parsing and the all-or-nothing save are ``dashboard.importers.import_into``;
+The parsing and the all-or-nothing save are ``dashboard.importers.import_into``, reached
+through the session layer (``DataStore.import_file``);
 this page only puts the uploaded bytes in a private temporary folder for the
 length of one check or import (removed right after, so nothing is left behind
 when the session or the server ends) and runs it off the event loop, so the
@@ -23,9 +24,8 @@ from pathlib import Path
 import panel as pn
 import param
 
-from ..importers import KINDS, ImportFormatError, guess_kind, import_into
+from ..importers import KINDS, ImportFormatError, guess_kind
 from ..records import InvalidRecord
-from ..session import DEFAULT_PATIENT
 from .datastore import DataStore
 from .text import escape_html
 
@@ -164,10 +164,6 @@ class ImportPage(pn.viewable.Viewer):
                           "Choose the kind above.")
         return guessed, f"Guessed from its first line: <b>{escape_html(KIND_LABELS[guessed])}</b>."
 
-    def _patient(self) -> str:
-        """One-person files go to the shown patient ("Me" while the demo is shown)."""
-        return DEFAULT_PATIENT if self.data.is_demo else (self.data.patient_name or DEFAULT_PATIENT)
-
     def _import(self, files: dict[str, bytes], dry_run: bool) -> tuple[str, dict | None]:
         """In a worker thread: stage the files, settle the kind, import (or dry-run) them."""
         with staged(files) as path:
@@ -177,8 +173,7 @@ class ImportPage(pn.viewable.Viewer):
                     return said, None
             else:
                 said = ""
-            return said, import_into(self.data.own_store, self._kind, path,
-                                     patient=self._patient(), dry_run=dry_run)
+            return said, self.data.import_file(self._kind, path, dry_run=dry_run)
 
     async def _run(self, dry_run: bool) -> dict | None:
         files = self._files()

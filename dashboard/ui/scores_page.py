@@ -17,9 +17,8 @@ import param
 
 from .. import domain
 from ..analysis import scores
-from ..session import DEFAULT_PATIENT
-from ..store import Store
 from .bodymap import WpiBodyMap
+from ..session import DEFAULT_PATIENT
 from .datastore import DataStore
 from .forms import FORM_CSS, rating_input, rating_value
 from .text import escape_html, escape_markdown_text
@@ -71,28 +70,9 @@ PAGE_CSS = """
 
 # --- where results are kept ----------------------------------------------------
 
-def assessment_target(data: DataStore, create: bool = False) -> tuple[Store, int | None]:
-    """The store and patient whose questionnaires are shown and kept.
-
-    The shown patient, unless the demo is shown (or nobody is): then the person's own
-    store and its patient "Me", created by ``create``, else None while it does not exist.
-    """
-    if not data.is_demo and data.filters.patient is not None:
-        return data.store, int(data.filters.patient)
-    own = data.own_store if data.is_demo else data.store
-    if create:
-        return own, own.ensure_patient(DEFAULT_PATIENT)
-    patients = own.patients()
-    found = patients.loc[patients["name"] == DEFAULT_PATIENT, "id"]
-    return own, int(found.iloc[0]) if len(found) else None
-
-
 def past_results(data: DataStore, instrument: str) -> pd.DataFrame:
     """The kept results of an instrument, oldest first (empty when there are none)."""
-    store, patient = assessment_target(data)
-    if patient is None:
-        return pd.DataFrame(columns=["taken_on", "answers"])
-    return store.assessments(patient, instrument)
+    return data.assessments(instrument)
 
 
 # --- plots of past results -------------------------------------------------------
@@ -324,9 +304,8 @@ class Questionnaire(pn.viewable.Viewer):
         if self.result is None or self.can_keep(self.result):
             return
         taken_on = self.date.value or dt.date.today()
-        store, patient = assessment_target(self.data, create=True)
-        store.save_assessment(patient, self.instrument, taken_on, self.answers(),
-                              self.result_dict(self.result))
+        self.data.save_assessment(self.instrument, taken_on, self.answers(),
+                                  self.result_dict(self.result))
         self.kept += 1
         where = " in your own diary (not the demo)" if self.data.is_demo else ""
         self.say(f"Kept the {self.title} result of {taken_on:%d %b %Y}{where}.")
