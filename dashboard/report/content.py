@@ -156,7 +156,7 @@ def compare_periods(daily, sessions, doses, start: dt.date, end: dt.date) -> tup
         before = dict.fromkeys(before)  # nothing logged then: no comparison, not zeros
     rows = [
         Figure(f"Days logged (of {length})", now["days_logged"], before["days_logged"], decimals=0),
-        Figure("Massage sessions", now["sessions"], before["sessions"], decimals=0),
+        Figure("Sessions", now["sessions"], before["sessions"], decimals=0),
         Figure("Mean pain (0 = none, 10 = worst)", now["pain"], before["pain"]),
         Figure("Mean sleep", now["sleep_hours"], before["sleep_hours"], unit="h"),
         Figure("Mean sleep quality (0 = very poor, 10 = excellent)", now["sleep_quality"],

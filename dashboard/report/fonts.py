@@ -3,13 +3,16 @@
 DejaVu Sans ships inside matplotlib (``mpl-data/fonts/ttf``), so it is on every
 machine that can draw the chart; it covers Latin, Greek, Cyrillic and more.  A
 character it lacks (Chinese, say) is drawn with the first TrueType font on this
-computer that has it; when none has it, the character stays in the PDF's text
-(it can be searched and copied) and the report says it could not be drawn.
+computer that has it; when none has it, with a tiny font made here that draws it
+as an empty box, so the character stays in the PDF's text (it can be searched and
+copied: reportlab would write code 0 for a glyph its font lacks) and the report says
+it could not be drawn.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import re
 import threading
 from pathlib import Path
@@ -75,6 +78,40 @@ def fallback_for(char: str) -> str | None:
     return None
 
 
+@functools.cache
+def box_font_for(char: str) -> str:
+    """The registered name of a one-glyph TrueType font drawing ``char`` as an empty box."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    name = f"FibroBox-{ord(char):04X}"
+    pen = TTGlyphPen(None)
+    for box in ((80, -60, 920, 760), (150, 10, 850, 690)):  # outer clockwise, inner counter
+        left, bottom, right, top = box
+        corners = [(left, bottom), (left, top), (right, top), (right, bottom)]
+        if box[0] == 150:
+            corners.reverse()
+        pen.moveTo(corners[0])
+        for corner in corners[1:]:
+            pen.lineTo(corner)
+        pen.closePath()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder([".notdef", "box"])
+    builder.setupCharacterMap({ord(char): "box"})
+    builder.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "box": pen.glyph()})
+    builder.setupHorizontalMetrics({".notdef": (500, 0), "box": (1000, 80)})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": name, "styleName": "Regular", "psName": name})
+    builder.setupOS2(sTypoAscender=800, sTypoDescender=-200, usWinAscent=800, usWinDescent=200)
+    builder.setupPost()
+    data = io.BytesIO()
+    builder.save(data)
+    data.seek(0)
+    with _lock:
+        pdfmetrics.registerFont(TTFont(name, data))
+    return name
+
+
 def undrawable(text: str) -> str:
     """The characters of ``text`` no available font can draw (each once, in order)."""
     register()
@@ -92,8 +129,7 @@ def markup(text: object) -> str:
     for char in plain:
         piece = escape(char)
         if not char.isspace() and not _has_glyph(REGULAR, char):
-            font = fallback_for(char)
-            if font is not None:
-                piece = f'<font name="{font}">{piece}</font>'
+            font = fallback_for(char) or box_font_for(char)
+            piece = f'<font name="{font}">{piece}</font>'
         out.append(piece)
     return "".join(out)

@@ -107,6 +107,7 @@ class _Builder:
         t = Table(cells, colWidths=[self.width * w / total for w in widths], repeatRows=1,
                   hAlign="LEFT")
         style = [("VALIGN", (0, 0), (-1, -1), "TOP"),
+                 ("FONTNAME", (0, 0), (-1, -1), REGULAR),  # else reportlab selects Helvetica
                  ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
                  ("LINEBELOW", (0, -1), (-1, -1), 0.5, RULE),
                  ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
@@ -313,7 +314,7 @@ def render_pdf(report: Report, out, paper: str = "a4") -> int:
             target, pagesize=PAPERS[paper], leftMargin=MARGIN, rightMargin=MARGIN,
             topMargin=MARGIN, bottomMargin=MARGIN, title=f"Diary report: {report.patient}",
             author="fibro (self-kept diary)", subject=DISCLAIMER, creator="fibro report",
-            invariant=True)
+            invariant=True, initialFontName=REGULAR, initialFontSize=8.5)
         footer = _footer(report)
         doc.build(_Builder(report, doc.width).flowables(), onFirstPage=footer, onLaterPages=footer)
         return doc.page
