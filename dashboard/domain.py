@@ -198,6 +198,8 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "date", "pain", "sleep_hours", "sleep_quality", "fatigue", "stiffness",
     "anxiety", "low_mood", "fog", "headache", "notes",
 )
+# Optional daily.csv column after notes (older files lack it), before any pain_<area> columns.
+NAP_MINUTES_COLUMN = "nap_minutes"
 SESSION_COLUMNS: tuple[str, ...] = (
     "start", "duration_min", "pressure", "areas", "technique", "therapist",
     "pain_before", "pain_after", "notes",

@@ -34,7 +34,8 @@ def test_demo_then_export_writes_the_template_columns(tmp_path):
     assert "Demo patient" in out.stdout
     fibro("export", "--db", str(db), "--out", str(tmp_path / "out"))
     assert header(tmp_path / "out" / "daily.csv")[:11] == list(domain.DAILY_COLUMNS)
-    assert all(c.startswith("pain_") for c in header(tmp_path / "out" / "daily.csv")[11:])
+    assert header(tmp_path / "out" / "daily.csv")[11] == domain.NAP_MINUTES_COLUMN
+    assert all(c.startswith("pain_") for c in header(tmp_path / "out" / "daily.csv")[12:])
     assert header(tmp_path / "out" / "sessions.csv") == list(domain.SESSION_COLUMNS)
     assert header(tmp_path / "out" / "medications.csv") == list(domain.MEDICATION_COLUMNS)
     with open(tmp_path / "out" / "sessions.csv", encoding="utf-8") as f:

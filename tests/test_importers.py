@@ -208,7 +208,6 @@ def test_bearable_values_land_on_the_right_days(store):
         "Bearable category Mood: not tracked here": 1,
         "Bearable category Food Diary: not tracked here": 1,
         "symptom 'Acne' has no field here": 1,
-        "Sleep: a nap (naps are not counted)": 1,
     }
     assert (summary["first_date"], summary["last_date"]) == ("2020-09-20", "2020-09-23")
     pid = patient_id(store, "me")
@@ -220,6 +219,7 @@ def test_bearable_values_land_on_the_right_days(store):
     assert day["sleep_hours"] == 7.25 and day["sleep_quality"] == 7.5  # 4 of 1-5 -> 7.5
     day = daily.loc["2020-09-21"]
     assert day["sleep_hours"] == 6.5  # the Asleep times only: nap left out of 8:05
+    assert day["nap_minutes"] == 95 + 45  # the nap inside the night's detail and the nap row
     assert day["sleep_quality"] == 2.5 and day["anxiety"] == 5.0 and day["low_mood"] == 2.5
     assert day["pain_shoulders"] == 5.0 and day["pain"] == 7.5
     day = daily.loc["2020-09-22"]
@@ -325,7 +325,6 @@ def test_sleep_as_android_nights_go_to_the_wake_day(store):
     assert summary["rows_read"] == 9  # 6 value lines + 3 extra lines; headers are not rows
     assert summary["skipped"] == {
         "Sleep as Android extra line (noise/actigraphy): not used": 3,
-        "Sleep as Android nap (naps are not counted)": 1,
         "Sleep as Android night repeated (same Id)": 1,
     }
     daily = store.daily(patient_id(store, "me")).set_index("date")
@@ -334,6 +333,7 @@ def test_sleep_as_android_nights_go_to_the_wake_day(store):
                                               pd.Timestamp("2020-05-05"): 7.25}
     # stars x 2; 0 stars = not rated, so 4 May is the 3.5-star part alone
     assert daily["sleep_quality"].tolist() == [8.0, 7.0, 10.0]
+    assert daily["nap_minutes"].fillna(0).tolist() == [0, 48, 0]  # 14:10-15:00, 0.8 h asleep
 
 
 # --- Flaredown ----------------------------------------------------------------------------

@@ -122,7 +122,7 @@ def test_single_file_and_missing_files(tmp_path):
     ("date,pain,sleep_hours,sleep_quality,fatigue,stiffness,anxiety,low_mood,fog,headache,notes\n"
      "2024-03-01,5,,,,,,,,,\n2024-03-01,6,,,,,,,,,\n", 3, "date", "appears twice"),
     ("date,pain,sleep_hours,sleep_quality,fatigue,stiffness,anxiety,low_mood,fog,headache,notes\n"
-     "01/03/2024,5,,,,,,,,,\n", 2, "date", "'01/03/2024' is not a date like 2024-03-01"),
+     "01/03/2024,5,,,,,,,,,\n", 2, "date", "'01/03/2024' could be 1 March 2024 or 3 January 2024"),
     ("start,duration_min,pressure,areas,technique,therapist,pain_before,pain_after,notes\n"
      "2024-03-01T17:00,45,firm,neck,,,,,\n", 2, "pressure", "unknown pressure 'firm'"),
     ("start,duration_min,pressure,areas,technique,therapist,pain_before,pain_after,notes\n"

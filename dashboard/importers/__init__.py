@@ -164,8 +164,8 @@ def _stored_keys(store, patient_id) -> dict[str, dict]:
     return out
 
 
-_DAILY_VALUES = ("pain", "sleep_hours", "sleep_quality", "fatigue", "stiffness", "anxiety",
-                 "low_mood", "fog", "headache")
+_DAILY_VALUES = ("pain", "sleep_hours", "nap_minutes", "sleep_quality", "fatigue", "stiffness",
+                 "anxiety", "low_mood", "fog", "headache")
 
 
 def _identity(record: Record) -> tuple[str, object, tuple]:

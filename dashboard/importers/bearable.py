@@ -6,10 +6,10 @@ detail, notes``) and a day has many.  Mapping:
 * Symptom severities 0-4 (None, Mild, Moderate, Severe, Unbearable) x 2.5 -> 0-10;
   body-part pains -> per-area pain; the worst entry of a symptom on a day wins;
   the day's pain, when no overall pain was logged, is its worst per-area pain.
-* Sleep ``H:MM`` asleep -> sleep_hours of the row's date (the wake day); a nap
-  entry is skipped and a night whose detail also lists a nap counts only its
-  ``Asleep`` times.
-* Sleep quality 1-5 (Bearable's scale) -> (rating - 1) x 2.5 -> 0-10.
+* Sleep ``H:MM`` asleep -> the row's date (the wake day).  Every sleep of a day
+  (a row's ``Asleep`` times, each ``Nap a - b`` in a detail, a nap row's amount)
+  is one sleep: the longest is sleep_hours, the others add up to nap_minutes.
+* Sleep quality 1-5 (Bearable's scale, 5 best) -> (rating - 1) x 2.5 -> 0-10 (10 best).
 * Meds/Supplements -> a dose: amount = dose, detail ``Name (unit)``; time from
   ``time of day`` (am 08:00, mid 13:00, pm 18:00, pre 22:00, all day/blank 12:00).
 * Any row mentioning "massage" -> a session of unknown pressure.
@@ -31,8 +31,9 @@ import pandas as pd
 from .. import domain
 from . import vocab
 from .common import (SLEEP_DECIMALS, Ledger, ParsedImport, daily_records, dose_records, finish,
-                     long_daily, merge_records, parse_dates, parse_numbers, per_unique, read_table,
-                     session_records, shown_value, stripped)
+                     long_daily, main_sleep_and_naps, merge_records, parse_numbers, per_unique,
+                     read_table, session_records, shown_value, stripped)
+from .dates import read_dates
 
 KIND = "bearable"
 COLUMNS = ("date", "weekday", "time of day", "category", "rating/amount", "detail", "notes")
@@ -65,9 +66,7 @@ def read_bearable(path: str | Path, person: str | None = None) -> ParsedImport:
     """Parse a Bearable export (one person; ``person`` is accepted and ignored)."""
     table = read_table(path, "Bearable export", COLUMNS)
     ledger = Ledger(len(table))
-    no_ordinal = per_unique(table.col("date"),
-                            lambda u: u.str.replace(r"(?<=\d)(st|nd|rd|th)\b", "", regex=True))
-    date = parse_dates(table, "date", ("%d %b %Y", "%d %B %Y"), "22nd Sep 2020", text=no_ordinal)
+    date = read_dates(table, "date", "22nd Sep 2020")
     clock = per_unique(table.col("time of day"), _clock_times)
     table.fail(clock.isna(), "time of day",
                lambda v: f"{shown_value(v)} is not am, mid, pm, pre, all day, a time like 9:30, or blank")
@@ -139,15 +138,25 @@ def _sleep(table, ledger, rows, date, detail, patient) -> pd.DataFrame:
     table.fail(rows & ((hours < 0) | (hours > domain.SLEEP_HOURS_MAX) | ~amount["minutes_ok"]),
                "rating/amount", lambda v: f"{shown_value(v)} is outside 0:00-24:00 hours asleep")
     has_nap = rows & per_unique(detail, lambda u: u.str.contains(_NAP))
-    for i in np.flatnonzero(has_nap.to_numpy()):
-        night = _asleep_hours(detail.iloc[i])
-        hours.iloc[i] = night if night else np.nan
-    ledger.skip(has_nap & hours.isna(), "Sleep: a nap (naps are not counted)")
-    ledger.skip(rows & ~has_nap & hours.isna(), "Sleep entry without an amount")
-    used = rows & hours.notna()
+    sleeps = []
+    for i in np.flatnonzero(rows.to_numpy()):
+        night, naps = _segments(detail.iloc[i]) if has_nap.iloc[i] else (None, [])
+        if has_nap.iloc[i] and night is None and not naps and not np.isnan(hours.iloc[i]):
+            naps = [hours.iloc[i]]  # a nap row without times: its amount
+        elif not has_nap.iloc[i] and not np.isnan(hours.iloc[i]):
+            night = hours.iloc[i]
+        sleeps += [(patient.iloc[i], date.iloc[i], h, int(table.lines[i])) for h in [night, *naps]
+                   if h is not None]
+    found = {line for *_, line in sleeps}
+    used = rows & pd.Series(np.isin(table.lines, list(found)), index=rows.index)
+    ledger.skip(rows & ~used, "Sleep entry without an amount")
     ledger.use(used)
-    field = pd.Series("sleep_hours", index=table.frame.index, dtype=object)
-    return long_daily(patient, date, field, hours.round(SLEEP_DECIMALS), table.lines, used)
+    per_day = main_sleep_and_naps(pd.DataFrame(sleeps, columns=["patient", "date", "hours", "line"])
+                                  .assign(date=lambda f: pd.to_datetime(f["date"]).dt.normalize()))
+    return pd.concat([
+        per_day.assign(field="sleep_hours", value=per_day["hours"].round(SLEEP_DECIMALS)),
+        per_day.assign(field="nap_minutes", value=per_day["nap_minutes"]),
+    ], ignore_index=True)[["patient", "date", "field", "value", "line"]]
 
 
 def _sleep_amounts(text: pd.Series) -> pd.DataFrame:
@@ -162,17 +171,16 @@ def _sleep_amounts(text: pd.Series) -> pd.DataFrame:
                          "minutes_ok": minutes.fillna(0) < 60})
 
 
-def _asleep_hours(text: str) -> float | None:
-    """Hours of the ``Asleep a - b`` segments of a sleep detail (naps left out); None if there are none."""
-    total = 0.0
-    found = False
+def _segments(text: str) -> tuple[float | None, list[float]]:
+    """Hours of a sleep detail's ``Asleep a - b`` times (one sleep, None if none) and of each ``Nap a - b``."""
+    night, naps = None, []
     for kind, h1, m1, h2, m2 in _SEGMENT.findall(text):
-        if kind.lower() != "asleep":
-            continue
-        found = True
-        minutes = (int(h2) * 60 + int(m2) - int(h1) * 60 - int(m1)) % (24 * 60)
-        total += minutes / 60
-    return total if found else None
+        hours = ((int(h2) * 60 + int(m2) - int(h1) * 60 - int(m1)) % (24 * 60)) / 60
+        if kind.lower() == "asleep":
+            night = (night or 0.0) + hours
+        else:
+            naps.append(hours)
+    return night, naps
 
 
 def _sleep_quality(table, ledger, rows, date, patient) -> pd.DataFrame:

@@ -289,26 +289,6 @@ def stripped(series: pd.Series) -> pd.Series:
     return per_unique(series, lambda u: u.str.strip())
 
 
-def parse_dates(table: Table, column: str, formats: tuple[str, ...], example: str,
-                text: pd.Series | None = None) -> pd.Series:
-    """Dates/times of a column, trying each format in turn; any unparsable one is an error."""
-    raw = table.col(column) if text is None else text
-    parsed = per_unique(raw, lambda u: _dates(u.str.strip(), formats))
-    table.fail(parsed.isna(), column, lambda v: f"{shown_value(v)} is not a date like {example}")
-    return parsed
-
-
-def _dates(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
-    for fmt in formats:
-        missing = parsed.isna()
-        if not missing.any():
-            break
-        parsed[missing] = pd.to_datetime(text[missing], format=fmt, errors="coerce").astype(
-            "datetime64[us]")
-    return parsed
-
-
 def parse_numbers(table: Table, column: str, low: float | None = None, high: float | None = None,
                   unit: str = "", text: pd.Series | None = None, rows=None) -> pd.Series:
     """Numbers of a column (blank -> NaN); text or a value outside low-high is an error.
@@ -428,7 +408,7 @@ def daily_records(long: pd.DataFrame, path: Path, columns: dict[str, str],
         wide["pain"] = np.nan
     if fallback_cols and fill_pain:
         wide["pain"] = wide["pain"].fillna(wide[fallback_cols].max(axis=1))
-    rating_fields = ["pain", "sleep_hours", *[f for f in domain.DAILY_RATINGS if f != "pain"]]
+    rating_fields = ["pain", "sleep_hours", "nap_minutes", *[f for f in domain.DAILY_RATINGS if f != "pain"]]
     for name in rating_fields:
         if name not in wide.columns:
             wide[name] = np.nan
@@ -440,11 +420,34 @@ def daily_records(long: pd.DataFrame, path: Path, columns: dict[str, str],
     lines = lines.reindex(wide.index).to_numpy()
     today = today or dt.date.today()
     for i, (row, area_row) in enumerate(zip(values, area_values)):
-        record = DailyCheckin(date=dates[i], **dict(zip(rating_fields, row)),
+        values = dict(zip(rating_fields, row))
+        if values["nap_minutes"] is not None:
+            values["nap_minutes"] = int(values["nap_minutes"]) if float(values["nap_minutes"]).is_integer() \
+                else values["nap_minutes"]  # a fraction is left for validation to name
+        record = DailyCheckin(date=dates[i], **values,
                               area_pain={a: v for a, v in zip(areas, area_row) if v is not None})
         checked(record, path, int(lines[i]), columns, today)
         out.setdefault(patients[i], []).append(record)
     return out
+
+
+def main_sleep_and_naps(sleeps: pd.DataFrame) -> pd.DataFrame:
+    """A day's sleep from the sleeps ending on it (rows of patient, date, hours, line, ...).
+
+    The longest sleep is the day's sleep whatever the clock says (people with
+    fibromyalgia often sleep in the daytime); the others are naps, added up in
+    whole minutes (NaN when there are none).  Returns per (patient, date): the
+    main sleep's row (every column) with ``nap_minutes`` added.
+    """
+    if sleeps.empty:
+        return sleeps.assign(nap_minutes=pd.Series(dtype="float64"))
+    ordered = sleeps.sort_values(["patient", "date", "hours", "line"], ascending=[True, True, False, True],
+                                 kind="stable")
+    main = ordered.drop_duplicates(["patient", "date"])
+    totals = ordered.groupby(["patient", "date"], sort=False)["hours"].sum()
+    key = pd.MultiIndex.from_frame(main[["patient", "date"]])
+    naps = (totals.reindex(key).to_numpy() - main["hours"].to_numpy()) * 60
+    return main.assign(nap_minutes=np.where(naps > 0.5, np.round(naps), np.nan)).reset_index(drop=True)
 
 
 def _nones(series: pd.Series) -> np.ndarray:

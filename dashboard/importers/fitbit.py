@@ -4,7 +4,8 @@
 ``TotalMinutesAsleep / 60`` becomes that day's ``sleep_hours``.  Fitbit's total
 includes every sleep record of the day (``TotalSleepRecords`` > 1 means a nap
 or a broken night); it cannot be split, so it is taken as it is.  A file with
-several ``Id`` values gives one patient per id, named after it.
+several ``Id`` values gives one patient per id, named after it.  Dates re-saved by
+a spreadsheet in another locale (day first, no seconds) are read as ``dates.py`` says.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from pathlib import Path
 import pandas as pd
 
 from .common import (Ledger, ParsedImport, SLEEP_DECIMALS, choose_people, daily_records, finish,
-                     long_daily, parse_dates, parse_numbers, read_table)
+                     long_daily, parse_numbers, read_table)
+from .dates import read_dates
 
 KIND = "fitbit-sleep"
 COLUMNS = ("Id", "SleepDay", "TotalSleepRecords", "TotalMinutesAsleep", "TotalTimeInBed")
 SOURCE_COLUMNS = {"date": "SleepDay", "*": "TotalMinutesAsleep"}
 MINUTES_A_DAY = 24 * 60
+# Fitabase writes month first; a spreadsheet's re-save may add other styles (see dates.py).
+NATIVE_DATES = {"4/12/2016 12:00:00 AM": "mdy", "4/12/2016 0:00:00": "mdy", "4/12/2016": "mdy"}
 
 
 def read_fitbit_sleep(path: str | Path, person: str | None = None) -> ParsedImport:
@@ -27,8 +31,8 @@ def read_fitbit_sleep(path: str | Path, person: str | None = None) -> ParsedImpo
     table = read_table(path, "Fitbit sleepDay_merged.csv", COLUMNS)
     ledger = Ledger(len(table))
     patient, kept = choose_people(table, table.col("Id"), "Id", person, ledger)
-    day = parse_dates(table, "SleepDay", ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"),
-                      "4/12/2016 12:00:00 AM")
+    day = read_dates(table, "SleepDay", "4/12/2016 12:00:00 AM", native=NATIVE_DATES,
+                     people=table.col("Id"), one_per_day=True)
     minutes = parse_numbers(table, "TotalMinutesAsleep", 0, MINUTES_A_DAY, "minutes")
     parse_numbers(table, "TotalTimeInBed", 0, MINUTES_A_DAY, "minutes")
     ledger.skip(kept & minutes.isna().to_numpy(), "Fitbit day without minutes asleep")

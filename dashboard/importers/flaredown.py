@@ -19,8 +19,9 @@ import pandas as pd
 
 from . import vocab
 from .common import (Ledger, ParsedImport, choose_people, daily_records, dose_records, finish,
-                     long_daily, merge_records, parse_dates, parse_numbers, per_unique, read_table,
+                     long_daily, merge_records, parse_numbers, per_unique, read_table,
                      session_records, stripped)
+from .dates import read_dates
 
 KIND = "flaredown"
 COLUMNS = ("user_id", "age", "sex", "country", "checkin_date", "trackable_id", "trackable_type",
@@ -41,8 +42,7 @@ def read_flaredown(path: str | Path, person: str | None = None) -> ParsedImport:
     table = read_table(path, "Flaredown export", COLUMNS)
     ledger = Ledger(len(table))
     patient, kept = choose_people(table, table.col("user_id"), "user_id", person, ledger)
-    date = parse_dates(table, "checkin_date", ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"),
-                       "2015-11-26")
+    date = read_dates(table, "checkin_date", "2015-11-26", people=table.col("user_id"))
     type_raw = stripped(table.col("trackable_type"))
     kind = per_unique(type_raw, lambda u: u.str.lower())
     name = stripped(table.col("trackable_name"))

@@ -17,8 +17,9 @@ import pandas as pd
 from .. import domain
 from ..records import DailyCheckin, Record
 from .common import (ImportFormatError, Ledger, ParsedImport, Table, checked, daily_records,
-                     date_span, dose_records, header_of, long_daily, merge_records, parse_dates,
-                     parse_numbers, per_unique, read_table, session_records, stripped, wrong_kind)
+                     date_span, dose_records, header_of, long_daily, merge_records, parse_numbers,
+                     per_unique, read_table, session_records, stripped, wrong_kind)
+from .dates import read_dates
 
 FILES = {"daily": "daily.csv", "sessions": "sessions.csv", "doses": "medications.csv"}
 
@@ -37,6 +38,7 @@ def template_frames(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataF
     for column in domain.DAILY_COLUMNS[1:-1]:
         out_daily[column] = _number(daily[column])
     out_daily["notes"] = daily["notes"].fillna("")
+    out_daily[domain.NAP_MINUTES_COLUMN] = _number(daily["nap_minutes"])
     for column in area_cols:
         out_daily[column] = _number(daily[column])
 
@@ -88,6 +90,7 @@ _KIND_BY_FIRST_COLUMN = {"date": "daily", "start": "sessions", "time": "doses"}
 _EXPECTED = {"daily": domain.DAILY_COLUMNS, "sessions": domain.SESSION_COLUMNS,
              "doses": domain.MEDICATION_COLUMNS}
 _AREA_COLUMNS = {domain.AREA_PAIN_PREFIX + a for a in domain.BODY_AREAS}
+_OPTIONAL_DAILY = _AREA_COLUMNS | {domain.NAP_MINUTES_COLUMN}
 
 
 def template_paths(dir_or_paths: str | Path | Iterable[str | Path]) -> list[Path]:
@@ -165,22 +168,25 @@ def _read(path: Path) -> tuple[Table, str]:
         expected.insert(0, PATIENT_COLUMN)
     if which == "daily":
         extra = [c for c in header[len(expected):]]
-        bad = [c for c in extra if c not in _AREA_COLUMNS]
+        bad = [c for c in extra if c not in _OPTIONAL_DAILY]
         if bad or len(set(extra)) != len(extra):
             raise ImportFormatError(
                 f"unexpected column {(bad or extra)[0]!r}; after notes only "
-                f"{domain.AREA_PAIN_PREFIX}<area> columns may follow, one per area "
-                f"({', '.join(domain.BODY_AREAS)})", path, 1, (bad or extra)[0])
+                f"{domain.NAP_MINUTES_COLUMN} and {domain.AREA_PAIN_PREFIX}<area> columns may follow, "
+                f"one each (areas: {', '.join(domain.BODY_AREAS)})", path, 1, (bad or extra)[0])
         expected += extra
     table = read_table(path, f"template {FILES[which]}", expected, exact=True)
     return table, which
 
 
 def _read_daily(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[str, list[Record]]:
-    date = parse_dates(table, "date", ("%Y-%m-%d",), "2024-03-01")
+    date = read_dates(table, "date", "2024-03-01", people=patient, one_per_day=True)
     _no_repeats(table, patient, kept, [date], "date", "day")
     numbers = {c: parse_numbers(table, c) for c in table.header
                if c in domain.DAILY_RATINGS or c == "sleep_hours" or c in _AREA_COLUMNS}
+    if domain.NAP_MINUTES_COLUMN in table.header:
+        numbers["nap_minutes"] = parse_numbers(table, domain.NAP_MINUTES_COLUMN, 0,
+                                               domain.NAP_MINUTES_MAX, "minutes")
     long = pd.concat(
         [long_daily(patient, date, column, values, table.lines, kept & values.notna().to_numpy())
          for column, values in numbers.items()], ignore_index=True)
@@ -208,7 +214,7 @@ def _with_notes_and_blank_days(records, table, patient, date, notes, kept) -> di
 
 
 def _read_sessions(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[str, list[Record]]:
-    start = parse_dates(table, "start", _DATETIME_FORMATS, "2024-03-01T17:30")
+    start = read_dates(table, "start", "2024-03-01T17:30", people=patient)
     _no_repeats(table, patient, kept, [start], "start", "session start")
     duration = parse_numbers(table, "duration_min")
     pain_before = parse_numbers(table, "pain_before")
@@ -229,7 +235,7 @@ def _read_sessions(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[s
 
 
 def _read_doses(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[str, list[Record]]:
-    time = parse_dates(table, "time", _DATETIME_FORMATS, "2024-03-01T08:00")
+    time = read_dates(table, "time", "2024-03-01T08:00", people=patient)
     name = stripped(table.col("name"))
     table.fail(kept & (name == "").to_numpy(), "name", "is required")
     _no_repeats(table, patient, kept, [time, per_unique(name, lambda u: u.str.lower())], "time",
@@ -261,5 +267,4 @@ def _areas(text: str) -> tuple[str, ...] | None:
     return tuple(a for a in domain.BODY_AREAS if a in names)
 
 
-_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 _READERS = {"daily": _read_daily, "sessions": _read_sessions, "doses": _read_doses}
