@@ -62,14 +62,14 @@ class ReportButton(pn.viewable.Viewer):
         super().__init__(**params)
         self._download = pn.widgets.FileDownload(
             callback=self._make, filename="diary-report.pdf", label="Download report",
-            button_type="primary", icon="file-download", auto=True, width=190,
+            button_type="primary", auto=True, width=190,  # no icon: icons come from a CDN
             css_classes=["report-download"], disabled=self.data.filters.patient is None)
         self._for = pn.widgets.RadioButtonGroup.from_param(
             self.param.audience, options=AUDIENCE_LABELS, button_type="primary",
             button_style="outline", css_classes=["report-audience"])
         self._paper = pn.widgets.Select.from_param(self.param.paper, options=PAPER_LABELS,
                                                    name="", width=110)
-        self._status = pn.pane.Str("", css_classes=["report-status"], margin=(12, 10))
+        self._status = pn.pane.HTML("", css_classes=["report-status"], margin=(12, 10))  # own words only
 
     def request(self) -> ReportRequest:
         """The report the page asks for now."""
