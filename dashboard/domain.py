@@ -120,45 +120,78 @@ DRUG_CLASS_COLORS: dict[str, str] = {
     "other": "#999999",
 }
 
-# Known product names (lower case) -> class; used to fill in the class of a new
-# entry and by importers.  The person can always change it.
+# Known names (lower case; generic and common brand names) -> class; used to fill in
+# the class of a new entry and by importers.  The person can always change it.
+# A product with two or more analgesic classes (or one with caffeine) is a
+# combination analgesic (ICHD-3 8.2).  Drugs for fibromyalgia and migraine first
+# (Macfarlane et al., EULAR 2017; NICE NG193), then what people also take.
 KNOWN_DRUGS: dict[str, str] = {
-    "paracetamol": "simple_analgesic",
-    "acetaminophen": "simple_analgesic",
-    "tylenol": "simple_analgesic",
-    "panadol": "simple_analgesic",
-    "ibuprofen": "nsaid",
-    "advil": "nsaid",
-    "nurofen": "nsaid",
-    "naproxen": "nsaid",
-    "aleve": "nsaid",
-    "aspirin": "nsaid",
-    "diclofenac": "nsaid",
-    "celecoxib": "nsaid",
-    "co-codamol": "combination_analgesic",
-    "excedrin": "combination_analgesic",
-    "tramadol": "opioid",
-    "codeine": "opioid",
-    "oxycodone": "opioid",
-    "morphine": "opioid",
-    "tapentadol": "opioid",
-    "sumatriptan": "triptan",
-    "rizatriptan": "triptan",
-    "zolmitriptan": "triptan",
-    "ergotamine": "ergot",
-    "cyclobenzaprine": "muscle_relaxant",
-    "tizanidine": "muscle_relaxant",
-    "methocarbamol": "muscle_relaxant",
-    "amitriptyline": "antidepressant",
-    "duloxetine": "antidepressant",
-    "milnacipran": "antidepressant",
-    "nortriptyline": "antidepressant",
-    "pregabalin": "anticonvulsant",
-    "lyrica": "anticonvulsant",
-    "gabapentin": "anticonvulsant",
-    "melatonin": "sleep_aid",
-    "zopiclone": "sleep_aid",
-    "zolpidem": "sleep_aid",
+    **dict.fromkeys((
+        "paracetamol", "acetaminophen", "tylenol", "panadol", "calpol", "tempra", "apap",
+    ), "simple_analgesic"),
+    **dict.fromkeys((
+        "ibuprofen", "advil", "motrin", "nurofen", "brufen", "naproxen", "aleve", "naprosyn",
+        "anaprox", "aspirin", "acetylsalicylic acid", "disprin", "diclofenac", "voltaren",
+        "voltarol", "cataflam", "celecoxib", "celebrex", "meloxicam", "mobic", "etoricoxib",
+        "arcoxia", "ketoprofen", "ketorolac", "toradol", "indomethacin", "indometacin", "etodolac",
+        "nabumetone", "piroxicam", "mefenamic acid", "ponstan",
+    ), "nsaid"),
+    **dict.fromkeys((
+        "co-codamol", "co-dydramol", "co-proxamol", "tylenol #3", "tylenol 3", "tylenol #4",
+        "tylenol with codeine", "percocet", "vicodin", "norco", "lortab", "ultracet", "tramacet",
+        "excedrin", "solpadeine", "nurofen plus", "anadin extra", "fioricet", "fiorinal",
+        "migraleve", "syndol", "panadeine", "mersyndol",
+    ), "combination_analgesic"),
+    **dict.fromkeys((
+        "tramadol", "ultram", "zydol", "tramal", "conzip", "codeine", "dihydrocodeine", "dhc",
+        "oxycodone", "oxycontin", "oxynorm", "roxicodone", "hydrocodone", "hysingla", "morphine",
+        "ms contin", "zomorph", "oramorph", "tapentadol", "nucynta", "palexia", "buprenorphine",
+        "butrans", "fentanyl", "durogesic", "hydromorphone", "dilaudid", "methadone",
+    ), "opioid"),
+    **dict.fromkeys((
+        "sumatriptan", "imitrex", "imigran", "rizatriptan", "maxalt", "zolmitriptan", "zomig",
+        "eletriptan", "relpax", "naratriptan", "amerge", "naramig", "almotriptan", "frovatriptan",
+        "treximet",
+    ), "triptan"),
+    **dict.fromkeys((
+        "ergotamine", "cafergot", "dihydroergotamine", "migranal", "d.h.e. 45",
+    ), "ergot"),
+    **dict.fromkeys((
+        "cyclobenzaprine", "flexeril", "amrix", "tizanidine", "zanaflex", "methocarbamol",
+        "robaxin", "baclofen", "lioresal", "carisoprodol", "soma", "orphenadrine", "norflex",
+        "metaxalone", "skelaxin", "chlorzoxazone",
+    ), "muscle_relaxant"),
+    **dict.fromkeys((
+        # tricyclics
+        "amitriptyline", "elavil", "nortriptyline", "pamelor", "allegron", "clomipramine",
+        "anafranil", "imipramine", "tofranil", "desipramine", "doxepin", "silenor", "dosulepin",
+        "dothiepin", "trimipramine",
+        # SSRIs
+        "fluoxetine", "prozac", "sertraline", "zoloft", "lustral", "paroxetine", "paxil",
+        "seroxat", "citalopram", "celexa", "cipramil", "escitalopram", "lexapro", "cipralex",
+        "fluvoxamine",
+        # SNRIs
+        "duloxetine", "cymbalta", "milnacipran", "savella", "venlafaxine", "effexor",
+        "desvenlafaxine", "pristiq", "levomilnacipran",
+        # others used for pain, mood or sleep
+        "trazodone", "desyrel", "mirtazapine", "remeron", "bupropion", "wellbutrin",
+    ), "antidepressant"),
+    **dict.fromkeys((
+        "pregabalin", "lyrica", "gabapentin", "neurontin", "gralise", "horizant", "topiramate",
+        "topamax", "lamotrigine", "lamictal",
+    ), "anticonvulsant"),
+    **dict.fromkeys((
+        "melatonin", "circadin", "zopiclone", "imovane", "zimovane", "eszopiclone", "lunesta",
+        "zolpidem", "ambien", "stilnox", "zaleplon", "sonata", "temazepam", "suvorexant",
+        "belsomra", "sodium oxybate", "xyrem",
+        # antihistamines taken for sleep
+        "doxylamine", "unisom", "diphenhydramine", "benadryl", "nytol", "zzzquil", "sominex",
+        "promethazine", "phenergan", "hydroxyzine",
+    ), "sleep_aid"),
+    **dict.fromkeys((
+        "naltrexone", "low dose naltrexone", "ldn", "propranolol", "rimegepant", "nurtec",
+        "ubrogepant", "ubrelvy", "atogepant", "lasmiditan", "erenumab", "aimovig",
+    ), "other"),
 }
 
 # Classes taken "as needed" for pain; the summary's "painkiller days" and the

@@ -254,7 +254,9 @@ def test_bearable_latin1_and_bom_files_read_like_the_plain_one():
     plain = parse("bearable", FIX / "bearable_export.csv")
     bom = parse("bearable", FIX / "bearable_bom.csv")
     latin = parse("bearable", FIX / "bearable_latin1.csv")
-    assert bom.records == plain.records and not bom.notes
+    assert bom.records == plain.records and bom.notes == plain.notes
+    assert plain.notes == ["Medication names not in the list of known drugs, kept with class other: "
+                           "Vitamin D (1 row)"]
     assert latin.records == plain.records
     assert latin.notes and "not UTF-8" in latin.notes[0] and "Latin-1" in latin.notes[0]
 
@@ -392,6 +394,8 @@ def test_drug_classes_and_massage_areas():
     assert drug_class("Tylenol Extra Strength") == "simple_analgesic"
     assert drug_class("Paracetamol + codeine") == "combination_analgesic"
     assert drug_class("Vitamin D") == "other"
+    assert drug_class("Clomipramine") == drug_class("Prozac") == "antidepressant"
+    assert drug_class("Tylenol #3") == "combination_analgesic"  # not Tylenol alone
     assert massage_areas("Indian head massage") == (("head",), False)
     assert massage_areas("full body massage")[0][0] == "head"
     assert massage_areas("Massage") == (("neck", "shoulders", "upper_back", "lower_back"), True)

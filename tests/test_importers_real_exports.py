@@ -155,3 +155,54 @@ def test_template_nap_minutes_round_trip_and_older_files_still_import(store, tmp
     bad.write_text(f"{DAILY_HEADER},nap_minutes\n2024-03-03,5,,,,,,,,,,12.5\n")
     with pytest.raises(ImportFormatError, match="line 2, column nap_minutes"):
         parse("csv", bad)
+
+
+# --- drug names ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, drug_class, read_as", [
+    ("Fluoxitine", "antidepressant", "fluoxetine"),
+    ("Sertaline 50mg", "antidepressant", "sertraline"),
+    ("Amitriptiline", "antidepressant", "amitriptyline"),
+    ("Pregablin", "anticonvulsant", "pregabalin"),
+    ("Tramadal", "opioid", "tramadol"),
+    ("Clomipramine", "antidepressant", None),
+    ("Savella", "antidepressant", None),
+    ("Flexeril", "muscle_relaxant", None),
+    ("Doxylamine", "sleep_aid", None),
+    ("Co-codamol 30/500", "combination_analgesic", None),
+    ("Tylenol with codeine", "combination_analgesic", None),
+    ("Aleve", "nsaid", None),
+    ("Maxalt", "triptan", None),
+    # near misses that must stay unknown: a different drug one letter off is never guessed
+    ("Cerebyx", "other", None),  # fosphenytoin, the classic sound-alike of Celebrex
+    ("Lyrca", "other", None),  # too short to guess
+])
+def test_drug_names_brands_and_small_misspellings(name, drug_class, read_as):
+    from dashboard.importers.vocab import match_drug
+
+    match = match_drug(name)
+    assert (match.drug_class, match.read_as) == (drug_class, read_as)
+
+
+def test_a_word_as_close_to_two_known_names_is_not_guessed():
+    from dashboard.importers.vocab import closest_known
+
+    assert closest_known("fluoxetine") is None  # known: no guessing needed
+    assert closest_known("nortriptyline") is None
+    assert closest_known("amitriptyline") is None
+    assert closest_known("tramadal") == "tramadol"
+
+
+def test_import_summary_says_which_names_were_read_as_what(store, tmp_path):
+    path = tmp_path / "bearable.csv"
+    rows = ["date,weekday,time of day,category,rating/amount,detail,notes"]
+    rows += [f"{d}th Sep 2020,,pm,Meds/Supplements,20,Fluoxitine (mg)," for d in range(14, 26)]
+    rows += ["26th Sep 2020,,pm,Meds/Supplements,1,Cerebyx (tablet),"]
+    path.write_text("\n".join(rows) + "\n")
+    summary = import_into(store, "bearable", path)
+    assert summary["notes"] == [
+        "Fluoxitine read as fluoxetine (12 rows)",
+        "Medication names not in the list of known drugs, kept with class other: Cerebyx (1 row)"]
+    doses = store.doses(store.patients()["id"].iloc[0])
+    assert doses["drug_class"].tolist() == ["antidepressant"] * 12 + ["other"]
+    assert doses["name"].iloc[0] == "Fluoxitine"  # the person's spelling is kept

@@ -205,7 +205,7 @@ def _doses(table, ledger, rows, when, detail, patient) -> pd.DataFrame:
         "patient": patient[mask].to_numpy(dtype=object),
         "time": when[mask].to_numpy(),
         "name": name[mask].to_numpy(dtype=object),
-        "drug_class": per_unique(name[mask], lambda u: u.map(vocab.drug_class)).to_numpy(dtype=object),
+        "drug_class": vocab.drug_classes(name[mask], table.notes).to_numpy(dtype=object),
         "dose": amount[mask].to_numpy(dtype="float64"),
         "unit": unit[mask].to_numpy(dtype=object),
         "reason": "",

@@ -71,7 +71,7 @@ def read_flaredown(path: str | Path, person: str | None = None) -> ParsedImport:
         session_records(sessions, table.path, SOURCE_COLUMNS),
         dose_records(doses, table.path, SOURCE_COLUMNS),
     )
-    notes = list(table.notes)
+    notes = table.notes
     if free_text:
         notes.append(f"treatment doses without a leading number (e.g. 'as needed'), kept without "
                      f"an amount: {free_text}")
@@ -87,7 +87,7 @@ def _doses(table, rows, patient, when, name, value) -> tuple[pd.DataFrame, int]:
         "patient": patient[rows].to_numpy(dtype=object),
         "time": when[rows].to_numpy(),
         "name": name[rows].to_numpy(dtype=object),
-        "drug_class": per_unique(name[rows], lambda u: u.map(vocab.drug_class)).to_numpy(dtype=object),
+        "drug_class": vocab.drug_classes(name[rows], table.notes).to_numpy(dtype=object),
         "dose": dose[rows].to_numpy(dtype="float64"),
         "unit": unit[rows].to_numpy(dtype=object),
         "reason": "",

@@ -19,6 +19,7 @@ from ..records import DailyCheckin, Record
 from .common import (ImportFormatError, Ledger, ParsedImport, Table, checked, daily_records,
                      date_span, dose_records, header_of, long_daily, merge_records, parse_numbers,
                      per_unique, read_table, session_records, stripped, wrong_kind)
+from . import vocab
 from .dates import read_dates
 
 FILES = {"daily": "daily.csv", "sessions": "sessions.csv", "doses": "medications.csv"}
@@ -242,7 +243,8 @@ def _read_doses(table: Table, patient: pd.Series, kept: np.ndarray) -> dict[str,
                 "dose of this name at this time")
     dose = parse_numbers(table, "dose")
     drug_class = per_unique(table.col("drug_class"), lambda u: u.str.strip().str.lower())
-    drug_class = drug_class.where(drug_class != "", per_unique(name, lambda u: u.map(domain.drug_class_of)))
+    blank = (drug_class == "") & kept
+    drug_class = drug_class.where(~blank, vocab.drug_classes(name[blank], table.notes))
     frame = pd.DataFrame({
         "patient": patient, "time": time, "name": name, "drug_class": drug_class, "dose": dose,
         "unit": stripped(table.col("unit")), "reason": table.col("reason"), "line": table.lines,

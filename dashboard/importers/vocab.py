@@ -8,10 +8,13 @@ reported by the importer, never guessed.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
+import pandas as pd
+
 from .. import domain
-from .common import PAIN_FALLBACK
+from .common import PAIN_FALLBACK, SHOWN_LENGTH, per_unique, short_text
 
 # Symptom names (lower case) -> daily field.  PAIN_FALLBACK means "a pain that
 # is not in one area": it becomes the day's overall pain only when no overall
@@ -83,25 +86,104 @@ def symptom_target(name: str) -> str | None:
 # --- medication -----------------------------------------------------------------
 
 _PAIN_CLASSES = {"simple_analgesic", "nsaid", "opioid", "combination_analgesic"}
+_KNOWN_NAMES = re.compile(r"(?<![a-z0-9])(" + "|".join(
+    sorted(map(re.escape, domain.KNOWN_DRUGS), key=len, reverse=True)) + r")(?![a-z0-9])")
+_WORDS = re.compile(r"[a-z][a-z-]*")
+_SPELLING_CANDIDATES = tuple(n for n in domain.KNOWN_DRUGS if _WORDS.fullmatch(n))
+
+
+@dataclass(frozen=True)
+class DrugMatch:
+    """The class of a product name and, when a misspelling was read as a known name, that name."""
+
+    drug_class: str
+    read_as: str | None = None  # the known name a misspelt word was taken for
+    known: bool = True  # False: no known name in it (class 'other' by default)
+
+
+def misspelling_limit(word: str) -> int:
+    """Edits allowed between a typed word and a known name: none under 7 letters, 1, then 2 from 11."""
+    return 0 if len(word) < 7 else 1 if len(word) < 11 else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours turning ``a`` into ``b``; limit + 1 once past it."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2, previous = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if previous2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 @lru_cache(maxsize=4096)
-def drug_class(name: str) -> str:
-    """The class of a product name: an exact known name, else the known names it contains.
+def closest_known(word: str) -> str | None:
+    """The one known name ``word`` is a small misspelling of (same first letter), else None.
 
-    'Tylenol Extra Strength' -> simple_analgesic; 'Paracetamol + codeine' names
-    two painkiller classes -> combination_analgesic; anything else -> 'other'.
+    Conservative: short words are never matched, and a word as close to two
+    known names as to one is left alone.
     """
-    exact = domain.drug_class_of(name)
-    if exact != "other":
-        return exact
-    words = re.findall(r"[a-z][a-z-]*", name.lower())
-    found = {domain.KNOWN_DRUGS[w] for w in words if w in domain.KNOWN_DRUGS}
-    if len(found) == 1:
-        return found.pop()
-    if len(found) > 1 and found <= _PAIN_CLASSES:
-        return "combination_analgesic"
-    return "other"
+    limit = misspelling_limit(word)
+    if not limit or word in domain.KNOWN_DRUGS:
+        return None
+    distances = {n: edit_distance(word, n, limit) for n in _SPELLING_CANDIDATES if n[0] == word[0]}
+    best = min(distances.values(), default=limit + 1)
+    closest = [n for n, d in distances.items() if d == best]
+    return closest[0] if best <= limit and len(closest) == 1 else None
+
+
+@lru_cache(maxsize=4096)
+def match_drug(name: str) -> DrugMatch:
+    """The class of a product name: known names in it, else a small misspelling of one.
+
+    'Tylenol Extra Strength' -> simple_analgesic; 'Paracetamol + codeine' names two
+    painkiller classes -> combination_analgesic; 'Fluoxitine' -> antidepressant,
+    read as fluoxetine; anything else -> 'other', not known.
+    """
+    text = " ".join(name.lower().split())
+    if text in domain.KNOWN_DRUGS:
+        return DrugMatch(domain.KNOWN_DRUGS[text])
+    found = _KNOWN_NAMES.findall(text)
+    read_as = None
+    if not found:
+        found = [c for c in map(closest_known, _WORDS.findall(text)) if c]
+        read_as = ", ".join(found) or None
+    classes = {domain.KNOWN_DRUGS[f] for f in found}
+    if len(classes) == 1:
+        return DrugMatch(classes.pop(), read_as)
+    if len(classes) > 1 and classes <= _PAIN_CLASSES:
+        return DrugMatch("combination_analgesic", read_as)
+    return DrugMatch("other", read_as, known=bool(found))
+
+
+def drug_class(name: str) -> str:
+    """The class of a product name (see ``match_drug``)."""
+    return match_drug(name).drug_class
+
+
+def drug_classes(names: pd.Series, notes: list[str]) -> pd.Series:
+    """The class of each name; notes say which misspellings were read as which name and which names are unknown."""
+    matches = per_unique(names, lambda u: u.map(match_drug))
+    counts = names.value_counts(sort=False)
+    unknown = []
+    for text, rows in counts.items():
+        match = match_drug(text)
+        if match.read_as:
+            notes.append(f"{short_text(text, SHOWN_LENGTH)} read as {match.read_as} "
+                         f"({rows} row{'s' if rows != 1 else ''})")
+        elif not match.known:
+            unknown.append(f"{short_text(text, SHOWN_LENGTH)} ({rows} row{'s' if rows != 1 else ''})")
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        notes.append(f"Medication names not in the list of known drugs, kept with class other: {shown}")
+    return matches.map(lambda m: m.drug_class)
 
 
 # --- massage ------------------------------------------------------------------------
