@@ -36,6 +36,25 @@ def _session_y(sessions: pd.DataFrame, daily: pd.DataFrame) -> pd.Series:
             .fillna(0.0).astype("float64"))
 
 
+def caption(report: Report) -> str:
+    """What the figure shows, in a sentence or two, for under it."""
+    lines = ("Lines: weekly means; markers: massage sessions by pressure (colour and shape) "
+             "at the pain just after the session." if report.days > LINE_DAYS else
+             "Dotted lines: massage sessions; markers by pressure (colour and shape) at the "
+             "pain just after the session.")
+    return (f"{lines} Painkillers: doses of as-needed classes (simple analgesics, NSAIDs, "
+            "combinations, opioids, triptans, ergots).")
+
+
+def _weekly(daily: pd.DataFrame) -> pd.DataFrame:
+    """Weekly means of the daily lines, for periods where a day is narrower than a line."""
+    if daily.empty:
+        return daily
+    columns = ["pain", "sleep_hours", "sleep_quality"]
+    return (daily.set_index("date")[columns].astype("float64").resample("W").mean()
+            .reset_index())
+
+
 def _style(ax, label: str) -> None:
     ax.set_ylabel(label, fontsize=7.5, family=FONT)
     ax.tick_params(labelsize=7)
@@ -50,17 +69,20 @@ def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
     FigureCanvasAgg(fig)
     pain_ax, sleep_ax, dose_ax = fig.subplots(3, 1, sharex=True, height_ratios=[1.3, 1, 0.7])
     daily, sessions = report.daily, report.sessions
+    long = report.days > LINE_DAYS
+    lines = _weekly(daily) if long else daily
     start = pd.Timestamp(report.start) - pd.Timedelta(hours=12)
     end = pd.Timestamp(report.end) + pd.Timedelta(hours=12)
 
-    for when in sessions["start"] if report.days <= LINE_DAYS else ():
+    for when in sessions["start"] if not long else ():
         for ax in (pain_ax, sleep_ax, dose_ax):
             ax.axvline(when, color="#BBBBBB", linewidth=0.6, linestyle=":", zorder=0)
 
     handles = []
-    if not daily.empty:
-        pain_ax.plot(daily["date"], daily["pain"], color="black", linewidth=1.0)
-    handles.append(Line2D([], [], color="black", linewidth=1.0, label="Daily pain"))
+    if not lines.empty:
+        pain_ax.plot(lines["date"], lines["pain"], color="black", linewidth=1.0)
+    handles.append(Line2D([], [], color="black", linewidth=1.0,
+                          label="Pain, weekly mean" if long else "Daily pain"))
     if not sessions.empty:
         y = _session_y(sessions, daily)
         for pressure in domain.PRESSURES:
@@ -68,7 +90,7 @@ def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
             if not mine.any():
                 continue
             marker = MARKERS[domain.PRESSURE_MARKERS[pressure]]
-            pain_ax.scatter(sessions["start"][mine], y[mine], marker=marker, s=34,
+            pain_ax.scatter(sessions["start"][mine], y[mine], marker=marker, s=12 if long else 34,
                             color=domain.PRESSURE_COLORS[pressure], edgecolors="black",
                             linewidths=0.6, zorder=3)
             handles.append(Line2D([], [], marker=marker, linestyle="none", markersize=6,
@@ -83,9 +105,9 @@ def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
                    prop={"family": FONT, "size": 6.5})
 
     quality_ax = sleep_ax.twinx()  # both sleep lines share the dates; quality on the right
-    if not daily.empty:
-        sleep_ax.plot(daily["date"], daily["sleep_hours"], color=SLEEP_COLOR, linewidth=1.0)
-        quality_ax.plot(daily["date"], daily["sleep_quality"], color=QUALITY_COLOR,
+    if not lines.empty:
+        sleep_ax.plot(lines["date"], lines["sleep_hours"], color=SLEEP_COLOR, linewidth=1.0)
+        quality_ax.plot(lines["date"], lines["sleep_quality"], color=QUALITY_COLOR,
                         linewidth=0.9, linestyle=(0, (3, 1.5)))
     sleep_ax.set_ylim(0, 12)
     quality_ax.set_ylim(-0.3, 10.3)
@@ -97,14 +119,18 @@ def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
     _style(sleep_ax, "Hours asleep,\nsolid")
 
     per_day = an.doses_per_day(report.doses[report.doses["drug_class"].isin(domain.ACUTE_CLASSES)])
-    if not per_day.empty:
+    hatched = dict(color="#D9D9D9", edgecolor=DOSE_COLOR, hatch="/////", linewidth=0.4)
+    if not per_day.empty and report.days <= LINE_DAYS:
         counts = per_day.sum(axis=1)
-        dose_ax.bar(counts.index + pd.Timedelta(hours=12), counts.to_numpy(), width=0.85,
-                    color="#D9D9D9", edgecolor=DOSE_COLOR, hatch="/////", linewidth=0.4)
+        dose_ax.bar(counts.index + pd.Timedelta(hours=12), counts.to_numpy(), width=0.85, **hatched)
+    elif not per_day.empty:  # one shape, not thousands of bars (seconds saved over ten years)
+        days = pd.date_range(report.start, report.end, freq="D")
+        counts = per_day.sum(axis=1).reindex(days, fill_value=0).resample("W").sum()
+        dose_ax.fill_between(counts.index, counts.to_numpy(), step="mid", **hatched)
     painkiller_days = len(an.painkiller_days(report.doses))
-    dose_ax.set_ylim(0, max(3, float(per_day.sum(axis=1).max()) + 0.5 if not per_day.empty else 3))
+    dose_ax.set_ylim(0, max(3, float(counts.max()) * 1.1 if not per_day.empty else 3))
     dose_ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
-    _style(dose_ax, f"Painkiller doses\n({painkiller_days} days)")
+    _style(dose_ax, f"{'Doses a week' if long else 'Painkiller doses'}\n({painkiller_days} days)")
 
     dose_ax.set_xlim(start, end)
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)

@@ -156,10 +156,7 @@ class _Builder:
         png = chart.draw(self.r, width_in, height_in)
         image = Image(io.BytesIO(png), width=self.width, height=height_in * inch)
         return [CondPageBreak(height_in * inch + 30), self.heading("chart"), image,
-                self.p("Dotted lines: massage sessions; markers by pressure (colour and shape) "
-                       "at the pain just after the session. Painkillers: doses of as-needed "
-                       "classes (simple analgesics, NSAIDs, combinations, opioids, triptans, "
-                       "ergots).", "small")]
+                self.p(markup(chart.caption(self.r)), "small")]
 
     def sessions(self) -> list:
         s = self.r.sessions
