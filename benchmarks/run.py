@@ -143,6 +143,35 @@ def python_rows(own: Path) -> list[Row]:
     return rows
 
 
+# --- the PDF report (issue 12) -----------------------------------------------------
+
+def report_rows(own: Path, n: int = 3) -> list[Row]:
+    """``fibro report``'s work in process: read the store, gather and render the report of
+    the last 90 days and of all ten years; the label gives each one's pages and size."""
+    import io
+
+    from dashboard.report import render_pdf, report_from_store
+    from dashboard.report.content import diary_span
+
+    store = Store(demo_db_path(own))
+    pid, name = int(store.patients()["id"].iloc[0]), str(store.patients()["name"].iloc[0])
+    first, last = diary_span(store.daily(pid), store.sessions(pid), store.doses(pid))
+    rows = []
+    for label, start in (("last 90 days", None), (f"all {DAYS} days", first)):
+        made = {}
+
+        def render(start=start, made=made):
+            made["pdf"] = io.BytesIO()
+            made["pages"] = render_pdf(report_from_store(store, pid, name, start=start, end=last),
+                                       made["pdf"])
+
+        times = timed(render, n)
+        size = len(made["pdf"].getvalue()) // 1024
+        rows.append(Row(f"report PDF, {label} ({made['pages']} pages, {size} kB)", times))
+    store.close()
+    return rows
+
+
 class Server:
     """``panel serve dashboard/app.py`` on a free local port."""
 
@@ -297,6 +326,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wide-toggles", type=int, default=2,
                         help="pressure-button clicks to time with all ten years shown")
     parser.add_argument("--no-import", action="store_true", help="skip bench_import rows")
+    parser.add_argument("--report-only", action="store_true",
+                        help="time only the PDF report (90 days and ten years), no browser")
     args = parser.parse_args(argv)
 
     rows = []
@@ -304,7 +335,11 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         own = write_store(Path(tmp))
         rows.append(Row(f"write demo diary ({DAYS} days)", [time.perf_counter() - started]))
+        if args.report_only:
+            print_table(rows + report_rows(own))
+            return
         rows += python_rows(own)
+        rows += report_rows(own)
         server = Server(own, Path(tmp) / "server.log")
         try:
             server.wait_until_up()
