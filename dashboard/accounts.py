@@ -137,7 +137,8 @@ class Accounts:
     # --- grants and links ----------------------------------------------------
 
     def add_grant(self, patient: str, therapist: str, scope: str = "read",
-                  expires_in: str | None = None, now: dt.datetime | None = None) -> int:
+                  expires_in: str | None = None, now: dt.datetime | None = None,
+                  actor: str = "owner") -> int:
         now = now or utcnow()
         if scope not in SCOPES:
             raise AccountError(f"{scope!r} is not a scope; use read or log")
@@ -147,7 +148,7 @@ class Accounts:
         patient_id = self.patient_id(patient)
         expires = now + parse_duration(expires_in) if expires_in else None
         grant_id = self.store.add_grant(patient_id, user["id"], scope, now, expires)
-        self.store.log_access(now, "owner", f"grant {grant_id} added", patient_id=patient_id)
+        self.store.log_access(now, actor, f"grant {grant_id} added", patient_id=patient_id)
         return grant_id
 
     def grants(self, patient: str | None = None, now: dt.datetime | None = None) -> pd.DataFrame:
@@ -156,7 +157,7 @@ class Accounts:
         return frame.assign(status=[status(r, now) for _, r in frame.iterrows()])
 
     def create_link(self, patient: str, expires_in: str | dt.timedelta | None = None,
-                    now: dt.datetime | None = None) -> tuple[int, str]:
+                    now: dt.datetime | None = None, actor: str = "owner") -> tuple[int, str]:
         """A new read-only link: (id, token).  The token is not kept; show it once."""
         now = now or utcnow()
         life = (expires_in if isinstance(expires_in, dt.timedelta)
@@ -164,7 +165,7 @@ class Accounts:
         patient_id = self.patient_id(patient)
         token = new_token()
         link_id = self.store.add_link(patient_id, token_hash(token), now, now + life)
-        self.store.log_access(now, "owner", f"link {link_id} created", patient_id=patient_id)
+        self.store.log_access(now, actor, f"link {link_id} created", patient_id=patient_id)
         return link_id, token
 
     def links(self, patient: str | None = None, now: dt.datetime | None = None) -> pd.DataFrame:
@@ -173,7 +174,7 @@ class Accounts:
         return frame.assign(status=[status(r, now) for _, r in frame.iterrows()])
 
     def revoke(self, kind: str, item_id: int, now: dt.datetime | None = None,
-               patient_id: int | None = None) -> None:
+               patient_id: int | None = None, actor: str = "owner") -> None:
         """Revoke a grant or a link; with ``patient_id``, only one of that patient's."""
         now = now or utcnow()
         if patient_id is not None:
@@ -183,7 +184,7 @@ class Accounts:
         row = self.store.revoke(kind, item_id, now)
         if row is None:
             raise AccountError(f"there is no {kind} {item_id}")
-        self.store.log_access(now, "owner", f"{kind} {item_id} revoked", patient_id=row["patient_id"])
+        self.store.log_access(now, actor, f"{kind} {item_id} revoked", patient_id=row["patient_id"])
 
     def patient_id(self, name: str) -> int:
         found = self.store.patients().query("name == @name")

@@ -250,24 +250,46 @@ def export(db, out, patient):
 @db_option
 @click.option("--port", type=click.IntRange(1, 65535), default=5006, show_default=True)
 @click.option("--address", default="127.0.0.1", show_default=True,
-              help="Interface to listen on; the default keeps the dashboard on this computer.")
+              help="Interface to listen on; the default keeps the dashboard on this computer. "
+                   "Other addresses need --hosted.")
 @click.option("--show/--no-show", default=False, help="Open a browser tab.")
-def serve(db, port, address, show):
-    """Serve the dashboard on this store (demo data while it is empty), on this computer only."""
+@click.option("--hosted", is_flag=True,
+              help="Hosted mode: every page needs a sign-in (users from `fibro user add`).")
+@click.option("--allow-websocket-origin", "origins", multiple=True, metavar="HOST[:PORT]",
+              help="Hosted mode: the address people type, when it differs from --address:--port "
+                   "(e.g. behind a TLS reverse proxy: diary.example.org). Repeatable.")
+@click.option("--use-xheaders", is_flag=True,
+              help="Hosted mode behind a reverse proxy: trust its X-Forwarded-* headers.")
+def serve(db, port, address, show, hosted, origins, use_xheaders):
+    """Serve the dashboard on this store (demo data while it is empty), on this computer only;
+    with --hosted, behind a login for patients, their therapists and link holders."""
     import panel as pn
 
-    from .ui.app import personal_page
     from .ui.serving import is_loopback
 
-    if not is_loopback(address) and address != "localhost":
+    if not hosted and not is_loopback(address) and address != "localhost":
         raise click.BadParameter(
             f"{address!r} is not a loopback address; the personal dashboard is served to this "
-            "computer only (127.0.0.1 or ::1)", param_hint="'--address'")
+            "computer only (127.0.0.1 or ::1). To share it, use --hosted (login required).",
+            param_hint="'--address'")
     location = db or default_db_path()
     open_store(location)  # fail here, with a one-line message, before the server starts
 
     host = f"[{address}]" if ":" in address else address
-    click.echo(f"Serving the dashboard for {location} at http://{host}:{port}/app")
+    click.echo(f"Serving the {'hosted ' if hosted else ''}dashboard for {location} "
+               f"at http://{host}:{port}/app")
+    if hosted:
+        from .accounts import AccountError
+        from .ui.hosted import serve_hosted
+
+        try:
+            serve_hosted(location, port, address, show, [f"{host}:{port}", *origins],
+                         use_xheaders=use_xheaders)
+        except AccountError as error:
+            raise click.ClickException(str(error)) from None
+        return
+    from .ui.app import personal_page
+
     pn.serve({"app": lambda: personal_page(location)}, port=port, address=address, show=show,
              title="Fibro diary",
              websocket_origin=[f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"])
@@ -582,5 +604,8 @@ def format_import_summary(summary: dict) -> str:
     return "\n".join(escape_controls(line) for line in lines)  # names, notes: from the file
 
 
+from . import cli_hosted  # noqa: E402,F401  (registers user, grant, link, audit)
+
 if __name__ == "__main__":
     sys.exit(main())
+

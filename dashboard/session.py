@@ -269,6 +269,34 @@ class DiarySession:
             self.store, self.is_demo = self.own_store, False
         return summary
 
+    # --- sharing: a patient user's grants and links ----------------------------------
+
+    def _own_diary(self) -> tuple[int, str]:
+        """The signed-in patient's own patient (id, name); ``Refused`` for anyone else."""
+        if self.principal.role != "patient":
+            raise Refused("Only the patient whose diary it is can share it.")
+        pid = self.require(self.principal.patient_id, "write")
+        return pid, self.store.patients().set_index("id")["name"][pid]
+
+    def share_with(self, therapist: str, scope: str, expires_in: str | None = None) -> int:
+        _pid, name = self._own_diary()
+        return self.accounts.add_grant(name, therapist, scope, expires_in, actor=self.principal.name)
+
+    def create_link(self, expires_in) -> tuple[int, str]:
+        """A read-only link to the own diary: (id, token); the token is shown once."""
+        _pid, name = self._own_diary()
+        return self.accounts.create_link(name, expires_in, actor=self.principal.name)
+
+    def revoke(self, kind: str, item_id: int) -> None:
+        pid, _name = self._own_diary()
+        self.accounts.revoke(kind, item_id, patient_id=pid, actor=self.principal.name)
+
+    def shares(self) -> dict[str, pd.DataFrame]:
+        """The own diary's grants, links and access log (newest first)."""
+        pid, name = self._own_diary()
+        return {"grants": self.accounts.grants(name), "links": self.accounts.links(name),
+                "log": self.store.access_log(pid)}
+
     # --- inside ------------------------------------------------------------------
 
     def _leave_demo(self) -> int:

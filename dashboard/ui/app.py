@@ -34,6 +34,8 @@ FONT_CSS = """
 
 
 PANEL_EXTENSIONS = ("tabulator", "filedropper")  # the notebook loads the same
+PERSONAL_PAGES = ("Overview", "Effects", "Log", "Scores", "Import", "About")
+READ_ONLY_PAGES = ("Overview", "Effects", "Scores", "About")  # therapists and link holders
 
 
 @functools.cache
@@ -110,6 +112,9 @@ class App(pn.viewable.Viewer):
     """The whole dashboard for one DataStore."""
 
     data = param.ClassSelector(class_=DataStore)
+    page_names = param.List(default=list(PERSONAL_PAGES), item_type=str,
+                            doc="The pages shown, in order (hosted mode shows fewer or more)")
+    extra_pages = param.Dict(default={}, doc="Title -> builder of pages beyond the diary's own")
 
     @classmethod
     def for_store(cls, location=None) -> "App":
@@ -165,26 +170,37 @@ class App(pn.viewable.Viewer):
                  ReportButton(data=self.data), LinkedPlots(data=self.data), AreaBodyMap(data=self.data)]
         return pn.Column(*parts, sizing_mode="stretch_width", name="Overview")
 
-    def pages(self) -> pn.Tabs:
-        """The pages as tabs; each is built the first time its tab is opened.
-
-        A first visit then builds and sends only the Overview (the other pages held
-        three quarters of the document's models and most of the server's time).  The
-        tabs themselves are not ``dynamic``: a built page stays in the document while
-        hidden, because hidden dynamic tabs that update asked for CDN stylesheets.
-        """
-        builders = {
+    def page_builders(self) -> dict:
+        """Title -> a function building that page: ``page_names`` in order, with
+        ``extra_pages`` (hosted mode's Sharing, the therapist's view) where they belong."""
+        known = {
+            "Overview": self.overview,
             "Effects": lambda: EffectsPage(data=self.data),
             "Log": lambda: LogPage(data=self.data),
             "Scores": lambda: ScoresPage(data=self.data),
             "Import": lambda: ImportPage(data=self.data),
             "About": AboutPage,
         }
+        builders = {**self.extra_pages, **known}
+        return {title: builders[title] for title in self.page_names}
+
+    def pages(self) -> pn.Tabs:
+        """The pages as tabs; each is built the first time its tab is opened.
+
+        A first visit then builds and sends only the first page and the Overview
+        (the other pages held three quarters of the document's models and most of the
+        server's time).  The Overview sits directly in its tab: in a holder column its
+        responsive plots came out 0 px wide on a short diary.  The tabs themselves are
+        not ``dynamic``: a built page stays in the document while hidden, because hidden
+        dynamic tabs that update asked for CDN stylesheets.
+        """
+        builders = self.page_builders()
+        titles = list(builders)
+        eager = {titles[0], "Overview"}
         holders = {title: pn.Column(sizing_mode="stretch_width", css_classes=["page"])
-                   for title in builders}
-        tabs = pn.Tabs(("Overview", self.overview()), *holders.items(),
-                       sizing_mode="stretch_width", dynamic=False)
-        titles = ["Overview", *builders]
+                   for title in titles if title not in eager}
+        tabs = pn.Tabs(*((title, builders[title]() if title in eager else holders[title])
+                         for title in titles), sizing_mode="stretch_width", dynamic=False)
 
         def open_page(event=None) -> None:
             title = titles[tabs.active]
