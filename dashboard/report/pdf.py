@@ -132,7 +132,7 @@ class _Builder:
                  self.p(f"<b>{markup(DISCLAIMER)}</b>")]
         if r.filters:
             lines.append(self.p(f"Sessions shown: {markup(r.filters)}."))
-        missing = undrawable(r.patient + "".join(r.sessions["therapist"].astype(str)))
+        missing = undrawable(r.patient + "".join(r.sessions["therapist"].fillna("").astype(str)))
         if missing:
             lines.append(self.p(f"No font on the computer that made this report can draw "
                                 f"{markup(' '.join(missing))}; those characters are kept in the "
@@ -170,12 +170,13 @@ class _Builder:
                 domain.AREAS_SEPARATOR) if a)
             pain = f"{_number(row.pain_before, 0)} → {_number(row.pain_after, 0)}"
             rows.append([f"{row.start:%a %d %b %Y}", _pressure(row.pressure), markup(areas),
-                         _number(row.duration_min, 0), pain, markup(row.therapist or "")])
+                         _number(row.duration_min, 0), pain,
+                         markup("" if pd.isna(row.therapist) else row.therapist)])
         out.append(self.table(rows, [2.2, 2.4, 3.4, 0.7, 1.7, 2.2]))
         counts = s["pressure"].value_counts()
         tally = ", ".join(f"{counts[p]} {domain.PRESSURE_LABELS[p].lower()}"
                           for p in domain.PRESSURES if p in counts)
-        note = f"{len(s)} sessions: {tally}."
+        note = f"{len(s)} {'session' if len(s) == 1 else 'sessions'}: {tally}."
         if len(s) > len(shown):
             note += (f" The {len(shown)} most recent are listed; `fibro export` writes them all.")
         return out + [self.p(markup(note), "small")]
