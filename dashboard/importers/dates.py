@@ -179,23 +179,17 @@ def _readings(uniques: pd.Series) -> pd.DataFrame:
 
 def read_dates(table: Table, columns: str | list[str], example: str,
                native: dict[str, str] | None = None, people: pd.Series | None = None,
-               one_per_day: bool = False, text: pd.Series | None = None,
-               rows: np.ndarray | None = None) -> pd.Series | list[pd.Series]:
+               one_per_day: bool = False) -> pd.Series | list[pd.Series]:
     """The dates of one or more columns of ``table``, styles inferred as the module says.
 
     ``native``: example texts of the source's own format -> 'dmy' or 'mdy', the
     reading of a style nothing else decides.  ``people``: whose date each row is
     (orders are per person).  ``one_per_day``: a person has one row a day (Fitbit,
-    the template's daily.csv).  ``text`` replaces the column's cells (one column).
-    ``rows``: only these rows must hold a date (others come back NaT).  Notes on
-    inferred styles go to ``table.notes``.
+    the template's daily.csv).  Notes on inferred styles go to ``table.notes``.
     """
     names = [columns] if isinstance(columns, str) else list(columns)
     size = len(table)
-    cells = pd.concat([(text if text is not None else table.col(n)).astype(str).str.strip()
-                       for n in names], ignore_index=True)
-    wanted = np.ones(size, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
-    wanted = np.tile(wanted, len(names))
+    cells = pd.concat([table.col(n).astype(str).str.strip() for n in names], ignore_index=True)
     codes, uniques = pd.factorize(cells, use_na_sentinel=False)
     readings = _readings(pd.Series(uniques, dtype=object))
     cell_line = np.tile(table.lines, len(names))
@@ -207,7 +201,6 @@ def read_dates(table: Table, columns: str | list[str], example: str,
     person = np.tile(person, len(names))
 
     def fail(mask: np.ndarray, message) -> None:
-        mask = mask & wanted
         if mask.any():
             first = order[mask[order]][0]
             value = cells.iloc[first]
@@ -218,13 +211,13 @@ def read_dates(table: Table, columns: str | list[str], example: str,
     dmy = readings["dmy"].to_numpy()[codes]
     mdy = readings["mdy"].to_numpy()[codes]
     fail(np.isnat(dmy) & np.isnat(mdy), lambda v, i: f"{shown_value(v)} is not a date like {example}")
-    ambiguous = readings["ambiguous"].to_numpy()[codes] & wanted
+    ambiguous = readings["ambiguous"].to_numpy()[codes]
     result = np.where(np.isnat(dmy), mdy, dmy)  # the same wherever only one reading exists
     undecided = ambiguous & ~np.isnat(dmy) & ~np.isnat(mdy) & (dmy != mdy)
-    known = wanted & ~undecided
+    known = ~undecided
     natives = {style_of(k): v for k, v in (native or {}).items()}
     styles = pd.unique(style[ambiguous])
-    counts = {s: int((style == s)[ambiguous].sum()) for s in styles}
+    counts = {s: np.unique(cell_line[ambiguous & (style == s)]).size for s in styles}  # rows, not cells
     decided: dict[str, str] = {}
     pending = []
     for key in sorted(styles, key=lambda s: -counts[s]):
@@ -259,13 +252,12 @@ def read_dates(table: Table, columns: str | list[str], example: str,
         f"{shown_value(v)} could be {_day(dmy[i])} or {_day(mdy[i])}: nothing in the file says "
         f"whether dates written like it put the day or the month first; write it as "
         f"{_day(dmy[i], iso=True)} or {_day(mdy[i], iso=True)}"))
-    mixed = len(pd.unique(style[wanted])) > 1
+    mixed = len(pd.unique(style)) > 1
     for key in sorted(decided, key=lambda s: -counts[s]):
         if mixed or key not in natives:
             first = order[(ambiguous & (style == key))[order]][0]
             table.notes.append(f"Dates in the style {cells.iloc[first]} read as "
                                f"{ORDER_TEXT[decided[key]]} ({counts[key]} rows)")
-    result = np.where(wanted, result, np.datetime64("NaT"))
     series = [pd.Series(result[i * size:(i + 1) * size], index=table.frame.index,
                         dtype="datetime64[us]") for i in range(len(names))]
     return series[0] if isinstance(columns, str) else series
