@@ -223,6 +223,58 @@ DAILY_RATINGS: dict[str, str] = {
     "headache": "Headache",
 }
 
+# --- scale directions (shared/docs/domain.md, "Scale directions") -------------------
+# What 0 and 10 mean on each 0-10 rating: (the meaning of 0, the meaning of 10).
+# Diary ratings: 0 = none, 10 = worst; sleep quality is the exception people expect.
+_NONE_WORST = ("none", "worst")
+RATING_ANCHORS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("pain", "fatigue", "stiffness", "anxiety", "low_mood", "fog", "headache",
+                     "pain_before", "pain_after"), _NONE_WORST),
+    "sleep_quality": ("very poor", "excellent"),
+}
+
+# The FIQR's own anchors per item (its keys are analysis.scores.FIQR_ITEMS'); a
+# questionnaire answer, never mixed with the diary's ratings: its sleep item runs
+# the other way from the diary's sleep quality.
+_FIQR_FUNCTION = ("no difficulty", "very difficult")
+FIQR_ANCHORS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("brush_hair", "walk", "prepare_meal", "vacuum", "carry_groceries", "stairs",
+                     "bed_sheets", "sit", "shop"), _FIQR_FUNCTION),
+    **dict.fromkeys(("goals", "overwhelmed"), ("never", "always")),
+    "pain": ("no pain", "unbearable pain"),
+    "energy": ("lots of energy", "no energy"),
+    "stiffness": ("no stiffness", "severe stiffness"),
+    "sleep": ("awoke well rested", "awoke very tired"),
+    "depression": ("no depression", "very depressed"),
+    "memory": ("good memory", "very poor memory"),
+    "anxiety": ("not anxious", "very anxious"),
+    "tenderness": ("no tenderness", "very tender"),
+    "balance": ("no imbalance", "severe imbalance"),
+    "sensitivity": ("no sensitivity", "extreme sensitivity"),
+}
+
+
+def rating_anchors(name: str) -> tuple[str, str]:
+    """(meaning of 0, meaning of 10) of a diary rating; ``pain_<area>`` is a pain."""
+    if name.startswith(AREA_PAIN_PREFIX) and name[len(AREA_PAIN_PREFIX):] in BODY_AREAS:
+        return RATING_ANCHORS["pain"]
+    return RATING_ANCHORS[name]
+
+
+def anchors_text(anchors: tuple[str, str], separator: str = " · ") -> str:
+    """('none', 'worst') -> '0 = none · 10 = worst' (for a control, an axis or a report)."""
+    low, high = anchors
+    return f"{RATING_MIN} = {low}{separator}{RATING_MAX} = {high}"
+
+
+def rating_axis_label(name: str) -> str:
+    """A plot axis for a diary rating: 'Pain (0 = none, 10 = worst)'."""
+    area = name[len(AREA_PAIN_PREFIX):] if name.startswith(AREA_PAIN_PREFIX) else ""
+    label = (DAILY_RATINGS.get(name) or (f"{area_label(area)} pain" if area in BODY_AREAS else "")
+             or name.replace("_", " ").capitalize())
+    return f"{label} ({anchors_text(rating_anchors(name), ', ')})"
+
+
 SLEEP_HOURS_MAX = 24.0
 NAP_MINUTES_MAX = 24 * 60  # minutes napped in a day (sleeps shorter than the day's main sleep)
 

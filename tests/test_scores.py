@@ -543,3 +543,14 @@ def test_the_overuse_thresholds_cover_exactly_the_acute_classes():
     from dashboard.analysis.scores import OVERUSE_THRESHOLDS
 
     assert set(OVERUSE_THRESHOLDS) == set(domain.ACUTE_CLASSES)
+
+
+def test_every_fiqr_item_has_its_own_anchors_and_sleep_runs_its_own_way():
+    from dashboard import domain
+
+    assert [key for key, _, _ in scores.FIQR_ITEMS] == list(domain.FIQR_ANCHORS)
+    assert domain.anchors_text(domain.FIQR_ANCHORS["sleep"]) == "0 = awoke well rested · 10 = awoke very tired"
+    assert domain.RATING_ANCHORS["sleep_quality"] == ("very poor", "excellent")  # the diary's: 10 best
+    assert all(domain.RATING_ANCHORS[name] == ("none", "worst") for name in domain.DAILY_RATINGS
+               if name != "sleep_quality")
+    assert domain.rating_axis_label("pain_lower_back") == "Lower back pain (0 = none, 10 = worst)"

@@ -157,7 +157,7 @@ FIQR_ITEMS: tuple[tuple[str, str, str], ...] = (
     ("pain", "Pain", "symptoms"),
     ("energy", "Energy", "symptoms"),
     ("stiffness", "Stiffness", "symptoms"),
-    ("sleep", "Sleep quality", "symptoms"),
+    ("sleep", "Sleep: rested on waking", "symptoms"),  # not the diary's sleep quality
     ("depression", "Depression", "symptoms"),
     ("memory", "Memory", "symptoms"),
     ("anxiety", "Anxiety", "symptoms"),

@@ -24,6 +24,7 @@ FORM_CSS = """
 :host(.field-error) { color: #B3261E; font-size: 14px; min-height: 0; margin: 0 10px; }
 .bk-btn-group .bk-btn { min-height: 40px; font-size: 15px; }
 .group-label { font-size: 14px; }
+.scale-anchors { font-size: 13px; color: #5F5B6B; margin-left: 8px; }
 """
 
 
@@ -32,6 +33,14 @@ def rating_input(label: str) -> pn.widgets.RadioButtonGroup:
     return pn.widgets.RadioButtonGroup(name=label, options=RATING_OPTIONS, value=BLANK,
                                        button_type="primary", button_style="outline",
                                        sizing_mode="stretch_width", stylesheets=[FORM_CSS])
+
+
+def group_label(text: str, anchors: tuple[str, str] | None = None) -> pn.pane.HTML:
+    """The label above a button group, with what 0 and 10 mean beside it when it is a rating."""
+    beside = (f' <span class="scale-anchors">{escape_html(domain.anchors_text(anchors))}</span>'
+              if anchors else "")
+    return pn.pane.HTML(f'<label class="group-label">{escape_html(text)}</label>{beside}',
+                        margin=(8, 10, 0, 10), stylesheets=[FORM_CSS])
 
 
 def rating_value(widget) -> float | None:
@@ -101,8 +110,7 @@ class RecordForm(pn.viewable.Viewer):
         widget = self.fields[name]
         parts = [widget, self.errors[name]]
         if isinstance(widget, (pn.widgets.RadioButtonGroup, pn.widgets.CheckButtonGroup)):
-            parts.insert(0, pn.pane.HTML(f'<label class="group-label">{escape_html(widget.name)}</label>',
-                                         margin=(8, 10, 0, 10), stylesheets=[FORM_CSS]))
+            parts.insert(0, group_label(widget.name, domain.RATING_ANCHORS.get(name)))
         return pn.Column(*parts, sizing_mode="stretch_width", margin=0)
 
     def __panel__(self):
@@ -183,6 +191,9 @@ class DailyForm(RecordForm):
                 fields["sleep_hours"] = pn.widgets.FloatInput(
                     name="Hours asleep last night", value=None, start=0, end=24, step=0.5,
                     placeholder="e.g. 6.5", width=200)
+                fields["nap_minutes"] = pn.widgets.IntInput(
+                    name="Naps (minutes)", value=None, start=0, end=domain.NAP_MINUTES_MAX, step=5,
+                    placeholder="e.g. 40", width=200)
             fields[name] = rating_input(f"{label} (0-10)")
         for area in domain.BODY_AREAS:
             fields[domain.AREA_PAIN_PREFIX + area] = pn.widgets.IntInput(
@@ -204,7 +215,8 @@ class DailyForm(RecordForm):
 
     def layout(self) -> list:
         areas = [self.field(domain.AREA_PAIN_PREFIX + a) for a in domain.BODY_AREAS]
-        per_area = pn.Card(pn.FlexBox(*areas), title="Pain per body area (optional)",
+        per_area = pn.Card(pn.FlexBox(*areas), title=(
+            f"Pain per body area (optional; {domain.anchors_text(domain.RATING_ANCHORS['pain'])})"),
                            collapsed=True, sizing_mode="stretch_width")
         main = [self.field(n) for n in self.fields
                 if not n.startswith(domain.AREA_PAIN_PREFIX) and n != "notes"]
@@ -216,13 +228,15 @@ class DailyForm(RecordForm):
         areas = {a: float(f[domain.AREA_PAIN_PREFIX + a].value) for a in domain.BODY_AREAS
                  if f[domain.AREA_PAIN_PREFIX + a].value is not None}
         return DailyCheckin(
-            date=f["date"].value, sleep_hours=f["sleep_hours"].value, notes=f["notes"].value or "",
+            date=f["date"].value, sleep_hours=f["sleep_hours"].value,
+            nap_minutes=f["nap_minutes"].value, notes=f["notes"].value or "",
             area_pain=areas, **{n: rating_value(f[n]) for n in domain.DAILY_RATINGS})
 
     def load(self, record: DailyCheckin) -> None:
         f = self.fields
         f["date"].value = record.date
         f["sleep_hours"].value = record.sleep_hours
+        f["nap_minutes"].value = None if pd.isna(record.nap_minutes) else int(record.nap_minutes)
         f["notes"].value = record.notes
         for name in domain.DAILY_RATINGS:
             show_rating(f[name], getattr(record, name))

@@ -20,7 +20,7 @@ from ..analysis import scores
 from .bodymap import WpiBodyMap
 from ..session import DEFAULT_PATIENT
 from .datastore import DataStore
-from .forms import FORM_CSS, rating_input, rating_value
+from .forms import FORM_CSS, group_label, rating_input, rating_value
 from .text import escape_html, escape_markdown_text
 
 BLANK = "–"
@@ -39,9 +39,11 @@ YES_NO_ITEMS = {
 }
 GENERALIZED_LABELS = {"left_upper": "left upper", "right_upper": "right upper",
                       "left_lower": "left lower", "right_lower": "right lower", "axial": "axial"}
-FIQR_DOMAINS = {"function": "Function (past 7 days: 0 = no difficulty, 10 = very difficult)",
-                "overall": "Overall impact (past 7 days: 0 = never, 10 = always)",
-                "symptoms": "Symptoms (past 7 days: 0 = none or best, 10 = worst)"}
+# Each item shows its own anchors (domain.FIQR_ANCHORS): the symptom items do not all
+# run one way in words (sleep: 0 = awoke well rested), so no heading speaks for them.
+FIQR_DOMAINS = {"function": "Function (past 7 days)",
+                "overall": "Overall impact (past 7 days)",
+                "symptoms": "Symptoms (past 7 days)"}
 
 NOT_A_DEVICE = ("Not a medical device: these scores describe the answers you give, to take to "
                 "your doctor; they are not a diagnosis.")
@@ -203,11 +205,6 @@ def _month_name(month: str) -> str:
 
 
 # --- the questionnaires ----------------------------------------------------------
-
-def _label(text: str) -> pn.pane.HTML:
-    return pn.pane.HTML(f'<label class="group-label">{escape_html(text)}</label>',
-                        margin=(8, 10, 0, 10), stylesheets=[FORM_CSS])
-
 
 def _error_line() -> pn.pane.HTML:
     return pn.pane.HTML("", css_classes=["field-error"], stylesheets=[FORM_CSS],
@@ -391,7 +388,7 @@ class Acr2016Form(Questionnaire):
         return acr_history_plot(frame)
 
     def __panel__(self):
-        items = [pn.Column(_label(w.name), w, self.errors[name], margin=0)
+        items = [pn.Column(group_label(w.name), w, self.errors[name], margin=0)
                  for name, w in self.items.items()]
         return pn.Column(
             pn.pane.Markdown("Tick every region where you had pain **in the past week**: click "
@@ -459,7 +456,8 @@ class FiqrForm(Questionnaire):
         for name, heading in FIQR_DOMAINS.items():
             keys = [key for key, _label, d in scores.FIQR_ITEMS if d == name]
             sections.append(pn.pane.Markdown(f"#### {heading}"))
-            sections.extend(pn.Column(_label(self.items[k].name), self.items[k], margin=0)
+            sections.extend(pn.Column(group_label(self.items[k].name, domain.FIQR_ANCHORS[k]),
+                                      self.items[k], margin=0)
                             for k in keys)
         return pn.Column(
             pn.pane.HTML(FIQR_COPYRIGHT, css_classes=["fiqr-copyright", "plain"],
