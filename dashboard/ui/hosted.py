@@ -49,7 +49,7 @@ from .text import escape_html, escape_markdown_text
 log = logging.getLogger(__name__)
 
 COOKIE = "fibro_signin"
-CHECK_EVERY_MS = 30_000  # an open page re-checks its sign-in and access this often
+CHECK_SECONDS = 30  # an open page re-checks its sign-in and access this often
 ENDED = ("**This page has ended.** The sign-in or the access it used is no longer valid "
          "(signed out, revoked or expired). Nothing of the diary is shown any more.")
 LINK_ENDED = "This link has ended. Ask the person who sent it for a new one if you need it."
@@ -394,9 +394,8 @@ class VisitView(pn.viewable.Viewer):
         super().__init__(**params)
         self.body = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
                                  css_classes=["visit-view"])
-        self.form = SessionForm(data=self.data) if self.data.may_log else None
-        if self.form is not None:
-            self.form.fields["therapist"].value = self.therapist
+        self.form = SessionForm(data=self.data)  # shown only with log scope for the patient
+        self.form.fields["therapist"].value = self.therapist
         self.data.param.watch(lambda _e: self.refresh(), "diary")
         self.refresh()
 
@@ -476,10 +475,9 @@ class VisitView(pn.viewable.Viewer):
         return "<h3>Latest scores</h3>" + "".join(parts)
 
     def __panel__(self):
-        parts = [self.body]
-        if self.form is not None:
-            parts += [pn.pane.Markdown("### Log the session you just gave"), self.form]
-        return pn.Column(*parts, sizing_mode="stretch_width", max_width=1100,
+        logging_part = pn.Column(pn.pane.Markdown("### Log the session you just gave"), self.form,
+                                 visible=self.data.param.may_log, sizing_mode="stretch_width")
+        return pn.Column(self.body, logging_part, sizing_mode="stretch_width", max_width=1100,
                          css_classes=["visit-page"])
 
 
@@ -498,99 +496,125 @@ def hosted_page(location, secret: str) -> pn.viewable.Viewable:
     request = pn.state.curdoc.session_context.request
     token = signin_token(secret, request.cookies.get(COOKIE))
     try:
-        session = DiarySession.hosted(store, token)
-        page = _page_for(session)
+        page = HostedPage(DiarySession.hosted(store, token))
     except Refused:
         return short_message(ENDED, "warning")
     except Exception:
         log.exception("The hosted dashboard could not start")
         return short_message("**The dashboard could not start.** The details are in the "
                              "server's log.")
-    _end_when_access_ends(session, page)
-    return page
+    page.keep_checking()
+    return page.template
 
 
-def _page_for(session: DiarySession) -> pn.template.BaseTemplate:
-    who = session.principal
-    header = pn.pane.HTML(
-        f"<span style='color:white'>Signed in as {html.escape(who.name)}</span> · "
-        "<a href='/logout' style='color:white' class='sign-out'>Sign out</a>"
-        if who.kind == "user" else "", sizing_mode="stretch_width")
-    if who.role == "admin":
-        main = [pn.pane.Markdown("## Administration\nAccounts are managed on the server with "
-                                 "`fibro user add|list|remove|password`. An administrator sees "
-                                 "no diary."),
+class HostedPage:
+    """The page of one signed-in person, and what happens when their access changes.
+
+    Its parts sit directly in the template (a wrapping column left the responsive plots
+    0 px wide).  Every ``CHECK_SECONDS`` it asks the session layer again: a patient whose
+    grant ended leaves the patient list (and the view moves to another one); when the
+    sign-in, the link or every grant has ended, the page empties itself in place.
+    """
+
+    def __init__(self, session: DiarySession):
+        self.session = session
+        who = session.principal
+        self.data: DataStore | None = None
+        self.intro = pn.pane.Markdown("", css_classes=["patients"], sizing_mode="stretch_width")
+        self.ended = short_message(ENDED, "warning")
+        self.ended.param.update(visible=False, css_classes=["page-ended"])
+        sidebar, self.main = self._parts(who)
+        self.side = pn.Column(*sidebar, sizing_mode="stretch_width")
+        header = pn.pane.HTML(
+            f"<span style='color:white'>Signed in as {html.escape(who.name)}</span> · "
+            "<a href='/logout' style='color:white' class='sign-out'>Sign out</a>"
+            if who.kind == "user" else "", sizing_mode="stretch_width")
+        self.template = pn.template.BootstrapTemplate(
+            title=TITLE, sidebar=[self.side], main=[self.ended, *self.main], header=[header],
+            header_background=ACCENT, sidebar_width=300, raw_css=[FONT_CSS])
+
+    def _parts(self, who) -> tuple[list, list]:
+        session = self.session
+        if who.role == "admin":
+            return [], [pn.pane.Markdown(
+                "## Administration\nAccounts are managed on the server with "
+                "`fibro user add|list|remove|password`. An administrator sees no diary."),
                 pn.pane.HTML(html_table(session.accounts.users(), {
                     "name": "User", "role": "Role", "created_at": "Created"}, "users"),
                     stylesheets=[TABLE_CSS])]
-        return _template([], main, header)
-    if session.patients().empty:
-        return _template([], [short_message(
-            "No patient has shared their diary with you yet." if who.role == "therapist"
-            else "There is no diary here for this account.", "info")], header)
-    data = DataStore(session)
-    if who.role == "patient":
-        app = App(data=data, page_names=["Overview", "Effects", "Log", "Scores", "Import",
-                                         "Sharing", "About"],
-                  extra_pages={"Sharing": lambda: SharingPage(session=session, base_url=base_url())})
-        return _template([app.sidebar()], [app.pages()], header)
-    names = dict(zip(session.patients()["id"], session.patients()["name"]))
-    session.opened(data.filters.patient)
-    data.filters.param.watch(lambda e: session.opened(e.new), "patient")
-    if who.role == "link":
-        banner = short_message(
-            f"**{escape_markdown_text(names[who.patient_id])}'s diary**, shared with you "
-            f"read-only. This link ends {_when(who.expires_at)}.", "info")
-        app = App(data=data, page_names=list(READ_ONLY_PAGES))
-        return _template([app.sidebar()], [banner, app.pages()], header)
-    app = App(data=data, page_names=["Since last visit", *READ_ONLY_PAGES],
-              extra_pages={"Since last visit": lambda: VisitView(data=data, therapist=who.name)})
-    intro = pn.pane.Markdown(f"Your patients: {escape_markdown_text(', '.join(names.values()))}. "
-                             "Choose one in the sidebar.", css_classes=["patients"])
-    return _template([app.sidebar()], [intro, app.pages()], header)
+        if session.patients().empty:
+            return [], [short_message(
+                "No patient has shared their diary with you yet." if who.role == "therapist"
+                else "There is no diary here for this account.", "info")]
+        self.data = data = DataStore(session)
+        if who.role == "patient":
+            app = App(data=data, page_names=["Overview", "Effects", "Log", "Scores", "Import",
+                                             "Sharing", "About"],
+                      extra_pages={"Sharing": lambda: SharingPage(session=session,
+                                                                  base_url=base_url())})
+            return [app.sidebar()], [app.pages()]
+        session.opened(data.filters.patient)
+        data.filters.param.watch(lambda e: e.new is not None and session.opened(e.new), "patient")
+        if who.role == "link":
+            names = dict(zip(session.patients()["id"], session.patients()["name"]))
+            banner = short_message(
+                f"**{escape_markdown_text(names[who.patient_id])}'s diary**, shared with you "
+                f"read-only. This link ends {_when(who.expires_at)}.", "info")
+            banner.css_classes = ["link-banner"]
+            app = App(data=data, page_names=list(READ_ONLY_PAGES))
+            return [app.sidebar()], [banner, app.pages()]
+        app = App(data=data, page_names=["Since last visit", *READ_ONLY_PAGES],
+                  extra_pages={"Since last visit": lambda: VisitView(data=data,
+                                                                     therapist=who.name)})
+        self._list_patients(session.patients())
+        return [app.sidebar()], [self.intro, app.pages()]
 
+    def _list_patients(self, patients: pd.DataFrame) -> None:
+        names = ", ".join(patients["name"])
+        self.intro.object = f"Your patients: {escape_markdown_text(names)}. Choose one in the sidebar."
 
-def _template(sidebar: list, main: list, header) -> pn.template.BaseTemplate:
-    """The hosted page.  Its parts sit directly in the template (a wrapping column left the
-    responsive plots 0 px wide) and are emptied in place when access ends."""
-    ended = short_message(ENDED, "warning")
-    ended.param.update(visible=False, css_classes=["page-ended"])
-    side = pn.Column(*sidebar, sizing_mode="stretch_width")
-    template = pn.template.BootstrapTemplate(
-        title=TITLE, sidebar=[side], main=[ended, *main], header=[header],
-        header_background=ACCENT, sidebar_width=300, raw_css=[FONT_CSS])
-
-    def end() -> None:
-        side.objects = []
-        for part in main:
-            if isinstance(part, pn.layout.ListLike):
-                part.objects = []  # the diary's models leave the document
-            part.visible = False
-        ended.visible = True
-
-    template._fibro_end = end
-    return template
-
-
-def _end_when_access_ends(session: DiarySession, page) -> None:
-    """Every ``CHECK_EVERY_MS`` the page checks its sign-in and the shown patient again; when
-    either has ended it is emptied (no diary left on screen or in the document)."""
-    end = getattr(page, "_fibro_end", None)
-    if end is None or not session.principal.hosted:
-        return
-
-    def check() -> None:
-        if session.still_valid() and not session.patients().empty:
+    def check(self) -> None:
+        """Follow the session layer's answer now: fewer patients, or none at all."""
+        if not self.session.still_valid():
+            self.end()
             return
-        callback.stop()
-        end()
+        if self.data is None:  # an admin, or a therapist nobody has shared a diary with yet
+            return
+        visible = self.session.patients()
+        if visible.empty:
+            self.end()
+            return
+        filters = self.data.filters
+        options = {str(n): int(i) for n, i in zip(visible["name"], visible["id"])}
+        if set(options.values()) == set(filters.param.patient.objects.values()):
+            return
+        shown = filters.patient if filters.patient in options.values() else next(iter(options.values()))
+        with pn.io.hold():
+            filters.param.patient.objects = options
+            filters.param.update(patient=shown)
+            self.data.reload(reset_range=True)
+            self._list_patients(visible)
 
-    callback = pn.state.add_periodic_callback(check, period=CHECK_EVERY_MS)
+    def end(self) -> None:
+        """Empty the page: the diary's models leave the document; a short message stays."""
+        self.callback.stop()
+        self.side.objects = []
+        for part in self.main:
+            if isinstance(part, pn.layout.ListLike):
+                part.objects = []
+            part.visible = False
+        self.ended.visible = True
+
+    def keep_checking(self) -> None:
+        seconds = float(os.environ.get("FIBRO_ACCESS_CHECK_SECONDS", CHECK_SECONDS))  # tests: shorter
+        self.callback = pn.state.add_periodic_callback(self.check, period=int(seconds * 1000))
 
 
 def serve_hosted(location, port: int, address: str, show: bool, origins: list[str],
                  use_xheaders: bool = False) -> None:
-    """Run the hosted server (blocks): login required for every page."""
+    """Run the hosted server (blocks): login required for every page.  Requests are logged
+    (tornado's access log, link tokens masked); passwords, tokens and diaries never are."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = open_store(Store(location).url)
     secret = cookie_secret(store)
     pn.serve({"app": lambda: hosted_page(location, secret)}, port=port, address=address,

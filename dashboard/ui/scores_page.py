@@ -228,7 +228,8 @@ class Questionnaire(pn.viewable.Viewer):
                                               width=140, css_classes=["score-button"])
         self.keep_button = pn.widgets.Button(name="Keep this result", button_type="success",
                                              height=44, width=180, disabled=True,
-                                             css_classes=["keep-button"])
+                                             css_classes=["keep-button"],
+                                             visible=not self.data.read_only)  # a shared view
         self.message = pn.pane.Alert("", alert_type="success", visible=False,
                                      css_classes=["score-message"], sizing_mode="stretch_width")
         self.result_pane = pn.pane.HTML("", stylesheets=[PAGE_CSS], css_classes=["score-result"],
