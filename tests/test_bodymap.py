@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import holoviews as hv
 import pandas as pd
 import pytest
 
@@ -20,10 +19,10 @@ def parts_by_name() -> dict[str, bm.Part]:
     return {part.name: part for part in bm.body_parts()}
 
 
-def rows(polygons) -> pd.DataFrame:
-    """One row per polygon of an hv.Polygons: its value dimensions."""
-    return pd.DataFrame([{d: sub.iloc[0][d] for d in bm.VDIMS}
-                         for sub in polygons.split(datatype="dataframe")])
+def rows(columns: dict) -> pd.DataFrame:
+    """One row per part: its names and what it shows (the figure's source columns)."""
+    names = {k: v for k, v in bm.part_columns(label_by_area=True).items() if k not in ("xs", "ys")}
+    return pd.DataFrame({**names, **columns})
 
 
 @pytest.fixture
@@ -74,8 +73,7 @@ def test_the_person_s_left_is_on_the_viewer_s_right_in_front_and_on_the_left_fro
     assert parts["left_upper_arm"].centroid()[0] > 0 > parts["right_upper_arm"].centroid()[0]
     assert parts["left_jaw"].centroid()[0] > 0 > parts["right_jaw"].centroid()[0]
     assert parts["back_left_upper_arm"].centroid()[0] < bm.BACK_X < parts["back_right_upper_arm"].centroid()[0]
-    labels = {text: x for x, _y, text in bm.figure_labels().data[["x", "y", "text"]].itertuples(index=False)
-              if text != "Back" and x < bm.BACK_X / 2}
+    labels = {text: x for x, _y, text in bm.FIGURE_LABELS if text != "Back" and x < bm.BACK_X / 2}
     assert labels["Right"] < 0 < labels["Left"]
 
 
@@ -100,8 +98,8 @@ def test_parts_do_not_overlap():
 
 # --- colours and elements ----------------------------------------------------------
 
-def test_wpi_polygons_fill_ticked_regions_amber_with_a_thicker_outline():
-    table = rows(bm.wpi_polygons(["left_jaw", "upper_back"])).set_index("part")
+def test_wpi_columns_fill_ticked_regions_amber_with_a_thicker_outline_drawn_on_top():
+    table = rows(bm.wpi_columns(["left_jaw", "upper_back"])).set_index("part")
     for name in ("left_jaw", "upper_back"):
         assert table.loc[name, "fill"] == bm.SELECTED_FILL
         assert table.loc[name, "width"] > bm.LINE_WIDTH
@@ -109,13 +107,13 @@ def test_wpi_polygons_fill_ticked_regions_amber_with_a_thicker_outline():
     assert table.loc["right_jaw", "fill"] == bm.REGION_FILL
     assert table.loc["head", "fill"] == bm.CONTEXT_FILL
     assert table.loc["right_jaw", "width"] == bm.LINE_WIDTH
-    assert list(table.tail(2).index) in (["left_jaw", "upper_back"], ["upper_back", "left_jaw"])
+    assert sorted(table.index[table["on_top"] == 1]) == ["left_jaw", "upper_back"]
 
 
 def test_area_colours_grow_darker_with_the_value():
     values = {area: math.nan for area in domain.BODY_AREAS}
     values.update(neck=1.0, shoulders=5.0, lower_back=9.0)
-    table = rows(bm.area_polygons(values, bm.PAIN_MEASURE)).set_index("part")
+    table = rows(bm.area_columns(values, bm.PAIN_MEASURE)).set_index("part")
     shade = {colour: i for i, colour in enumerate(bm.PALETTE)}
     neck, shoulder, back = (shade[table.loc[n, "fill"]]
                             for n in ("neck", "left_shoulder_girdle", "lower_back"))
@@ -126,9 +124,9 @@ def test_area_colours_grow_darker_with_the_value():
     assert table.loc["lower_back", "text"] == "9.0"
 
 
-def test_area_polygons_outline_the_selected_areas():
+def test_area_columns_outline_the_selected_areas():
     values = {area: 2.0 for area in domain.BODY_AREAS}
-    table = rows(bm.area_polygons(values, bm.SESSIONS_MEASURE, selected=["legs"]))
+    table = rows(bm.area_columns(values, bm.SESSIONS_MEASURE, selected=["legs"]))
     legs = table[table["area"] == "legs"]
     assert len(legs) == 8
     assert (legs["width"] == bm.SELECTED_WIDTH).all() and (legs["line"] == bm.SELECTED_LINE).all()
@@ -230,22 +228,32 @@ def test_area_bodymap_values_follow_the_measure_and_the_filters(data):
     assert view.values() == counts, "the area filter only outlines areas"
     data.filters.pressures = []
     assert sum(view.values().values()) == 0
-    neck = rows(view._shapes(view.shown)).query("area == 'neck'")
+    neck = rows(view._columns(view.shown)).query("area == 'neck'")
     assert (neck["width"] == bm.SELECTED_WIDTH).all()
+    drawn = pd.DataFrame(dict(view.figure.source.data)).query("area == 'neck'")
+    assert (drawn["width"] == bm.SELECTED_WIDTH).all(), "the figure shows what the view says"
 
 
-def test_the_viewers_listen_to_clicks_on_their_polygons():
-    """A click callback is attached to the polygons' plot (not lost on an overlay)."""
-    view = bm.WpiBodyMap()
-    plot = hv.renderer("bokeh").get_plot(view.figure)
-    callbacks = [type(c).__name__ for sub in plot.subplots.values() for c in sub.callbacks]
-    assert callbacks == ["SingleTapCallback"]
-    assert plot.state.name == "wpi-figure"
-    assert [type(t).__name__ for t in plot.state.toolbar.tools] == ["HoverTool"]
+def test_the_figures_are_plain_bokeh_plots_with_hover_and_a_click_handler(data):
+    for view, name in ((bm.WpiBodyMap(), "wpi-figure"), (bm.AreaBodyMap(data=data), "area-figure")):
+        plot = view.figure.figure
+        assert plot.name == name
+        assert [type(t).__name__ for t in plot.toolbar.tools] == ["HoverTool"]
+        assert plot._event_callbacks.get("tap") and plot._event_callbacks.get("doubletap"), "no click handler"
+
+
+def test_area_bodymap_tap_from_the_browser(data):
+    """A tap event on the Bokeh figure (as the browser sends it) toggles the area."""
+    from bokeh.events import Tap
+
+    view = bm.AreaBodyMap(data=data)
+    x, y = parts_by_name()["neck"].aim_point()
+    view.figure.figure._trigger_event(Tap(view.figure.figure, x=x, y=y))
+    assert data.filters.areas == ["neck"]
 
 
 def test_the_figure_is_drawn_to_scale():
-    plot = hv.renderer("bokeh").get_plot(bm.WpiBodyMap().figure).state
+    plot = bm.WpiBodyMap().figure.figure
     assert (plot.min_border_left, plot.min_border_right, plot.min_border_top, plot.min_border_bottom) == (0,) * 4
     x0, x1 = bm.XLIM
     y0, y1 = bm.YLIM

@@ -1,6 +1,6 @@
 """A drawn human figure, front and back, whose parts are the ACR 2016 WPI regions and body areas.
 
-Pure geometry and HoloViews elements, plus two small viewers: ``WpiBodyMap`` to tick
+Pure geometry and colours, one plain Bokeh figure (``BodyFigure``), and two small viewers: ``WpiBodyMap`` to tick
 painful WPI regions, ``AreaBodyMap`` to colour the dashboard's body areas and filter by them.
 """
 
@@ -11,16 +11,18 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (registers the backend, so options apply anywhere)
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
+from bokeh.events import DoubleTap, Tap
+from bokeh.models import ColumnDataSource, HoverTool, Patches, Range1d, Text
+from bokeh.plotting import figure
 
 from .. import domain
 from ..analysis import summary as an
 from .datastore import DataStore
+from .plots import on_browser_event
 from .text import escape_html
 
 FRONT, BACK = "front", "back"
@@ -310,87 +312,119 @@ def area_session_counts(sessions: pd.DataFrame) -> dict[str, int]:
     return {area: int(sum(area in areas for areas in touched)) for area in domain.BODY_AREAS}
 
 
-# --- HoloViews elements --------------------------------------------------------
+# --- what each part shows: columns of the figure's data source ---------------------
 
-VDIMS = ["part", "region", "area", "label", "value", "text", "fill", "line", "width"]
-
-
-def _polygons(rows: list[dict], tooltips: list[tuple[str, str]]) -> hv.Polygons:
-    return hv.Polygons(rows, kdims=["x", "y"], vdims=VDIMS).opts(
-        color="fill", line_color="line", line_width="width", tools=["hover"], default_tools=[],
-        hover_tooltips=tooltips, nonselection_alpha=1, selection_alpha=1)
+# Columns that change with what is shown; the shapes (xs, ys) and names never do.
+SHOWN_COLUMNS = ("value", "text", "fill", "line", "width", "on_top")
 
 
-def wpi_polygons(selected: Iterable[str] = ()) -> hv.Polygons:
-    """The figure with the WPI regions in ``selected`` filled amber; others calm, context pale."""
+def _shown(value: float, text: str, fill: str, on: bool, line: str,
+           on_width: float = SELECTED_WIDTH) -> dict:
+    return {"value": float(value), "text": text, "fill": fill,
+            "line": SELECTED_LINE if on else line,
+            "width": on_width if on else LINE_WIDTH,
+            "on_top": 1.0 if on else 0.0}
+
+
+def wpi_columns(selected: Iterable[str] = ()) -> dict[str, list]:
+    """What each part shows when the WPI regions in ``selected`` are ticked: ticked
+    regions amber with a thick outline, others calm, context parts pale."""
     chosen = set(selected)
     rows = []
-    # Ticked regions last, so their thick outline is drawn over their neighbours.
-    for part in sorted(body_parts(), key=lambda p: p.region in chosen):
+    for part in body_parts():
         on = part.region in chosen
         if part.region is None:
-            fill, line, text = CONTEXT_FILL, CONTEXT_LINE, "not a WPI region"
+            rows.append(_shown(0.0, "not a WPI region", CONTEXT_FILL, False, CONTEXT_LINE))
         else:
-            fill, line = (SELECTED_FILL, SELECTED_LINE) if on else (REGION_FILL, OUTLINE)
-            text = "painful (ticked)" if on else "not ticked"
-        rows.append({"x": np.array(part.xs), "y": np.array(part.ys), "part": part.name,
-                     "region": part.region or "", "area": part.area, "label": part.label,
-                     "value": float(on), "text": text, "fill": fill, "line": line,
-                     "width": 2.5 if on else LINE_WIDTH})
-    return _polygons(rows, [("Region", "@label"), ("", "@text")])
+            rows.append(_shown(float(on), "painful (ticked)" if on else "not ticked",
+                               SELECTED_FILL if on else REGION_FILL, on, OUTLINE, 2.5))
+    return _as_columns(rows)
 
 
-def area_polygons(values: Mapping[str, float], measure: str = PAIN_MEASURE,
-                  selected: Iterable[str] = ()) -> hv.Polygons:
-    """The figure coloured by a value per body area; ``selected`` areas get a thick amber outline."""
+def area_columns(values: Mapping[str, float], measure: str = PAIN_MEASURE,
+                 selected: Iterable[str] = ()) -> dict[str, list]:
+    """What each part shows coloured by a value per body area; ``selected`` areas get a
+    thick amber outline."""
     bins = value_bins(measure, max((v for v in values.values() if not pd.isna(v)), default=0))
     chosen = set(selected)
     rows = []
-    for part in sorted(body_parts(), key=lambda p: p.area in chosen):
+    for part in body_parts():
         value = values.get(part.area, math.nan)
-        on = part.area in chosen
         if pd.isna(value):
             text = "not logged" if measure == PAIN_MEASURE else "0"
         else:
             text = f"{value:.1f}" if measure == PAIN_MEASURE else f"{value:.0f}"
-        rows.append({"x": np.array(part.xs), "y": np.array(part.ys), "part": part.name,
-                     "region": part.region or "", "area": part.area,
-                     "label": domain.area_label(part.area), "value": float(value),
-                     "text": text, "fill": value_color(value, bins),
-                     "line": SELECTED_LINE if on else OUTLINE,
-                     "width": SELECTED_WIDTH if on else LINE_WIDTH})
-    return _polygons(rows, [("Area", "@label"), (MEASURE_LABELS[measure], "@text")])
+        rows.append(_shown(value, text, value_color(value, bins), part.area in chosen, OUTLINE))
+    return _as_columns(rows)
 
 
-def figure_labels() -> hv.Labels:
-    """'Front'/'Back' above each view, and the person's 'Right'/'Left' under each side."""
-    rows = [(0, 214, "Front"), (BACK_X, 214, "Back"),
-            (-20, -9, "Right"), (20, -9, "Left"), (BACK_X - 20, -9, "Left"), (BACK_X + 20, -9, "Right")]
-    return hv.Labels(rows, ["x", "y"], "text").opts(text_color=INK, text_font_size="12pt",
-                                                    default_tools=[])
+def _as_columns(rows: list[dict]) -> dict[str, list]:
+    return {name: [row[name] for row in rows] for name in SHOWN_COLUMNS}
 
 
+def part_columns(label_by_area: bool) -> dict[str, list]:
+    """The fixed columns: shapes and names of every part, in ``body_parts()`` order."""
+    parts = body_parts()
+    return {"xs": [list(p.xs) for p in parts], "ys": [list(p.ys) for p in parts],
+            "part": [p.name for p in parts], "region": [p.region or "" for p in parts],
+            "area": [p.area for p in parts],
+            "label": [domain.area_label(p.area) if label_by_area else p.label for p in parts]}
+
+
+# 'Front'/'Back' above each view, and the person's 'Right'/'Left' under each side.
+FIGURE_LABELS = ((0, 214, "Front"), (BACK_X, 214, "Back"), (-20, -9, "Right"), (20, -9, "Left"),
+                 (BACK_X - 20, -9, "Left"), (BACK_X + 20, -9, "Right"))
 XLIM, YLIM = (-46.0, BACK_X + 46.0), (-18.0, 222.0)
 FRAME_HEIGHT = 430
-# No axes, title, toolbar or border: the plot is all frame, drawn to scale.
-FIGURE_OPTS = dict(xaxis=None, yaxis=None, xlim=XLIM, ylim=YLIM, height=FRAME_HEIGHT,
-                   width=round(FRAME_HEIGHT * (XLIM[1] - XLIM[0]) / (YLIM[1] - YLIM[0])),
-                   toolbar=None, default_tools=[],
-                   active_tools=[], show_frame=False, border=0)
+FRAME_WIDTH = round(FRAME_HEIGHT * (XLIM[1] - XLIM[0]) / (YLIM[1] - YLIM[0]))
 
 
-def figure_opts(name: str) -> dict:
-    """Options of a figure whose Bokeh plot is called ``name`` (so a browser test can find it)."""
-    return {**FIGURE_OPTS, "backend_opts": {"plot.outline_line_alpha": 0, "plot.name": name}}
+class BodyFigure:
+    """The front and back figure as one plain Bokeh plot, drawn to scale, built once.
 
-
-def body_figure(shapes, name: str) -> hv.Overlay:
-    """The polygons (an element, or a DynamicMap of them) with the labels, drawn to scale.
-
-    A click stream must have the polygons' DynamicMap as its source: HoloViews attaches
-    no click callback to a DynamicMap that returns a whole overlay.
+    The shapes never change: ``show`` replaces only the columns that say what each part
+    shows (colour, outline, value), so a change sends a few short lists. Parts are drawn
+    in a fixed order; a second layer draws the thick outlines of chosen parts over their
+    neighbours. A click calls ``on_tap(x, y)`` in figure coordinates. (HoloViews took
+    about half a second to draw this figure; plain Bokeh about a hundredth.)
     """
-    return (shapes * figure_labels()).opts(**figure_opts(name))
+
+    def __init__(self, name: str, columns: dict[str, list], tooltips: list[tuple[str, str]],
+                 on_tap=None, label_by_area: bool = False):
+        self.source = ColumnDataSource({**part_columns(label_by_area), **columns})
+        fig = figure(name=name, width=FRAME_WIDTH, height=FRAME_HEIGHT,
+                     x_range=Range1d(*XLIM), y_range=Range1d(*YLIM), x_axis_location=None,
+                     y_axis_location=None, tools=[], toolbar_location=None, min_border_left=0,
+                     min_border_right=0, min_border_top=0, min_border_bottom=0,
+                     outline_line_alpha=0)
+        fig.grid.visible = False
+        parts = fig.add_glyph(self.source, Patches(xs="xs", ys="ys", fill_color="fill",
+                                                   line_color="line", line_width="width"))
+        fig.add_glyph(self.source, Patches(xs="xs", ys="ys", fill_alpha=0, line_color="line",
+                                           line_width="width", line_alpha="on_top"))
+        x, y, text = zip(*FIGURE_LABELS)
+        fig.add_glyph(ColumnDataSource({"x": x, "y": y, "text": text}),
+                      Text(x="x", y="y", text="text", text_color=INK, text_font_size="12pt",
+                           text_align="center", text_baseline="middle"))
+        self.hover = HoverTool(renderers=[parts], tooltips=tooltips)
+        fig.add_tools(self.hover)
+        if on_tap is not None:
+            # BokehJS reports a click within 300 ms of the one before as a double tap
+            # only; each is one click of a person going from part to part.
+            for event_type in (Tap, DoubleTap):
+                on_browser_event(fig, event_type, lambda event: on_tap(event.x, event.y))
+        self.figure = fig
+
+    def show(self, columns: dict[str, list], tooltips: list[tuple[str, str]] | None = None) -> None:
+        """Show new values: only the columns that changed are sent."""
+        changed = {k: v for k, v in columns.items() if self.source.data.get(k) != v}
+        if changed:
+            self.source.data.update(changed)
+        if tooltips is not None and tooltips != self.hover.tooltips:
+            self.hover.tooltips = tooltips
+
+    def pane(self, css_class: str) -> pn.pane.Bokeh:
+        return pn.pane.Bokeh(self.figure, css_classes=[css_class])
 
 
 def legend_html(values: Mapping[str, float], measure: str, selected: Iterable[str] = (),
@@ -433,10 +467,9 @@ class WpiBodyMap(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        shapes = hv.DynamicMap(pn.bind(wpi_polygons, self.param.selected))
-        self.figure = body_figure(shapes, "wpi-figure")
-        tap = hv.streams.SingleTap(source=shapes, transient=True)
-        tap.add_subscriber(self.tap)
+        self.figure = BodyFigure("wpi-figure", wpi_columns(self.selected), WPI_TOOLTIPS,
+                                 on_tap=self.tap)
+        self.param.watch(lambda event: self.figure.show(wpi_columns(event.new)), "selected")
         self.checkboxes = pn.widgets.CheckBoxGroup.from_param(
             self.param.selected, name="Painful regions",
             options={domain.area_label(r): r for r in domain.WPI_REGIONS},
@@ -459,8 +492,15 @@ class WpiBodyMap(pn.viewable.Viewer):
     def __panel__(self):
         heading = pn.pane.HTML("<b>Painful regions</b> (tick with the keyboard too)",
                                margin=(10, 10, 0, 10))
-        return pn.Row(pn.pane.HoloViews(self.figure, css_classes=["wpi-figure"]),
-                      pn.Column(heading, self.checkboxes), css_classes=["wpi-bodymap"])
+        return pn.Row(self.figure.pane("wpi-figure"), pn.Column(heading, self.checkboxes),
+                      css_classes=["wpi-bodymap"])
+
+
+WPI_TOOLTIPS = [("Region", "@label"), ("", "@text")]
+
+
+def area_tooltips(measure: str) -> list[tuple[str, str]]:
+    return [("Area", "@label"), (MEASURE_LABELS[measure], "@text")]
 
 
 class AreaBodyMap(pn.viewable.Viewer):
@@ -480,11 +520,9 @@ class AreaBodyMap(pn.viewable.Viewer):
         self.data.param.watch(self._update, "diary")
         f.param.watch(self._update, ["date_range", "pressures", "areas"])
         self._update()
-        self._inputs = (self.param.shown,)
-        shapes = hv.DynamicMap(pn.bind(self._shapes, *self._inputs))
-        self.figure = body_figure(shapes, "area-figure")
-        tap = hv.streams.SingleTap(source=shapes, transient=True)
-        tap.add_subscriber(self.tap)
+        self.figure = BodyFigure("area-figure", self._columns(self.shown),
+                                 area_tooltips(self.measure), on_tap=self.tap, label_by_area=True)
+        self.param.watch(self._draw, "shown")
 
     def values(self) -> dict[str, float]:
         """The shown measure per body area in the filtered window.
@@ -508,8 +546,12 @@ class AreaBodyMap(pn.viewable.Viewer):
         if repr(shown) != repr(self.shown):  # (NaN, an area without pain, is never == NaN)
             self.shown = shown
 
-    def _shapes(self, shown: dict) -> hv.Polygons:
-        return area_polygons(shown["values"], shown["measure"], shown["areas"])
+    @staticmethod
+    def _columns(shown: dict) -> dict[str, list]:
+        return area_columns(shown["values"], shown["measure"], shown["areas"])
+
+    def _draw(self, event) -> None:
+        self.figure.show(self._columns(event.new), area_tooltips(event.new["measure"]))
 
     def _legend(self, shown: dict) -> str:
         return legend_html(shown["values"], shown["measure"], shown["areas"], shown["window"])
@@ -533,8 +575,8 @@ class AreaBodyMap(pn.viewable.Viewer):
             self.param.measure, options={v: k for k, v in MEASURE_LABELS.items()},
             button_type="primary", button_style="outline", description=None,
             css_classes=["area-measure"])
-        legend = pn.pane.HTML(pn.bind(self._legend, *self._inputs), stylesheets=[LEGEND_CSS],
+        legend = pn.pane.HTML(pn.bind(self._legend, self.param.shown), stylesheets=[LEGEND_CSS],
                               css_classes=["area-legend"], sizing_mode="stretch_width")
         return pn.Column(pn.pane.Markdown("### Pain and sessions by body area"), switch,
-                         pn.pane.HoloViews(self.figure, css_classes=["area-figure"]), legend,
+                         self.figure.pane("area-figure"), legend,
                          css_classes=["area-bodymap"], max_width=640)

@@ -1,29 +1,40 @@
-"""HoloViews elements for the linked plots: functions of DataFrames, no Panel state.
+"""The linked plots: pain, sleep and medication on one date axis, drawn with plain Bokeh.
 
-Every plot uses the same key dimension ``DATE`` so HoloViews links their x axes.
-Each function returns the same element types whatever the data, so a
-DynamicMap can swap the data and keep the zoom.
+Two halves. Pure functions turn DataFrames into the columns a plot shows (testable
+without a browser). ``LinkedFigures`` builds the three figures once, with fixed
+shapes, tools and legends, and afterwards only replaces the data of their
+``ColumnDataSource``s: a filter click sends a few columns, the zoom stays where it
+was, and nothing is laid out again. (Built with HoloViews, each click re-ran its
+plotting pipeline for a dozen layers; see issue 10.)
 """
 
 from __future__ import annotations
 
-import holoviews as hv
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
+import panel as pn
+from bokeh.events import SelectionGeometry
+from bokeh.models import (BoxSelectTool, ColumnDataSource, CustomJS, GridPlot, HoverTool, Legend,
+                          LegendItem, Line, LinearAxis, PanTool, Quad, Range1d, ResetTool,
+                          SaveTool, Scatter, Toolbar, ToolProxy, VStrip, WheelZoomTool)
+from bokeh.plotting import figure
+
+from panel.io.state import set_curdoc
 
 from .. import domain
 from ..analysis import summary as an
-
-DATE = hv.Dimension("date", label="Date")
-PAIN = hv.Dimension("pain", label="Pain (0-10)", range=(0, 10))
-SLEEP_HOURS = hv.Dimension("sleep_hours", label="Hours asleep", range=(0, 12))
-SLEEP_QUALITY = hv.Dimension("sleep_quality", label="Sleep quality (0-10)", range=(0, 10))
-DOSES = hv.Dimension("doses", label="Doses per day")
 
 SHADE_COLOR = "#E8E3F3"  # calm lilac, far from every pressure colour
 SPAN_COLOR = "#F0E442"
 INK = "#3B3B4F"
 HEIGHT = 230
+SHADING_LABEL = "Days after a session"
+
+PAIN_TITLE, SLEEP_TITLE, MEDICATION_TITLE = "Pain and massage sessions", "Sleep", "Medication"
+PAIN_RANGE, HOURS_RANGE, QUALITY_RANGE = (0, 10.5), (0, 12), (0, 10.5)
+HOURS_COLOR, QUALITY_COLOR = "#0072B2", "#CC79A7"
 
 SESSION_TOOLTIPS = [
     ("Session", "@date{%Y-%m-%d %H:%M}"),
@@ -33,13 +44,141 @@ SESSION_TOOLTIPS = [
     ("Technique", "@{technique}"),
     ("Pain before → after", "@{pain_change}"),
 ]
+DAY_FORMAT = {"@date": "datetime"}
+
+GAP_DAYS = 3  # a line does not bridge more days than this without a record
 
 
-# After a filter click, HoloViews updates the data and the legend items; BokehJS (3.9.2)
-# then rebuilds the legend's entries with blank swatch canvases and fills them only on
-# a later full repaint of the figure (a zoom, say), so the colour and shape swatches
-# vanished. The figure's legend views are taught to paint their swatches right after
-# rebuilding their entries (done on the first data change, and painted then too).
+# --- columns: pure functions of DataFrames ---------------------------------------
+
+def break_at_gaps(dates: pd.Series, values: pd.Series, gap_days: int = GAP_DAYS):
+    """Dates and values with a missing value inserted after each gap of more than
+    ``gap_days`` days, so a line stops there instead of crossing months or years."""
+    frame = pd.DataFrame({"date": pd.to_datetime(dates).to_numpy(),
+                          "value": pd.Series(values).astype("float64").to_numpy()})
+    frame = frame.sort_values("date", kind="stable")
+    gaps = frame["date"].diff().shift(-1) > pd.Timedelta(days=gap_days)
+    breaks = pd.DataFrame({"date": frame.loc[gaps, "date"] + pd.Timedelta(days=1),
+                           "value": float("nan")})
+    joined = pd.concat([frame, breaks]).sort_values("date", kind="stable")
+    return joined["date"].to_numpy(), joined["value"].to_numpy()
+
+
+def line_columns(dates, values) -> dict:
+    """A line's columns (``date``, ``value``), broken at gaps."""
+    x, y = break_at_gaps(dates, values)
+    return {"date": x, "value": y}
+
+
+def day_columns(dates, values) -> dict:
+    """One dot per day (so a lone day of a new diary still shows)."""
+    return {"date": pd.to_datetime(pd.Series(dates)).to_numpy(),
+            "value": pd.Series(values).astype("float64").to_numpy()}
+
+
+def merged_spans(x0, x1) -> tuple[np.ndarray, np.ndarray]:
+    """Overlapping or touching [x0, x1) spans joined into one, sorted by start.
+
+    Sessions two days apart shade overlapping days; one band per run of shaded days
+    draws the same picture with fewer shapes and an even tint.
+    """
+    x0, x1 = np.asarray(x0, dtype="datetime64[ns]"), np.asarray(x1, dtype="datetime64[ns]")
+    if len(x0) == 0:
+        return x0, x1
+    order = np.argsort(x0, kind="stable")
+    x0, x1 = x0[order], np.maximum.accumulate(x1[order])
+    starts = np.r_[True, x0[1:] > x1[:-1]]
+    ends = np.r_[starts[1:], True]
+    return x0[starts], x1[ends]
+
+
+def shading_columns(matching_sessions: pd.DataFrame) -> dict:
+    """Full-height bands over the days after each matching session."""
+    if matching_sessions.empty:
+        return {"x0": np.array([], dtype="datetime64[ns]"), "x1": np.array([], dtype="datetime64[ns]")}
+    spans = an.after_session_spans(matching_sessions)
+    x0, x1 = merged_spans(spans["x0"].to_numpy(), spans["x1"].to_numpy())
+    return {"x0": x0, "x1": x1}
+
+
+def span_columns(span) -> dict:
+    """The outline over box-selected days: one band, or none."""
+    if not span:
+        return {"x0": np.array([], dtype="datetime64[ns]"), "x1": np.array([], dtype="datetime64[ns]")}
+    return {"x0": np.array([pd.Timestamp(span[0])], dtype="datetime64[ns]"),
+            "x1": np.array([pd.Timestamp(span[1])], dtype="datetime64[ns]")}
+
+
+def session_columns(matching_sessions: pd.DataFrame, daily: pd.DataFrame) -> dict:
+    """One row per session for the markers: y is pain after (else before, else the day's
+    pain); colour and shape by pressure; what the hover tooltip says."""
+    s = matching_sessions
+    if s.empty:
+        return {name: [] for name in ("date", "pain", "pressure", "color", "marker",
+                                       "pressure_label", "areas_label", "duration_min",
+                                       "technique", "pain_change")}
+    day_pain = daily.set_index("date")["pain"] if not daily.empty else pd.Series(dtype=float)
+    fallback = s["start"].dt.normalize().map(day_pain)
+    y = s["pain_after"].fillna(s["pain_before"]).fillna(fallback).fillna(0.0)
+    pressure = s["pressure"].astype(str)
+
+    def fmt(value):
+        return "–" if pd.isna(value) else f"{value:g}"
+
+    return {
+        "date": s["start"].to_numpy(),
+        "pain": y.astype("float64").to_numpy(),
+        "pressure": pressure.tolist(),
+        "color": pressure.map(domain.PRESSURE_COLORS).tolist(),
+        "marker": pressure.map(domain.PRESSURE_MARKERS).tolist(),
+        "pressure_label": pressure.map(domain.PRESSURE_LABELS).tolist(),
+        "areas_label": [", ".join(domain.area_label(a) for a in str(t).split(domain.AREAS_SEPARATOR) if a)
+                        for t in s["areas"]],
+        "duration_min": s["duration_min"].astype("float64").to_numpy(),
+        "technique": s["technique"].astype(str).tolist(),
+        "pain_change": [f"{fmt(b)} → {fmt(a)}" for b, a in zip(s["pain_before"], s["pain_after"])],
+    }
+
+
+def dose_columns(per_day: pd.DataFrame, classes) -> dict:
+    """Stacked bars from ``an.doses_per_day``: one bar a day and class, 02:00 to 22:00.
+
+    The first rows, one per class of ``domain.DRUG_CLASSES``, are not drawn (no
+    dates); they give the legend each class's colour whether or not it has bars.
+    """
+    legend_rows = pd.DataFrame({
+        "left": pd.NaT, "right": pd.NaT, "bottom": np.nan, "top": np.nan, "count": np.nan,
+        "drug_class": [domain.DRUG_CLASS_LABELS[c] for c in domain.DRUG_CLASSES],
+        "color": [domain.DRUG_CLASS_COLORS[c] for c in domain.DRUG_CLASSES]})
+    parts = [legend_rows]
+    under = np.zeros(len(per_day))
+    for drug_class in [c for c in domain.DRUG_CLASSES if c in classes and c in per_day.columns]:
+        counts = per_day[drug_class].to_numpy(dtype="float64")
+        keep = counts > 0
+        days = per_day.index[keep]
+        parts.append(pd.DataFrame({
+            "left": days + pd.Timedelta(hours=2), "right": days + pd.Timedelta(hours=22),
+            "bottom": under[keep], "top": under[keep] + counts[keep], "count": counts[keep],
+            "drug_class": domain.DRUG_CLASS_LABELS[drug_class],
+            "color": domain.DRUG_CLASS_COLORS[drug_class]}))
+        under = under + counts
+    bars = pd.concat(parts, ignore_index=True)
+    return {name: bars[name].to_numpy() if name in ("left", "right", "bottom", "top", "count")
+            else bars[name].tolist() for name in bars.columns}
+
+
+def dose_top(doses: pd.DataFrame) -> float:
+    """The medication plot's fixed y top: the most doses on one day in the diary, plus one."""
+    per_day = an.doses_per_day(doses)
+    return float(per_day.sum(axis=1).max()) + 1 if len(per_day) else 2.0
+
+
+# --- the figures ---------------------------------------------------------------------
+
+# After a data change BokehJS (3.9.2) may rebuild a legend's entries with blank swatch
+# canvases and fill them only on a later full repaint of the figure (a zoom, say), so the
+# colour and shape swatches vanished. The legends are taught to paint their swatches right
+# after rebuilding their entries (done on the first data change, and painted then too).
 _SWATCHES_JS = """
 for (const view of Bokeh.index.all_views()) {
   if (view.model.type !== "Legend" || view.plot_view == null || view.plot_view.model !== figure)
@@ -57,172 +196,221 @@ for (const view of Bokeh.index.all_views()) {
 """
 
 
-def keep_legend_swatches(plot, element) -> None:
-    """HoloViews hook: the legend keeps its colour and shape swatches when data change."""
-    from bokeh.models import CustomJS
-
-    figure = plot.state
-    if "fibro-swatches" in figure.tags:
-        return
-    figure.tags = [*figure.tags, "fibro-swatches"]
-    paint_swatches = CustomJS(args={"figure": figure}, code=_SWATCHES_JS)
-    for renderer in figure.renderers:
+def keep_legend_swatches(fig) -> None:
+    """The legend of ``fig`` keeps its colour and shape swatches when its data change."""
+    paint_swatches = CustomJS(args={"figure": fig}, code=_SWATCHES_JS)
+    for renderer in fig.renderers:
         source = getattr(renderer, "data_source", None)
         if source is not None:
             source.js_on_change("data", paint_swatches)
 
 
-def frame_opts(title: str, **extra) -> dict:
-    """Plot-level options, applied by the view to the overlay it finally shows."""
-    return dict(title=title, responsive=True, height=HEIGHT, legend_position="right",
-                show_legend=True, show_grid=True, gridstyle={"grid_line_alpha": 0.35},
-                toolbar="right", hooks=[keep_legend_swatches], **extra)
+def on_browser_event(model, event_type, handler: Callable) -> None:
+    """Call ``handler(event)`` for a Bokeh UI event (a tap, a box selection) on ``model``,
+    the way Panel runs its own callbacks: with the model's document as Panel's current
+    document, inside one held update, so every view follows in one message."""
+    def run(event) -> None:
+        doc = model.document
+        if doc is None:
+            handler(event)
+            return
+        with set_curdoc(doc), pn.io.hold(doc, freeze=True):
+            handler(event)
+
+    model.on_event(event_type, run)
 
 
-# Tools set on an Overlay are ignored by HoloViews (holoviz/holoviews#6240), so the
-# date-only pan, zoom and box-select go on the elements the overlays are made of.
-_TOOLS = dict(default_tools=["xpan", "xwheel_zoom", "xbox_select", "reset", "save"],
-              active_tools=["xpan", "xwheel_zoom"])
+def _empty(*day_columns: str, **columns) -> ColumnDataSource:
+    """A source with empty date-time columns ``day_columns`` and empty ``columns``."""
+    return ColumnDataSource({**{name: np.array([], dtype="datetime64[ns]") for name in day_columns},
+                             **{name: [] for name in columns}})
 
 
-def element_tools() -> list:
-    """The tool options per element type (built on use: they need a plotting backend loaded)."""
-    return [hv.opts.Curve(**_TOOLS), hv.opts.Scatter(**_TOOLS), hv.opts.Rectangles(**_TOOLS)]
+# Tools are made per figure and grouped into one toolbar (``ToolProxy``), so one click on
+# box select arms it in all three; their order here is their order in the toolbar.
+_SHARED_TOOLS = (lambda: PanTool(dimensions="width"), lambda: WheelZoomTool(dimensions="width"),
+                 lambda: BoxSelectTool(dimensions="width"), ResetTool)
 
 
-PAIN_FRAME = frame_opts("Pain and massage sessions", ylim=(0, 10.5))
-SLEEP_FRAME = frame_opts("Sleep", multi_y=True)
-MEDICATION_FRAME = frame_opts("Medication")
+class LinkedFigures:
+    """Pain, sleep and medication figures sharing one date range, built once.
 
-
-GAP_DAYS = 3  # a line does not bridge more days than this without a record
-
-
-def break_at_gaps(dates: pd.Series, values: pd.Series, gap_days: int = GAP_DAYS):
-    """Dates and values with a missing value inserted after each gap of more than
-    ``gap_days`` days, so a line stops there instead of crossing months or years."""
-    frame = pd.DataFrame({"date": pd.to_datetime(dates).to_numpy(),
-                          "value": pd.Series(values).astype("float64").to_numpy()})
-    frame = frame.sort_values("date", kind="stable")
-    gaps = frame["date"].diff().shift(-1) > pd.Timedelta(days=gap_days)
-    breaks = pd.DataFrame({"date": frame.loc[gaps, "date"] + pd.Timedelta(days=1),
-                           "value": float("nan")})
-    joined = pd.concat([frame, breaks]).sort_values("date", kind="stable")
-    return joined["date"].to_numpy(), joined["value"].to_numpy()
-
-
-def _corners(y: hv.Dimension) -> list:
-    """Rectangle key dimensions for a plot whose y axis is ``y``.
-
-    The far corner's names are the plot's own, so shared axes never link the y
-    ranges of different plots through a common "y1".
+    ``update_*`` methods replace the data of the sources; nothing else changes, so the
+    zoom survives. Box-selecting days calls ``on_select(first, last)``. Glyphs are added
+    with ``add_glyph`` (no per-glyph selection and mute copies: nothing here is selected
+    or muted), which keeps the document small.
     """
-    return [DATE, y, "date_end", f"{y.name}_top"]
 
+    def __init__(self, on_select: Callable[[pd.Timestamp, pd.Timestamp], None] | None = None):
+        self.on_select = on_select
+        self.x_range = Range1d(start=0, end=1)
+        # One source of after-session bands and one of the selected span, shared by the
+        # three figures: a click sends them once.
+        self.shading = _empty("x0", "x1")
+        self.span = _empty("x0", "x1")
+        # One undrawn point: legend swatches paint from it (BokehJS paints none for a
+        # renderer without rows), and box select selects in it (so nothing drawn fades).
+        self.nothing = ColumnDataSource({"x": [np.nan], "y": [np.nan]})
+        self.pain_line, self.pain_days = _empty("date", value=()), _empty("date", value=())
+        self.sessions = ColumnDataSource(session_columns(pd.DataFrame(), pd.DataFrame()))
+        self.hours_line, self.hours_days = _empty("date", value=()), _empty("date", value=())
+        self.quality_line = _empty("date", value=())
+        self.doses = ColumnDataSource(dose_columns(pd.DataFrame(), ()))
+        self.tools = {make: [] for make in _SHARED_TOOLS}
+        self.pain = self._pain_figure()
+        self.sleep = self._sleep_figure()
+        self.medication = self._medication_figure()
+        self.figures = (self.pain, self.sleep, self.medication)
+        for fig in self.figures:
+            keep_legend_swatches(fig)
+            on_browser_event(fig, SelectionGeometry, self._selected)
+        self.grid = self._grid()
 
-def _bands(x0, x1, y: hv.Dimension, top: float) -> hv.Rectangles:
-    """Full-height bands from ``x0`` to ``x1`` on a plot whose y axis is ``y``."""
-    data = pd.DataFrame({"date": pd.to_datetime(pd.Series(x0, dtype="datetime64[ns]")),
-                         y.name: 0.0,
-                         "date_end": pd.to_datetime(pd.Series(x1, dtype="datetime64[ns]")),
-                         f"{y.name}_top": top})
-    return hv.Rectangles(data, kdims=_corners(y))
+    # --- building -----------------------------------------------------------------
 
+    def _grid(self) -> GridPlot:
+        proxies = [ToolProxy(tools=tools) for tools in self.tools.values()]
+        hovers = [tool for fig in self.figures for tool in fig.tools if isinstance(tool, HoverTool)]
+        toolbar = Toolbar(tools=[*proxies, *hovers, SaveTool()], active_drag=proxies[0],
+                          active_scroll=proxies[1])
+        return GridPlot(children=[(fig, row, 0) for row, fig in enumerate(self.figures)],
+                        toolbar=toolbar, toolbar_location="right", sizing_mode="stretch_width")
 
-def after_day_shading(matching_sessions: pd.DataFrame, y: hv.Dimension, top: float) -> hv.Rectangles:
-    """Light bands over the days after each matching session."""
-    spans = an.after_session_spans(matching_sessions)
-    return _bands(spans["x0"].to_numpy(), spans["x1"].to_numpy(), y, top).relabel(
-        "Days after a session").opts(color=SHADE_COLOR, line_alpha=0, alpha=0.8)
+    def _figure(self, title: str, y_range: tuple[float, float], y_label: str):
+        fig = figure(title=title, x_axis_type="datetime", x_range=self.x_range,
+                     y_range=Range1d(*y_range, bounds=y_range), height=HEIGHT,
+                     sizing_mode="stretch_width", tools=[], toolbar_location=None,
+                     min_border_left=60, min_border_right=20)
+        fig.xaxis.axis_label = "Date"
+        fig.yaxis.axis_label = y_label
+        fig.grid.grid_line_alpha = 0.35
+        fig.title.text_font_size = "14px"
+        band = fig.add_glyph(self.shading, VStrip(x0="x0", x1="x1", fill_color=SHADE_COLOR,
+                                                  fill_alpha=0.8, line_alpha=0), level="underlay")
+        fig.add_glyph(self.span, VStrip(x0="x0", x1="x1", fill_color=SPAN_COLOR, fill_alpha=0.25,
+                                        line_color="#B8A800", line_width=2), level="underlay")
+        target = fig.add_glyph(self.nothing, Scatter(x="x", y="y"))
+        for make, tools in self.tools.items():
+            tool = make()
+            if isinstance(tool, BoxSelectTool):
+                tool.renderers = [target]
+            fig.add_tools(tool)
+            tools.append(tool)
+        # Each figure's own toolbar says what is active: the merged toolbar's proxies
+        # do not pass their initial state on to the tools.
+        fig.toolbar.active_drag, fig.toolbar.active_scroll = fig.tools[0], fig.tools[1]
+        legend = Legend(items=[LegendItem(label=SHADING_LABEL, renderers=[band])],
+                        location="top_left", label_text_font_size="12px", spacing=2,
+                        padding=6, glyph_width=16)
+        fig.add_layout(legend, "right")
+        return fig, legend
 
+    def _pain_figure(self):
+        fig, legend = self._figure(PAIN_TITLE, PAIN_RANGE, "Pain (0-10)")
+        line = fig.add_glyph(self.pain_line, Line(x="date", y="value", line_color=INK, line_width=1.6))
+        dots = fig.add_glyph(self.pain_days, Scatter(x="date", y="value", fill_color=INK,
+                                                     line_color=INK, size=3))
+        markers = fig.add_glyph(self.sessions, Scatter(
+            x="date", y="pain", marker="marker", fill_color="color", line_color="white",
+            line_width=1, size=10))
+        self.pain_item = LegendItem(label="Pain (overall)", renderers=[line, dots])
+        swatches = []
+        for p in domain.PRESSURES:  # one marker layer; the legend names each pressure
+            swatch = fig.add_glyph(self.nothing, Scatter(
+                x="x", y="y", marker=domain.PRESSURE_MARKERS[p], fill_color=domain.PRESSURE_COLORS[p],
+                line_color="white", line_width=1, size=10))
+            swatches.append(LegendItem(label=domain.PRESSURE_LABELS[p], renderers=[swatch]))
+        legend.items = [*legend.items, self.pain_item, *swatches]
+        fig.add_tools(HoverTool(renderers=[markers], tooltips=SESSION_TOOLTIPS, formatters=DAY_FORMAT),
+                      HoverTool(renderers=[dots], tooltips=[("Day", "@date{%Y-%m-%d}"),
+                                                             ("Pain", "@{value}{0.0}")],
+                                formatters=DAY_FORMAT))
+        return fig
 
-def selected_span(span, y: hv.Dimension, top: float) -> hv.Rectangles:
-    """An outline over the days box-selected in any plot (empty when none)."""
-    x0, x1 = ([pd.Timestamp(span[0])], [pd.Timestamp(span[1])]) if span else ([], [])
-    return _bands(x0, x1, y, top).opts(color=SPAN_COLOR, alpha=0.25, line_color="#B8A800",
-                                       line_width=2)
+    def _sleep_figure(self):
+        fig, legend = self._figure(SLEEP_TITLE, HOURS_RANGE, "Hours asleep")
+        fig.extra_y_ranges = {"quality": Range1d(*QUALITY_RANGE, bounds=QUALITY_RANGE)}
+        fig.add_layout(LinearAxis(y_range_name="quality", axis_label="Sleep quality (0-10)"), "right")
+        hours = fig.add_glyph(self.hours_line, Line(x="date", y="value", line_color=HOURS_COLOR,
+                                                    line_width=1.6))
+        dots = fig.add_glyph(self.hours_days, Scatter(x="date", y="value", fill_color=HOURS_COLOR,
+                                                      line_color=HOURS_COLOR, size=3))
+        quality = fig.add_glyph(self.quality_line, Line(
+            x="date", y="value", line_color=QUALITY_COLOR, line_width=1.4, line_dash="dashed"),
+            y_range_name="quality")
+        legend.items = [*legend.items, LegendItem(label="Hours asleep", renderers=[hours, dots]),
+                        LegendItem(label="Sleep quality", renderers=[quality])]
+        fig.add_tools(HoverTool(renderers=[dots], tooltips=[("Night before", "@date{%Y-%m-%d}"),
+                                                             ("Hours asleep", "@{value}{0.0}")],
+                                formatters=DAY_FORMAT))
+        return fig
 
+    def _medication_figure(self):
+        fig, legend = self._figure(MEDICATION_TITLE, (0, 2), "Doses per day")
+        bars = fig.add_glyph(self.doses, Quad(left="left", right="right", bottom="bottom", top="top",
+                                              fill_color="color", line_alpha=0))
+        # All bars are one glyph; the first rows of its source are one undrawn row per
+        # drug class, which the legend entries point at for their swatch colour.
+        self.dose_items = {c: LegendItem(label=domain.DRUG_CLASS_LABELS[c], renderers=[bars],
+                                         index=i, visible=False)
+                           for i, c in enumerate(domain.DRUG_CLASSES)}
+        legend.items = [*legend.items, *self.dose_items.values()]
+        fig.add_tools(HoverTool(renderers=[bars], tooltips=[("Day", "@left{%Y-%m-%d}"),
+                                                            ("Class", "@{drug_class}"),
+                                                            ("Doses", "@count{0}")],
+                                formatters={"@left": "datetime"}))
+        return fig
 
-def _session_points(matching_sessions: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
-    """One row per session for the markers: y is pain after (else before, else the day's pain)."""
-    s = matching_sessions
-    day_pain = daily.set_index("date")["pain"] if not daily.empty else pd.Series(dtype=float)
-    fallback = s["start"].dt.normalize().map(day_pain) if len(s) else pd.Series(dtype=float)
-    y = s["pain_after"].fillna(s["pain_before"]).fillna(fallback).fillna(0.0)
+    # --- updating -------------------------------------------------------------------
 
-    def fmt(value):
-        return "–" if pd.isna(value) else f"{value:g}"
+    def show_days(self, start, end) -> None:
+        """Show the days from ``start`` to ``end`` (the reset tool comes back here too)."""
+        first, last = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
+        self.x_range.update(start=first, end=last, reset_start=first, reset_end=last)
 
-    return pd.DataFrame({
-        "date": s["start"],
-        "pain": y.astype("float64"),
-        "pressure": s["pressure"].astype(str),
-        "pressure_label": s["pressure"].map(domain.PRESSURE_LABELS).astype(str),
-        "areas_label": s["areas"].map(lambda t: ", ".join(
-            domain.area_label(a) for a in str(t).split(domain.AREAS_SEPARATOR) if a)).astype(str),
-        "duration_min": s["duration_min"].astype("float64"),
-        "technique": s["technique"].astype(str),
-        "pain_change": [f"{fmt(b)} → {fmt(a)}" for b, a in zip(s["pain_before"], s["pain_after"])],
-    })
+    def update_daily(self, daily: pd.DataFrame, areas=None) -> None:
+        """Pain (overall, or of the chosen areas) and sleep, day by day."""
+        if daily.empty:
+            for source in (self.pain_line, self.pain_days, self.hours_line, self.hours_days,
+                           self.quality_line):
+                source.data = {"date": np.array([], dtype="datetime64[ns]"), "value": []}
+            return
+        self.update_pain(daily, areas)
+        self.hours_line.data = line_columns(daily["date"], daily["sleep_hours"])
+        self.hours_days.data = day_columns(daily["date"], daily["sleep_hours"])
+        self.quality_line.data = line_columns(daily["date"], daily["sleep_quality"])
 
+    def update_pain(self, daily: pd.DataFrame, areas=None) -> None:
+        """The pain line: overall, or the mean of the chosen areas' logged pain."""
+        if daily.empty:
+            return
+        pain, label = an.daily_pain(daily, areas)
+        self.pain_line.data = line_columns(daily["date"], pain)
+        self.pain_days.data = day_columns(daily["date"], pain)
+        if self.pain_item.label.value != label:
+            self.pain_item.label = label
 
-def pain_plot(daily: pd.DataFrame, matching_sessions: pd.DataFrame, areas=None) -> hv.Overlay:
-    """Daily pain as a line, matching sessions as markers by pressure, after-days shaded."""
-    pain, label = an.daily_pain(daily, areas)
-    line = hv.Curve(break_at_gaps(daily["date"], pain), DATE, PAIN, label=label).opts(
-        color=INK, line_width=1.6, tools=["hover"])
-    dots = hv.Scatter((daily["date"], pain.astype("float64")), DATE, PAIN, label=label).opts(
-        color=INK, size=3)  # so a lone day (a new diary) still shows
-    points = _session_points(matching_sessions, daily)
-    vdims = [PAIN, "pressure", "pressure_label", "areas_label", "duration_min", "technique",
-             "pain_change"]
-    markers = [
-        hv.Scatter(points[points["pressure"] == p], DATE, vdims,
-                   label=domain.PRESSURE_LABELS[p]).opts(
-            color=domain.PRESSURE_COLORS[p], marker=domain.PRESSURE_MARKERS[p], size=10,
-            line_color="white", line_width=1, tools=["hover"], hover_tooltips=SESSION_TOOLTIPS,
-            hover_formatters={"@date": "datetime"})
-        for p in domain.PRESSURES
-    ]
-    return hv.Overlay([after_day_shading(matching_sessions, PAIN, 10), line, dots, *markers])
+    def update_sessions(self, matching_sessions: pd.DataFrame, daily: pd.DataFrame) -> None:
+        """Session markers and the after-session bands of all three plots."""
+        self.sessions.data = session_columns(matching_sessions, daily)
+        self.shading.data = shading_columns(matching_sessions)
 
+    def update_doses(self, doses: pd.DataFrame, present: set[str], top: float) -> None:
+        """Stacked bars per drug class; the legend names the classes in the diary."""
+        self.doses.data = dose_columns(an.doses_per_day(doses), domain.DRUG_CLASSES)
+        for drug_class, item in self.dose_items.items():
+            if item.visible != (drug_class in present):
+                item.visible = drug_class in present
+        y = self.medication.y_range
+        if y.end != top:
+            y.update(end=top, bounds=(0, top))
 
-def sleep_plot(daily: pd.DataFrame, matching_sessions: pd.DataFrame) -> hv.Overlay:
-    """Hours asleep and sleep quality (its own axis), the night belonging to the wake day."""
-    hours = hv.Curve(break_at_gaps(daily["date"], daily["sleep_hours"]), DATE, SLEEP_HOURS,
-                     label="Hours asleep").opts(color="#0072B2", line_width=1.6, tools=["hover"])
-    hour_dots = hv.Scatter((daily["date"], daily["sleep_hours"].astype("float64")), DATE,
-                           SLEEP_HOURS, label="Hours asleep").opts(color="#0072B2", size=3)
-    quality = hv.Curve(break_at_gaps(daily["date"], daily["sleep_quality"]), DATE,
-                       SLEEP_QUALITY, label="Sleep quality").opts(
-        color="#CC79A7", line_width=1.4, line_dash="dashed", tools=["hover"])
-    return hv.Overlay([after_day_shading(matching_sessions, SLEEP_HOURS, 12), hours, hour_dots,
-                       quality])
+    def update_span(self, span) -> None:
+        self.span.data = span_columns(span)
 
-
-def medication_plot(doses: pd.DataFrame, matching_sessions: pd.DataFrame,
-                    classes: list[str]) -> hv.Overlay:
-    """Doses per day stacked by drug class (one bar a day), after-days shaded.
-
-    ``classes`` fixes which classes get a layer, so the overlay keeps its shape
-    while filters change.
-    """
-    per_day = an.doses_per_day(doses).reindex(columns=classes, fill_value=0)
-    bottom = np.zeros(len(per_day))
-    layers = []
-    for drug_class in classes:
-        counts = per_day[drug_class].to_numpy(dtype="float64")
-        keep = counts > 0
-        days = per_day.index[keep]
-        data = pd.DataFrame({"date": days + pd.Timedelta(hours=2), "doses": bottom[keep],
-                             "date_end": days + pd.Timedelta(hours=22),
-                             "doses_top": bottom[keep] + counts[keep],
-                             "count": counts[keep]})
-        layers.append(hv.Rectangles(data, kdims=_corners(DOSES), vdims=["count"],
-                                    label=domain.DRUG_CLASS_LABELS[drug_class]).opts(
-            color=domain.DRUG_CLASS_COLORS[drug_class], line_alpha=0, tools=["hover"],
-            hover_tooltips=[("Day", "@date{%Y-%m-%d}"), ("Class", domain.DRUG_CLASS_LABELS[drug_class]),
-                            ("Doses", "@count{0}")], hover_formatters={"@date": "datetime"}))
-        bottom = bottom + counts
-    top = float(max(bottom.max(initial=0), 1)) + 1
-    return hv.Overlay([after_day_shading(matching_sessions, DOSES, top), *layers])
+    def _selected(self, event) -> None:
+        geometry = event.geometry or {}
+        if not event.final or self.on_select is None or geometry.get("x0") is None:
+            return
+        first, last = sorted(pd.Timestamp(geometry[k], unit="ms") for k in ("x0", "x1"))
+        self.on_select(first.normalize(), last.normalize())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import holoviews as hv
 import pandas as pd
 import panel as pn
 import param
@@ -21,55 +20,54 @@ class View(pn.viewable.Viewer):
 
 
 class LinkedPlots(View):
-    """Pain, sleep and medication on one shared date axis.
+    """Pain, sleep and medication on one shared date axis (plain Bokeh, ``plots.LinkedFigures``).
 
-    Zoom and pan are shared (same ``date`` dimension).  Box-selecting days in
-    any plot sets ``data.span``, which outlines the span in all three and
-    recomputes the summary.  Pressure and area filters update the plots in place
-    (DynamicMaps keep the zoom); a new patient or date range rebuilds them.
+    The figures are built once per view; every change replaces only the data it
+    touches: a pressure or area click the session markers and after-session bands,
+    a date-range change the days shown. Zoom and pan are shared (one x range) and
+    survive filter clicks. Box-selecting days in any plot sets ``data.span``, which
+    outlines the span in all three and recomputes the summary.
     """
 
-    def __panel__(self):
-        return pn.panel(pn.bind(self._layout, self.data.param.diary,
-                                self.data.filters.param.date_range),
-                        sizing_mode="stretch_width", loading_indicator=True)
-
-    def _layout(self, diary, date_range):
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.figures = plots.LinkedFigures(on_select=self._on_select)
         ds, f = self.data, self.data.filters
-        daily, doses = ds.daily(), ds.doses()
-        classes = [c for c in domain.DRUG_CLASSES if c in set(diary.doses.get("drug_class", []))]
-        dose_top = float(an.doses_per_day(doses).sum(axis=1).max()) + 1 if len(doses) else 2.0
+        ds.param.watch(self._show_diary, "diary")
+        f.param.watch(self._show_diary, "date_range")
+        f.param.watch(self._show_sessions, "pressures")
+        f.param.watch(self._show_areas, "areas")
+        ds.param.watch(lambda _e: self.figures.update_span(ds.span), "span")
+        self._show_diary()
+        self.figures.update_span(ds.span)
 
-        def pain(pressures, areas):
-            return plots.pain_plot(daily, ds.matching_sessions(), areas)
+    def _show_diary(self, *_events) -> None:
+        ds, f, figures = self.data, self.data.filters, self.figures
+        diary = ds.diary
+        with pn.io.hold():
+            if f.start is not None and f.end is not None:
+                figures.show_days(f.start, f.end)
+            daily = ds.daily()
+            figures.update_daily(daily, f.areas)
+            figures.update_sessions(ds.matching_sessions(), daily)
+            present = set(diary.doses.get("drug_class", []))
+            figures.update_doses(ds.doses(), present, plots.dose_top(diary.doses))
 
-        def sleep(pressures, areas):
-            return plots.sleep_plot(daily, ds.matching_sessions())
+    def _show_sessions(self, *_events) -> None:
+        self.figures.update_sessions(self.data.matching_sessions(), self.data.daily())
 
-        def medication(pressures, areas):
-            return plots.medication_plot(doses, ds.matching_sessions(), classes)
+    def _show_areas(self, *_events) -> None:
+        daily = self.data.daily()
+        with pn.io.hold():
+            self.figures.update_pain(daily, self.data.filters.areas)
+            self.figures.update_sessions(self.data.matching_sessions(), daily)
 
-        xlim = (pd.Timestamp(f.start), pd.Timestamp(f.end) + pd.Timedelta(days=1))
-        panels = []
-        for build, y, top, frame in (
-            (pain, plots.PAIN, 10.0, plots.PAIN_FRAME),
-            (sleep, plots.SLEEP_HOURS, 12.0, plots.SLEEP_FRAME),
-            (medication, plots.DOSES, dose_top, plots.MEDICATION_FRAME),
-        ):
-            main = hv.DynamicMap(pn.bind(build, f.param.pressures, f.param.areas))
-            span = hv.DynamicMap(pn.bind(plots.selected_span, ds.param.span, y, top))
-            bounds = hv.streams.BoundsX(source=span, boundsx=None)  # a plain element's events reach it
-            bounds.add_subscriber(self._on_select)
-            panels.append((main * span).opts(*plots.element_tools()).opts(xlim=xlim, **frame))
-        layout = hv.Layout(panels).cols(1).opts(shared_axes=True)
-        return pn.pane.HoloViews(layout, sizing_mode="stretch_width", linked_axes=True)
+    def _on_select(self, first: pd.Timestamp, last: pd.Timestamp) -> None:
+        self.data.span = (first, last)
 
-    def _on_select(self, boundsx=None):
-        if boundsx is None or boundsx[0] is None:
-            return
-        first, last = (pd.Timestamp(v, unit="ms") if isinstance(v, (int, float)) else
-                       pd.Timestamp(v) for v in boundsx)
-        self.data.span = (first.normalize(), last.normalize())
+    def __panel__(self):
+        return pn.pane.Bokeh(self.figures.grid, sizing_mode="stretch_width",
+                             css_classes=["linked-plots"])
 
 
 def _format(value, unit: str) -> str:
