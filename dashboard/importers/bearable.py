@@ -137,22 +137,28 @@ def _sleep(table, ledger, rows, date, detail, patient) -> pd.DataFrame:
                lambda v: f"{shown_value(v)} is not a sleep amount like 7:30 (hours:minutes asleep)")
     table.fail(rows & ((hours < 0) | (hours > domain.SLEEP_HOURS_MAX) | ~amount["minutes_ok"]),
                "rating/amount", lambda v: f"{shown_value(v)} is outside 0:00-24:00 hours asleep")
-    has_nap = rows & per_unique(detail, lambda u: u.str.contains(_NAP))
-    sleeps = []
-    for i in np.flatnonzero(rows.to_numpy()):
-        night, naps = _segments(detail.iloc[i]) if has_nap.iloc[i] else (None, [])
-        if has_nap.iloc[i] and night is None and not naps and not np.isnan(hours.iloc[i]):
+    has_nap = (rows & per_unique(detail, lambda u: u.str.contains(_NAP))).to_numpy()
+    night = np.where(rows.to_numpy() & ~has_nap, hours.to_numpy(), np.nan)
+    index, nap_hours = [], []
+    texts = detail.to_numpy(dtype=object)
+    segments = {text: _segments(text) for text in set(texts[has_nap])}
+    for i in np.flatnonzero(has_nap):
+        asleep, naps = segments[texts[i]]
+        if asleep is None and not naps and not np.isnan(hours.iloc[i]):
             naps = [hours.iloc[i]]  # a nap row without times: its amount
-        elif not has_nap.iloc[i] and not np.isnan(hours.iloc[i]):
-            night = hours.iloc[i]
-        sleeps += [(patient.iloc[i], date.iloc[i], h, int(table.lines[i])) for h in [night, *naps]
-                   if h is not None]
-    found = {line for *_, line in sleeps}
-    used = rows & pd.Series(np.isin(table.lines, list(found)), index=rows.index)
-    ledger.skip(rows & ~used, "Sleep entry without an amount")
+        night[i] = np.nan if asleep is None else asleep
+        index += [i] * len(naps)
+        nap_hours += naps
+    index = np.concatenate([np.flatnonzero(~np.isnan(night)), np.array(index, dtype=np.int64)])
+    sleeps = pd.DataFrame({"patient": patient.to_numpy(dtype=object)[index],
+                           "date": date.dt.normalize().to_numpy()[index],
+                           "hours": np.concatenate([night[~np.isnan(night)], nap_hours]),
+                           "line": table.lines[index]})
+    used = np.zeros(len(rows), dtype=bool)
+    used[index] = True
+    ledger.skip(rows.to_numpy() & ~used, "Sleep entry without an amount")
     ledger.use(used)
-    per_day = main_sleep_and_naps(pd.DataFrame(sleeps, columns=["patient", "date", "hours", "line"])
-                                  .assign(date=lambda f: pd.to_datetime(f["date"]).dt.normalize()))
+    per_day = main_sleep_and_naps(sleeps)
     return pd.concat([
         per_day.assign(field="sleep_hours", value=per_day["hours"].round(SLEEP_DECIMALS)),
         per_day.assign(field="nap_minutes", value=per_day["nap_minutes"]),

@@ -189,13 +189,15 @@ def read_dates(table: Table, columns: str | list[str], example: str,
     """
     names = [columns] if isinstance(columns, str) else list(columns)
     size = len(table)
-    cells = pd.concat([table.col(n).astype(str).str.strip() for n in names], ignore_index=True)
+    cells = per_unique(pd.concat([table.col(n) for n in names], ignore_index=True).astype(object),
+                       lambda u: u.astype(str).str.strip())
     codes, uniques = pd.factorize(cells, use_na_sentinel=False)
     readings = _readings(pd.Series(uniques, dtype=object))
     cell_line = np.tile(table.lines, len(names))
     cell_column = np.repeat(np.arange(len(names)), size)
     # cells in the order the file holds them: by line, then column
-    order = np.lexsort((cell_column, np.tile(np.arange(size), len(names))))
+    order = (np.arange(size) if len(names) == 1
+             else np.lexsort((cell_column, np.tile(np.arange(size), len(names)))))
     person = (np.zeros(size, dtype=np.int64) if people is None
               else pd.factorize(people.astype(str), use_na_sentinel=False)[0])
     person = np.tile(person, len(names))
@@ -217,7 +219,7 @@ def read_dates(table: Table, columns: str | list[str], example: str,
     known = ~undecided
     natives = {style_of(k): v for k, v in (native or {}).items()}
     styles = pd.unique(style[ambiguous])
-    counts = {s: np.unique(cell_line[ambiguous & (style == s)]).size for s in styles}  # rows, not cells
+    counts = {s: _rows(cell_line, ambiguous & (style == s), len(names)) for s in styles}
     decided: dict[str, str] = {}
     pending = []
     for key in sorted(styles, key=lambda s: -counts[s]):
@@ -261,6 +263,11 @@ def read_dates(table: Table, columns: str | list[str], example: str,
     series = [pd.Series(result[i * size:(i + 1) * size], index=table.frame.index,
                         dtype="datetime64[us]") for i in range(len(names))]
     return series[0] if isinstance(columns, str) else series
+
+
+def _rows(cell_line: np.ndarray, mask: np.ndarray, columns: int) -> int:
+    """How many lines the cells in ``mask`` are on (a line has a cell per column)."""
+    return int(mask.sum()) if columns == 1 else np.unique(cell_line[mask]).size
 
 
 def _day(value: np.datetime64, iso: bool = False) -> str:
