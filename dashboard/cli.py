@@ -303,14 +303,16 @@ def log():
 def _ratings(func):
     for name in reversed(list(domain.DAILY_RATINGS)):
         func = click.option(option_name(name), name, type=float, default=None,
-                            help=f"{domain.DAILY_RATINGS[name]}, 0-10.")(func)
+                            help=f"{domain.DAILY_RATINGS[name]}, "
+                                 f"{domain.anchors_text(domain.rating_anchors(name), ', ')}.")(func)
     return func
 
 
 def _area_pains(func):
+    anchors = domain.anchors_text(domain.rating_anchors("pain"), ", ")
     for area in reversed(domain.BODY_AREAS):
-        func = click.option(f"--pain-{area.replace('_', '-')}", f"pain_{area}", type=float,
-                            default=None, help=f"Pain in the {domain.area_label(area).lower()}, 0-10.")(func)
+        func = click.option(f"--pain-{area.replace('_', '-')}", f"pain_{area}", type=float, default=None,
+                            help=f"Pain in the {domain.area_label(area).lower()}, {anchors}.")(func)
     return func
 
 
@@ -320,6 +322,8 @@ def _area_pains(func):
 @click.option("--date", "date", type=DATE, default=None, help="The day (default today), YYYY-MM-DD.")
 @_ratings
 @click.option("--sleep-hours", type=float, default=None, help="Hours asleep last night.")
+@click.option("--nap-minutes", type=int, default=None,
+              help="Minutes napped (sleeps shorter than the day's main sleep).")
 @_area_pains
 @click.option("--notes", default="", help="Anything else about the day.")
 @click.option("--yes", is_flag=True, help="Replace the day's check-in without asking if it exists.")

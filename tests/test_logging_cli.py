@@ -111,12 +111,12 @@ def test_log_daily_stores_every_rating_area_pain_and_note(tmp_path):
     args = [arg for name, value in ratings.items()
             for arg in ("--" + name.replace("_", "-"), str(value))]
     fibro("log", "daily", "--db", str(db), "--date", "2025-03-04", *args, "--sleep-hours", "7.25",
-          "--pain-neck", "7", "--pain-upper-back", "4.5", "--pain-feet", "0",
+          "--nap-minutes", "40", "--pain-neck", "7", "--pain-upper-back", "4.5", "--pain-feet", "0",
           "--notes", "slept 7 h; 😴")
     row = only_row(frame(db, "daily"))
     assert row["date"] == pd.Timestamp(DAY)
     assert {name: row[name] for name in ratings} == ratings
-    assert row["sleep_hours"] == 7.25
+    assert row["sleep_hours"] == 7.25 and row["nap_minutes"] == 40
     assert row["notes"] == "slept 7 h; 😴"
     areas = {k: v for k, v in row.items() if k.startswith(domain.AREA_PAIN_PREFIX)}
     assert areas == {"pain_neck": 7, "pain_upper_back": 4.5, "pain_feet": 0}
@@ -235,6 +235,7 @@ BAD_INPUT = {
     "unknown area pain": (_with(DAILY, pain_elbow="3"), "--pain-elbow"),
     "pain not a number": (_with(DAILY, pain="seven"), "--pain"),
     "sleep over 24 h": (_with(DAILY, sleep_hours="25"), "--sleep-hours"),
+    "negative nap": (_with(DAILY, nap_minutes="-5"), "--nap-minutes"),
     "day in the future": (_with(DAILY, date=IN_TWO_DAYS), "--date"),
     "day as DD/MM/YYYY": (_with(DAILY, date="05/03/2025"), "--date"),
     "unknown pressure": (_with(SESSION, pressure="hard"), "--pressure"),
