@@ -20,7 +20,7 @@ from . import demo as demo_module
 from . import domain
 from .importers.common import escape_controls
 from .records import DailyCheckin, MassageSession, MedicationDose, Record
-from .session import DEFAULT_PATIENT
+from .session import DEFAULT_PATIENT, DiarySession
 from .store import SchemaTooNew, Store, default_db_path
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -192,9 +192,11 @@ def refuse_invalid(record: Record) -> None:
 
 
 def save_one(store: Store, patient: str, record: Record) -> None:
-    """Validate and save one record in one transaction."""
+    """Validate and save one record in one transaction (through the session layer, as the
+    store's owner; a new name starts a new patient's diary)."""
     refuse_invalid(record)
-    store.save_by_name({patient: [record]})
+    session = DiarySession(store)
+    session.save(session.patient_id(patient, create=True), [record])
 
 
 def parse_areas(text: str | None) -> tuple[str, ...]:
@@ -409,13 +411,14 @@ def log_med(db, patient, time, name, drug_class, dose, unit, reason):
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def import_(kind, path, db, patient, person, dry_run, as_json):
     """Import a file (or a template CSV folder) all-or-nothing; re-importing adds nothing."""
-    from .importers import ImportFormatError, import_into
+    from .importers import ImportFormatError
     from .records import InvalidRecord
 
     store = open_store(db)
     try:
-        summary = import_into(store, kind, path, patient=patient_for_writing(store, patient),
-                              person=person, dry_run=dry_run)
+        summary = DiarySession(store).import_file(
+            kind, path, patient_name=patient_for_writing(store, patient), person=person,
+            dry_run=dry_run)
     except (ImportFormatError, InvalidRecord) as error:
         raise click.ClickException(escape_controls(f"{error}. Nothing was imported.")) from error
     if as_json:
@@ -430,8 +433,8 @@ def diary_of(store: Store, patient: str | None):
     if chosen is None:
         names = ", ".join(store.patients()["name"]) or "none yet"
         raise click.UsageError(f"say whose diary with --patient (patients: {names})")
-    pid, _name = chosen
-    return store.daily(pid), store.sessions(pid), store.doses(pid)
+    diary = DiarySession(store).diary(chosen[0])
+    return diary.daily, diary.sessions, diary.doses
 
 
 @main.command()

@@ -152,6 +152,17 @@ class DiarySession:
         frame = self.store.patients()
         return frame[frame["id"].astype(int).isin(visible)].reset_index(drop=True)
 
+    def patient_id(self, name: str, create: bool = False) -> int:
+        """The id of a patient this person may see, by name; the personal owner may
+        ``create`` a new one (a new diary in their own store)."""
+        patients = self.patients()
+        found = patients.loc[patients["name"] == name, "id"]
+        if len(found):
+            return int(found.iloc[0])
+        if create and not self.principal.hosted:
+            return self.store.ensure_patient(name)
+        raise Refused("There is no diary of that name that you may use.")
+
     def scope(self, patient_id) -> str | None:
         return None if patient_id is None else self.scopes().get(int(patient_id))
 
