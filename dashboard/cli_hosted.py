@@ -145,14 +145,18 @@ def grant_list(db, patient, as_json):
                 "revoked_at"])
 
 
-@grant.command("revoke")
-@db_option
-@click.argument("grant_id", type=int)
-@refusing
-def grant_revoke(db, grant_id):
-    """Revoke a grant at once (open sessions on it close within a minute)."""
-    accounts_of(db).revoke("grant", grant_id)
-    click.echo(f"Revoked grant {grant_id}.")
+def revoke_command(group: click.Group, kind: str, help_text: str) -> None:
+    """``fibro grant|link revoke ID``."""
+    @group.command("revoke", help=help_text)
+    @db_option
+    @click.argument("item_id", type=int, metavar="ID")
+    @refusing
+    def revoke(db, item_id):
+        accounts_of(db).revoke(kind, item_id)
+        click.echo(f"Revoked {kind} {item_id}.")
+
+
+revoke_command(grant, "grant", "Revoke a grant at once (pages open on it close within a minute).")
 
 
 # --- links ----------------------------------------------------------------------------
@@ -195,14 +199,7 @@ def link_list(db, patient, as_json):
                ["id", "patient", "status", "created_at", "expires_at", "revoked_at"])
 
 
-@link.command("revoke")
-@db_option
-@click.argument("link_id", type=int)
-@refusing
-def link_revoke(db, link_id):
-    """Revoke a link at once: its address shows "this link has ended"."""
-    accounts_of(db).revoke("link", link_id)
-    click.echo(f"Revoked link {link_id}.")
+revoke_command(link, "link", 'Revoke a link at once: its address shows "this link has ended".')
 
 
 @main.command()
