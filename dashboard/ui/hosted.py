@@ -44,6 +44,7 @@ from ..store import Store
 from .app import ACCENT, FONT_CSS, READ_ONLY_PAGES, TITLE, App, load_extensions, short_message
 from .datastore import DataStore, open_store
 from .forms import SessionForm
+from .report_button import ReportButton
 from .text import escape_html, escape_markdown_text
 
 log = logging.getLogger(__name__)
@@ -477,8 +478,9 @@ class VisitView(pn.viewable.Viewer):
     def __panel__(self):
         logging_part = pn.Column(pn.pane.Markdown("### Log the session you just gave"), self.form,
                                  visible=self.data.param.may_log, sizing_mode="stretch_width")
-        return pn.Column(self.body, logging_part, sizing_mode="stretch_width", max_width=1100,
-                         css_classes=["visit-page"])
+        report = ReportButton(data=self.data, audience="therapist")  # for the days shown
+        return pn.Column(report, self.body, logging_part, sizing_mode="stretch_width",
+                         max_width=1100, css_classes=["visit-page"])
 
 
 def base_url() -> str:
