@@ -1,4 +1,5 @@
-"""Shared fixtures: real SQLite files in temporary folders."""
+"""Shared fixtures: real SQLite files in temporary folders and, for the tests marked
+``both_engines``, the same tests on a real PostgreSQL database (``tests/pg.py``)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,36 @@ import pytest
 
 from dashboard import demo
 from dashboard.store import Store
+from pg import ENGINES, postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 # A fixed "yesterday" for demo diaries, so tests do not depend on the day they run.
 DEMO_END = dt.date(2026, 6, 30)
 
 
+def pytest_generate_tests(metafunc):
+    """Tests marked ``both_engines`` that use ``engine`` (via ``db_url``/``store``) run on each."""
+    if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_engines"):
+        metafunc.parametrize("engine", ENGINES)
+
+
 @pytest.fixture
-def store(tmp_path) -> Store:
-    """An empty store in a new SQLite file."""
-    s = Store(tmp_path / "diary.sqlite")
+def engine() -> str:
+    """SQLite unless the test is marked ``both_engines``."""
+    return "sqlite"
+
+
+@pytest.fixture
+def db_url(engine, tmp_path, request) -> str:
+    """Where a test's store lives: a new SQLite file, or a new PostgreSQL database."""
+    if engine == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return str(tmp_path / "diary.sqlite")
+
+
+@pytest.fixture
+def store(db_url) -> Store:
+    """An empty store (a SQLite file; on PostgreSQL too in tests marked ``both_engines``)."""
+    s = Store(db_url)
     yield s
     s.close()
 

@@ -13,11 +13,13 @@ from dashboard.store import Store
 from dashboard.ui.hosted import COOKIE, cookie_secret, signin_token
 
 PASSWORD = "a long enough password"
+pytestmark = pytest.mark.both_engines
 
 
 @pytest.fixture
-def db(tmp_path):
-    return str(tmp_path / "clinic.sqlite")
+def db(db_url):
+    """A SQLite file or a PostgreSQL database URL, given to ``--db`` as a person would."""
+    return db_url
 
 
 def fibro(*args, stdin=None):
@@ -102,9 +104,9 @@ def test_personal_serve_refuses_other_addresses_but_hosted_does_not_ask(db):
     refused(fibro("serve", "--address", "0.0.0.0", "--db", db), "not a loopback", "--hosted")
 
 
-def test_cookie_secret_is_made_once_owner_only_and_checks_signatures(db, monkeypatch):
+def test_cookie_secret_is_made_once_owner_only_and_checks_signatures(tmp_path, monkeypatch):
     monkeypatch.delenv("FIBRO_COOKIE_SECRET", raising=False)
-    store = Store(db)
+    store = Store(tmp_path / "clinic.sqlite")  # beside a SQLite store; a database URL needs the env
     secret = cookie_secret(store)
     assert cookie_secret(store) == secret and len(secret) >= 48
     path = store.path.with_name(store.path.name + ".cookie-secret")

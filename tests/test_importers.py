@@ -1,4 +1,4 @@
-"""Importers end to end: real fixture files into a real SQLite store.
+"""Importers end to end: real fixture files into a real store, SQLite and PostgreSQL.
 
 Each format's fixtures (``tests/fixtures/imports``) include the awkward parts
 of real exports; malformed copies must leave the store exactly as it was.
@@ -20,13 +20,7 @@ from dashboard.records import DailyCheckin, MassageSession, MedicationDose
 from dashboard.store import Store
 
 FIX = Path(__file__).parent / "fixtures" / "imports"
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "x.sqlite")
-    yield s
-    s.close()
+pytestmark = pytest.mark.both_engines  # the tests that use ``store`` run on SQLite and PostgreSQL
 
 
 def snapshot(store: Store) -> dict[str, list[pd.DataFrame]]:
@@ -159,7 +153,8 @@ def test_malformed_file_leaves_store_unchanged(store, kind, good, bad, line, col
     assert_same_store(before, snapshot(store))
 
 
-def test_backup_is_made_before_importing_into_a_non_empty_store(store, tmp_path):
+def test_backup_is_made_before_importing_into_a_non_empty_store(tmp_path):
+    store = Store(tmp_path / "x.sqlite")  # backups are SQLite's; PostgreSQL has pg_dump
     first = import_into(store, "bearable", FIX / "bearable_export.csv")
     assert first["backup"] is None  # nothing to lose yet
     second = import_into(store, "bearable", FIX / "bearable_later.csv")

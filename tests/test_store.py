@@ -12,6 +12,8 @@ import pytest
 from dashboard.records import DailyCheckin, InvalidRecord, MassageSession, MedicationDose
 from dashboard.store import SCHEMA_VERSION, SchemaTooNew, Store
 
+pytestmark = pytest.mark.both_engines
+
 DAY = dt.date(2026, 3, 2)
 
 
@@ -119,8 +121,8 @@ def test_numpy_patient_ids_are_accepted(store):
     assert len(store.daily(np.int64(pid))) == 1
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(store):
-    with store.engine.connect() as conn:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    with Store(tmp_path / "wal.sqlite").engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
