@@ -214,7 +214,7 @@ def on_browser_event(model, event_type, handler: Callable) -> None:
         if doc is None:
             handler(event)
             return
-        with set_curdoc(doc), pn.io.hold(doc, freeze=True):
+        with set_curdoc(doc), pn.io.hold(doc):
             handler(event)
 
     model.on_event(event_type, run)
