@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .common import ImportFormatError, Table, per_unique, shown_value
+from .common import SHOWN_LENGTH, ImportFormatError, Table, per_unique, short_text, shown_value
 
 MONTHS = {name: number for number, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
@@ -258,7 +258,7 @@ def read_dates(table: Table, columns: str | list[str], example: str,
     for key in sorted(decided, key=lambda s: -counts[s]):
         if mixed or key not in natives:
             first = order[(ambiguous & (style == key))[order]][0]
-            table.notes.append(f"Dates in the style {cells.iloc[first]} read as "
+            table.notes.append(f"Dates in the style {short_text(cells.iloc[first], SHOWN_LENGTH)} read as "
                                f"{ORDER_TEXT[decided[key]]} ({counts[key]} rows)")
     series = [pd.Series(result[i * size:(i + 1) * size], index=table.frame.index,
                         dtype="datetime64[us]") for i in range(len(names))]
