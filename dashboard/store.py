@@ -1,8 +1,11 @@
 """The store: the only module that speaks SQL.
 
 SQLAlchemy 2 Core on SQLite by default (WAL, foreign keys, ``BEGIN IMMEDIATE``
-for writes so parallel writers queue instead of failing); the same tables work
-on PostgreSQL.  Every record row carries ``patient_id``.  Readers get pandas
+for writes so parallel writers queue instead of failing); the same tables on
+PostgreSQL (``postgresql+psycopg://`` URLs, tested like SQLite), where writers
+queue on a transaction-level advisory lock for the same reason and each process
+keeps a small, pre-pinged connection pool.  Every record row carries ``patient_id``
+and every read by patient and date has an index (v6).  Readers get pandas
 DataFrames; writers hand in ``records`` and each call is one transaction.
 
 Schema versions: a new database is created at ``SCHEMA_VERSION``; an older one
@@ -33,9 +36,13 @@ import sqlalchemy as sa
 from . import domain
 from .records import DailyCheckin, MassageSession, MedicationDose, Record, check
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BACKUPS_KEPT = 5  # of each kind: before an import, before a schema upgrade
 _SCHEMA_LOCK_KEY = 0x46_49_42_52_4F  # "FIBRO": the PostgreSQL advisory lock held while migrating
+_WRITE_LOCK_KEY = 0x46_49_42_52_57  # "FIBRW": held by every PostgreSQL write transaction
+# PostgreSQL pool per process: a served app runs a few sessions' queries at once; with N
+# processes the server sees at most N * (POOL_SIZE + POOL_OVERFLOW) connections.
+POOL_SIZE, POOL_OVERFLOW, POOL_RECYCLE_S = 5, 10, 1800
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +204,14 @@ ACCOUNT_TABLES = (users, grants, links, signins, access_log)
 
 sa.Index("ix_sessions_patient_start", sessions.c.patient_id, sessions.c.start)
 sa.Index("ix_doses_patient_time", doses.c.patient_id, doses.c.time)
+# v6: the foreign keys that reads and cascading deletes follow.  Reads by patient and date
+# use the unique keys (daily, sessions, doses, assessments) and the child tables' primary
+# keys (area_pain, session_areas: parent id first); tokens their unique constraints.
+sa.Index("ix_grants_patient", grants.c.patient_id)
+sa.Index("ix_links_patient", links.c.patient_id)
+sa.Index("ix_signins_user", signins.c.user_id)
+sa.Index("ix_signins_link", signins.c.link_id)
+sa.Index("ix_users_patient", users.c.patient_id)
 
 
 def _add_source_columns(conn: sa.Connection) -> None:
@@ -223,8 +238,16 @@ def _add_accounts(conn: sa.Connection) -> None:
         table.create(conn)
 
 
+def _add_indexes(conn: sa.Connection) -> None:
+    """v5 -> v6: every index a new store has (a store migrated from v1 lacked some)."""
+    for table in metadata.sorted_tables:
+        for index in sorted(table.indexes, key=lambda i: i.name):
+            index.create(conn, checkfirst=True)
+
+
 # version reached -> the step that reaches it from the version before
-MIGRATIONS = {2: _add_source_columns, 3: _add_assessments, 4: _add_nap_minutes, 5: _add_accounts}
+MIGRATIONS = {2: _add_source_columns, 3: _add_assessments, 4: _add_nap_minutes, 5: _add_accounts,
+              6: _add_indexes}
 INSTRUMENTS = ("acr2016", "fiqr")
 
 
@@ -290,7 +313,8 @@ class Store:
             sa.event.listen(self.engine, "begin", _sqlite_on_begin)
         else:
             self.path = None
-            self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=POOL_SIZE,
+                                           max_overflow=POOL_OVERFLOW, pool_recycle=POOL_RECYCLE_S)
         self._upgrade()
 
     def __repr__(self) -> str:
@@ -358,9 +382,16 @@ class Store:
 
     @contextlib.contextmanager
     def _write(self):
-        """One write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        """One write transaction: ``BEGIN IMMEDIATE`` on SQLite, the write lock on PostgreSQL.
+
+        Either way writers of all processes take turns, so a save's read-compare-write
+        (``_save_records``) never races another save of the same keys.
+        """
         with self.engine.connect().execution_options(fibro_write=True) as conn:
             with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                 {"key": _WRITE_LOCK_KEY})
                 yield conn
 
     # --- patients -----------------------------------------------------------
@@ -798,7 +829,8 @@ def _prune_backups(path: Path, suffix: str) -> None:
 
 
 def _holds_records(conn: sa.Connection) -> bool:
-    return any(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+    """Whether any record is stored (EXISTS: stops at the first row of a large table)."""
+    return any(conn.execute(sa.select(sa.exists().select_from(t))).scalar()
                for t in (daily_checkins, sessions, doses))
 
 

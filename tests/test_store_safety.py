@@ -134,7 +134,7 @@ WRITER = textwrap.dedent("""
     from dashboard.records import MedicationDose
     from dashboard.store import Store
 
-    db, go, minute = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+    db, go, minute = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])  # a path or a URL
     print("ready", flush=True)
     while not go.exists():  # everyone opens the old store at the same moment
         time.sleep(0.01)
@@ -147,9 +147,10 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_processes_opening_a_version_1_store_at_once_migrate_it_once_and_all_save(tmp_path):
-    db = version_1_store(tmp_path / "fibro.sqlite")
-    go = tmp_path / "go"
+def open_at_once_and_save(db: str, folder: Path) -> None:
+    """``WRITERS`` processes open the store ``db`` at the same moment and save one dose each;
+    all succeed and every dose is stored, at the current schema version."""
+    go = folder / "go"
     env = {k: v for k, v in os.environ.items() if k != "FIBRO_DB"}
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(go), str(minute)],
                                 cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -178,6 +179,11 @@ def test_processes_opening_a_version_1_store_at_once_migrate_it_once_and_all_sav
         assert sorted(stored) == sorted(dose(m).time for m in range(WRITERS))
     finally:
         store.close()
+
+
+def test_processes_opening_a_version_1_store_at_once_migrate_it_once_and_all_save(tmp_path):
+    db = version_1_store(tmp_path / "fibro.sqlite")
+    open_at_once_and_save(str(db), tmp_path)
     backups = list(tmp_path.glob("fibro.before-v*.sqlite"))
     assert len(backups) == 1, backups
     assert sqlite3.connect(backups[0]).execute("SELECT value FROM meta").fetchone() == ("1",)
