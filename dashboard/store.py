@@ -285,10 +285,14 @@ KINDS = ("daily", "sessions", "doses")
 DAILY_VALUE_FIELDS = ("sleep_hours", "nap_minutes", *domain.DAILY_RATINGS)  # the numbers of a check-in
 
 
-def default_db_path() -> Path:
-    """``$FIBRO_DB``, else ``$XDG_DATA_HOME/fibro/fibro.sqlite`` (``~/.local/share/...``)."""
-    if os.environ.get("FIBRO_DB"):
-        return Path(os.environ["FIBRO_DB"]).expanduser()
+def default_db_path() -> Path | str:
+    """``$FIBRO_DB``, else ``$XDG_DATA_HOME/fibro/fibro.sqlite`` (``~/.local/share/...``).
+
+    A database URL in ``$FIBRO_DB`` is returned as it is (a ``Path`` would fold its ``//``).
+    """
+    given = os.environ.get("FIBRO_DB")
+    if given:
+        return given if "://" in given else Path(given).expanduser()
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "fibro" / "fibro.sqlite"
 

@@ -1,25 +1,25 @@
-"""The ``fibro`` command, run as a user runs it (a real process, a real store file)."""
+"""The ``fibro`` command in-process (click's runner) on a real store: a SQLite file and a
+PostgreSQL database, given to ``--db`` or ``$FIBRO_DB`` as a person would."""
 
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 
 import pytest
+from click.testing import CliRunner
 
 from dashboard import domain
+from dashboard.cli import main
 from dashboard.store import Store
+
+pytestmark = pytest.mark.both_engines
 
 
 def fibro(*args, env=None, check=True):
-    run_env = {**os.environ, **(env or {})}
-    run_env.pop("FIBRO_DB", None) if env is None else None
-    result = subprocess.run([sys.executable, "-m", "dashboard.cli", *args], capture_output=True,
-                            text=True, env=run_env, timeout=120)
+    result = CliRunner().invoke(main, [str(a) for a in args], env={"FIBRO_DB": None, **(env or {})})
     if check:
-        assert result.returncode == 0, result.stderr
+        assert result.exit_code == 0, result.output
+    result.returncode = result.exit_code
     return result
 
 
@@ -28,8 +28,8 @@ def header(path):
         return next(csv.reader(f))
 
 
-def test_demo_then_export_writes_the_template_columns(tmp_path):
-    db = tmp_path / "d.sqlite"
+def test_demo_then_export_writes_the_template_columns(tmp_path, db_url):
+    db = db_url
     out = fibro("demo", "--db", str(db), "--days", "60", "--seed", "5")
     assert "Demo patient" in out.stdout
     fibro("export", "--db", str(db), "--out", str(tmp_path / "out"))
@@ -44,23 +44,25 @@ def test_demo_then_export_writes_the_template_columns(tmp_path):
     assert len(rows[0]["start"]) == len("2026-03-02T17:30")
 
 
-def test_demo_is_reproducible_and_the_default_is_at_least_a_year(tmp_path):
+def test_demo_is_reproducible_and_the_default_is_at_least_a_year(db_url):
     for name in ("a", "b"):
-        fibro("demo", "--db", str(tmp_path / f"{name}.sqlite"), "--seed", "9")
-    a, b = Store(tmp_path / "a.sqlite"), Store(tmp_path / "b.sqlite")
-    assert a.sessions(1).drop(columns="id").equals(b.sessions(1).drop(columns="id"))
-    days = a.daily(1)["date"]
+        fibro("demo", "--db", db_url, "--seed", "9", "--patient", name)
+    store = Store(db_url)
+    a, b = store.sessions(1), store.sessions(2)
+    assert len(a) and a.drop(columns=["id", "patient_id"]).equals(
+        b.drop(columns=["id", "patient_id"]).set_axis(a.index))
+    days = store.daily(1)["date"]
     assert (days.max() - days.min()).days >= 365
+    store.close()
 
 
-def test_the_store_comes_from_fibro_db_when_no_option_is_given(tmp_path):
-    db = tmp_path / "env.sqlite"
-    fibro("demo", "--days", "10", env={"FIBRO_DB": str(db)})
-    assert not Store(db).is_empty()
+def test_the_store_comes_from_fibro_db_when_no_option_is_given(db_url):
+    fibro("demo", "--days", "10", env={"FIBRO_DB": db_url})
+    assert not Store(db_url).is_empty()
 
 
-def test_export_with_several_patients_adds_a_patient_column(tmp_path):
-    db = tmp_path / "two.sqlite"
+def test_export_with_several_patients_adds_a_patient_column(tmp_path, db_url):
+    db = db_url
     fibro("demo", "--db", str(db), "--days", "10", "--patient", "Ann")
     fibro("demo", "--db", str(db), "--days", "10", "--patient", "Ben", "--seed", "2")
     fibro("export", "--db", str(db), "--out", str(tmp_path / "all"))
@@ -77,8 +79,8 @@ def test_export_with_several_patients_adds_a_patient_column(tmp_path):
     (["serve", "--port", "70000"], "'--port'"),
     (["frobnicate"], "No such command"),
 ])
-def test_bad_options_get_a_clear_message_and_a_non_zero_exit(tmp_path, args, message):
-    db = tmp_path / "bad.sqlite"
+def test_bad_options_get_a_clear_message_and_a_non_zero_exit(args, message, db_url):
+    db = db_url
     if "--patient" in args:
         fibro("demo", "--db", str(db), "--days", "5")
     result = fibro(*args, "--db", str(db), check=False) if args[0] != "frobnicate" else \
@@ -87,7 +89,6 @@ def test_bad_options_get_a_clear_message_and_a_non_zero_exit(tmp_path, args, mes
     assert message in result.stderr
 
 
-def test_export_of_an_empty_store_says_so(tmp_path):
-    result = fibro("export", "--db", str(tmp_path / "empty.sqlite"), "--out", str(tmp_path / "o"),
-                   check=False)
+def test_export_of_an_empty_store_says_so(tmp_path, db_url):
+    result = fibro("export", "--db", db_url, "--out", str(tmp_path / "o"), check=False)
     assert result.returncode == 1 and "no diary yet" in result.stderr
