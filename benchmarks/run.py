@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import re
 import socket
@@ -45,7 +46,14 @@ OFFSITE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
 # data; fibroWatch() notes every data-source change and the animation frame after it,
 # and the time of the latest click.
 PAGE_JS = """
-window.fibroPlotViews = () => [...Bokeh.index.all_views()].filter(v => v.model.x_range && v.model.title);
+window.fibroPlotViews = () => [...Bokeh.index.all_views()].filter(
+  v => v.model.x_range && v.model.title && v.model.title.text && v.model.type === 'Figure'
+       && v.model.title.text !== '' && !String(v.model.name || '').endsWith('-figure'));
+window.fibroLastChange = 0;
+window.fibroNoteChanges = () => {
+  const doc = Bokeh.documents[0];
+  if (!doc.fibroNoted) { doc.fibroNoted = true; doc.on_change(() => { window.fibroLastChange = performance.now(); }); }
+};
 window.fibroReadyAt = null;
 window.fibroReady = () => {
   const doc = window.Bokeh && Bokeh.documents.length ? Bokeh.documents[0] : null;
@@ -139,8 +147,21 @@ def python_rows(own: Path) -> list[Row]:
     rows.append(Row("DataStore.summary() default window", timed(data.summary, 5)))
     data.filters.date_range = data.filters.param.date_range.bounds
     rows.append(Row("DataStore.summary() all ten years", timed(data.summary, 5)))
+    rows.append(Row("Effects computation, all ten years, cold", timed(lambda: cold_effects(data), 3)))
     store.close()
     return rows
+
+
+def cold_effects(data: DataStore) -> None:
+    """The Effects page's computation on the whole diary with its cache emptied first."""
+    import panel as pn
+
+    from dashboard import domain
+    from dashboard.ui.effects_page import compute_effects
+
+    pn.state.clear_caches()
+    diary = data.diary
+    compute_effects(diary.daily, diary.sessions, diary.doses, tuple(domain.PRESSURES), ())
 
 
 # --- the PDF report (issue 12) -----------------------------------------------------
@@ -185,7 +206,9 @@ class Server:
         env = {**os.environ, "FIBRO_DB": str(db), "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--port", str(port),
-             "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],
+             "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}",
+             # closed sessions are dropped within a second or two, so memory can be read
+             "--check-unused-sessions", "1000", "--unused-session-lifetime", "1000"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_until_up(self, timeout: float = 120) -> None:
@@ -258,8 +281,10 @@ def show_all_years(page) -> float:
     return page.evaluate("() => (window.fibroWideAt - window.fibroClickAt) / 1000")
 
 
-def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int) -> list[Row]:
-    """First render of fresh page loads, pressure toggles, then the same with all years shown."""
+def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int, pid: int | None = None,
+                 openings: int = 2, open_sessions: int = 5, visits: int = 50) -> list[Row]:
+    """First render of fresh page loads, pressure toggles, then the same with all years shown;
+    each page's first opening; the server's memory per session and over ``visits`` visits."""
     from playwright.sync_api import sync_playwright
 
     launch = {"args": CHROMIUM_ARGS}
@@ -281,6 +306,9 @@ def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int) -> list[
             widen = show_all_years(page)
             wide_changes = time_toggles(page, deep, wide_toggles)
             leave(context, page)
+            pages = first_openings(browser, url, openings) if openings else []
+            memory = (memory_rows(browser, url, pid, open_sessions, visits)
+                      if pid is not None and visits >= 10 else [])
         finally:
             browser.close()
     rows = [Row("browser: first render (navigation -> 3 plots drawn)", first_render),
@@ -288,6 +316,107 @@ def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int) -> list[
             Row("browser: date slider to all 10 years -> 3 plots drawn", [widen])]
     if wide_changes:
         rows.append(Row("browser: toggle 'Deep', 10 years shown -> all updated", wide_changes))
+    return rows + pages + memory
+
+
+# --- the other pages' first opening (issue 10) --------------------------------------------
+
+# What shows that a page is usable, once its tab is clicked.
+PAGES = {"Effects": [".effects-table", ".effects-events"], "Log": [".save-button"],
+         "Scores": [".wpi-checkboxes"], "Import": [".import-file"]}
+
+USABLE_JS = """([selectors, quiet]) => {
+  const visible = sel => { let found = false; const walk = root => root.querySelectorAll('*').forEach(el => {
+      if (!found && el.matches(sel) && el.getBoundingClientRect().height > 0) found = true;
+      if (!found && el.shadowRoot) walk(el.shadowRoot); });
+    walk(document); return found; };
+  const doc = Bokeh.documents[0];
+  if (!doc.is_idle || !selectors.every(visible)) return false;
+  window.fibroUsableAt ??= performance.now();
+  return performance.now() - Math.max(window.fibroLastChange, window.fibroUsableAt) > quiet;
+}"""
+
+
+def first_openings(browser, url: str, rounds: int) -> list[Row]:
+    """Seconds from clicking a page's tab (first time in a session) until it is usable: its
+    parts are on screen and the server has sent its last update (then quiet for 0.3 s)."""
+    times = {title: [] for title in PAGES}
+    for _ in range(rounds):
+        for title, selectors in PAGES.items():
+            context, page = open_page(browser, url)
+            page.evaluate("window.fibroNoteChanges()")
+            page.evaluate("window.fibroUsableAt = null")
+            page.locator(".bk-tab", has_text=title).first.click()
+            clicked = page.evaluate("performance.now()")
+            page.wait_for_function(USABLE_JS, arg=[selectors, QUIET_MS], polling=100)
+            done = page.evaluate("Math.max(window.fibroUsableAt, window.fibroLastChange)")
+            times[title].append((done - clicked) / 1000)
+            page.goto("about:blank")
+            context.close()
+    return [Row(f"browser: first opening of {title} -> usable", t) for title, t in times.items()]
+
+
+# --- memory of the server per session and over many visits (issue 10) ----------------------
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return kb / 1024
+
+
+def settle(pid: int, seconds: float = 4.0) -> float:
+    """The server's RSS once closed sessions have been cleaned up (it checks every second)."""
+    time.sleep(seconds)
+    return rss_mb(pid)
+
+
+def memory_rows(browser, url: str, pid: int, open_sessions: int, visits: int) -> list[Row]:
+    """RSS growth per open session, and RSS after ``visits`` visits with every session closed."""
+    for _ in range(2):  # warm up: imports, caches
+        context, page = open_page(browser, url)
+        page.goto("about:blank")
+        context.close()
+    base = settle(pid)
+    pages = [open_page(browser, url) for _ in range(open_sessions)]
+    held = rss_mb(pid)
+    for context, page in pages:
+        page.goto("about:blank")
+        context.close()
+    after_close = settle(pid)
+    samples = {}
+    for visit in range(1, visits + 1):
+        context, page = open_page(browser, url)
+        page.goto("about:blank")
+        context.close()
+        if visit in (10, visits):
+            samples[visit] = settle(pid)
+    return [Row(f"server RSS MB per open session ({open_sessions} open)",
+                [(held - base) / open_sessions]),
+            Row(f"server RSS MB after they closed, minus before (baseline {base:.0f} MB)",
+                [after_close - base]),
+            Row(f"server RSS MB growth from visit 10 to visit {visits} (sessions closed)",
+                [samples[visits] - samples[10]])]
+
+
+# --- side by side with a bare Panel app (../shared/bench/pair.py) ---------------------------
+
+PAIR = ROOT.parent / "shared" / "bench" / "pair.py"
+
+
+def pair_table(rounds: int, days: int = DAYS) -> list[list[str]]:
+    """pair.py's medians for the dashboard and the bare app, in one run, and their ratios."""
+    done = subprocess.run([sys.executable, str(PAIR), "--rounds", str(rounds), "--days", str(days)],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    ours, bare, ratio = result["project"], result["baseline"], result["ratio"]
+    rows = [["what", "dashboard", "bare app", "ratio"]]
+    for key, what, scale, unit in (("first3_ms", "navigation -> three plots on screen", 1e-3, "s"),
+                                   ("click_ms", "pressure click -> last plot repainted", 1e-3, "s"),
+                                   ("visit_cpu_s", "server CPU per visit", 1, "s")):
+        rows.append([what, f"{ours[key] * scale:.2f} {unit}", f"{bare[key] * scale:.2f} {unit}",
+                     f"{ratio[key]:.2f}x"])
+    rows.append([f"(load {result['load']:.1f}, {rounds} rounds, {days} days)", "", "", ""])
     return rows
 
 
@@ -309,8 +438,11 @@ def import_rows() -> list[Row]:
 
 
 def print_table(rows: list[Row]) -> None:
-    header = ["what", "n", "median s", "min s", "max s"]
-    cells = [header] + [row.cells() for row in rows]
+    print_cells([["what", "n", "median s", "min s", "max s"]] + [row.cells() for row in rows])
+
+
+def print_cells(cells: list[list[str]]) -> None:
+    header = cells[0]
     widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
     for k, line in enumerate(cells):
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
@@ -325,6 +457,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--toggles", type=int, default=5, help="pressure-button clicks to time")
     parser.add_argument("--wide-toggles", type=int, default=2,
                         help="pressure-button clicks to time with all ten years shown")
+    parser.add_argument("--openings", type=int, default=2,
+                        help="rounds of first openings of Effects, Log, Scores and Import")
+    parser.add_argument("--open-sessions", type=int, default=5,
+                        help="sessions held open to measure the server's memory per session")
+    parser.add_argument("--visits", type=int, default=50,
+                        help="visits after which the server's memory should not have grown")
+    parser.add_argument("--pair-rounds", type=int, default=3,
+                        help="rounds of ../shared/bench/pair.py (dashboard vs bare app; 0: skip)")
     parser.add_argument("--no-import", action="store_true", help="skip bench_import rows")
     parser.add_argument("--report-only", action="store_true",
                         help="time only the PDF report (90 days and ten years), no browser")
@@ -343,12 +483,17 @@ def main(argv: list[str] | None = None) -> None:
         server = Server(own, Path(tmp) / "server.log")
         try:
             server.wait_until_up()
-            rows += browser_rows(server.url, args.loads, args.toggles, args.wide_toggles)
+            rows += browser_rows(server.url, args.loads, args.toggles, args.wide_toggles,
+                                 server.process.pid, args.openings, args.open_sessions,
+                                 args.visits)
         finally:
             server.stop()
     if not args.no_import:
         rows += import_rows()
     print_table(rows)
+    if args.pair_rounds and PAIR.exists():
+        print()
+        print_cells(pair_table(args.pair_rounds))
 
 
 if __name__ == "__main__":

@@ -392,7 +392,7 @@ class BodyFigure:
     def __init__(self, name: str, columns: dict[str, list], tooltips: list[tuple[str, str]],
                  on_tap=None, label_by_area: bool = False):
         self.source = ColumnDataSource({**part_columns(label_by_area), **columns})
-        fig = figure(name=name, width=FRAME_WIDTH, height=FRAME_HEIGHT,
+        fig = figure(name=name, title=None, width=FRAME_WIDTH, height=FRAME_HEIGHT,
                      x_range=Range1d(*XLIM), y_range=Range1d(*YLIM), x_axis_location=None,
                      y_axis_location=None, tools=[], toolbar_location=None, min_border_left=0,
                      min_border_right=0, min_border_top=0, min_border_bottom=0,
@@ -423,8 +423,8 @@ class BodyFigure:
         if tooltips is not None and tooltips != self.hover.tooltips:
             self.hover.tooltips = tooltips
 
-    def pane(self, css_class: str) -> pn.pane.Bokeh:
-        return pn.pane.Bokeh(self.figure, css_classes=[css_class])
+    def pane(self) -> pn.pane.Bokeh:
+        return pn.pane.Bokeh(self.figure)
 
 
 def legend_html(values: Mapping[str, float], measure: str, selected: Iterable[str] = (),
@@ -492,7 +492,7 @@ class WpiBodyMap(pn.viewable.Viewer):
     def __panel__(self):
         heading = pn.pane.HTML("<b>Painful regions</b> (tick with the keyboard too)",
                                margin=(10, 10, 0, 10))
-        return pn.Row(self.figure.pane("wpi-figure"), pn.Column(heading, self.checkboxes),
+        return pn.Row(self.figure.pane(), pn.Column(heading, self.checkboxes),
                       css_classes=["wpi-bodymap"])
 
 
@@ -578,5 +578,5 @@ class AreaBodyMap(pn.viewable.Viewer):
         legend = pn.pane.HTML(pn.bind(self._legend, self.param.shown), stylesheets=[LEGEND_CSS],
                               css_classes=["area-legend"], sizing_mode="stretch_width")
         return pn.Column(pn.pane.Markdown("### Pain and sessions by body area"), switch,
-                         self.figure.pane("area-figure"), legend,
+                         self.figure.pane(), legend,
                          css_classes=["area-bodymap"], max_width=640)

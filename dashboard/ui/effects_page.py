@@ -27,6 +27,8 @@ from .datastore import DataStore
 from .plots import INK
 from .text import escape_html
 
+ef.limit_blas_threads(1)  # for the whole served process: see the function's docstring
+
 MIN_SESSIONS = 5
 EVENT_DAYS = 3
 SCOPES = {"All days in the diary": "all", "Only the days shown": "window"}
@@ -367,6 +369,10 @@ class EffectsPage(pn.viewable.Viewer):
                   for measure in EVENT_PANELS]
         self.event_pane = pn.pane.HoloViews(_four_panels(panels), sizing_mode="stretch_width",
                                             css_classes=["effects-events"], margin=(4, 10))
+        # The four panels join the page with the first figures: drawn empty first, they
+        # took 2.9 s of a ten-year page's first opening, then were drawn again.
+        self._events = pn.Column(sizing_mode="stretch_width", min_height=2 * EVENT_HEIGHT)
+        self.param.watch(self._show_event_panels, "result")
         self.figures = pn.Column(
             _html(pn.bind(lambda r: findings_html(r.sentences) if r.pressures else "", result),
                   css_classes=["effects-findings"]),
@@ -375,7 +381,7 @@ class EffectsPage(pn.viewable.Viewer):
                   "Hover over a point for the number of sessions (n).</p>"),
             _html(pn.bind(lambda r: legend_html(r.session_counts), result),
                   css_classes=["effects-legend"]),
-            self.event_pane,
+            self._events,
             _html("<h3>Each pressure, body area and outcome</h3><p class='note'>Estimate: the "
                   "mean change per session compared with nearby days without a session "
                   "(pain right after a session: compared with just before it). Negative means "
@@ -397,6 +403,10 @@ class EffectsPage(pn.viewable.Viewer):
 
     def __panel__(self):
         return self._layout
+
+    def _show_event_panels(self, event) -> None:
+        if not self._events.objects and event.new.pressures:
+            self._events.objects = [self.event_pane]
 
     def follow_tab(self, tabs: pn.Tabs, index: int) -> None:
         """Compute only while tab ``index`` of ``tabs`` is the open one."""
