@@ -211,12 +211,38 @@ def parse_areas(text: str | None) -> tuple[str, ...]:
               help="The same seed gives the same diary.")
 @click.option("--patient", default=demo_module.DEMO_PATIENT, show_default=True,
               help="Name of the invented patient.")
-def demo(db, days, seed, patient):
-    """Write a seeded, reproducible demo diary (see dashboard/demo.py for its built-in effects)."""
+@click.option("--patients", type=click.IntRange(1, 10000), default=None,
+              help="Invent a clinic instead: this many patients, each unlike the others, "
+                   "with therapist users and grants.")
+@click.option("--therapists", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="With --patients: how many therapist users.")
+@click.option("--password-stdin", is_flag=True,
+              help="With --patients: read the demo therapists' password from stdin.")
+def demo(db, days, seed, patient, patients, therapists, password_stdin):
+    """Write a seeded, reproducible demo diary (see dashboard/demo.py for its built-in effects),
+    or with --patients a whole demo clinic."""
+    import time
+
     store = open_store(db)
-    result = demo_module.write_demo(store, patient=patient, days=days, seed=seed)
-    created = ", ".join(f"{n} {kind}" for kind, n in result.created.items()) or "nothing new"
-    click.echo(f"Demo diary for {patient!r} in {store.path or store.url}: {created}.")
+    where = store.path or store.url
+    if patients is None:
+        result = demo_module.write_demo(store, patient=patient, days=days, seed=seed)
+        created = ", ".join(f"{n} {kind}" for kind, n in result.created.items()) or "nothing new"
+        click.echo(f"Demo diary for {patient!r} in {where}: {created}.")
+        return
+    from .cli_hosted import read_password
+
+    password = read_password(True) if password_stdin else None
+    started = time.perf_counter()
+    clinic = demo_module.write_clinic(store, patients=patients, days=days, therapists=therapists,
+                                      seed=seed, password=password)
+    created = ", ".join(f"{n} {kind}" for kind, n in clinic.created.items()) or "nothing new"
+    click.echo(f"Demo clinic in {where}: {patients} patients, {days} days each; {created}; "
+               f"therapists {', '.join(clinic.therapists)} with grants "
+               f"({time.perf_counter() - started:.1f} s).")
+    if not clinic.password_given:
+        click.echo(f"Set a therapist's password with: fibro user password {clinic.therapists[0]} "
+                   f"--db {where}  (or run this again with --password-stdin)")
 
 
 @main.command()

@@ -988,19 +988,53 @@ def _differs(kind: _Kind, record: Record, stored: tuple) -> bool:
             or sorted(_child_key(kind, c) for c in kind.children(record)) != children)
 
 
+COPY_FROM_ROWS = 200  # PostgreSQL: batches at least this long are written with COPY
+
+
 def _insert(conn: sa.Connection, kind: _Kind, patient_id: int, records: list[Record],
             source: str) -> None:
-    """Insert new records and their child rows with one multi-row statement each."""
+    """Insert new records and their child rows with one multi-row statement each.
+
+    A long batch on PostgreSQL takes its ids from the table's sequence in one query and
+    is written with COPY, many times faster than row-by-row executemany there.
+    """
     rows = [{"patient_id": patient_id, "source": source, **dict(zip(kind.keys, kind.key(r))),
              **kind.values(r)} for r in records]
-    if kind.child is None:
+    copying = conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS
+    if copying:
+        ids = _next_ids(conn, kind.table, len(rows))
+        _copy(conn, kind.table, [{"id": i, **row} for i, row in zip(ids, rows)])
+    elif kind.child is None:
         conn.execute(kind.table.insert(), rows)
         return
-    ids = conn.execute(kind.table.insert().returning(kind.table.c.id, sort_by_parameter_order=True),
-                       rows).scalars().all()
+    else:
+        ids = conn.execute(kind.table.insert().returning(kind.table.c.id,
+                                                         sort_by_parameter_order=True),
+                           rows).scalars().all()
+    if kind.child is None:
+        return
     children = [{kind.child_fk: i, **child} for i, r in zip(ids, records) for child in kind.children(r)]
-    if children:
+    if children and copying:
+        _copy(conn, kind.child, children)
+    elif children:
         conn.execute(kind.child.insert(), children)
+
+
+def _next_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
+    """``count`` new ids from the PostgreSQL sequence behind ``table.id``, in order."""
+    return conn.execute(sa.text(
+        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+        {"table": table.name, "n": count}).scalars().all()
+
+
+def _copy(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """Write ``rows`` (all with the same keys) with PostgreSQL's COPY, in this transaction."""
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    with conn.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
 
 
 def _update(conn: sa.Connection, kind: _Kind, patient_id: int, record: Record) -> None:

@@ -92,3 +92,28 @@ def test_bad_options_get_a_clear_message_and_a_non_zero_exit(args, message, db_u
 def test_export_of_an_empty_store_says_so(tmp_path, db_url):
     result = fibro("export", "--db", db_url, "--out", str(tmp_path / "o"), check=False)
     assert result.returncode == 1 and "no diary yet" in result.stderr
+
+
+def test_a_demo_clinic_has_different_patients_therapists_and_grants_and_is_written_once(db_url):
+    from dashboard.accounts import Accounts
+
+    args = ("demo", "--db", db_url, "--patients", "6", "--days", "90", "--therapists", "2",
+            "--password-stdin")
+    out = CliRunner().invoke(main, args, input="demo password\n", env={"FIBRO_DB": None})
+    assert out.exit_code == 0, out.output
+    assert "6 patients" in out.output and "therapists sam, alex" in out.output
+    store = Store(db_url)
+    patients = store.patients()
+    assert len(patients) == 6
+    favourites = {store.sessions(pid)["pressure"].mode()[0] for pid in patients["id"]}
+    assert len(favourites) >= 2  # patients prefer different pressures
+    grants = store.grants()
+    assert sorted(grants.groupby("patient")["scope"].agg(sorted).map(tuple).unique()) == [
+        ("log", "read")]  # their own therapist logs, the other one reads
+    own = grants[grants["scope"] == "log"].set_index("patient")["therapist"]
+    assert own.nunique() == 2
+    accounts = Accounts(store)
+    assert accounts.sign_in("sam", "demo password")
+    again = CliRunner().invoke(main, args, input="demo password\n", env={"FIBRO_DB": None})
+    assert "nothing new" in again.output and len(store.grants()) == len(grants)
+    store.close()
