@@ -219,4 +219,15 @@ class ImportPage(pn.viewable.Viewer):
         if opens_afresh and self.data.reload_page is not None:
             self.data.reload_page(imported)  # the own diary, or new patients in the sidebar
         elif not self.data.is_demo:
-            self.data.reload(show=imported)  # the imported days, wherever they lie
+            with_document_lock(lambda: self.data.reload(show=imported))  # the imported days
+
+
+def with_document_lock(change) -> None:
+    """Run ``change`` holding the document's lock: an async callback (like ``_confirm``
+    after its worker thread) runs without it, and the Overview's plain Bokeh figures
+    may only be changed with it.  Outside a served page it just runs."""
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        change()
+    else:
+        doc.add_next_tick_callback(change)
