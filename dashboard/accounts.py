@@ -29,6 +29,7 @@ MIN_PASSWORD = 8
 LOCKOUT_FAILURES = 5  # failed sign-ins for one name ...
 LOCKOUT = dt.timedelta(minutes=15)  # ... refuse further attempts for this long
 DEFAULT_LINK_LIFE = dt.timedelta(days=14)
+SIGNIN_LIFE = dt.timedelta(days=30)  # then sign in again (the cookie lasts no longer either)
 NAME_PATTERN = re.compile(r"^[\w.@+-]{1,100}$")
 
 _hasher = PasswordHasher()  # Argon2id with the library's current parameters
@@ -233,7 +234,7 @@ class Accounts:
             return None
         now = now or utcnow()
         signin = self.store.signin(token_hash(signin_token))
-        if signin is None:
+        if signin is None or signin["created_at"] < now - SIGNIN_LIFE:
             return None
         if signin["user_id"] is not None:
             user = self.store.user(user_id=signin["user_id"])

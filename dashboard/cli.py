@@ -310,6 +310,10 @@ def serve(db, port, address, show, hosted, origins, use_xheaders):
         from .accounts import AccountError
         from .ui.hosted import serve_hosted
 
+        if open_store(location).users().empty:
+            click.echo("No users yet: add one with `fibro user add NAME --role patient` "
+                       "(or therapist, admin); every page asks for a sign-in.")
+
         try:
             serve_hosted(location, port, address, show, [f"{host}:{port}", *origins],
                          use_xheaders=use_xheaders)

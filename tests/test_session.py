@@ -263,3 +263,11 @@ def test_a_version_4_store_opens_unchanged_and_gains_the_account_tables(tmp_path
     Accounts(store).add_user("ann", "patient", PASSWORD)
     assert store.user(name="ann")["patient_id"] == store.ensure_patient("ann")
     assert list(tmp_path.glob("v4.before-v6-*.sqlite"))
+
+
+def test_a_sign_in_lasts_thirty_days(clinic):
+    _store, accounts = clinic
+    long_ago = utcnow() - dt.timedelta(days=31)
+    old = accounts.sign_in("ann", PASSWORD, now=long_ago)
+    assert accounts.principal(old) is None
+    assert accounts.principal(accounts.sign_in("ann", PASSWORD)).name == "ann"

@@ -81,7 +81,7 @@ def signin_token(secret: str, raw: str | None) -> str | None:
     """The sign-in token inside a signed cookie value, or None when missing or tampered."""
     if not raw:
         return None
-    value = decode_signed_value(secret, COOKIE, raw, max_age_days=31)
+    value = decode_signed_value(secret, COOKIE, raw, max_age_days=30)
     return value.decode() if value else None
 
 
@@ -127,7 +127,7 @@ class _Handler(RequestHandler):
                                secure=self.request.protocol == "https", path="/")
 
     def current_token(self) -> str | None:
-        value = self.get_signed_cookie(COOKIE, max_age_days=31)
+        value = self.get_signed_cookie(COOKIE, max_age_days=30)
         return value.decode() if value else None
 
 
