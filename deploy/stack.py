@@ -25,7 +25,24 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-NGINX_TEMPLATE = HERE / "nginx.conf.template"
+NGINX_SITE = HERE / "nginx-site.conf.template"
+# The stack's own nginx.conf around the site: in the foreground, files in the stack's folder.
+NGINX_MAIN = """daemon off;
+{user}worker_processes 1;
+pid {runtime}/nginx.pid;
+error_log {runtime}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {runtime}/nginx-access.log;
+    client_body_temp_path {runtime}/client-body;
+    proxy_temp_path {runtime}/proxy;
+    fastcgi_temp_path {runtime}/fastcgi;
+    uwsgi_temp_path {runtime}/uwsgi;
+    scgi_temp_path {runtime}/scgi;
+    proxy_max_temp_file_size 0;
+{site}
+}}
+"""
 
 
 class NotAvailable(RuntimeError):
@@ -170,14 +187,26 @@ def start_app(db_url: str, port: int, cookie_secret: str, log: Path,
                             start_new_session=True, cwd=HERE.parent)
 
 
-def nginx_config(listen_port: int, app_ports: list[int], folder: Path) -> str:
-    """The template filled in for loopback: upstream servers, listen port, temp paths."""
-    upstreams = "\n".join(f"    server 127.0.0.1:{p};" for p in app_ports)
-    text = NGINX_TEMPLATE.read_text()
-    for key, value in {"UPSTREAMS": upstreams, "LISTEN": f"127.0.0.1:{listen_port}",
-                       "SERVER_NAME": "localhost", "RUNTIME": str(folder)}.items():
+def nginx_site(listen: str, app_ports: list[int], server_name: str = "localhost") -> str:
+    """``deploy/nginx-site.conf.template`` filled in: where nginx listens, the app processes."""
+    upstreams = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"
+                           for p in app_ports)
+    text = NGINX_SITE.read_text()
+    for key, value in {"UPSTREAMS": upstreams, "LISTEN": listen, "SERVER_NAME": server_name}.items():
         text = text.replace("{{" + key + "}}", value)
     return text
+
+
+def nginx_config(listen_port: int, app_ports: list[int], folder: Path,
+                 account: pwd.struct_passwd | None = None) -> str:
+    """The stack's whole nginx.conf: the site on 127.0.0.1:``listen_port``, files in ``folder``,
+    workers as ``account`` when started as root."""
+    import grp
+
+    user = "" if account is None else (
+        f"user {account.pw_name} {grp.getgrgid(account.pw_gid).gr_name};\n")
+    return NGINX_MAIN.format(user=user, runtime=folder,
+                             site=nginx_site(f"127.0.0.1:{listen_port}", app_ports))
 
 
 def nginx_bin() -> str | None:
@@ -190,7 +219,8 @@ class ClinicStack:
 
     def __init__(self, processes: int = 2, db_url: str | None = None, folder: Path | None = None):
         self.processes = processes
-        self.folder = Path(folder or tempfile.mkdtemp(prefix="fibro-clinic-"))
+        self.account = _server_user()  # nginx's workers when started as root
+        self.folder = Path(folder or _temporary_folder(self.account, "fibro-clinic-"))
         self._given_url = db_url
         self.postgres: ThrowawayPostgres | None = None
         self.apps: list[subprocess.Popen] = []
@@ -224,8 +254,9 @@ class ClinicStack:
                                            self.folder / f"app-{index + 1}.log", origin))
             for port, app in zip(self.app_ports, self.apps):
                 wait_for_port(port, app, timeout=120)
+            self.folder.chmod(0o711)  # nginx's workers (nobody, under root) reach their temp folders
             conf = self.folder / "nginx.conf"
-            conf.write_text(nginx_config(self.port, self.app_ports, self.folder))
+            conf.write_text(nginx_config(self.port, self.app_ports, self.folder, self.account))
             self.nginx = subprocess.Popen([nginx_bin(), "-c", str(conf), "-p", str(self.folder),
                                            "-e", str(self.folder / "nginx-error.log")],
                                           start_new_session=True, stdout=subprocess.DEVNULL,
@@ -265,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="a PostgreSQL URL to use instead of a throwaway server")
     parser.add_argument("--demo-patients", type=int, default=0,
                         help="fill the store with a demo clinic of this many patients first")
+    parser.add_argument("--demo-days", type=int, default=1095, help="days of each demo diary")
     args = parser.parse_args(argv)
     stack = ClinicStack(args.processes, db_url=args.db)
     try:
@@ -275,13 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.demo_patients:
             subprocess.run([sys.executable, "-m", "dashboard.cli", "demo", "--db", stack.db_url,
-                            "--patients", str(args.demo_patients), "--therapists", "3"],
+                            "--patients", str(args.demo_patients), "--days", str(args.demo_days)],
                            check=True, cwd=HERE.parent)
         print(f"The clinic is at {stack.address} ({args.processes} app processes behind nginx; "
               f"store {stack.db_url}).")
-        print("Add users with: FIBRO_DB=" + stack.db_url + " fibro user add NAME --role therapist")
-        print("Ctrl-C stops everything and deletes the throwaway data.")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM}) if hasattr(signal, "sigwait") else None
+        print(f"Add users with: FIBRO_DB={stack.db_url} fibro user add NAME --role therapist")
+        print("Ctrl-C stops everything and deletes the throwaway data.", flush=True)
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
@@ -289,7 +322,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent))
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGTERM, _interrupt)
     raise SystemExit(main())
