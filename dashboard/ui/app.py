@@ -221,11 +221,39 @@ class App(pn.viewable.Viewer):
 
     def template(self) -> pn.template.BaseTemplate:
         """The served page: a calm template with the filters in the sidebar."""
-        # The header's spinner stays at least 0.1 s, not Panel's default 0.5 s: its
-        # switching off was the last message of every click, half a second after the plots.
-        busy = pn.indicators.LoadingSpinner(width=20, height=20, throttle=100)
-        return pn.template.BootstrapTemplate(
-            title=TITLE, sidebar=[self.sidebar()], main=[self.pages()],
-            header_background=ACCENT, sidebar_width=300,
-            raw_css=[FONT_CSS], busy_indicator=busy,
-        )
+        return page_template([self.sidebar()], [self.pages()])
+
+
+PHONE_CSS = """
+@media (max-width: 700px) {
+  /* the filters open over the page instead of squeezing it to a sliver */
+  #sidebar.show, #sidebar.collapsing { position: fixed; z-index: 1050; left: 0; top: 56px;
+    width: 100vw !important; max-width: 100vw !important; height: calc(100vh - 56px);
+    background: var(--bs-body-bg, white); box-shadow: 0 4px 12px rgba(0, 0, 0, 0.25); }
+  #header .title { font-size: 1.1em; white-space: normal; line-height: 1.2em; }
+  #main { padding-left: 2px; padding-right: 2px; }
+}
+"""
+
+
+def on_a_phone() -> bool:
+    """Whether the page was asked for by a phone's browser (its User-Agent says Mobile)."""
+    if pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+        return False
+    agent = pn.state.curdoc.session_context.request.headers.get("User-Agent", "")
+    return "Mobi" in agent
+
+
+def page_template(sidebar: list, main: list, header: list | None = None) -> pn.template.BaseTemplate:
+    """The served page (personal and hosted): a calm template with the filters in a sidebar,
+    sized for the device (viewport tag; on a phone the filters start folded away behind
+    the menu button and open over the page)."""
+    # The header's spinner stays at least 0.1 s, not Panel's default 0.5 s: its
+    # switching off was the last message of every click, half a second after the plots.
+    busy = pn.indicators.LoadingSpinner(width=20, height=20, throttle=100)
+    return pn.template.BootstrapTemplate(
+        title=TITLE, sidebar=sidebar, main=main, header=header or [],
+        header_background=ACCENT, sidebar_width=300, raw_css=[FONT_CSS, PHONE_CSS],
+        busy_indicator=busy, meta_viewport="width=device-width, initial-scale=1",
+        collapsed_sidebar=on_a_phone(),
+    )

@@ -35,13 +35,14 @@ from bokeh.server.auth_provider import AuthProvider
 from tornado.web import RequestHandler, decode_signed_value
 
 from .. import domain
-from ..accounts import AccountError, Accounts, utcnow
+from ..accounts import AccountError, Accounts
 from ..analysis import effects as fx
 from ..analysis import scores as sc
 from ..analysis.visit import FLARE_RISE, since_last_visit
 from ..session import DiarySession, Refused
 from ..store import Store
-from .app import ACCENT, FONT_CSS, READ_ONLY_PAGES, TITLE, App, load_extensions, short_message
+from .app import (ACCENT, READ_ONLY_PAGES, TITLE, App, load_extensions, page_template,
+                  short_message)
 from .datastore import DataStore, open_store
 from .forms import SessionForm
 from .report_button import ReportButton
@@ -412,7 +413,7 @@ class VisitView(pn.viewable.Viewer):
     def _sessions_html(self, visit) -> str:
         since = visit.since.strftime("%d %b %Y")
         head = (f"<h3>Sessions since your last visit ({since})</h3>" if visit.from_own_visit else
-                f"<h3>Sessions in the last 30 days (none given by you yet)</h3>")
+                "<h3>Sessions in the last 30 days (none given by you yet)</h3>")
         frame = visit.sessions.assign(
             when=visit.sessions["start"].dt.strftime("%d %b %Y %H:%M"),
             pressure=visit.sessions["pressure"].map(domain.PRESSURE_LABELS),
@@ -531,9 +532,7 @@ class HostedPage:
             f"<span style='color:white'>Signed in as {html.escape(who.name)}</span> · "
             "<a href='/logout' style='color:white' class='sign-out'>Sign out</a>"
             if who.kind == "user" else "", sizing_mode="stretch_width")
-        self.template = pn.template.BootstrapTemplate(
-            title=TITLE, sidebar=[self.side], main=[self.ended, *self.main], header=[header],
-            header_background=ACCENT, sidebar_width=300, raw_css=[FONT_CSS])
+        self.template = page_template([self.side], [self.ended, *self.main], [header])
 
     def _parts(self, who) -> tuple[list, list]:
         session = self.session
