@@ -248,12 +248,13 @@ def page_template(sidebar: list, main: list, header: list | None = None) -> pn.t
     """The served page (personal and hosted): a calm template with the filters in a sidebar,
     sized for the device (viewport tag; on a phone the filters start folded away behind
     the menu button and open over the page)."""
-    # The header's spinner stays at least 0.1 s, not Panel's default 0.5 s: its
-    # switching off was the last message of every click, half a second after the plots.
-    busy = pn.indicators.LoadingSpinner(width=20, height=20, throttle=100)
-    return pn.template.BootstrapTemplate(
+    template = pn.template.BootstrapTemplate(
         title=TITLE, sidebar=sidebar, main=main, header=header or [],
         header_background=ACCENT, sidebar_width=300, raw_css=[FONT_CSS, PHONE_CSS],
-        busy_indicator=busy, meta_viewport="width=device-width, initial-scale=1",
-        collapsed_sidebar=on_a_phone(),
+        meta_viewport="width=device-width, initial-scale=1", collapsed_sidebar=on_a_phone(),
     )
+    # The header's spinner stays at least 0.1 s, not Panel's default 0.5 s: its switching
+    # off was the last message of every click, half a second after the plots. (Set on the
+    # template's own spinner: a spinner passed in is taken for a parameter reference.)
+    template.busy_indicator.throttle = 100
+    return template
