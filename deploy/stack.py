@@ -3,7 +3,7 @@ processes and nginx in front of them, for the tests and for a person trying it.
 
 ``python deploy/stack.py --processes 2`` starts everything, prints the address and
 waits for Ctrl-C; ``deploy/run-clinic.sh`` does the same.  Everything listens on
-127.0.0.1 only and lives in one temporary folder, removed when the stack stops.
+127.0.0.1 only and lives in temporary folders, removed when the stack stops.
 A real clinic runs its own PostgreSQL and nginx (README: "Running it for a clinic").
 """
 
