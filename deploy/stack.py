@@ -328,5 +328,6 @@ def _interrupt(_signum, _frame):
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent))
-    signal.signal(signal.SIGTERM, _interrupt)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # also when started in the background
+        signal.signal(stop_signal, _interrupt)
     raise SystemExit(main())
