@@ -100,7 +100,8 @@ def store_error(ctx: click.Context, error: Exception) -> click.ClickException | 
     param = next((p for p in ctx.command.params if p.name == "db"), None)
     where = f"Invalid value for {_hint(ctx, param)}: " if param is not None else ""
     if "://" in str(db):
-        return click.ClickException(f"{where}cannot use the store {escape_controls(str(db))}: "
+        shown = sqlalchemy.engine.make_url(str(db)).render_as_string(hide_password=True)
+        return click.ClickException(f"{where}cannot use the store {escape_controls(shown)}: "
                                     f"{escape_controls(str(orig or error))}")
     path = _absolute(db)
     shown = escape_controls(str(path))
@@ -224,7 +225,7 @@ def demo(db, days, seed, patient, patients, therapists, password_stdin):
     import time
 
     store = open_store(db)
-    where = store.path or store.url
+    where = store.path or store.shown_url
     if patients is None:
         result = demo_module.write_demo(store, patient=patient, days=days, seed=seed)
         created = ", ".join(f"{n} {kind}" for kind, n in result.created.items()) or "nothing new"
@@ -260,7 +261,7 @@ def export(db, out, patient):
     store = open_store(db)
     patients = store.patients()
     if patients.empty:
-        raise click.ClickException(f"{store.path or store.url} holds no diary yet; nothing to export")
+        raise click.ClickException(f"{store.path or store.shown_url} holds no diary yet; nothing to export")
     chosen = pick_patient(store, patient)
     if chosen is not None:
         pid, _name = chosen
@@ -304,7 +305,8 @@ def serve(db, port, address, show, hosted, origins, use_xheaders):
     open_store(location)  # fail here, with a one-line message, before the server starts
 
     host = f"[{address}]" if ":" in address else address
-    click.echo(f"Serving the {'hosted ' if hosted else ''}dashboard for {location} "
+    shown = open_store(location).shown_url if "://" in str(location) else location
+    click.echo(f"Serving the {'hosted ' if hosted else ''}dashboard for {shown} "
                f"at http://{host}:{port}/app")
     if hosted:
         from .accounts import AccountError
@@ -602,7 +604,7 @@ def report(db, patient, start, end, out, audience, paper):
 
     store = open_store(db)
     if store.patients().empty:
-        raise click.ClickException(f"{store.path or store.url} holds no diary yet; nothing to report")
+        raise click.ClickException(f"{store.path or store.shown_url} holds no diary yet; nothing to report")
     chosen = pick_patient(store, patient)
     if chosen is None:
         names = ", ".join(store.patients()["name"])

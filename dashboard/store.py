@@ -322,7 +322,12 @@ class Store:
         self._upgrade()
 
     def __repr__(self) -> str:
-        return f"Store({self.url!r})"
+        return f"Store({self.shown_url!r})"
+
+    @property
+    def shown_url(self) -> str:
+        """The URL with any password hidden, for messages and logs."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -492,10 +492,10 @@ def base_url() -> str:
     return f"{scheme}://{headers.get('Host', '127.0.0.1')}"
 
 
-def hosted_page(location, secret: str) -> pn.viewable.Viewable:
+def hosted_page(store_url: str, secret: str) -> pn.viewable.Viewable:
     """The served page for whoever is signed in (the server already required a sign-in)."""
     load_extensions()
-    store = open_store(Store(location).url)
+    store = open_store(store_url)  # one Store (one pool) per process
     request = pn.state.curdoc.session_context.request
     token = signin_token(secret, request.cookies.get(COOKIE))
     try:
@@ -618,7 +618,7 @@ def serve_hosted(location, port: int, address: str, show: bool, origins: list[st
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = open_store(Store(location).url)
     secret = cookie_secret(store)
-    pn.serve({"app": lambda: hosted_page(location, secret)}, port=port, address=address,
+    pn.serve({"app": lambda: hosted_page(store.url, secret)}, port=port, address=address,
              show=show, title=TITLE, websocket_origin=origins, cookie_secret=secret,
              auth_provider=StoreAuth(store.url, secret), use_xheaders=use_xheaders,
-             sign_sessions=True, secret_key=secret, index="app")
+             sign_sessions=True, secret_key=secret)
