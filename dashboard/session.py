@@ -25,7 +25,7 @@ import pandas as pd
 from . import demo
 from .accounts import OWNER, Accounts, Principal, status, utcnow
 from .records import MassageSession
-from .store import Store, default_db_path
+from .store import Store, default_db_path, store_url
 
 DEFAULT_PATIENT = "Me"  # the patient of a personal store's first entry
 ACTIONS = ("read", "log", "write")  # see a diary; add a massage session; any change
@@ -37,6 +37,17 @@ class Refused(PermissionError):
     """An action the acting person may not take; the message names nobody's data."""
 
 
+@functools.lru_cache(maxsize=16)
+def _store_at(url: str) -> Store:
+    return Store(url)
+
+
+def shared_store(location: str | os.PathLike) -> Store:
+    """One Store (one connection pool, one diary cache) per database for the whole process:
+    a served page opens the same store at every visit instead of a new one."""
+    return _store_at(store_url(location))
+
+
 def demo_db_path(own: Path) -> Path:
     """The demo diary lives beside the user's store, never inside it."""
     return own.with_name("demo.sqlite")
@@ -45,10 +56,10 @@ def demo_db_path(own: Path) -> Path:
 def open_for_viewing(location: str | os.PathLike | None = None) -> tuple[Store, Store, bool]:
     """The user's own store, the store to show (the demo while the own one holds no
     records yet), and whether that is the demo."""
-    own = Store(location or default_db_path())
+    own = shared_store(location or default_db_path())
     if not own.is_empty() or not own.is_sqlite:
         return own, own, False
-    demo_store = Store(demo_db_path(own.path))
+    demo_store = shared_store(demo_db_path(own.path))
     if demo_store.is_empty():
         demo.write_demo(demo_store)
     return own, demo_store, True

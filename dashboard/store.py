@@ -297,6 +297,11 @@ def default_db_path() -> Path | str:
     return base / "fibro" / "fibro.sqlite"
 
 
+def store_url(location: str | os.PathLike) -> str:
+    """The SQLAlchemy URL of a store given as a path or a URL."""
+    return _as_url(location)
+
+
 def _as_url(location: str | os.PathLike) -> str:
     text = str(location)
     return text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"

@@ -6,21 +6,13 @@ be tested without a browser and reused from a notebook.
 
 from __future__ import annotations
 
-import functools
-
 import pandas as pd
 import param
 
 from ..analysis import summary as an
-from ..session import DEFAULT_PATIENT, Diary, DiarySession
+from ..session import DEFAULT_PATIENT, Diary, DiarySession, shared_store
 from ..store import Store
 from .filters import Filters
-
-
-@functools.lru_cache(maxsize=16)
-def open_store(url: str) -> Store:
-    """One Store (one connection pool) per database for the whole process."""
-    return Store(url)
 
 
 class DataStore(param.Parameterized):
@@ -54,7 +46,7 @@ class DataStore(param.Parameterized):
 
     @classmethod
     def open(cls, location) -> "DataStore":
-        store = location if isinstance(location, Store) else open_store(Store(location).url)
+        store = location if isinstance(location, Store) else shared_store(location)
         return cls(store)
 
     @property

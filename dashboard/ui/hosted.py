@@ -39,11 +39,11 @@ from ..accounts import AccountError, Accounts
 from ..analysis import effects as fx
 from ..analysis import scores as sc
 from ..analysis.visit import FLARE_RISE, since_last_visit
-from ..session import DiarySession, Refused
+from ..session import DiarySession, Refused, shared_store
 from ..store import Store
 from .app import (ACCENT, READ_ONLY_PAGES, TITLE, App, load_extensions, page_template,
                   short_message)
-from .datastore import DataStore, open_store
+from .datastore import DataStore
 from .forms import SessionForm
 from .report_button import ReportButton
 from .text import escape_html, escape_markdown_text
@@ -116,7 +116,7 @@ class _Handler(RequestHandler):
     """Shared by the login, logout and link pages: the store and the cookie."""
 
     def initialize(self, store_url: str) -> None:
-        self.accounts = Accounts(open_store(store_url))
+        self.accounts = Accounts(shared_store(store_url))
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
@@ -202,14 +202,14 @@ class StoreAuth(AuthProvider):
     @property
     def get_user(self):
         def user_of(handler):
-            principal = Accounts(open_store(self.store_url)).principal(self._token(handler))
+            principal = Accounts(shared_store(self.store_url)).principal(self._token(handler))
             return None if principal is None else principal.name
         return user_of
 
     @property
     def get_login_url(self):
         def login_url(handler):
-            ended_link = Accounts(open_store(self.store_url)).was_link(self._token(handler))
+            ended_link = Accounts(shared_store(self.store_url)).was_link(self._token(handler))
             return "/link/ended" if ended_link else "/login"
         return login_url
 
@@ -495,7 +495,7 @@ def base_url() -> str:
 def hosted_page(store_url: str, secret: str) -> pn.viewable.Viewable:
     """The served page for whoever is signed in (the server already required a sign-in)."""
     load_extensions()
-    store = open_store(store_url)  # one Store (one pool) per process
+    store = shared_store(store_url)  # one Store (one pool) per process
     request = pn.state.curdoc.session_context.request
     token = signin_token(secret, request.cookies.get(COOKIE))
     try:
@@ -616,7 +616,7 @@ def serve_hosted(location, port: int, address: str, show: bool, origins: list[st
     """Run the hosted server (blocks): login required for every page.  Requests are logged
     (tornado's access log, link tokens masked); passwords, tokens and diaries never are."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    store = open_store(Store(location).url)
+    store = shared_store(location)
     secret = cookie_secret(store)
     pn.serve({"app": lambda: hosted_page(store.url, secret)}, port=port, address=address,
              show=show, title=TITLE, websocket_origin=origins, cookie_secret=secret,
