@@ -113,6 +113,8 @@ class Row:
 
     def cells(self) -> list[str]:
         t = self.times
+        if not t:  # a part skipped with a count of 0
+            return [self.what, "0", "-", "-", "-"]
         return [self.what, str(len(t)), f"{statistics.median(t):.3f}", f"{min(t):.3f}",
                 f"{max(t):.3f}"]
 
