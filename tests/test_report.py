@@ -220,23 +220,22 @@ def test_an_out_path_that_is_a_folder_is_refused(hand_made, tmp_path):
     refused(fibro("report", "--db", hand_made, "--out", tmp_path), "--out")
 
 
-def test_an_empty_period_gives_a_report_that_says_so(hand_made, tmp_path):
-    out = tmp_path / "empty.pdf"
-    result = fibro("report", "--db", hand_made, "--from", "2020-01-01", "--to", "2020-03-31",
-                   "--out", out)
+def report_text(db, out, *args) -> str:
+    """The flattened text of ``fibro report --db db --out out *args`` (which must succeed)."""
+    result = fibro("report", "--db", db, *args, "--out", out)
     assert result.exit_code == 0, result.output
-    text = flat(text_of(out))
+    return flat(text_of(out))
+
+
+def test_an_empty_period_gives_a_report_that_says_so(hand_made, tmp_path):
+    text = report_text(hand_made, tmp_path / "empty.pdf", "--from", "2020-01-01", "--to", "2020-03-31")
     assert "No entries in this period: the diary runs from 01 Mar 2026 to 30 Mar 2026." in text
     assert "No massage sessions in this period" in text
     assert "No ACR 2016 or FIQR results kept up to 31 Mar 2020" in text
 
 
 def test_a_period_longer_than_the_diary(hand_made, tmp_path):
-    out = tmp_path / "long.pdf"
-    result = fibro("report", "--db", hand_made, "--from", "2025-01-01", "--to", "2026-12-01",
-                   "--out", out)
-    assert result.exit_code == 0, result.output
-    text = flat(text_of(out))
+    text = report_text(hand_made, tmp_path / "long.pdf", "--from", "2025-01-01", "--to", "2026-12-01")
     assert "The diary starts on 01 Mar 2026; earlier days have no entries." in text
     assert "The last entry is of 30 Mar 2026." in text
     assert "6 sessions" in text
