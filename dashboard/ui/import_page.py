@@ -24,7 +24,7 @@ from pathlib import Path
 import panel as pn
 import param
 
-from ..importers import KINDS, ImportFormatError, guess_kind
+from ..importers import ImportFormatError, guess_kind
 from ..records import InvalidRecord
 from .datastore import DataStore
 from .text import escape_html
