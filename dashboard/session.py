@@ -230,10 +230,6 @@ class DiarySession:
 
     # --- writing ---------------------------------------------------------------
 
-    def writes_to_demo(self) -> bool:
-        """The next change goes to the own store, not the demo shown (personal mode)."""
-        return self.is_demo
-
     def save(self, patient_id, records: list) -> int:
         """Save records (one transaction); returns the patient id they were saved for.
 
