@@ -643,6 +643,31 @@ def format_import_summary(summary: dict) -> str:
     return "\n".join(escape_controls(line) for line in lines)  # names, notes: from the file
 
 
+@main.command()
+@click.option("--time", "at", default="20:00", show_default=True,
+              help="When to be reminded each day, HH:MM (24-hour clock, the phone's local time).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The calendar file to write, e.g. reminder.ics.")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Where the dashboard answers (default http://127.0.0.1:5006, as `fibro serve`); "
+                   "the reminder links to URL/app?checkin=1.")
+def reminders(at, out, base_url):
+    """Write a daily reminder (an iCalendar file) that opens the quick check-in; import it
+    into your phone's or computer's calendar."""
+    from .reminders import DEFAULT_BASE_URL, parse_time, reminder_ics
+
+    try:
+        when = parse_time(at)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--time'") from None
+    base = base_url or DEFAULT_BASE_URL
+    if not base.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{base!r} is not an http(s) address", param_hint="'--base-url'")
+    out.write_bytes(reminder_ics(when, base).encode("utf-8"))
+    click.echo(escape_controls(f"Wrote {out}: a daily reminder at {when:%H:%M} linking to "
+                               f"{base.rstrip('/')}/app?checkin=1"))
+
+
 from . import cli_hosted  # noqa: E402,F401  (registers user, grant, link, audit)
 
 if __name__ == "__main__":
