@@ -287,6 +287,49 @@ class DiarySession:
             self.store, self.is_demo = self.own_store, False
         return summary
 
+    # --- n-of-1 trials: read with the diary, planned and stopped with ``log`` scope ----------
+
+    def trials(self, patient_id) -> pd.DataFrame:
+        """The patient's trials, oldest first (the newest is the current one)."""
+        return self.store.trials(self.require(patient_id, "read"))
+
+    def trial_schedule(self, patient_id, trial_id: int) -> pd.DataFrame:
+        """The planned sessions of one of the patient's trials."""
+        pid = self.require(patient_id, "read")
+        self._own_trial(pid, trial_id)
+        return self.store.trial_schedule(trial_id)
+
+    def plan_trial(self, patient_id, plan: dict, schedule: list[dict]) -> int:
+        """Keep a new trial for the patient (the patient, or a therapist with ``log`` scope);
+        returns its id.  The demo diary cannot run one."""
+        if self.is_demo:
+            raise Refused("The demo diary cannot run a trial: log or import your own diary first.")
+        pid = self.require(patient_id, "log")
+        trial_id = self.store.save_trial(pid, {**plan, "created_by": self.principal.name},
+                                         schedule, utcnow())
+        if self.principal.hosted:
+            self._log("planned trial", pid)
+        return trial_id
+
+    def stop_trial(self, patient_id, trial_id: int) -> bool:
+        """Stop a trial early (``log`` scope); False when it was stopped already."""
+        pid = self.require(patient_id, "log")
+        self._own_trial(pid, trial_id)
+        stopped = self.store.stop_trial(trial_id, utcnow())
+        if self.principal.hosted:
+            self._log("stopped trial", pid)
+        return stopped
+
+    def _own_trial(self, patient_id: int, trial_id: int) -> None:
+        from .store import NotFound
+
+        try:
+            belongs = self.store.trial_patient(trial_id) == patient_id
+        except NotFound:
+            belongs = False
+        if not belongs:
+            raise Refused("There is no such trial in this diary.")
+
     # --- sharing: a patient user's grants and links ----------------------------------
 
     def _own_diary(self) -> tuple[int, str]:

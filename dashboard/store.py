@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from . import domain
 from .records import DailyCheckin, MassageSession, MedicationDose, Record, check
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BACKUPS_KEPT = 5  # of each kind: before an import, before a schema upgrade
 _SCHEMA_LOCK_KEY = 0x46_49_42_52_4F  # "FIBRO": the PostgreSQL advisory lock held while migrating
 _WRITE_LOCK_KEY = 0x46_49_42_52_57  # "FIBRW": held by every PostgreSQL write transaction
@@ -213,6 +213,45 @@ sa.Index("ix_signins_user", signins.c.user_id)
 sa.Index("ix_signins_link", signins.c.link_id)
 sa.Index("ix_users_patient", users.c.patient_id)
 
+# --- n-of-1 trials: a plan and its randomized schedule (schema v7) -----------------------
+
+trials = sa.Table(
+    "trials", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _patient_fk(),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False, server_default=""),
+    sa.Column("pressure_a", sa.String(20), nullable=False),
+    sa.Column("pressure_b", sa.String(20), nullable=False),
+    sa.Column("area", sa.String(20), nullable=True),
+    sa.Column("outcome", sa.String(40), nullable=False),
+    sa.Column("blocks", sa.Integer, nullable=False),
+    sa.Column("sessions_per_period", sa.Integer, nullable=False),
+    sa.Column("every_days", sa.Integer, nullable=False),
+    sa.Column("start", sa.Date, nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=False),  # the schedule can be drawn again from it
+    sa.Column("difference", sa.Float, nullable=False),  # the difference the power was for
+    sa.Column("noise", sa.Float, nullable=False),  # the day-to-day noise it assumed
+    sa.Column("noise_days", sa.Integer, nullable=False),  # days it was measured on (0: typical)
+    sa.Column("power", sa.Float, nullable=False),
+    sa.Column("stopped_at", sa.DateTime, nullable=True),
+)
+
+trial_sessions = sa.Table(
+    "trial_sessions", metadata,
+    sa.Column("trial_id", sa.Integer, sa.ForeignKey("trials.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("pressure", sa.String(20), nullable=False),
+    sa.Column("block", sa.Integer, nullable=False),
+    sa.Column("period", sa.Integer, nullable=False),
+)
+TRIAL_TABLES = (trials, trial_sessions)
+TRIAL_FIELDS = tuple(c.name for c in trials.columns if c.name not in ("id", "patient_id",
+                                                                        "created_at", "stopped_at"))
+sa.Index("ix_trials_patient", trials.c.patient_id)
+
 
 def _add_source_columns(conn: sa.Connection) -> None:
     """v1 -> v2: remember where a record came from ('' typed here, else the importer)."""
@@ -245,9 +284,15 @@ def _add_indexes(conn: sa.Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
+def _add_trials(conn: sa.Connection) -> None:
+    """v6 -> v7: n-of-1 trial plans and their randomized schedules."""
+    for table in TRIAL_TABLES:
+        table.create(conn)
+
+
 # version reached -> the step that reaches it from the version before
 MIGRATIONS = {2: _add_source_columns, 3: _add_assessments, 4: _add_nap_minutes, 5: _add_accounts,
-              6: _add_indexes}
+              6: _add_indexes, 7: _add_trials}
 INSTRUMENTS = ("acr2016", "fiqr")
 
 
@@ -761,6 +806,56 @@ class Store:
             access_log.c.actor == actor, access_log.c.action == action, access_log.c.at >= since)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar())
+
+    # --- n-of-1 trials --------------------------------------------------------------
+
+    def save_trial(self, patient_id: int, plan: dict, schedule: list[dict], now: dt.datetime) -> int:
+        """Keep a trial's plan (``TRIAL_FIELDS``) and its schedule (rows with date, pressure,
+        block, period) in one transaction; returns the trial's id."""
+        unknown = set(plan) - set(TRIAL_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown trial fields: {', '.join(sorted(unknown))}")
+        with self._write() as conn:
+            trial_id = int(conn.execute(trials.insert().values(
+                patient_id=int(patient_id), created_at=now, **plan)).inserted_primary_key[0])
+            conn.execute(trial_sessions.insert(), [
+                {"trial_id": trial_id, "seq": seq, "date": row["date"], "pressure": row["pressure"],
+                 "block": int(row["block"]), "period": int(row["period"])}
+                for seq, row in enumerate(schedule, start=1)])
+        return trial_id
+
+    def trials(self, patient_id: int) -> pd.DataFrame:
+        """A patient's trials, oldest first: id, created_at, the plan's fields, stopped_at."""
+        query = (sa.select(trials).where(trials.c.patient_id == int(patient_id))
+                 .order_by(trials.c.id))
+        with self.engine.connect() as conn:
+            return _frame(conn.execute(query), [c.name for c in trials.columns], trials)
+
+    def trial_patient(self, trial_id: int) -> int:
+        """The patient whose trial ``trial_id`` is (``NotFound`` when there is none)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(trials.c.patient_id)
+                                 .where(trials.c.id == int(trial_id))).scalar()
+        if found is None:
+            raise NotFound(f"no trial with id {trial_id}")
+        return int(found)
+
+    def trial_schedule(self, trial_id: int) -> pd.DataFrame:
+        """A trial's planned sessions in order: date, pressure, block, period."""
+        query = (sa.select(trial_sessions.c.date, trial_sessions.c.pressure,
+                           trial_sessions.c.block, trial_sessions.c.period)
+                 .where(trial_sessions.c.trial_id == int(trial_id)).order_by(trial_sessions.c.seq))
+        with self.engine.connect() as conn:
+            frame = _frame(conn.execute(query), ["date", "pressure", "block", "period"])
+        frame["date"] = pd.to_datetime(frame["date"])
+        return frame
+
+    def stop_trial(self, trial_id: int, now: dt.datetime) -> bool:
+        """Mark a trial stopped (early); False when it already was."""
+        with self._write() as conn:
+            return conn.execute(trials.update().where(
+                trials.c.id == int(trial_id), trials.c.stopped_at.is_(None)
+            ).values(stopped_at=now)).rowcount > 0
 
 
 def _frame(result: sa.CursorResult, columns: list[str], table: sa.Table | None = None) -> pd.DataFrame:

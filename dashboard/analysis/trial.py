@@ -1,0 +1,656 @@
+"""A randomized n-of-1 trial of two pressures: the plan, its progress and its result.
+
+Pure functions on plain values and the frames of ``Store.daily``, ``Store.sessions`` and
+``Store.doses``; no SQL, no Panel.  The design follows ``shared/docs/domain.md``
+("Single-patient (n-of-1) trials"):
+
+* **Plan.**  ``blocks`` pairs of periods; each block holds one period of each pressure
+  (counterbalanced), in an order drawn at random (AB or BA, independently per block) from
+  a stored ``seed``, so the schedule can be reproduced and audited.  A period is
+  ``sessions_per_period`` sessions ``every_days`` apart; between periods the gap is long
+  enough for the outcome to be measured and then ``WASHOUT_DAYS`` free of sessions.
+* **Run.**  A logged session within ``match_tolerance`` days of a planned date is matched
+  to it (the nearest one); one of the other pressure (or without the planned area) is a
+  *deviation*, kept and shown.  Sessions in the trial's span matched to no date are
+  *unplanned* and listed too.
+* **Result.**  The outcome of each matched session (next-day pain, sleep the night after,
+  as-needed painkiller doses in the 48 h after) is averaged per period; each block gives
+  one difference, second pressure minus first.  The estimate is the mean of the block
+  differences with a 95 % t-interval over blocks; the p-value is a randomization test over
+  the allocations the design allowed (each complete block's order flipped: 2^k of them),
+  enumerated exactly up to ``EXACT_UP_TO_BLOCKS`` blocks, else estimated from
+  ``MONTE_CARLO_DRAWS`` seeded draws.  Intention-to-treat uses the planned pressure of
+  every matched session; per-protocol leaves out the deviations.
+* **Power.**  Period means of ``n`` sessions with day-to-day noise ``sigma`` differ by
+  ``N(difference, 2 sigma^2 / n)`` per block; ``power`` runs that model through the same
+  randomization test (seeded simulation), so the figure is the test's, not a t-test's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import secrets
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .. import domain
+from .summary import daily_pain
+
+OUTCOMES: tuple[str, ...] = ("pain_next_day", "sleep_hours_next_night", "doses_48h")
+OUTCOME_LABELS: dict[str, str] = {
+    "pain_next_day": "Pain the next day",
+    "sleep_hours_next_night": "Sleep hours the night after",
+    "doses_48h": "Painkiller doses in the 48 h after",
+}
+OUTCOME_UNITS: dict[str, str] = {
+    "pain_next_day": "points (0-10)", "sleep_hours_next_night": "hours", "doses_48h": "doses",
+}
+# Whether a lower outcome is the better one (pain, doses) or a higher one (sleep).
+LOWER_IS_BETTER: dict[str, bool] = {
+    "pain_next_day": True, "sleep_hours_next_night": False, "doses_48h": True,
+}
+# Days after the session day that the outcome reaches (the next day; 48 h reach two).
+OUTCOME_DAYS: dict[str, int] = {"pain_next_day": 1, "sleep_hours_next_night": 1, "doses_48h": 2}
+# The day-to-day noise assumed while a diary is too new to measure its own (one point of
+# pain or one hour of sleep is a common day-to-day swing in fibromyalgia diaries).
+TYPICAL_NOISE: dict[str, float] = {
+    "pain_next_day": 1.0, "sleep_hours_next_night": 1.0, "doses_48h": 1.0,
+}
+TRIAL_PRESSURES: tuple[str, ...] = tuple(p for p in domain.PRESSURES if p != "unknown")
+
+WASHOUT_DAYS = 2  # days free of sessions after a period's last outcome, before the next period
+DEFAULT_BLOCKS, DEFAULT_SESSIONS_PER_PERIOD, DEFAULT_EVERY_DAYS = 6, 2, 4
+DEFAULT_DIFFERENCE = 1.0
+MIN_BLOCKS, MAX_BLOCKS = 2, 30
+MAX_SESSIONS_PER_PERIOD, MAX_EVERY_DAYS = 10, 28
+ALPHA = 0.05
+EXACT_UP_TO_BLOCKS = 16  # 2^16 = 65 536 allocations
+POWER_EXACT_UP_TO_BLOCKS = 12  # the planner's simulations: exact up to 4096 allocations
+MONTE_CARLO_DRAWS = 20_000
+POWER_SIMULATIONS = 4_000
+MIN_NOISE_DAYS = 28  # logged days needed before the diary's own noise is used
+NOISE_WINDOW_DAYS = 29  # the local level the day-to-day noise is measured around
+_TIE = 1e-9
+
+NOT_ENOUGH = "not enough data yet"
+CAVEATS: list[str] = [
+    "A randomized trial in one person tells you about this person, in this period, with "
+    "this therapist; it says nothing about other people.",
+    "Both pressures were given, in an order chosen at random, so slow changes (a flare, "
+    "the season, new medicine) are unlikely to explain a difference; a carry-over longer "
+    "than the washout still could.",
+    "You knew which pressure you had, so expectations can colour the ratings.",
+    "This is not a medical device: talk about the result with your therapist or doctor.",
+]
+
+
+# --- the plan ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrialDesign:
+    """What the person chose: two pressures, an outcome, the blocks and the rhythm."""
+
+    pressure_a: str
+    pressure_b: str
+    outcome: str = "pain_next_day"
+    area: str | None = None
+    blocks: int = DEFAULT_BLOCKS
+    sessions_per_period: int = DEFAULT_SESSIONS_PER_PERIOD
+    start: dt.date = field(default_factory=lambda: dt.date.today() + dt.timedelta(days=1))
+    every_days: int = DEFAULT_EVERY_DAYS
+    seed: int = field(default_factory=lambda: secrets.randbelow(2**31))
+
+    def validate(self) -> dict[str, str]:
+        """``{field: message}`` for every problem (empty when the design can be planned)."""
+        problems: dict[str, str] = {}
+        for name in ("pressure_a", "pressure_b"):
+            if getattr(self, name) not in TRIAL_PRESSURES:
+                problems[name] = f"choose one of {', '.join(TRIAL_PRESSURES)}"
+        if not problems and self.pressure_a == self.pressure_b:
+            problems["pressure_b"] = "choose two different pressures"
+        if self.outcome not in OUTCOMES:
+            problems["outcome"] = f"choose one of {', '.join(OUTCOMES)}"
+        if self.area is not None and self.area not in domain.BODY_AREAS:
+            problems["area"] = f"choose one of {', '.join(domain.BODY_AREAS)}"
+        if not MIN_BLOCKS <= self.blocks <= MAX_BLOCKS:
+            problems["blocks"] = f"between {MIN_BLOCKS} and {MAX_BLOCKS}"
+        if not 1 <= self.sessions_per_period <= MAX_SESSIONS_PER_PERIOD:
+            problems["sessions_per_period"] = f"between 1 and {MAX_SESSIONS_PER_PERIOD}"
+        low = OUTCOME_DAYS.get(self.outcome, 1) + 1
+        if not low <= self.every_days <= MAX_EVERY_DAYS:
+            problems["every_days"] = (f"between {low} and {MAX_EVERY_DAYS} days, so that each "
+                                      "outcome is measured before the next session")
+        if not 0 <= int(self.seed) < 2**63:
+            problems["seed"] = "a whole number from 0"
+        return problems
+
+    @property
+    def period_gap(self) -> int:
+        """Days from a period's last session to the next period's first: the outcome, then
+        at least ``WASHOUT_DAYS`` without sessions."""
+        return max(self.every_days, OUTCOME_DAYS[self.outcome] + WASHOUT_DAYS + 1)
+
+    @property
+    def match_tolerance(self) -> int:
+        """How many days a session may be off its planned date and still count for it
+        (one, or none when sessions are two days apart: the windows must not overlap)."""
+        return min(1, (self.every_days - 1) // 2)
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        values["start"] = self.start.isoformat()
+        return values
+
+
+def block_orders(design: TrialDesign) -> list[tuple[str, str]]:
+    """Each block's (first, second) pressure, drawn from the design's seed."""
+    rng = np.random.default_rng(int(design.seed))
+    flips = rng.integers(0, 2, size=design.blocks)
+    a, b = design.pressure_a, design.pressure_b
+    return [(b, a) if flip else (a, b) for flip in flips]
+
+
+def schedule(design: TrialDesign) -> pd.DataFrame:
+    """The planned sessions: date, pressure, block, period (1 or 2), session (within the period)."""
+    rows, day = [], design.start
+    for block, order in enumerate(block_orders(design), start=1):
+        for period, pressure in enumerate(order, start=1):
+            for session in range(1, design.sessions_per_period + 1):
+                rows.append({"date": day, "pressure": pressure, "block": block,
+                             "period": period, "session": session})
+                last = session == design.sessions_per_period
+                day += dt.timedelta(days=design.period_gap if last else design.every_days)
+    return pd.DataFrame(rows, columns=["date", "pressure", "block", "period", "session"])
+
+
+def schedule_records(plan: pd.DataFrame) -> list[dict]:
+    """The schedule as JSON-ready rows: ``{"date": "YYYY-MM-DD", "pressure", "block", "period"}``."""
+    return [{"date": pd.Timestamp(r.date).date().isoformat(), "pressure": r.pressure,
+             "block": int(r.block), "period": int(r.period)} for r in plan.itertuples()]
+
+
+def allocations(blocks: int) -> int:
+    """How many schedules the design can produce: two orders per block."""
+    return 2 ** blocks
+
+
+def smallest_p_value(blocks: int) -> float:
+    """The smallest two-sided p-value the randomization test can give with ``blocks`` blocks:
+    the observed allocation and its mirror image out of 2^blocks."""
+    if blocks < 1:
+        return 1.0
+    exact = min(1.0, 2.0 / allocations(blocks))
+    if blocks <= EXACT_UP_TO_BLOCKS:
+        return exact
+    return max(exact, 1.0 / (MONTE_CARLO_DRAWS + 1))
+
+
+def can_reach_significance(blocks: int, alpha: float = ALPHA) -> bool:
+    return smallest_p_value(blocks) < alpha
+
+
+def _sign_matrix(blocks: int, rng: np.random.Generator | None = None,
+                 draws: int = MONTE_CARLO_DRAWS) -> np.ndarray:
+    """Every sign pattern of ``blocks`` blocks (exact), or ``draws`` random ones."""
+    if blocks <= EXACT_UP_TO_BLOCKS or rng is None:
+        return np.array(list(itertools.product((1.0, -1.0), repeat=blocks)))
+    return rng.choice((1.0, -1.0), size=(draws, blocks))
+
+
+def randomization_p_values(differences: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """Two-sided p-values of the block-order randomization test, one per row of ``differences``
+    (simulations x blocks): the share of allocations whose mean difference is at least as
+    far from 0 as the observed one.  ``signs`` holds the allocations (exact or drawn)."""
+    differences = np.atleast_2d(np.asarray(differences, dtype=float))
+    observed = np.abs(differences.mean(axis=1))
+    blocks = differences.shape[1]
+    exact = len(signs) == 2 ** blocks and blocks <= EXACT_UP_TO_BLOCKS
+    out = np.empty(len(differences))
+    chunk = max(1, 4_000_000 // max(1, len(signs)))
+    for i in range(0, len(differences), chunk):
+        null = np.abs(differences[i:i + chunk] @ signs.T) / blocks
+        count = (null >= observed[i:i + chunk, None] - _TIE).sum(axis=1)
+        out[i:i + chunk] = count / len(signs) if exact else (count + 1) / (len(signs) + 1)
+    return out
+
+
+def randomization_p_value(differences, seed: int = 0) -> float:
+    """The randomization test's two-sided p-value for one trial's block differences."""
+    d = np.asarray(differences, dtype=float)
+    if d.size == 0:
+        return 1.0
+    signs = _sign_matrix(d.size, np.random.default_rng(seed))
+    return float(randomization_p_values(d[None, :], signs)[0])
+
+
+def power(blocks: int, sessions_per_period: int, difference: float, noise: float,
+          alpha: float = ALPHA, simulations: int = POWER_SIMULATIONS, seed: int = 0) -> float:
+    """The chance that the trial's randomization test gives p < ``alpha`` when the true
+    difference is ``difference`` and the outcome's day-to-day noise is ``noise``
+    (independent days; seeded, so the same design gives the same figure)."""
+    if not can_reach_significance(blocks, alpha):
+        return 0.0
+    rng = np.random.default_rng(seed)
+    spread = noise * math.sqrt(2.0 / sessions_per_period)
+    d = rng.normal(difference, spread, size=(simulations, blocks))
+    signs = (_sign_matrix(blocks) if blocks <= POWER_EXACT_UP_TO_BLOCKS
+             else rng.choice((1.0, -1.0), size=(2_000, blocks)))
+    return float((randomization_p_values(d, signs) < alpha).mean())
+
+
+def simulated_diary(plan: pd.DataFrame, effect: float, noise: float = 1.0, baseline: float = 5.0,
+                    pressure_with_effect: str | None = None, rho: float = 0.0,
+                    follow: float = 1.0, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(daily, sessions) frames of an invented diary that follows ``plan`` (for tests and
+    benchmarks): pain every day, ``baseline`` plus noise of spread ``noise`` (AR(1) with
+    ``rho`` when given), ``effect`` points more on the day after each session of
+    ``pressure_with_effect``; a session is given as planned with chance
+    ``follow``, else with the other pressure.  Ratings are kept within 0-10."""
+    rng = np.random.default_rng(seed)
+    pressures = sorted(set(plan["pressure"]))
+    first = pd.Timestamp(plan["date"].min()) - pd.Timedelta(days=35)
+    days = pd.date_range(first, pd.Timestamp(plan["date"].max()) + pd.Timedelta(days=3), freq="D")
+    shocks = rng.normal(0.0, noise * math.sqrt(1 - rho ** 2), size=len(days))
+    wobble = np.empty(len(days))
+    wobble[0] = rng.normal(0.0, noise)
+    for i in range(1, len(days)):
+        wobble[i] = rho * wobble[i - 1] + shocks[i]
+    pain = baseline + wobble
+    given = []
+    for row in plan.itertuples():
+        pressure = row.pressure
+        if rng.random() >= follow:
+            pressure = next(p for p in pressures if p != row.pressure)
+        given.append(pressure)
+        if pressure == pressure_with_effect:
+            pain[days.get_loc(pd.Timestamp(row.date) + pd.Timedelta(days=1))] += effect
+    daily = pd.DataFrame({"date": days, "pain": np.clip(pain, 0.0, 10.0)})
+    sessions = pd.DataFrame({
+        "id": np.arange(1, len(plan) + 1),
+        "start": pd.to_datetime(plan["date"]) + pd.Timedelta(hours=17),
+        "pressure": given, "areas": "neck;shoulders"})
+    return daily, sessions
+
+
+def outcome_series(daily: pd.DataFrame, doses: pd.DataFrame, outcome: str,
+                   area: str | None = None) -> pd.Series:
+    """The outcome as a daily series indexed by day (pain: the area's own when logged;
+    doses: as-needed doses on that day and the next, i.e. a 48 h window)."""
+    if outcome == "doses_48h":
+        if daily.empty and doses.empty:
+            return pd.Series(dtype=float)
+        acute = doses[doses["drug_class"].isin(domain.ACUTE_CLASSES)] if len(doses) else doses
+        days = pd.concat([daily["date"] if len(daily) else pd.Series(dtype="datetime64[ns]"),
+                          doses["time"].dt.normalize() if len(doses) else
+                          pd.Series(dtype="datetime64[ns]")])
+        index = pd.date_range(days.min(), days.max(), freq="D")
+        per_day = (acute["time"].dt.normalize().value_counts() if len(acute)
+                   else pd.Series(dtype=float)).reindex(index, fill_value=0).astype(float)
+        return (per_day + per_day.shift(-1)).dropna()
+    if daily.empty:
+        return pd.Series(dtype=float)
+    if outcome == "pain_next_day":
+        values = daily_pain(daily, [area] if area else None)[0]
+    else:
+        values = daily["sleep_hours"]
+    return pd.Series(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float),
+                     index=pd.DatetimeIndex(daily["date"])).dropna()
+
+
+def diary_noise(daily: pd.DataFrame, doses: pd.DataFrame, outcome: str,
+                area: str | None = None) -> tuple[float, int]:
+    """(day-to-day noise, days it is measured on): the spread of the outcome around its
+    local level (a centred ``NOISE_WINDOW_DAYS``-day mean), so slow drifts and flares lasting
+    weeks do not count as noise.  A diary with under ``MIN_NOISE_DAYS`` logged days gives
+    (the typical noise, 0)."""
+    series = outcome_series(daily, doses, outcome, area)
+    if len(series) < MIN_NOISE_DAYS:
+        return TYPICAL_NOISE[outcome], 0
+    series = series.asfreq("D")
+    level = series.rolling(NOISE_WINDOW_DAYS, center=True, min_periods=8).mean()
+    residual = (series - level).dropna()
+    if len(residual) < MIN_NOISE_DAYS or not residual.std() > 0:
+        return TYPICAL_NOISE[outcome], 0
+    return float(residual.std(ddof=1)), int(len(residual))
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """What the planner tells before a plan is accepted."""
+
+    allocations: int
+    smallest_p: float
+    can_reach: bool
+    difference: float
+    noise: float
+    noise_days: int
+    power: float
+    weeks: float
+    last_date: dt.date
+
+    def warning(self) -> str | None:
+        if self.can_reach:
+            return None
+        return (f"With {int(math.log2(self.allocations))} blocks the design allows only "
+                f"{self.allocations} orders, so the smallest p-value it can reach is "
+                f"{self.smallest_p:.3f}: no result can reach p < {ALPHA:g}, however large the "
+                "difference. Choose at least 6 blocks for a trial that can show a difference.")
+
+    def sentences(self, outcome: str) -> list[str]:
+        unit = OUTCOME_UNITS[outcome]
+        noise_from = (f"measured in your diary over {self.noise_days} days" if self.noise_days
+                      else "a typical diary's, as yours is too new to measure")
+        said = [f"{self.allocations} possible orders: the smallest p-value this design can "
+                f"reach is {self.smallest_p:.3g}.",
+                f"Day-to-day noise {self.noise:.2f} {unit} ({noise_from}).",
+                f"If the true difference is {self.difference:g} {unit}, this design finds it "
+                f"(p < {ALPHA:g}) in about {self.power:.0%} of trials.",
+                f"It runs about {self.weeks:.0f} weeks, to {self.last_date:%d %b %Y}."]
+        warning = self.warning()
+        return [warning, *said] if warning else said
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        values["last_date"] = self.last_date.isoformat()
+        values["warning"] = self.warning()
+        return values
+
+
+def check_plan(design: TrialDesign, plan: pd.DataFrame, noise: float, noise_days: int,
+               difference: float = DEFAULT_DIFFERENCE) -> PlanCheck:
+    last = pd.Timestamp(plan["date"].max()).date()
+    days = (last - design.start).days + 1 + OUTCOME_DAYS[design.outcome]
+    return PlanCheck(
+        allocations=allocations(design.blocks), smallest_p=smallest_p_value(design.blocks),
+        can_reach=can_reach_significance(design.blocks), difference=float(difference),
+        noise=float(noise), noise_days=int(noise_days),
+        power=power(design.blocks, design.sessions_per_period, abs(difference), noise),
+        weeks=days / 7, last_date=last)
+
+
+# --- running: planned sessions matched to the diary ------------------------------------------
+
+SLOT_COLUMNS = ["date", "pressure", "block", "period", "session", "status", "session_id",
+                "given_on", "given_pressure", "deviation", "outcome"]
+
+
+def _areas_of(text) -> set[str]:
+    return {a for a in str(text or "").split(domain.AREAS_SEPARATOR) if a}
+
+
+def match_sessions(design: TrialDesign, plan: pd.DataFrame, sessions: pd.DataFrame,
+                   today: dt.date, stopped_on: dt.date | None = None) -> tuple[pd.DataFrame,
+                                                                              pd.DataFrame]:
+    """(slots, unplanned): each planned session with what happened, and the logged sessions
+    in the trial's span that no planned date claimed.
+
+    A slot's status: ``given`` (as planned), ``deviation`` (matched, but another pressure or
+    without the planned area), ``missed`` (its date is past, nothing matched), ``stopped``
+    (the trial was stopped before it), ``ahead`` (still to come).
+    """
+    tolerance = design.match_tolerance
+    slots = plan.copy().reset_index(drop=True)
+    slots["date"] = pd.to_datetime(slots["date"])
+    logged = sessions.copy() if len(sessions) else pd.DataFrame(
+        columns=["id", "start", "pressure", "areas"])
+    logged["day"] = pd.to_datetime(logged["start"]).dt.normalize()
+    taken: set[int] = set()
+    found = []
+    for slot in slots.itertuples():
+        near = logged[(logged["day"] - slot.date).abs() <= pd.Timedelta(days=tolerance)]
+        near = near[~near.index.isin(taken)]
+        if near.empty:
+            found.append(None)
+            continue
+        rank = pd.DataFrame({"off": (near["day"] - slot.date).abs(),
+                             "other": near["pressure"] != slot.pressure}, index=near.index)
+        chosen = rank.sort_values(["off", "other"], kind="stable").index[0]
+        taken.add(chosen)
+        found.append(logged.loc[chosen])
+    status, ids, given_on, given_pressure, deviation = [], [], [], [], []
+    for slot, session in zip(slots.itertuples(), found):
+        day = slot.date.date()
+        if session is None:
+            if stopped_on is not None and day >= stopped_on:
+                status.append("stopped")
+            elif day + dt.timedelta(days=tolerance) < today:
+                status.append("missed")
+            else:
+                status.append("ahead")
+            ids.append(None), given_on.append(None), given_pressure.append(None)
+            deviation.append("")
+            continue
+        reasons = []
+        if session["pressure"] != slot.pressure:
+            reasons.append(f"{session['pressure']} instead of {slot.pressure}")
+        if design.area and design.area not in _areas_of(session.get("areas")):
+            reasons.append(f"without {domain.area_label(design.area).lower()}")
+        status.append("deviation" if reasons else "given")
+        ids.append(None if pd.isna(session.get("id")) else int(session["id"]))
+        given_on.append(pd.Timestamp(session["start"]))
+        given_pressure.append(session["pressure"])
+        deviation.append("; ".join(reasons))
+    slots = slots.assign(status=status, session_id=ids, given_on=given_on,
+                         given_pressure=given_pressure, deviation=deviation)
+    first = slots["date"].min() - pd.Timedelta(days=tolerance)
+    last = slots["date"].max() + pd.Timedelta(days=tolerance)
+    unplanned = logged[(logged["day"] >= first) & (logged["day"] <= last)
+                       & ~logged.index.isin(taken)].drop(columns="day")
+    return slots, unplanned.reset_index(drop=True)
+
+
+def slot_outcomes(design: TrialDesign, slots: pd.DataFrame, daily: pd.DataFrame,
+                  doses: pd.DataFrame) -> pd.Series:
+    """The outcome measured after each matched session (NaN when not logged or not given)."""
+    values = np.full(len(slots), np.nan)
+    if design.outcome == "doses_48h":
+        acute = doses[doses["drug_class"].isin(domain.ACUTE_CLASSES)] if len(doses) else doses
+        times = pd.to_datetime(acute["time"]) if len(acute) else pd.Series(dtype="datetime64[ns]")
+        ends = ([pd.Timestamp(daily["date"].max())] if len(daily) else []) + (
+            [pd.Timestamp(doses["time"].max()).normalize()] if len(doses) else [])
+        logged_to = max(ends, default=None)
+        for i, start in enumerate(slots["given_on"]):
+            if start is None or pd.isna(start) or logged_to is None:
+                continue
+            end = start + pd.Timedelta(hours=48)
+            if logged_to < end.normalize():
+                continue  # the 48 h are not logged to their end yet
+            values[i] = float(((times >= start) & (times < end)).sum())
+        return pd.Series(values, index=slots.index)
+    series = outcome_series(daily, doses, design.outcome, design.area)
+    for i, start in enumerate(slots["given_on"]):
+        if start is None or pd.isna(start):
+            continue
+        values[i] = series.get(pd.Timestamp(start).normalize() + pd.Timedelta(days=1), np.nan)
+    return pd.Series(values, index=slots.index)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the trial stands: its slots and what to do next."""
+
+    slots: pd.DataFrame
+    unplanned: pd.DataFrame
+    stopped_on: dt.date | None
+
+    def counts(self) -> dict[str, int]:
+        counts = self.slots["status"].value_counts()
+        return {s: int(counts.get(s, 0)) for s in ("given", "deviation", "missed", "stopped", "ahead")}
+
+    def next_session(self) -> dict | None:
+        ahead = self.slots[self.slots["status"] == "ahead"]
+        if ahead.empty:
+            return None
+        row = ahead.iloc[0]
+        return {"date": row["date"].date().isoformat(), "pressure": row["pressure"],
+                "block": int(row["block"]), "period": int(row["period"])}
+
+    @property
+    def complete(self) -> bool:
+        """Nothing planned is still to come, and the trial was not stopped early."""
+        counts = self.counts()
+        return counts["ahead"] == 0 and counts["stopped"] == 0
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.stopped_on is not None and self.counts()["stopped"] > 0
+
+
+def progress(design: TrialDesign, plan: pd.DataFrame, daily: pd.DataFrame,
+             sessions: pd.DataFrame, doses: pd.DataFrame, today: dt.date | None = None,
+             stopped_on: dt.date | None = None) -> Progress:
+    """The plan matched to the diary, with each session's outcome."""
+    today = today or dt.date.today()
+    slots, unplanned = match_sessions(design, plan, sessions, today, stopped_on)
+    slots["outcome"] = slot_outcomes(design, slots, daily, doses)
+    return Progress(slots[SLOT_COLUMNS], unplanned, stopped_on)
+
+
+def next_session_text(next_session: dict | None) -> str:
+    """'next session: deep pressure (block 2, period 1), Mon 02 Mar 2026'."""
+    if next_session is None:
+        return "no session left to give in this trial"
+    day = dt.date.fromisoformat(next_session["date"])
+    return (f"next session: {next_session['pressure']} pressure (block {next_session['block']}, "
+            f"period {next_session['period']}), {day:%a %d %b %Y}")
+
+
+# --- the result --------------------------------------------------------------------------
+
+BLOCK_COLUMNS = ["block", "order", "mean_a", "mean_b", "n_a", "n_b", "difference"]
+
+
+def block_differences(design: TrialDesign, slots: pd.DataFrame,
+                      per_protocol: bool = False) -> pd.DataFrame:
+    """One row per block with both periods measured: the period means of each pressure,
+    their session counts and the difference (second pressure minus first).  Periods keep
+    their planned pressure (intention to treat) unless ``per_protocol`` leaves out the
+    deviations."""
+    used = slots[slots["status"].isin(("given",) if per_protocol else ("given", "deviation"))]
+    used = used.dropna(subset=["outcome"])
+    rows = []
+    a, b = design.pressure_a, design.pressure_b
+    for block, part in used.groupby("block"):
+        of_a = part.loc[part["pressure"] == a, "outcome"]
+        of_b = part.loc[part["pressure"] == b, "outcome"]
+        if of_a.empty or of_b.empty:
+            continue
+        first = slots.loc[(slots["block"] == block) & (slots["period"] == 1), "pressure"].iloc[0]
+        rows.append({"block": int(block), "order": "AB" if first == a else "BA",
+                     "mean_a": float(of_a.mean()), "mean_b": float(of_b.mean()),
+                     "n_a": int(len(of_a)), "n_b": int(len(of_b)),
+                     "difference": float(of_b.mean() - of_a.mean())})
+    return pd.DataFrame(rows, columns=BLOCK_COLUMNS)
+
+
+def _interval(differences: np.ndarray) -> tuple[float | None, float | None]:
+    """95 % t-interval of the mean block difference (None with fewer than 2 blocks)."""
+    k = len(differences)
+    if k < 2:
+        return None, None
+    mean = float(differences.mean())
+    spread = float(differences.std(ddof=1)) / math.sqrt(k)
+    half = float(stats.t.ppf(0.975, k - 1)) * spread
+    return mean - half, mean + half
+
+
+def estimate(design: TrialDesign, slots: pd.DataFrame, per_protocol: bool = False) -> dict:
+    """The estimate (second pressure minus first), its 95 % interval, the randomization test's
+    p-value, the blocks and sessions behind them."""
+    blocks = block_differences(design, slots, per_protocol)
+    d = blocks["difference"].to_numpy(dtype=float)
+    low, high = _interval(d)
+    used = slots[slots["status"].isin(("given",) if per_protocol else ("given", "deviation"))]
+    used = used.dropna(subset=["outcome"])
+    used = used[used["block"].isin(blocks["block"])]
+    return {
+        "estimate": float(d.mean()) if len(d) else None,
+        "ci_low": low, "ci_high": high,
+        "p_value": randomization_p_value(d, seed=int(design.seed)) if len(d) else None,
+        "smallest_p": smallest_p_value(len(d)) if len(d) else None,
+        "exact": len(d) <= EXACT_UP_TO_BLOCKS,
+        "n_blocks": int(len(d)),
+        "n_sessions": {p: int((used["pressure"] == p).sum())
+                       for p in (design.pressure_a, design.pressure_b)},
+    }
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.2f}"
+
+
+def plain_sentence(design: TrialDesign, figures: dict, complete: bool, stopped_early: bool) -> str:
+    """What the result can and cannot tell, in words; never more than the design permits."""
+    a, b = design.pressure_a, design.pressure_b
+    label, unit = OUTCOME_LABELS[design.outcome].lower(), OUTCOME_UNITS[design.outcome]
+    where = f" on the {domain.area_label(design.area).lower()}" if design.area else ""
+    if figures["n_blocks"] < 2:
+        return (f"{NOT_ENOUGH.capitalize()}: the trial needs at least two blocks with both "
+                f"pressures measured before it can compare {a} and {b} pressure{where}.")
+    est = figures["estimate"]
+    better = (est < 0) == LOWER_IS_BETTER[design.outcome]
+    direction = f"{'lower' if est < 0 else 'higher'}"
+    state = ("The trial is complete." if complete else
+             "The trial was stopped early; the result uses the blocks finished so far."
+             if stopped_early else "The trial is still running; this is an interim look.")
+    said = (f"{state} With {b} pressure{where}, {label} was on average {abs(est):.2f} {unit} "
+            f"{direction} than with {a} pressure (95 % interval {_number(figures['ci_low'])} to "
+            f"{_number(figures['ci_high'])}, over {figures['n_blocks']} blocks; "
+            f"randomization p = {figures['p_value']:.3f}). ")
+    if figures["p_value"] < ALPHA:
+        said += (f"Because the order was randomized, the trial suggests that for you {b} "
+                 f"pressure is {'better' if better else 'worse'} than {a} pressure for "
+                 f"{label}. ")
+    else:
+        said += ("The trial cannot tell the two pressures apart: a difference this size could "
+                 "come from day-to-day ups and downs alone. That is not proof that they work "
+                 "the same. ")
+    if figures["smallest_p"] is not None and figures["smallest_p"] >= ALPHA:
+        said += (f"With {figures['n_blocks']} blocks no result could reach p < {ALPHA:g}. ")
+    if stopped_early:
+        said += ("Stopping early because of how the results looked makes a chance finding "
+                 "more likely. ")
+    return said + "It tells you about you, in this period; it is not a medical diagnosis."
+
+
+def trial_result(design: TrialDesign, prog: Progress) -> dict:
+    """The result as ``fibro trial result --json`` prints it."""
+    itt = estimate(design, prog.slots)
+    counts = prog.counts()
+    result = {
+        "compare": [design.pressure_a, design.pressure_b],
+        "outcome": design.outcome, "area": design.area,
+        "estimate": itt["estimate"], "ci_low": itt["ci_low"], "ci_high": itt["ci_high"],
+        "p_value": itt["p_value"], "n_sessions": itt["n_sessions"],
+        "n_blocks": itt["n_blocks"], "blocks_planned": design.blocks,
+        "deviations": counts["deviation"], "missed": counts["missed"],
+        "unplanned": int(len(prog.unplanned)),
+        "complete": prog.complete, "stopped_early": prog.stopped_early,
+        "smallest_p": itt["smallest_p"], "exact_test": itt["exact"],
+        "analysis": "intention to treat",
+        "sentence": plain_sentence(design, itt, prog.complete, prog.stopped_early),
+        "blocks": block_differences(design, prog.slots).to_dict(orient="records"),
+        "caveats": CAVEATS,
+    }
+    if counts["deviation"]:
+        pp = estimate(design, prog.slots, per_protocol=True)
+        result["per_protocol"] = {k: pp[k] for k in ("estimate", "ci_low", "ci_high", "p_value",
+                                                      "n_sessions", "n_blocks")}
+    return result
+
+
+def design_from_row(row) -> TrialDesign:
+    """A stored trial (a row of ``Store.trials``) as its design."""
+    area = row["area"]
+    return TrialDesign(
+        pressure_a=row["pressure_a"], pressure_b=row["pressure_b"], outcome=row["outcome"],
+        area=None if area is None or (isinstance(area, float) and math.isnan(area)) or area == ""
+        else area,
+        blocks=int(row["blocks"]), sessions_per_period=int(row["sessions_per_period"]),
+        start=pd.Timestamp(row["start"]).date(), every_days=int(row["every_days"]),
+        seed=int(row["seed"]))
