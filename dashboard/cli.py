@@ -669,6 +669,7 @@ def reminders(at, out, base_url):
 
 
 from . import cli_hosted  # noqa: E402,F401  (registers user, grant, link, audit)
+from . import cli_trial  # noqa: E402,F401  (registers trial plan|status|result|stop)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,7 +20,7 @@ V6_INDEXES = ("ix_grants_patient", "ix_links_patient", "ix_signins_user", "ix_si
 
 
 def old_postgres_store(url: str, version: int) -> str:
-    """A PostgreSQL store as version ``version`` (1 to 5) of the dashboard left it.
+    """A PostgreSQL store as version ``version`` (1 to 6) of the dashboard left it.
 
     Version 1 is ``tests/data/schema_v1.sql`` in PostgreSQL's words (SERIAL ids, TIMESTAMP);
     each later version adds what its migration adds, as the SQLite tests build them.
@@ -54,6 +54,10 @@ def old_postgres_store(url: str, version: int) -> str:
                 table.create(conn)
             for name in V6_INDEXES:
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        if version >= 6:  # v6 made every index of the tables it knew
+            for table in ACCOUNT_TABLES + (metadata.tables["sessions"], metadata.tables["doses"]):
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
         conn.exec_driver_sql(f"UPDATE meta SET value = '{version}'")
     engine.dispose()
     return url

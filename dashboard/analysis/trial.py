@@ -375,7 +375,7 @@ def check_plan(design: TrialDesign, plan: pd.DataFrame, noise: float, noise_days
 
 # --- running: planned sessions matched to the diary ------------------------------------------
 
-SLOT_COLUMNS = ["date", "pressure", "block", "period", "session", "status", "session_id",
+SLOT_COLUMNS = ["date", "pressure", "block", "period", "status", "session_id",
                 "given_on", "given_pressure", "deviation", "outcome"]
 
 
@@ -396,25 +396,29 @@ def match_sessions(design: TrialDesign, plan: pd.DataFrame, sessions: pd.DataFra
     tolerance = design.match_tolerance
     slots = plan.copy().reset_index(drop=True)
     slots["date"] = pd.to_datetime(slots["date"])
-    logged = sessions.copy() if len(sessions) else pd.DataFrame(
+    logged = sessions.copy().reset_index(drop=True) if len(sessions) else pd.DataFrame(
         columns=["id", "start", "pressure", "areas"])
     logged["day"] = pd.to_datetime(logged["start"]).dt.normalize()
-    taken: set[int] = set()
-    found = []
-    for slot in slots.itertuples():
-        near = logged[(logged["day"] - slot.date).abs() <= pd.Timedelta(days=tolerance)]
-        near = near[~near.index.isin(taken)]
-        if near.empty:
+    logged_days = logged["day"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    logged_pressure = logged["pressure"].to_numpy()
+    free = np.ones(len(logged), dtype=bool)
+    found: list[int | None] = []
+    for day, pressure in zip(slots["date"].to_numpy().astype("datetime64[D]").astype(np.int64),
+                             slots["pressure"]):
+        off = np.abs(logged_days - day)
+        near = np.flatnonzero(free & (off <= tolerance))
+        if not near.size:
             found.append(None)
             continue
-        rank = pd.DataFrame({"off": (near["day"] - slot.date).abs(),
-                             "other": near["pressure"] != slot.pressure}, index=near.index)
-        chosen = rank.sort_values(["off", "other"], kind="stable").index[0]
-        taken.add(chosen)
-        found.append(logged.loc[chosen])
+        # the nearest; between equally near ones, the planned pressure; then the earlier
+        chosen = int(near[np.lexsort((near, logged_pressure[near] != pressure, off[near]))[0]])
+        free[chosen] = False
+        found.append(chosen)
     status, ids, given_on, given_pressure, deviation = [], [], [], [], []
-    for slot, session in zip(slots.itertuples(), found):
+    records = logged.to_dict(orient="records")
+    for slot, index in zip(slots.itertuples(), found):
         day = slot.date.date()
+        session = None if index is None else records[index]
         if session is None:
             if stopped_on is not None and day >= stopped_on:
                 status.append("stopped")
@@ -439,8 +443,7 @@ def match_sessions(design: TrialDesign, plan: pd.DataFrame, sessions: pd.DataFra
                          given_pressure=given_pressure, deviation=deviation)
     first = slots["date"].min() - pd.Timedelta(days=tolerance)
     last = slots["date"].max() + pd.Timedelta(days=tolerance)
-    unplanned = logged[(logged["day"] >= first) & (logged["day"] <= last)
-                       & ~logged.index.isin(taken)].drop(columns="day")
+    unplanned = logged[(logged["day"] >= first) & (logged["day"] <= last) & free].drop(columns="day")
     return slots, unplanned.reset_index(drop=True)
 
 
@@ -525,25 +528,34 @@ def next_session_text(next_session: dict | None) -> str:
 BLOCK_COLUMNS = ["block", "order", "mean_a", "mean_b", "n_a", "n_b", "difference"]
 
 
+def _counted(slots: pd.DataFrame, per_protocol: bool) -> np.ndarray:
+    """The slots an analysis uses: measured, and given (ITT: deviations too)."""
+    kept = ("given",) if per_protocol else ("given", "deviation")
+    return slots["status"].isin(kept).to_numpy() & slots["outcome"].notna().to_numpy()
+
+
 def block_differences(design: TrialDesign, slots: pd.DataFrame,
                       per_protocol: bool = False) -> pd.DataFrame:
     """One row per block with both periods measured: the period means of each pressure,
     their session counts and the difference (second pressure minus first).  Periods keep
     their planned pressure (intention to treat) unless ``per_protocol`` leaves out the
     deviations."""
-    used = slots[slots["status"].isin(("given",) if per_protocol else ("given", "deviation"))]
-    used = used.dropna(subset=["outcome"])
+    counted = _counted(slots, per_protocol)
+    blocks = slots["block"].to_numpy()
+    pressure = slots["pressure"].to_numpy()
+    outcome = slots["outcome"].to_numpy(dtype=float)
+    first_of = dict(zip(blocks[slots["period"].to_numpy() == 1],
+                        pressure[slots["period"].to_numpy() == 1]))
     rows = []
     a, b = design.pressure_a, design.pressure_b
-    for block, part in used.groupby("block"):
-        of_a = part.loc[part["pressure"] == a, "outcome"]
-        of_b = part.loc[part["pressure"] == b, "outcome"]
-        if of_a.empty or of_b.empty:
+    for block in np.unique(blocks[counted]):
+        here = counted & (blocks == block)
+        of_a, of_b = outcome[here & (pressure == a)], outcome[here & (pressure == b)]
+        if not (of_a.size and of_b.size):
             continue
-        first = slots.loc[(slots["block"] == block) & (slots["period"] == 1), "pressure"].iloc[0]
-        rows.append({"block": int(block), "order": "AB" if first == a else "BA",
+        rows.append({"block": int(block), "order": "AB" if first_of[block] == a else "BA",
                      "mean_a": float(of_a.mean()), "mean_b": float(of_b.mean()),
-                     "n_a": int(len(of_a)), "n_b": int(len(of_b)),
+                     "n_a": int(of_a.size), "n_b": int(of_b.size),
                      "difference": float(of_b.mean() - of_a.mean())})
     return pd.DataFrame(rows, columns=BLOCK_COLUMNS)
 
@@ -564,10 +576,10 @@ def estimate(design: TrialDesign, slots: pd.DataFrame, per_protocol: bool = Fals
     p-value, the blocks and sessions behind them."""
     blocks = block_differences(design, slots, per_protocol)
     d = blocks["difference"].to_numpy(dtype=float)
+    if len(d) < 2:  # one block is one comparison: no interval, no test
+        d = d[:0]
     low, high = _interval(d)
-    used = slots[slots["status"].isin(("given",) if per_protocol else ("given", "deviation"))]
-    used = used.dropna(subset=["outcome"])
-    used = used[used["block"].isin(blocks["block"])]
+    used = slots[_counted(slots, per_protocol) & slots["block"].isin(blocks["block"]).to_numpy()]
     return {
         "estimate": float(d.mean()) if len(d) else None,
         "ci_low": low, "ci_high": high,

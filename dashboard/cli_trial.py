@@ -1,0 +1,199 @@
+"""``fibro trial plan|status|result|stop``: a randomized n-of-1 trial of two pressures.
+
+Registered on ``fibro`` by ``dashboard.cli``; the same functions as the Trial page
+(``dashboard.trials``), through the session layer as the store's owner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+
+from . import domain
+from .analysis import trial as tr
+from .cli import DATE, db_option, main, open_store, patient_for_writing, pick_patient
+from .importers.common import escape_controls
+from .session import DiarySession, Refused
+from .trials import check_design, open_trial, save_plan
+
+_OPTIONS = {"pressure_a": "--compare", "pressure_b": "--compare", "outcome": "--outcome",
+            "area": "--area", "blocks": "--blocks", "sessions_per_period": "--sessions-per-period",
+            "every_days": "--every-days", "seed": "--seed"}
+
+
+@main.group()
+def trial():
+    """Find out for sure: a randomized n-of-1 trial of two pressures (plan, status, result)."""
+
+
+def _json(value) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _compare(text: str) -> tuple[str, str]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) != 2:
+        raise click.BadParameter("name two pressures, e.g. light,deep", param_hint="'--compare'")
+    return parts[0], parts[1]
+
+
+def _shown_trial(db, patient, trial_id):
+    store = open_store(db)
+    chosen = pick_patient(store, patient)
+    if chosen is None:
+        names = ", ".join(store.patients()["name"]) or "none yet"
+        raise click.UsageError(f"say whose diary with --patient (patients: {names})")
+    session = DiarySession(store)
+    found = open_trial(session, chosen[0], trial_id)
+    if found is None:
+        raise click.ClickException("There is no trial in this diary yet: plan one with "
+                                   "`fibro trial plan --compare light,deep`.")
+    return session, chosen[0], found
+
+
+patient_option = click.option("--patient", default=None, help="Whose diary (default: the only one).")
+trial_option = click.option("--trial", "trial_id", type=int, default=None,
+                            help="Which trial (default: the newest).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@trial.command("plan")
+@db_option
+@patient_option
+@click.option("--compare", required=True, metavar="A,B",
+              help=f"The two pressures, e.g. light,deep (of {', '.join(tr.TRIAL_PRESSURES)}); "
+                   "the result is B minus A.")
+@click.option("--area", type=click.Choice(list(domain.BODY_AREAS)), default=None,
+              help="The body area the sessions treat (pain there when it is logged).")
+@click.option("--outcome", type=click.Choice(list(tr.OUTCOMES)), default="pain_next_day",
+              show_default=True)
+@click.option("--blocks", type=int, default=tr.DEFAULT_BLOCKS, show_default=True,
+              help="Pairs of periods (one of each pressure, in random order).")
+@click.option("--sessions-per-period", type=int, default=tr.DEFAULT_SESSIONS_PER_PERIOD,
+              show_default=True)
+@click.option("--start", type=DATE, default=None, help="First session, YYYY-MM-DD (default: tomorrow).")
+@click.option("--every-days", type=int, default=tr.DEFAULT_EVERY_DAYS, show_default=True,
+              help="Days from one session to the next.")
+@click.option("--seed", type=int, default=None, help="Seed of the random order (default: a new one).")
+@click.option("--difference", type=click.FloatRange(min=0, min_open=True),
+              default=tr.DEFAULT_DIFFERENCE, show_default=True,
+              help="The difference worth finding, for the power figure (outcome's unit).")
+@click.option("--yes", is_flag=True, help="Save a design that cannot reach p < 0.05 without asking.")
+@json_option
+def trial_plan(db, patient, compare, area, outcome, blocks, sessions_per_period, start,
+               every_days, seed, difference, yes, as_json):
+    """Plan a trial: print the randomized schedule and what the design can show."""
+    pressure_a, pressure_b = _compare(compare)
+    options = dict(pressure_a=pressure_a, pressure_b=pressure_b, outcome=outcome, area=area,
+                   blocks=blocks, sessions_per_period=sessions_per_period, every_days=every_days)
+    if start is not None:
+        options["start"] = start.date()
+    if seed is not None:
+        options["seed"] = seed
+    design = tr.TrialDesign(**options)
+    problems = design.validate()
+    if problems:
+        raise click.UsageError("Invalid values (nothing was saved):\n" + "\n".join(
+            f"  '{_OPTIONS[field]}': {message}" for field, message in problems.items()))
+    store = open_store(db)
+    session = DiarySession(store)
+    pid = session.patient_id(patient_for_writing(store, patient), create=True)
+    plan, check = check_design(session, pid, design, difference)
+    warning = check.warning()
+    if warning:
+        click.echo("Warning: " + warning, err=True)
+        if not yes:
+            click.confirm("Save this plan anyway?", abort=True, err=True)
+    try:
+        trial_id = save_plan(session, pid, design, plan, check)
+    except Refused as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        _json({"trial_id": trial_id, "schedule": tr.schedule_records(plan),
+               "design": design.to_dict(), "planner": check.to_dict()})
+        return
+    click.echo(f"Trial {trial_id}: {pressure_b} against {pressure_a} pressure, "
+               f"{tr.OUTCOME_LABELS[outcome].lower()}, {blocks} blocks of "
+               f"{sessions_per_period} sessions per period (seed {design.seed}).")
+    for sentence in check.sentences(outcome):
+        click.echo("• " + sentence)
+    for row in tr.schedule_records(plan):
+        click.echo(f"  {row['date']}  {row['pressure']:<9} block {row['block']}, "
+                   f"period {row['period']}")
+
+
+@trial.command("status")
+@db_option
+@patient_option
+@trial_option
+@json_option
+def trial_status(db, patient, trial_id, as_json):
+    """How far the trial is: sessions given, deviations, missed, and the next one."""
+    _session, _pid, found = _shown_trial(db, patient, trial_id)
+    status = found.status()
+    if as_json:
+        _json(status)
+        return
+    click.echo(f"Trial {status['trial_id']}: {status['pressure_b']} against "
+               f"{status['pressure_a']} pressure; {status['given']} of {status['planned']} "
+               f"sessions given as planned, {status['deviation']} deviations, "
+               f"{status['missed']} missed, {status['ahead']} to come"
+               + (", stopped early" if status["stopped_early"] else "") + ".")
+    click.echo(status["next_session_text"][0].upper() + status["next_session_text"][1:] + ".")
+    for row in status["sessions"]:
+        note = f" ({row['deviation']})" if row["deviation"] else ""
+        click.echo(f"  {row['date']}  {row['pressure']:<9} block {row['block']}, period "
+                   f"{row['period']}: {row['status']}{escape_controls(note)}")
+    for row in status["unplanned_sessions"]:
+        click.echo(f"  unplanned session {row['start']} ({row['pressure']})")
+
+
+@trial.command("result")
+@db_option
+@patient_option
+@trial_option
+@json_option
+def trial_result(db, patient, trial_id, as_json):
+    """The difference between the pressures with its 95 % interval and randomization p-value."""
+    _session, _pid, found = _shown_trial(db, patient, trial_id)
+    result = found.result()
+    if as_json:
+        _json(result)
+        return
+    click.echo(result["sentence"])
+    a, b = result["compare"]
+    click.echo(f"Sessions behind it: {a} {result['n_sessions'][a]}, {b} "
+               f"{result['n_sessions'][b]}; blocks {result['n_blocks']} of "
+               f"{result['blocks_planned']}; deviations {result['deviations']}, missed "
+               f"{result['missed']}, unplanned {result['unplanned']}.")
+    if "per_protocol" in result:
+        pp = result["per_protocol"]
+        figure = ("not enough data yet" if pp["estimate"] is None else
+                  f"{pp['estimate']:+.2f} (95 % interval {_signed(pp['ci_low'])} to "
+                  f"{_signed(pp['ci_high'])}, p = {pp['p_value']:.3f}, {pp['n_blocks']} blocks)")
+        click.echo(f"Per protocol (deviations left out): {figure}.")
+    for row in result["blocks"]:
+        click.echo(f"  block {row['block']} ({row['order']}): {b} {row['mean_b']:.2f} "
+                   f"(n={row['n_b']}) − {a} {row['mean_a']:.2f} (n={row['n_a']}) = "
+                   f"{row['difference']:+.2f}")
+    for caveat in result["caveats"]:
+        click.echo("Note: " + caveat)
+
+
+def _signed(value) -> str:
+    return "—" if value is None else f"{value:+.2f}"
+
+
+@trial.command("stop")
+@db_option
+@patient_option
+@trial_option
+def trial_stop(db, patient, trial_id):
+    """Stop the trial early; its result then says so and uses the blocks finished."""
+    session, pid, found = _shown_trial(db, patient, trial_id)
+    if session.stop_trial(pid, found.trial_id):
+        click.echo(f"Trial {found.trial_id} stopped on {dt.date.today():%Y-%m-%d}.")
+    else:
+        click.echo(f"Trial {found.trial_id} was already stopped.")
