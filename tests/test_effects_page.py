@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-import holoviews as hv
 import pandas as pd
 import panel as pn
 import param
 import pytest
-from holoviews.plotting.bokeh.element import OverlayPlot
 
 from dashboard import demo, domain
 from dashboard.analysis import effects as ef
 from dashboard.store import Store
+from dashboard.ui import charts
 from dashboard.ui import effects_page as ep
 from dashboard.ui.datastore import DataStore
 
@@ -64,9 +63,10 @@ def test_effect_rows_are_readable(effects):
     result = effects.compute()
     rows = ep.effect_rows(result.effects)
     assert list(rows.columns) == ep.EFFECT_HEADERS
-    assert len(rows) == len(result.effects) > 0
+    assert 0 < len(rows) <= len(result.effects)
     assert not any(cell.lower() in ("nan", "none", "<na>") for cell in all_cells(rows))
-    assert set(rows["Outcome"]) == set(ef.OUTCOME_LABELS.values())
+    assert set(ef.OUTCOME_LABELS.values()) <= set(rows["Outcome"]) <= {
+        *ef.OUTCOME_LABELS.values(), "Every outcome"}
     assert set(rows["Pressure"]) <= set(LABELS.values())
     assert "All areas" in set(rows["Body area"])
     immediate = rows["Outcome"] == ef.OUTCOME_LABELS["pain_change_immediate"]
@@ -79,11 +79,41 @@ def test_effect_rows_are_readable(effects):
 def test_rows_below_the_minimum_say_not_enough_data_yet(effects):
     effects = effects.compute().effects
     rows = ep.effect_rows(effects)
-    few = (effects["n_sessions"] < ep.MIN_SESSIONS).to_numpy()
+    few = rows["Sessions"] < ep.MIN_SESSIONS
     assert few.any(), "the demo should have some pressure x area rows with few sessions"
     assert (rows.loc[few, "Reading"] == ef.NOT_ENOUGH).all()
     assert (rows.loc[few, ["Estimate", "95 % interval", "p-value"]] == "–").all().all()
     assert not (rows.loc[~few, "Reading"] == ef.NOT_ENOUGH).any()
+
+
+def test_a_pressure_and_area_without_any_estimate_takes_one_row():
+    """Five outcomes of nothing are one line, and the areas of a pressure with too few
+    sessions overall are not listed at all; the note says how many more to log."""
+    outcomes = list(ef.OUTCOME_LABELS)
+    rows = []
+    for pressure, area, n in [("deep", ef.ALL_AREAS, 3), ("deep", "neck", 2),
+                              ("light", ef.ALL_AREAS, 8), ("light", "neck", 4)]:
+        for outcome in outcomes:
+            estimated = n >= ep.MIN_SESSIONS
+            rows.append(dict(pressure=pressure, area=area, outcome=outcome, n_sessions=n,
+                             n_comparison=20, estimate=-0.5 if estimated else float("nan"),
+                             ci_low=-1.0 if estimated else float("nan"),
+                             ci_high=0.1 if estimated else float("nan"),
+                             p_value=0.2 if estimated else float("nan"),
+                             verdict=ef.UNCLEAR if estimated else ef.NOT_ENOUGH))
+    effects = pd.DataFrame(rows, columns=ef.EFFECT_COLUMNS)
+    table = ep.effect_rows(effects)
+    pairs = list(zip(table["Pressure"], table["Body area"], table["Outcome"]))
+    assert pairs[0] == (LABELS["deep"], "All areas", "Every outcome")
+    assert (LABELS["deep"], "Neck", "Every outcome") not in pairs
+    assert [p for p in pairs if p[0] == LABELS["light"] and p[1] == "All areas"] == [
+        (LABELS["light"], "All areas", ef.OUTCOME_LABELS[o]) for o in outcomes]
+    assert (LABELS["light"], "Neck", "Every outcome") in pairs
+    assert len(table) == 1 + len(outcomes) + 1
+    note = ep.waiting_html(effects)
+    assert "3 sessions so far; log 2 more sessions to see an estimate" in note
+    assert "4 sessions so far; log 1 more session to see an estimate" in note
+    assert ep.waiting_html(effects[effects["pressure"] == "light"].iloc[:len(outcomes)]) == ""
 
 
 def test_comparison_rows(effects):
@@ -129,49 +159,52 @@ def test_scope_text_and_legend():
     assert domain.PRESSURE_COLORS["light"] in legend
 
 
-# --- the event-aligned plot -------------------------------------------------------------
+# --- the event-aligned figures -------------------------------------------------------
 
-def test_event_plot_has_four_panels_with_one_line_per_pressure(effects):
+def test_event_figures_have_four_panels_with_one_line_per_pressure(effects):
     events = effects.compute().events
-    layout = ep.event_plot(events)
-    assert isinstance(layout, hv.Layout) and len(layout) == 4
-    shown = ep.shown_pressures(events)
+    figures = charts.EventFigures()
+    figures.update(events)
+    assert [f.title.text for f in figures.figures.values()] == [
+        "Pain", "Hours asleep", "Sleep quality", "As-needed painkiller doses"]
+    shown = charts.shown_pressures(events)
     assert shown == ["light", "moderate", "deep"]  # the demo has no "unknown" sessions
-    for overlay, measure in zip(layout, ep.EVENT_PANELS):
-        vline, *layers = overlay
-        assert isinstance(vline, hv.VLine) and vline.data == 0
-        assert len(layers) == 3 * len(domain.PRESSURES)  # the same layers whatever the data
-        for pressure, (band, line, markers) in zip(domain.PRESSURES, zip(*[iter(layers)] * 3)):
-            assert isinstance(band, hv.Area) and isinstance(line, hv.Curve)
-            assert isinstance(markers, hv.Scatter)
-            style = hv.Store.lookup_options("bokeh", markers, "style").kwargs
-            assert style["color"] == domain.PRESSURE_COLORS[pressure]
-            assert style["marker"] == domain.PRESSURE_MARKERS[pressure]
-            assert "n" in markers.dimensions("value", label=True)
-            part = events[(events["pressure"] == pressure) & (events["measure"] == measure)]
+    for measure, fig in figures.figures.items():
+        assert fig.xaxis[0].axis_label == "Days from session"
+        assert fig.xaxis[0].major_label_overrides[0] == "session"
+        assert fig.x_range is figures.x_range
+        hover = [t for t in fig.tools if type(t).__name__ == "HoverTool"]
+        assert len(hover) == 1 and ("Sessions (n)", "@n") in hover[0].tooltips
+        scatters = [r for r in fig.renderers if type(r.glyph).__name__ == "Scatter"]
+        assert len(scatters) == len(domain.PRESSURES)
+        for pressure, renderer in zip(domain.PRESSURES, scatters):
+            assert renderer.glyph.fill_color == domain.PRESSURE_COLORS[pressure]
+            assert renderer.glyph.marker == domain.PRESSURE_MARKERS[pressure]
+            data = renderer.data_source.data
+            part = events[(events["pressure"] == pressure) & (events["measure"] == measure)
+                          & (events["n"] > 0)].sort_values("offset")
+            assert list(data[measure]) == pytest.approx(list(part["mean"]), nan_ok=True)
             if pressure not in shown:
-                assert len(markers) == len(band) == 0 or markers.dimension_values("n").sum() == 0
+                assert len(data["offset"]) == 0
                 continue
-            assert list(markers.dimension_values(measure)) == pytest.approx(
-                list(part["mean"]), nan_ok=True)
-            assert sorted(set(markers.dimension_values("day"))) == sorted(
-                ["session", "+1", "+2", "+3", "−1", "−2", "−3"])
-        plot_opts = hv.Store.lookup_options("bokeh", overlay, "plot").kwargs
-        assert plot_opts["xlabel"] == "Days from session"
+            assert sorted(set(data["day"])) == sorted(["session", "+1", "+2", "+3", "−1", "−2", "−3"])
+            dodge = (shown.index(pressure) - 1) * charts.DODGE
+            assert list(data["offset"]) == pytest.approx(list(part["offset"] + dodge))
+    assert charts.EVENT_PANELS["pain"][1] == "Pain\n(0 = none, 10 = worst)"
 
 
 def test_padded_range_keeps_small_differences_small():
-    assert ep.padded_range(pd.DataFrame({"mean": [5.6, 6.3]})) == (4.5, 7.5)
-    assert ep.padded_range(pd.DataFrame({"mean": [0.2, 0.4]})) == (0.0, 3.0)
-    assert ep.padded_range(pd.DataFrame({"mean": [2.0, 9.5]})) == (2.0, 10.0)
-    assert ep.padded_range(pd.DataFrame({"mean": [float("nan")]})) == (0.0, ep.MIN_SPAN)
+    assert charts.padded_range(pd.DataFrame({"mean": [5.6, 6.3]})) == (4.5, 7.5)
+    assert charts.padded_range(pd.DataFrame({"mean": [0.2, 0.4]})) == (0.0, 3.0)
+    assert charts.padded_range(pd.DataFrame({"mean": [2.0, 9.5]})) == (2.0, 10.0)
+    assert charts.padded_range(pd.DataFrame({"mean": [float("nan")]})) == (0.0, charts.MIN_SPAN)
 
 
-def test_event_plot_of_no_sessions_still_has_four_panels():
-    layout = ep.event_plot(pd.DataFrame(columns=ef.EVENT_COLUMNS))
-    assert len(layout) == 4
-    assert all(len(overlay) == 1 + 3 * len(domain.PRESSURES) for overlay in layout)
-    assert all(len(element) == 0 for overlay in layout for element in list(overlay)[1:])
+def test_event_figures_of_no_sessions_are_empty():
+    figures = charts.EventFigures()
+    figures.update(pd.DataFrame(columns=ef.EVENT_COLUMNS))
+    assert len(figures.figures) == 4
+    assert all(len(source.data["offset"]) == 0 for source in figures.sources.values())
 
 
 # --- the page follows the filters ----------------------------------------------------------
@@ -187,7 +220,7 @@ def test_pressure_filter_changes_the_rows(data, effects):
     assert after.comparisons is None
     assert set(ep.effect_rows(after.effects)["Pressure"]) == {LABELS["light"], LABELS["moderate"]}
     assert after.n_sessions == before.n_sessions - before.session_counts["deep"]
-    assert ep.shown_pressures(after.events) == ["light", "moderate"]
+    assert charts.shown_pressures(after.events) == ["light", "moderate"]
 
 
 def test_area_filter_changes_the_rows(data, effects):
@@ -250,36 +283,33 @@ def test_refresh_fills_plot_tables_and_text_in_place(data, effects):
 
 
 def test_event_panels_update_in_place(data, effects):
-    """Drawn once before any figures, then fed new data: the same figures, with new ranges."""
-    plot = hv.renderer("bokeh").get_plot(effects.event_pane.object)
-    pain, hours = plot.traverse(lambda p: p, [OverlayPlot])[:2]
-    assert [pain.handles["plot"].title.text, hours.handles["plot"].title.text] == [
-        "Pain", "Hours asleep"]
-    figure = pain.handles["plot"]
-    assert [type(tool).__name__ for tool in figure.toolbar.tools] == ["HoverTool"]
+    """Built once before any figures, then fed new data: the same figures, with new ranges."""
+    figures = effects.event_figures
+    pain, hours = figures.figures["pain"], figures.figures["sleep_hours"]
     effects.refresh()
     events = effects.result.events
-    hours_range = ep.padded_range(events.loc[events["measure"] == "sleep_hours",
-                                             ["mean", "ci_low", "ci_high"]])
-    assert hours_range != (0.0, ep.MIN_SPAN)
-    for subplot in (pain, hours):
-        assert (subplot.handles["x_range"].start, subplot.handles["x_range"].end) == (-3.4, 3.4)
-    assert (hours.handles["y_range"].start, hours.handles["y_range"].end) == hours_range
-    assert (pain.handles["y_range"].start, pain.handles["y_range"].end) == (0, 10)
+    hours_range = charts.padded_range(events.loc[events["measure"] == "sleep_hours",
+                                                 ["mean", "ci_low", "ci_high"]])
+    assert hours_range != (0.0, charts.MIN_SPAN)
+    for fig in (pain, hours):
+        assert (fig.x_range.start, fig.x_range.end) == (-3.4, 3.4)
+    assert (hours.y_range.start, hours.y_range.end) == hours_range
+    assert (pain.y_range.start, pain.y_range.end) == (0, 10)
 
     data.filters.pressures = ["deep"]
     effects.refresh()
-    assert pain.handles["plot"] is figure
-    markers = [e for e in pain.current_frame if isinstance(e, hv.Scatter) and len(e)]
-    assert {m.label for m in markers if m.dimension_values("n").sum() > 0} == {LABELS["deep"]}
+    assert effects.event_figures.figures["pain"] is pain
+    filled = {p for (m, p), source in figures.sources.items()
+              if m == "pain" and len(source.data["offset"])}
+    assert filled == {"deep"}
 
     data.filters.areas, effects.scope = ["neck"], "window"
     effects.refresh()
     events = effects.result.events
-    new_range = ep.padded_range(events.loc[events["measure"] == "sleep_hours",
-                                           ["mean", "ci_low", "ci_high"]])
+    new_range = charts.padded_range(events.loc[events["measure"] == "sleep_hours",
+                                               ["mean", "ci_low", "ci_high"]])
     assert new_range != hours_range
-    assert (hours.handles["y_range"].start, hours.handles["y_range"].end) == new_range
+    assert (hours.y_range.start, hours.y_range.end) == new_range
 
 
 def test_empty_diary(tmp_path):

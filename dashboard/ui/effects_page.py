@@ -1,8 +1,9 @@
 """The "Does it help me?" page: per-session effects of each pressure, with their uncertainty.
 
-Module-level functions turn the tables of ``analysis.effects`` into display rows,
-HoloViews elements and escaped HTML; ``EffectsPage`` computes them off the event
-loop for the sidebar's filters, only while the page is on screen.
+Module-level functions turn the tables of ``analysis.effects`` into display rows and
+escaped HTML; the figures are ``charts.EventFigures`` (plain Bokeh, built once).
+``EffectsPage`` computes them off the event loop for the sidebar's filters, only
+while the page is on screen.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (registers the backend, so options apply anywhere)
-import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -23,14 +21,14 @@ import param
 from .. import domain
 from ..analysis import effects as ef
 from ..analysis import summary as an
+from ..wording import log_more, plural
+from .charts import EVENT_DAYS, EVENT_HEIGHT, EventFigures, with_document_lock
 from .datastore import DataStore
-from .plots import INK
 from .text import escape_html
 
 ef.limit_blas_threads(1)  # for the whole served process: see the function's docstring
 
 MIN_SESSIONS = 5
-EVENT_DAYS = 3
 SCOPES = {"All days in the diary": "all", "Only the days shown": "window"}
 
 EFFECT_HEADERS = ["Pressure", "Body area", "Outcome", "Unit", "Sessions", "Comparison days",
@@ -38,20 +36,6 @@ EFFECT_HEADERS = ["Pressure", "Body area", "Outcome", "Unit", "Sessions", "Compa
 COMPARISON_HEADERS = ["Body area", "Outcome", "Unit", "Deep sessions", "Light sessions",
                       "Deep minus light", "95 % interval", "p-value", "Reading"]
 
-OFFSET = hv.Dimension("offset", label="Days from session",
-                      range=(-EVENT_DAYS - 0.4, EVENT_DAYS + 0.4))
-DAY_TICKS = [(d, "session" if d == 0 else f"{d:+d}".replace("-", "−"))
-             for d in range(-EVENT_DAYS, EVENT_DAYS + 1)]
-EVENT_PANELS: dict[str, tuple[str, hv.Dimension, tuple]] = {
-    "pain": ("Pain", hv.Dimension("pain", label="Pain (0-10)"), (0, 10)),
-    "sleep_hours": ("Hours asleep", hv.Dimension("sleep_hours", label="Hours"), None),
-    "sleep_quality": ("Sleep quality", hv.Dimension("sleep_quality", label="Quality (0-10)"),
-                      (0, 10)),
-    "doses": ("As-needed painkiller doses", hv.Dimension("doses", label="Doses per day"), None),
-}
-MIN_SPAN = 3.0  # a y axis chosen from the data spans at least this much, so noise looks small
-EVENT_HEIGHT = 230
-DODGE = 0.07  # days between the pressures' markers at the same offset, so none hides another
 PRESSURE_GLYPHS = {"circle": "●", "square": "■", "triangle": "▲", "diamond": "◆"}
 
 
@@ -138,13 +122,53 @@ def area_text(area: str) -> str:
     return "All areas" if area == ef.ALL_AREAS else domain.area_label(str(area))
 
 
+def _waiting(effects: pd.DataFrame) -> pd.DataFrame:
+    """One row per pressure x area with no estimate for any outcome yet: ``pressure``,
+    ``area``, ``n`` (sessions that count, the most of any outcome), ``needed`` (how many
+    more reach the minimum). A body area is left out when its pressure has no estimate
+    over all areas either (the all-areas row says it)."""
+    if effects.empty:
+        return pd.DataFrame(columns=["pressure", "area", "n", "needed"])
+    groups = effects.groupby(["pressure", "area"], sort=False).agg(
+        n=("n_sessions", "max"), estimated=("estimate", lambda v: v.notna().any()))
+    waiting = groups[~groups["estimated"]].reset_index()
+    whole = set(waiting.loc[waiting["area"] == ef.ALL_AREAS, "pressure"])
+    waiting = waiting[(waiting["area"] == ef.ALL_AREAS) | ~waiting["pressure"].isin(whole)]
+    waiting["n"] = waiting["n"].astype(int)
+    waiting["needed"] = (MIN_SESSIONS - waiting["n"]).clip(lower=1)
+    return waiting[["pressure", "area", "n", "needed"]].reset_index(drop=True)
+
+
 def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
-    """An ``effects_table`` as readable text: labels, 2-decimal numbers, no NaN."""
-    rows = []
+    """An ``effects_table`` as readable text: labels, 2-decimal numbers, no NaN.
+
+    A pressure and area with no estimate for any outcome take one row ("Every outcome",
+    not enough data yet) instead of one per outcome, and its areas none (its
+    all-areas row speaks for them): a new diary's table is a few lines, not pages.
+    """
+    waiting = _waiting(effects)
+    shown_once, skipped = set(), set()
+    for r in waiting.itertuples(index=False):
+        shown_once.add((r.pressure, r.area))
+    for pressure in set(waiting.loc[waiting["area"] == ef.ALL_AREAS, "pressure"]):
+        skipped |= {(pressure, a) for a in effects.loc[effects["pressure"] == pressure, "area"]
+                    if a != ef.ALL_AREAS}
+    rows, done = [], set()
     for r in effects.itertuples(index=False):
+        key = (r.pressure, r.area)
+        if key in skipped or key in done:
+            continue
+        pressure = domain.PRESSURE_LABELS.get(r.pressure, str(r.pressure))
+        if key in shown_once:
+            done.add(key)
+            n = int(effects.loc[(effects["pressure"] == r.pressure) & (effects["area"] == r.area),
+                                "n_sessions"].max())
+            rows.append([pressure, area_text(r.area), "Every outcome", "", n, "–", "–", "–", "–",
+                         ef.NOT_ENOUGH])
+            continue
         immediate = r.outcome == "pain_change_immediate"
         rows.append([
-            domain.PRESSURE_LABELS.get(r.pressure, str(r.pressure)),
+            pressure,
             area_text(r.area),
             ef.OUTCOME_LABELS.get(r.outcome, str(r.outcome)),
             ef.OUTCOME_UNITS.get(r.outcome, ""),
@@ -157,6 +181,28 @@ def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
         ])
     table = pd.DataFrame(rows, columns=EFFECT_HEADERS)
     return table.astype({"Sessions": "int64", "Comparison days": "object"})
+
+
+def waiting_html(effects: pd.DataFrame, limit: int = 6) -> str:
+    """What more to log before the missing estimates appear, e.g. "Deep · all areas:
+    3 sessions so far; log 2 more sessions to see an estimate." (escaped; '' when
+    every pressure and area has one)."""
+    waiting = _waiting(effects)
+    if waiting.empty:
+        return ""
+    items = []
+    for r in waiting.head(limit).itertuples(index=False):
+        name = (f"{domain.PRESSURE_LABELS.get(r.pressure, str(r.pressure))} · "
+                f"{area_text(r.area).lower() if r.area == ef.ALL_AREAS else area_text(r.area)}")
+        items.append(f"<li><b>{escape_html(name)}</b>: {plural(r.n, 'session')} so far; "
+                     f"{escape_html(log_more(int(r.needed)))}.</li>")
+    more = len(waiting) - limit
+    if more > 0:
+        items.append(f"<li>and {plural(more, 'other pressure and area', 'other pressures and areas')}"
+                     " (in the table).</li>")
+    return (f'<div class="waiting"><p class="note">Not enough data yet (an estimate needs '
+            f'{MIN_SESSIONS} sessions with check-ins on the days around them):</p>'
+            f'<ul>{"".join(items)}</ul></div>')
 
 
 def comparison_rows(comparisons: pd.DataFrame) -> pd.DataFrame:
@@ -185,82 +231,6 @@ def comparison_rows(comparisons: pd.DataFrame) -> pd.DataFrame:
         {"Deep sessions": "int64", "Light sessions": "int64"})
 
 
-# --- the event-aligned plot ------------------------------------------------------
-
-def shown_pressures(events: pd.DataFrame) -> list[str]:
-    """Pressures with at least one value in the event table, in vocabulary order."""
-    seen = set(events.loc[events["n"] > 0, "pressure"]) if len(events) else set()
-    return [p for p in domain.PRESSURES if p in seen] + sorted(seen - set(domain.PRESSURES))
-
-
-def event_overlay(events: pd.DataFrame, measure: str) -> hv.Overlay:
-    """One measure around the session day: a line, markers and a 95 % band per pressure.
-
-    Every pressure of the vocabulary gets its three layers (empty when absent), so
-    a DynamicMap can swap the data and update the plot in place; the y range
-    travels in the y dimension, which a framewise plot follows.
-    """
-    title, y, ylim = EVENT_PANELS[measure]
-    if ylim is None:
-        ylim = padded_range(events.loc[events["measure"] == measure, ["mean", "ci_low", "ci_high"]])
-    y = y.clone(range=ylim)
-    shown = shown_pressures(events)
-    still = dict(default_tools=[], framewise=True)  # hover only: nothing to pan or zoom by mistake
-    layers = [hv.VLine(0).opts(color=INK, line_dash="dotted", line_width=1.2, alpha=0.7, **still)]
-    for pressure in domain.PRESSURES:
-        part = events[(events["pressure"] == pressure) & (events["measure"] == measure)]
-        dodge = (shown.index(pressure) - (len(shown) - 1) / 2) * DODGE if pressure in shown else 0
-        color, label = domain.PRESSURE_COLORS[pressure], domain.PRESSURE_LABELS[pressure]
-        x = part["offset"].astype(float) + dodge
-        band = pd.DataFrame({"offset": x, y.name: part["ci_low"].astype(float),
-                             "ci_high": part["ci_high"].astype(float)})
-        points = pd.DataFrame({
-            "offset": x, y.name: part["mean"].astype(float),
-            "ci_low": part["ci_low"].astype(float), "ci_high": part["ci_high"].astype(float),
-            "n": part["n"].astype(int), "day": part["offset"].astype(int).map(dict(DAY_TICKS)),
-            "pressure": label,
-        })
-        layers.append(hv.Area(band, OFFSET, [y, "ci_high"], label=label).opts(
-            color=color, alpha=0.16, line_alpha=0, **still))
-        layers.append(hv.Curve(points, OFFSET, y, label=label).opts(
-            color=color, line_width=2, **still))
-        layers.append(hv.Scatter(points, OFFSET, [y, "ci_low", "ci_high", "n", "day", "pressure"],
-                                 label=label).opts(
-            color=color, marker=domain.PRESSURE_MARKERS[pressure], size=9, line_color="white",
-            line_width=1, tools=["hover"], **still,
-            hover_tooltips=[("Pressure", "@pressure"), ("Day", "@day"),
-                            ("Mean", f"@{{{y.name}}}{{0.0}}"),
-                            ("95 % interval", "@ci_low{0.0} to @ci_high{0.0}"),
-                            ("Sessions (n)", "@n")]))
-    return hv.Overlay(layers).opts(
-        title=title, responsive=True, height=EVENT_HEIGHT, show_legend=False, xticks=DAY_TICKS,
-        framewise=True, show_grid=True, gridstyle={"grid_line_alpha": 0.3}, toolbar=None,
-        ylabel=y.label, xlabel=OFFSET.label)
-
-
-def padded_range(values: pd.DataFrame) -> tuple[float, float]:
-    """Whole numbers around ``values``, at least ``MIN_SPAN`` apart, never below 0."""
-    numbers = values.to_numpy(dtype="float64", na_value=math.nan).ravel()
-    numbers = numbers[~np.isnan(numbers)]
-    if not numbers.size:
-        return 0.0, MIN_SPAN
-    low, high = math.floor(numbers.min()), math.ceil(numbers.max())
-    grow = max(0.0, MIN_SPAN - (high - low)) / 2
-    low, high = low - grow, high + grow
-    if low < 0:
-        low, high = 0.0, high - low
-    return float(low), float(high)
-
-
-def event_plot(events: pd.DataFrame) -> hv.Layout:
-    """Pain, sleep hours, sleep quality and doses around sessions: four small panels."""
-    return _four_panels([event_overlay(events, measure) for measure in EVENT_PANELS])
-
-
-def _four_panels(panels) -> hv.Layout:
-    return hv.Layout(panels).cols(2).opts(shared_axes=True, toolbar=None)
-
-
 def legend_html(counts: dict[str, int]) -> str:
     """The pressures' colours and marker shapes, each with its number of matching sessions."""
     items = []
@@ -271,7 +241,7 @@ def legend_html(counts: dict[str, int]) -> str:
         color = domain.PRESSURE_COLORS.get(pressure, "#999999")
         label = escape_html(domain.PRESSURE_LABELS.get(pressure, str(pressure)))
         items.append(f'<span class="key"><span class="glyph" style="color:{color}">{glyph}</span>'
-                     f' {label} · {n} sessions</span>')
+                     f' {label} · {plural(n, "session")}</span>')
     return f'<div class="legend">{"".join(items)}</div>'
 
 
@@ -300,7 +270,8 @@ def scope_html(scope: str, first, last, n_sessions: int) -> str:
     hint = ("" if scope == "all"
             else " Using all days gives more sessions and steadier figures.")
     return (f'<p class="scope">Figures use <b>{which}</b> ({escape_html(days)}): '
-            f'<b class="n-sessions">{n_sessions} matching sessions</b>.{escape_html(hint)}</p>')
+            f'<b class="n-sessions">{plural(n_sessions, "matching session")}</b>.'
+            f'{escape_html(hint)}</p>')
 
 
 PAGE_CSS = """
@@ -365,14 +336,11 @@ class EffectsPage(pn.viewable.Viewer):
         result = self.param.result
         self.effects_table = _table(pn.bind(lambda r: effect_rows(r.effects), result),
                                     "effects-table")
-        panels = [hv.DynamicMap(pn.bind(lambda r, m=measure: event_overlay(r.events, m), result))
-                  for measure in EVENT_PANELS]
-        self.event_pane = pn.pane.HoloViews(_four_panels(panels), sizing_mode="stretch_width",
-                                            css_classes=["effects-events"], margin=(4, 10))
-        # The four panels join the page with the first figures: drawn empty first, they
-        # took 2.9 s of a ten-year page's first opening, then were drawn again.
-        self._events = pn.Column(sizing_mode="stretch_width", min_height=2 * EVENT_HEIGHT)
-        self.param.watch(self._show_event_panels, "result")
+        self.event_figures = EventFigures()
+        self.event_figures.grid.css_classes = ["effects-events"]  # (the pane's would be lost)
+        self.event_pane = pn.pane.Bokeh(self.event_figures.grid, sizing_mode="stretch_width",
+                                        margin=(4, 10), min_height=2 * EVENT_HEIGHT)
+        self.param.watch(self._show_events, "result")
         self.figures = pn.Column(
             _html(pn.bind(lambda r: findings_html(r.sentences) if r.pressures else "", result),
                   css_classes=["effects-findings"]),
@@ -381,11 +349,13 @@ class EffectsPage(pn.viewable.Viewer):
                   "Hover over a point for the number of sessions (n).</p>"),
             _html(pn.bind(lambda r: legend_html(r.session_counts), result),
                   css_classes=["effects-legend"]),
-            self._events,
+            self.event_pane,
             _html("<h3>Each pressure, body area and outcome</h3><p class='note'>Estimate: the "
                   "mean change per session compared with nearby days without a session "
                   "(pain right after a session: compared with just before it). Negative means "
                   f"lower. Fewer than {MIN_SESSIONS} sessions: not enough data yet.</p>"),
+            _html(pn.bind(lambda r: waiting_html(r.effects), result),
+                  css_classes=["effects-waiting"]),
             self.effects_table,
             _html("<h3>Deep compared with light</h3>"),
             pn.panel(pn.bind(self.comparison_part, result), sizing_mode="stretch_width"),
@@ -404,9 +374,9 @@ class EffectsPage(pn.viewable.Viewer):
     def __panel__(self):
         return self._layout
 
-    def _show_event_panels(self, event) -> None:
-        if not self._events.objects and event.new.pressures:
-            self._events.objects = [self.event_pane]
+    def _show_events(self, event) -> None:
+        events = event.new.events
+        with_document_lock(lambda: self.event_figures.update(events))
 
     def follow_tab(self, tabs: pn.Tabs, index: int) -> None:
         """Compute only while tab ``index`` of ``tabs`` is the open one."""

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (registers the backend, so options apply anywhere)
 import pandas as pd
 import panel as pn
 import param
@@ -18,6 +16,7 @@ import param
 from .. import domain
 from ..analysis import scores
 from .bodymap import WpiBodyMap
+from .charts import acr_history_figure, fiqr_history_figure, overuse_figure
 from ..session import DEFAULT_PATIENT
 from .datastore import DataStore
 from .forms import FORM_CSS, group_label, rating_input, rating_value
@@ -53,11 +52,6 @@ FIQR_COPYRIGHT = (f'The FIQR is copyrighted, so only short item labels are shown
 DEMO_NOTE = ("The demo diary is shown, so results you keep go to your own diary (as "
              f"“{DEFAULT_PATIENT}”), not into the demo.")
 
-INK = "#3B3B4F"
-# Severity bands, a pale lilac that deepens a little with each band: calm behind the lines.
-BAND_COLORS = ("#FAF9FD", "#F3F1F9", "#EAE7F4", "#E0DBEE", "#D5CFE8")
-LINE_COLORS = {"fs": "#47338C", "wpi": "#0072B2", "sss": "#CC79A7", "total": "#47338C"}
-HISTORY_HEIGHT = 300
 PAGE_CSS = """
 .result { border: 1px solid #D9D6E5; border-radius: 8px; padding: 10px 14px; background: #FBFAFE;
           font-size: 15px; color: #2F2F3F; }
@@ -77,66 +71,6 @@ def past_results(data: DataStore, instrument: str) -> pd.DataFrame:
     return data.assessments(instrument)
 
 
-# --- plots of past results -------------------------------------------------------
-
-def _x_limits(days: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
-    first, last = pd.Timestamp(days.min()), pd.Timestamp(days.max())
-    pad = max((last - first) / 20, pd.Timedelta(days=10))
-    return first - pad, last + pad
-
-
-def band_shading(bands: tuple[tuple[int, str], ...], top: float, xlim, y: str,
-                 half_step: float = 0.0) -> hv.Overlay:
-    """Horizontal bands from a ``(lower bound, label)`` table (highest first), named at the left.
-
-    ``half_step`` moves boundaries between whole-number scores (3 | 4 -> 3.5).
-    """
-    lows = sorted(low for low, _ in bands)
-    names = dict(bands)
-    rows, labels = [], []
-    for i, low in enumerate(lows):
-        y0 = 0.0 if i == 0 else low - half_step
-        y1 = top if i == len(lows) - 1 else lows[i + 1] - half_step
-        rows.append((xlim[0], y0, xlim[1], y1, names[low]))
-        labels.append((xlim[0], (y0 + y1) / 2, f"  {names[low]}"))
-    frame = pd.DataFrame(rows, columns=["x0", y, "x1", "y1", "band"])
-    frame["color"] = [BAND_COLORS[min(i, len(BAND_COLORS) - 1)] for i in range(len(rows))]
-    shading = hv.Rectangles(frame, kdims=["x0", y, "x1", "y1"], vdims=["band", "color"]).opts(
-        color="color", line_color="#FFFFFF", line_width=1)
-    names_shown = hv.Labels(pd.DataFrame(labels, columns=["x0", y, "text"]), ["x0", y], "text").opts(
-        text_align="left", text_color="#5A5A6E", text_font_size="9pt")
-    return shading * names_shown
-
-
-def _lines(frame: pd.DataFrame, column: str, label: str, y: str, dash: str = "solid") -> hv.Overlay:
-    data = pd.DataFrame({"x0": frame["taken_on"], y: frame[column].astype("float64")})
-    color = LINE_COLORS[column]
-    return (hv.Curve(data, "x0", y, label=label).opts(color=color, line_width=2, line_dash=dash)
-            * hv.Scatter(data, "x0", y, label=label).opts(color=color, size=8, tools=["hover"]))
-
-
-def acr_history_plot(frame: pd.DataFrame) -> hv.Overlay:
-    """FS score over time over its severity bands, with WPI and SSS."""
-    xlim = _x_limits(frame["taken_on"])
-    y = "score"
-    return (band_shading(scores.FS_BANDS, scores.FS_MAX, xlim, y, half_step=0.5)
-            * _lines(frame, "fs", "FS score (WPI + SSS, 0-31)", y)
-            * _lines(frame, "wpi", "WPI (0-19)", y, "dashed")
-            * _lines(frame, "sss", "SSS (0-12)", y, "dotted")).opts(
-        title="ACR 2016 over time", xlim=xlim, ylim=(0, scores.FS_MAX), responsive=True,
-        height=HISTORY_HEIGHT, xlabel="Date", ylabel="Score", legend_position="right", toolbar=None)
-
-
-def fiqr_history_plot(frame: pd.DataFrame) -> hv.Overlay:
-    """FIQR total over time over the Salaffi 2020 bands."""
-    xlim = _x_limits(frame["taken_on"])
-    y = "score"
-    return (band_shading(scores.FIQR_BANDS, scores.FIQR_MAX, xlim, y)
-            * _lines(frame, "total", "FIQR total (0-100)", y)).opts(
-        title="FIQR over time", xlim=xlim, ylim=(0, scores.FIQR_MAX), responsive=True,
-        height=HISTORY_HEIGHT, xlabel="Date", ylabel="Total", legend_position="right", toolbar=None)
-
-
 # --- medication overuse ----------------------------------------------------------
 
 def months_in_window(doses: pd.DataFrame, start, end) -> pd.DataFrame:
@@ -151,41 +85,6 @@ def _class_label(drug_class: str) -> str:
     if drug_class == scores.ALL_ACUTE:
         return "All acute medicines together"
     return domain.DRUG_CLASS_LABELS[drug_class]
-
-
-def overuse_plot(table: pd.DataFrame) -> hv.Overlay:
-    """Days of use per month of each class ICHD-3 counts, with the 10- and 15-day lines."""
-    counted = table[table["threshold"].notna()]
-    months = pd.to_datetime(sorted(counted["month"].unique()) or [f"{dt.date.today():%Y-%m}"])
-    xlim = (months.min() - pd.Timedelta(days=20), months.max() + pd.Timedelta(days=45))
-    layers = []
-    for drug_class in (*scores.ACUTE_CLASSES, scores.ALL_ACUTE):
-        rows = counted[counted["drug_class"] == drug_class]
-        if rows.empty:
-            continue
-        days = rows.set_index(pd.to_datetime(rows["month"]))["days"].reindex(months, fill_value=0)
-        data = pd.DataFrame({"month": days.index, "days": days.to_numpy(dtype="float64")})
-        label = _class_label(drug_class)
-        is_all = drug_class == scores.ALL_ACUTE
-        color = INK if is_all else domain.DRUG_CLASS_COLORS[drug_class]
-        layers.append(hv.Curve(data, "month", "days", label=label).opts(
-            color=color, line_width=2.5 if is_all else 1.8, line_dash="dashed" if is_all else "solid"))
-        layers.append(hv.Scatter(data, "month", "days", label=label).opts(
-            color=color, size=7, tools=["hover"],
-            hover_tooltips=[("Month", "@month{%b %Y}"), (label, "@days{0} days")],
-            hover_formatters={"@month": "datetime"}))
-    limits = sorted({*scores.OVERUSE_THRESHOLDS.values(), scores.COMBINED_THRESHOLD})
-    lines = [hv.HLine(limit, kdims=["month", "days"]).opts(
-        color="#5A5A6E", line_dash="dashed" if limit == scores.COMBINED_THRESHOLD else "dotted",
-        line_width=1.3) for limit in limits]
-    names = hv.Labels([(xlim[1], limit, f"{limit} days ") for limit in limits], ["month", "days"],
-                      "text").opts(text_align="right", text_baseline="bottom", text_color="#5A5A6E",
-                                   text_font_size="9pt")
-    top = max(float(counted["days"].max()) if len(counted) else 0, max(limits) + 1) + 2
-    return hv.Overlay([*lines, names, *layers]).opts(
-        title="Days of use per month (ICHD-3 counts)", xlim=xlim, ylim=(0, top), responsive=True,
-        height=HISTORY_HEIGHT, xlabel="Month", ylabel="Days with at least one dose",
-        legend_position="right", toolbar=None, show_grid=True)
 
 
 def overuse_notes(table: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -313,8 +212,9 @@ class Questionnaire(pn.viewable.Viewer):
         if frame.empty:
             return pn.pane.Markdown(f"*No {self.title} results kept yet.*",
                                     css_classes=["no-history"])
-        return pn.pane.HoloViews(self.history_plot(frame), sizing_mode="stretch_width",
-                                 css_classes=[f"{self.instrument}-history"])
+        figure = self.history_plot(frame)
+        figure.css_classes = [f"{self.instrument}-history"]
+        return pn.pane.Bokeh(figure, sizing_mode="stretch_width")
 
     def history(self) -> pn.viewable.Viewable:
         return pn.panel(pn.bind(self._history, self.param.kept, self.data.filters.param.patient,
@@ -386,7 +286,7 @@ class Acr2016Form(Questionnaire):
         )
 
     def history_plot(self, frame: pd.DataFrame):
-        return acr_history_plot(frame)
+        return acr_history_figure(frame)
 
     def __panel__(self):
         items = [pn.Column(group_label(w.name), w, self.errors[name], margin=0)
@@ -450,7 +350,7 @@ class FiqrForm(Questionnaire):
         return frame[frame["total"].notna()] if "total" in frame.columns else frame.iloc[0:0]
 
     def history_plot(self, frame: pd.DataFrame):
-        return fiqr_history_plot(frame)
+        return fiqr_history_figure(frame)
 
     def __panel__(self):
         sections = []
@@ -504,11 +404,16 @@ class OveruseView(pn.viewable.Viewer):
             + "".join(f"<li>{escape_html(n)}</li>" for n in items) + "</ul>"
             for head, items in sections)
         return pn.Column(
-            intro, pn.pane.HoloViews(overuse_plot(table), sizing_mode="stretch_width",
-                                     css_classes=["overuse-plot"]),
+            intro, self._overuse_pane(table),
             pn.pane.HTML(f'<div class="plain">{notes}</div>', css_classes=["overuse-notes"],
                          stylesheets=[PAGE_CSS], sizing_mode="stretch_width"),
             caveat, sizing_mode="stretch_width")
+
+    @staticmethod
+    def _overuse_pane(table: pd.DataFrame) -> pn.pane.Bokeh:
+        figure = overuse_figure(table, _class_label)
+        figure.css_classes = ["overuse-plot"]
+        return pn.pane.Bokeh(figure, sizing_mode="stretch_width")
 
     def __panel__(self):
         return pn.panel(pn.bind(self._content, self.data.param.diary,
