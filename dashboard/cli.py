@@ -22,6 +22,7 @@ from .importers.common import escape_controls
 from .records import DailyCheckin, MassageSession, MedicationDose, Record
 from .session import DEFAULT_PATIENT, DiarySession
 from .store import SchemaTooNew, Store, default_db_path
+from .wording import plural
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 DATE_TIME = click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
@@ -272,7 +273,7 @@ def export(db, out, patient):
         frames = {key: pd.concat([f[key] for f in each], ignore_index=True) for key in each[0]}
     paths = write_template(frames, out)
     for path, key in zip(paths, ("daily", "sessions", "doses")):
-        click.echo(f"{path}: {len(frames[key])} rows")
+        click.echo(f"{path}: {plural(len(frames[key]), 'row')}")
 
 
 @main.command()
@@ -489,9 +490,11 @@ def effects(db, patient, pressures, areas, min_sessions, as_json):
         click.echo(json.dumps(result, indent=2))
         return
     if not result["effects"]:
-        click.echo(f"No matching massage sessions yet: {fx.NOT_ENOUGH}.")
+        click.echo(f"No matching massage sessions yet: {fx.NOT_ENOUGH}. An estimate needs "
+                   f"{plural(min_sessions, 'session')}; log them with `fibro log session`.")
     for row in result["effects"]:
-        figure = ("not enough data yet" if row["estimate"] is None else
+        figure = (fx.not_enough_text(row["n_sessions"], min_sessions) or fx.NOT_ENOUGH
+                  if row["estimate"] is None else
                   f"{row['estimate']:+.2f} (95 % interval {row['ci_low']:+.2f} to {row['ci_high']:+.2f})")
         click.echo(f"{row['pressure']:<9} {row['area']:<11} {row['outcome']:<25} "
                    f"n={row['n_sessions']:<4} {figure}")
@@ -576,6 +579,9 @@ def moh(db, patient, as_json):
     if as_json:
         click.echo(json.dumps({"months": rows, "caveat": OVERUSE_CAVEAT}, indent=2))
         return
+    if not rows:
+        click.echo("No medication logged yet: log a dose with `fibro log med` to see the days a "
+                   "month of each class against the thresholds.")
     for row, (_i, full) in zip(rows, table.iterrows()):
         limit = "" if row["threshold"] is None else f" / {row['threshold']}"
         click.echo(f"{row['month']} {row['drug_class']:<22} {row['days']:>2}{limit} days"
@@ -617,19 +623,19 @@ def report(db, patient, start, end, out, audience, paper):
     paper = paper or paper_for_locale()
     pages = render_pdf(content, out, paper)
     click.echo(escape_controls(
-        f"Wrote {out} ({pages} {'page' if pages == 1 else 'pages'}, {paper}): "
+        f"Wrote {out} ({plural(pages, 'page')}, {paper}): "
         f"{name}, {content.start:%Y-%m-%d} to {content.end:%Y-%m-%d}, for the {audience}."))
 
 
 def format_import_summary(summary: dict) -> str:
     """The import summary as lines a person reads."""
     verb = "Would create" if summary["dry_run"] else "Created"
-    lines = [f"{summary['kind']}: {summary['rows_read']} rows read, {summary['rows_used']} used, "
+    lines = [f"{summary['kind']}: {plural(summary['rows_read'], 'row')} read, {summary['rows_used']} used, "
              f"{summary['rows_skipped']} skipped"]
     for outcome, label in (("created", verb), ("updated", "Updated"), ("unchanged", "Already there")):
         counts = summary[outcome]
-        lines.append(f"  {label}: {counts['daily']} daily check-ins, {counts['sessions']} sessions, "
-                     f"{counts['doses']} doses")
+        lines.append(f"  {label}: {plural(counts['daily'], 'daily check-in')}, "
+                     f"{plural(counts['sessions'], 'session')}, {plural(counts['doses'], 'dose')}")
     for reason, n in sorted(summary["skipped"].items()):
         lines.append(f"  skipped {n} × {reason}")
     if summary["first_date"]:

@@ -267,12 +267,13 @@ def anchors_text(anchors: tuple[str, str], separator: str = " · ") -> str:
     return f"{RATING_MIN} = {low}{separator}{RATING_MAX} = {high}"
 
 
-def rating_axis_label(name: str) -> str:
-    """A plot axis for a diary rating: 'Pain (0 = none, 10 = worst)'."""
+def rating_axis_label(name: str, separator: str = " ") -> str:
+    """A plot axis for a diary rating: 'Pain (0 = none, 10 = worst)'; ``separator="\\n"``
+    puts the anchors on a line of their own (a short plot's vertical axis)."""
     area = name[len(AREA_PAIN_PREFIX):] if name.startswith(AREA_PAIN_PREFIX) else ""
     label = (DAILY_RATINGS.get(name) or (f"{area_label(area)} pain" if area in BODY_AREAS else "")
              or name.replace("_", " ").capitalize())
-    return f"{label} ({anchors_text(rating_anchors(name), ', ')})"
+    return f"{label}{separator}({anchors_text(rating_anchors(name), ', ')})"
 
 
 SLEEP_HOURS_MAX = 24.0

@@ -440,7 +440,7 @@ def test_importing_the_same_folder_twice_creates_nothing_the_second_time(tmp_pat
     assert_same_store(after_first, snapshot(db))
     again = fibro("import", "csv", str(folder), "--db", str(db)).stdout
     assert "Created: 0 daily check-ins, 0 sessions, 0 doses" in again
-    assert "Already there: 4 daily check-ins, 2 sessions, 1 doses" in again
+    assert "Already there: 4 daily check-ins, 2 sessions, 1 dose" in again
 
 
 def test_a_dry_run_counts_but_writes_nothing_and_makes_no_backup(tmp_path):

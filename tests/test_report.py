@@ -246,7 +246,8 @@ def test_a_diary_without_sessions(tmp_path):
     pid = store.ensure_patient("Only days")
     store.save(pid, [DailyCheckin(date=dt.date(2026, 5, d), pain=5.0) for d in range(1, 11)])
     report = build_report("Only days", store.daily(pid), store.sessions(pid), store.doses(pid))
-    assert report.start == dt.date(2026, 2, 10) and report.end == dt.date(2026, 5, 10)
+    # A diary younger than the default 90 days: its own ten days, not 80 empty ones before.
+    assert report.start == dt.date(2026, 5, 1) and report.end == dt.date(2026, 5, 10)
     assert report.sessions.empty and report.effects.empty
     render_pdf(report, tmp_path / "r.pdf")
     text = flat(text_of(tmp_path / "r.pdf"))

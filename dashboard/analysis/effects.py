@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .. import domain
+from ..wording import log_more, plural
 from .summary import BOOTSTRAP_DRAWS, daily_pain, filter_sessions, session_areas
 
 OUTCOMES: tuple[str, ...] = (
@@ -71,6 +72,7 @@ DOSE_WINDOW_HOURS = 48
 SIGN_FLIPS = BOOTSTRAP_DRAWS
 
 NOT_ENOUGH = "not enough data yet"
+MIN_SESSIONS = 5  # an estimate needs this many sessions whose outcome could be computed
 LOWER, HIGHER, UNCLEAR = "lower", "higher", "no clear difference"
 
 EFFECT_COLUMNS = ["pressure", "area", "outcome", "n_sessions", "n_comparison",
@@ -338,6 +340,22 @@ def _same_sessions(values: np.ndarray, columns: np.ndarray):
     return list(groups.values())
 
 
+def sessions_needed(n_sessions: int, min_sessions: int = MIN_SESSIONS) -> int:
+    """How many more sessions a row needs before it gets an estimate (0: it has one).
+
+    The rule of ``effects_table`` and ``deep_vs_light``: a row is estimated from
+    ``max(min_sessions, 1)`` sessions whose outcome could be computed.
+    """
+    return max(0, max(int(min_sessions), 1) - int(n_sessions))
+
+
+def not_enough_text(n_sessions: int, min_sessions: int = MIN_SESSIONS) -> str:
+    """'not enough data yet: log 3 more sessions to see an estimate' for a row without one
+    ('' when it has enough), for the Effects page, the CLI and the report."""
+    needed = sessions_needed(n_sessions, min_sessions)
+    return f"{NOT_ENOUGH}: {log_more(needed)}" if needed else ""
+
+
 def _verdict(low: float, high: float) -> str:
     if high < 0:
         return LOWER
@@ -380,7 +398,7 @@ def _effect_rows(values: np.ndarray, min_sessions: int, rng: np.random.Generator
 
 
 def effects_table(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
-                  pressures=None, areas=None, min_sessions: int = 5,
+                  pressures=None, areas=None, min_sessions: int = MIN_SESSIONS,
                   seed: int = 0) -> pd.DataFrame:
     """One row per pressure x area x outcome: mean per-session contrast, 95 % interval, verdict.
 
@@ -451,7 +469,7 @@ def _shuffle_p_values(rng: np.random.Generator, x: np.ndarray, n_a: int, observe
 
 
 def deep_vs_light(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
-                  areas=None, min_sessions: int = 5, permutations: int = 5000,
+                  areas=None, min_sessions: int = MIN_SESSIONS, permutations: int = 5000,
                   seed: int = 0) -> pd.DataFrame:
     """Deep minus light: difference of mean contrasts, bootstrap interval, permutation p-value.
 
@@ -529,7 +547,8 @@ def _records(table: pd.DataFrame) -> list[dict]:
 
 
 def effects_json(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
-                 pressures=None, areas=None, min_sessions: int = 5, seed: int = 0) -> dict:
+                 pressures=None, areas=None, min_sessions: int = MIN_SESSIONS,
+                 seed: int = 0) -> dict:
     """The effects and the deep-vs-light comparisons as plain, ``json.dumps``-able values.
 
     Comparisons are included only when both deep and light are among ``pressures``.
@@ -572,7 +591,7 @@ def _effect_sentence(row) -> str:
     change, interval = _change_words(row["outcome"], row["estimate"], row["ci_low"], row["ci_high"])
     subject = _pressure_words(row["pressure"])
     return (f"{subject[0].upper()}{subject[1:]}{place} is associated with {change} "
-            f"({interval}; {row['n_sessions']} sessions).")
+            f"({interval}; {plural(row['n_sessions'], 'session')}).")
 
 
 def _comparison_sentence(row) -> str:

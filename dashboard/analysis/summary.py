@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import domain
+from ..wording import plural
 
 MIN_DAYS = 5  # below this many days in a group, a figure says "not enough data yet"
 BOOTSTRAP_DRAWS = 2000
@@ -98,6 +99,25 @@ def after_session_spans(sessions: pd.DataFrame) -> pd.DataFrame:
                          "x1": days + pd.Timedelta(days=last + 1)})
 
 
+def lone_points(dates, values, gap_days: int | None = None) -> np.ndarray:
+    """Whether each value is one that no line segment reaches: its neighbours (by date) are
+    missing, or more than ``gap_days`` away where a plot breaks its lines at gaps (None: a
+    line joins any distance). A line alone would not show such a value: it needs a marker."""
+    frame = pd.DataFrame({"date": pd.to_datetime(pd.Series(dates)).to_numpy(),
+                          "value": pd.Series(values).astype("float64").to_numpy()})
+    order = np.argsort(frame["date"].to_numpy(), kind="stable")
+    ordered = frame.iloc[order].reset_index(drop=True)
+    has = ordered["value"].notna()
+    near = (ordered["date"].diff() <= pd.Timedelta(days=gap_days) if gap_days is not None
+            else pd.Series(True, index=ordered.index))
+    joined_before = has & has.shift(1, fill_value=False) & near
+    joined_after = has & has.shift(-1, fill_value=False) & near.shift(-1, fill_value=False)
+    lone = (has & ~joined_before & ~joined_after).to_numpy()
+    out = np.empty(len(frame), dtype=bool)
+    out[order] = lone
+    return out
+
+
 def doses_per_day(doses: pd.DataFrame) -> pd.DataFrame:
     """Number of doses per day and class: index date, one column per class present."""
     if doses.empty:
@@ -132,6 +152,21 @@ class Comparison:
     @property
     def enough(self) -> bool:
         return self.n_after >= MIN_DAYS and self.n_other >= MIN_DAYS
+
+    @property
+    def days_needed(self) -> tuple[int, int]:
+        """More days with a value needed (after sessions, other days) before a difference."""
+        return max(0, MIN_DAYS - self.n_after), max(0, MIN_DAYS - self.n_other)
+
+    def not_enough_text(self) -> str:
+        """'not enough data yet: 3 more days after a session and 1 more other day needed
+        (5 in each group)'; '' when the comparison has enough days."""
+        after, other = self.days_needed
+        parts = [plural(after, "more day after a session", "more days after a session")
+                 if after else "", plural(other, "more other day") if other else ""]
+        wanted = " and ".join(p for p in parts if p)
+        return (f"not enough data yet: {wanted} needed ({MIN_DAYS} in each group)"
+                if wanted else "")
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,20 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from .. import domain
 from ..analysis import summary as an
+from ..wording import plural
 from .content import Report
 
 DPI = 200
 LINE_DAYS = 190  # over longer periods a dotted line per session would grey the whole plot
 MARKERS = {"circle": "o", "square": "s", "triangle": "^", "diamond": "D"}
 SLEEP_COLOR, QUALITY_COLOR, DOSE_COLOR = "#0072B2", "#6A5ACD", "#7F7F7F"
+NAP_COLOR = "#9CCAEB"  # lighter than the sleep line's blue, as on the dashboard
+SHORT_DAYS = 62  # up to this long, every tick names its day and month ("21 Nov")
+MIN_DAYS_SHOWN = 7  # a shorter period is drawn as a week, so its days are not slabs
 FONT = "DejaVu Sans"  # the font matplotlib ships; the PDF's text uses the same
 
 
@@ -36,13 +41,29 @@ def _session_y(sessions: pd.DataFrame, daily: pd.DataFrame) -> pd.Series:
             .fillna(0.0).astype("float64"))
 
 
+def _naps(daily: pd.DataFrame) -> pd.DataFrame | None:
+    """Days with naps: ``date``, ``bottom`` (the night's hours, 0 when blank), ``top``
+    (plus the naps' hours); None when the period has no naps."""
+    if daily.empty or "nap_minutes" not in daily:
+        return None
+    naps = pd.to_numeric(daily["nap_minutes"], errors="coerce")
+    days = daily[naps > 0]
+    if days.empty:
+        return None
+    bottom = days["sleep_hours"].astype("float64").fillna(0.0)
+    return pd.DataFrame({"date": days["date"], "bottom": bottom,
+                         "top": bottom + naps[naps > 0] / 60})
+
+
 def caption(report: Report) -> str:
     """What the figure shows, in a sentence or two, for under it."""
     lines = ("Lines: weekly means; markers: massage sessions by pressure (colour and shape) "
              "at the pain just after the session." if report.days > LINE_DAYS else
              "Dotted lines: massage sessions; markers by pressure (colour and shape) at the "
              "pain just after the session.")
-    return (f"{lines} Painkillers: doses of as-needed classes (simple analgesics, NSAIDs, "
+    naps = (" Light bars on top of night sleep: naps." if report.days <= LINE_DAYS
+            and _naps(report.daily) is not None else "")
+    return (f"{lines}{naps} Painkillers: doses of as-needed classes (simple analgesics, NSAIDs, "
             "combinations, opioids, triptans, ergots).")
 
 
@@ -53,6 +74,21 @@ def _weekly(daily: pd.DataFrame) -> pd.DataFrame:
     columns = ["pain", "sleep_hours", "sleep_quality"]
     return (daily.set_index("date")[columns].astype("float64").resample("W").mean()
             .reset_index())
+
+
+def _line(ax, dates: pd.Series, values: pd.Series, **style) -> None:
+    """A daily line, with a marker on each value no segment reaches (a lone first day, or
+    a day between blanks), which a line alone would not show."""
+    ax.plot(dates, values, **style)
+    lone = an.lone_points(dates, values)
+    if lone.any():
+        ax.plot(dates[lone], values[lone], linestyle="none", marker="o", markersize=3.2,
+                color=style.get("color"), zorder=3)
+
+
+def _axis_label(name: str) -> str:
+    """'Pain\n(0 = none, 10 = worst)': the rating's anchors under its name."""
+    return domain.rating_axis_label(name, "\n")
 
 
 def _style(ax, label: str) -> None:
@@ -73,6 +109,7 @@ def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
     lines = _weekly(daily) if long else daily
     start = pd.Timestamp(report.start) - pd.Timedelta(hours=12)
     end = pd.Timestamp(report.end) + pd.Timedelta(hours=12)
+    start = min(start, end - pd.Timedelta(days=MIN_DAYS_SHOWN))
 
     for when in sessions["start"] if not long else ():
         for ax in (pain_ax, sleep_ax, dose_ax):
@@ -80,7 +117,7 @@ def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
 
     handles = []
     if not lines.empty:
-        pain_ax.plot(lines["date"], lines["pain"], color="black", linewidth=1.0)
+        _line(pain_ax, lines["date"], lines["pain"], color="black", linewidth=1.0)
     handles.append(Line2D([], [], color="black", linewidth=1.0,
                           label="Pain, weekly mean" if long else "Daily pain"))
     if not sessions.empty:
@@ -99,21 +136,31 @@ def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
                                   label=f"{domain.PRESSURE_LABELS[pressure]} session ({mine.sum()})"))
     pain_ax.set_ylim(-0.3, 10.3)
     pain_ax.set_yticks([0, 5, 10])
-    _style(pain_ax, "Pain 0-10\n(0 = none)")
+    _style(pain_ax, _axis_label("pain"))
     pain_ax.legend(handles=handles, fontsize=6.5, loc="upper left", ncols=min(len(handles), 5),
                    frameon=False, bbox_to_anchor=(0, 1.22), borderaxespad=0,
                    prop={"family": FONT, "size": 6.5})
 
     quality_ax = sleep_ax.twinx()  # both sleep lines share the dates; quality on the right
     if not lines.empty:
-        sleep_ax.plot(lines["date"], lines["sleep_hours"], color=SLEEP_COLOR, linewidth=1.0)
-        quality_ax.plot(lines["date"], lines["sleep_quality"], color=QUALITY_COLOR,
-                        linewidth=0.9, linestyle=(0, (3, 1.5)))
+        _line(sleep_ax, lines["date"], lines["sleep_hours"], color=SLEEP_COLOR, linewidth=1.0)
+        _line(quality_ax, lines["date"], lines["sleep_quality"], color=QUALITY_COLOR,
+              linewidth=0.9, linestyle=(0, (3, 1.5)))
+    naps = _naps(report.daily) if not long else None
+    if naps is not None:
+        sleep_ax.bar(naps["date"], naps["top"] - naps["bottom"], bottom=naps["bottom"], width=0.6,
+                     color=NAP_COLOR, edgecolor=SLEEP_COLOR, linewidth=0.3, zorder=2)
+        sleep_ax.legend(handles=[Line2D([], [], color=SLEEP_COLOR, linewidth=1.0,
+                                        label="Night sleep"),
+                                 Patch(facecolor=NAP_COLOR, edgecolor=SLEEP_COLOR, linewidth=0.3,
+                                       label="Naps, on top")],
+                        loc="upper left", frameon=False, ncols=2,
+                        prop={"family": FONT, "size": 6.5})
     sleep_ax.set_ylim(0, 12)
     quality_ax.set_ylim(-0.3, 10.3)
     quality_ax.set_yticks([0, 5, 10])
     quality_ax.tick_params(labelsize=7)
-    quality_ax.set_ylabel("Sleep quality, dashed\n(0 = very poor, 10 = excellent)",
+    quality_ax.set_ylabel(_axis_label("sleep_quality").replace("\n", ", dashed\n"),
                           fontsize=7, family=FONT)
     quality_ax.spines["top"].set_visible(False)
     _style(sleep_ax, "Hours asleep,\nsolid")
@@ -130,12 +177,15 @@ def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
     painkiller_days = len(an.painkiller_days(report.doses))
     dose_ax.set_ylim(0, max(3, float(counts.max()) * 1.1 if not per_day.empty else 3))
     dose_ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
-    _style(dose_ax, f"{'Doses a week' if long else 'Painkiller doses'}\n({painkiller_days} days)")
+    _style(dose_ax, f"{'Doses a week' if long else 'Painkiller doses'}\n"
+                    f"({plural(painkiller_days, 'day')})")
 
     dose_ax.set_xlim(start, end)
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     dose_ax.xaxis.set_major_locator(locator)
-    dose_ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+    dose_ax.xaxis.set_major_formatter(
+        mdates.DateFormatter("%d %b") if report.days <= SHORT_DAYS  # days only, with the month
+        else mdates.ConciseDateFormatter(locator, show_offset=False))
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})

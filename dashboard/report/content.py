@@ -19,6 +19,7 @@ from ..analysis import scores
 from ..analysis import summary as an
 
 DEFAULT_DAYS = 90
+MIN_DAYS = 7  # a new diary's default period: at least a week, not 90 mostly empty days
 AUDIENCES = ("therapist", "doctor")
 DISCLAIMER = "A self-kept diary, not a medical record; associations, not causes."
 
@@ -80,6 +81,7 @@ class Report:
     overuse: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     filters: str = ""
+    needed: dict[str, int] = field(default_factory=dict)  # more sessions a pressure needs
 
     @property
     def days(self) -> int:
@@ -105,17 +107,21 @@ def diary_span(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame)
 
 
 def resolve_period(start, end, last_logged: dt.date | None, today: dt.date,
-                   days: int = DEFAULT_DAYS) -> tuple[dt.date, dt.date]:
+                   days: int = DEFAULT_DAYS,
+                   first_logged: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The report's first and last day.
 
     Neither given: the ``days`` days ending at the last logged day (today for an
-    empty diary).  Only ``start``: ``days`` days from it.  Only ``end``: ``days``
+    empty diary), but no earlier than ``first_logged`` when the diary is younger
+    (at least ``MIN_DAYS`` days, though).  Only ``start``: ``days`` days from it.  Only ``end``: ``days``
     days ending at it.  A start after the end is refused.
     """
     start, end = _as_date(start), _as_date(end)
     length = dt.timedelta(days=days - 1)
     if start is None and end is None:
         end = last_logged or today
+        if first_logged is not None:
+            start = max(end - length, min(first_logged, end - dt.timedelta(days=MIN_DAYS - 1)))
     if start is None:
         start = end - length
     if end is None:
@@ -130,6 +136,15 @@ def _mean(values: pd.Series) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
+def _naps_a_day(daily: pd.DataFrame) -> float | None:
+    """Minutes napped per logged day (a day without naps counts 0); None when no day of
+    the period says anything about naps."""
+    naps = daily.get("nap_minutes")
+    if naps is None or not naps.notna().any():
+        return None
+    return float(pd.to_numeric(naps, errors="coerce").fillna(0).mean())
+
+
 def period_figures(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
                    start: dt.date, end: dt.date) -> dict[str, float | None]:
     """Days logged, sessions, mean pain, sleep hours and quality, painkiller days in a period."""
@@ -141,6 +156,7 @@ def period_figures(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFr
         "pain": _mean(d["pain"]),
         "sleep_hours": _mean(d["sleep_hours"]),
         "sleep_quality": _mean(d["sleep_quality"]),
+        "naps": _naps_a_day(d),
         "painkiller_days": float(len(an.painkiller_days(an.in_window(doses, "time", start, end)))),
     }
 
@@ -157,13 +173,17 @@ def compare_periods(daily, sessions, doses, start: dt.date, end: dt.date) -> tup
     rows = [
         Figure(f"Days logged (of {length})", now["days_logged"], before["days_logged"], decimals=0),
         Figure("Sessions", now["sessions"], before["sessions"], decimals=0),
-        Figure("Mean pain (0 = none, 10 = worst)", now["pain"], before["pain"]),
+        Figure(f"Mean pain ({domain.anchors_text(domain.rating_anchors('pain'), ', ')})",
+               now["pain"], before["pain"]),
         Figure("Mean sleep", now["sleep_hours"], before["sleep_hours"], unit="h"),
-        Figure("Mean sleep quality (0 = very poor, 10 = excellent)", now["sleep_quality"],
-               before["sleep_quality"]),
+        Figure(f"Mean sleep quality ({domain.anchors_text(domain.rating_anchors('sleep_quality'), ', ')})",
+               now["sleep_quality"], before["sleep_quality"]),
         Figure("Painkiller days (as-needed classes)", now["painkiller_days"],
                before["painkiller_days"], decimals=0),
     ]
+    if now["naps"] is not None or before["naps"] is not None:  # a diary that logs naps
+        rows.insert(4, Figure("Mean naps a day (logged days)", now["naps"], before["naps"],
+                              unit="min", decimals=0))
     return rows, (before_start, before_end)
 
 
@@ -171,11 +191,13 @@ def period_effects(daily, sessions, doses, start, end, pressures=None, areas=Non
     """The Effects table of the period, as the dashboard's Effects page computes it for the
     days shown: pooled areas ("all"), or the chosen areas.
 
-    Returns the rows with an estimate, and the pressures whose rows all lacked data.
+    Returns the rows with an estimate, the pressures whose rows all lacked data, and how
+    many more sessions each of those needs for its first estimate (``fx.sessions_needed``
+    of its best-filled pooled row).
     """
     window_sessions = an.in_window(sessions, "start", start, end)
     if window_sessions.empty or (pressures is not None and not list(pressures)):
-        return pd.DataFrame(columns=fx.EFFECT_COLUMNS), []
+        return pd.DataFrame(columns=fx.EFFECT_COLUMNS), [], {}
     table = fx.effects_table(an.in_window(daily, "date", start, end), window_sessions,
                              an.in_window(doses, "time", start, end),
                              pressures=list(pressures) if pressures is not None else None,
@@ -183,7 +205,10 @@ def period_effects(daily, sessions, doses, start, end, pressures=None, areas=Non
     shown = table[table["estimate"].notna()].reset_index(drop=True)
     too_few = [p for p in domain.PRESSURES
                if p in set(table["pressure"]) and p not in set(shown["pressure"])]
-    return shown, too_few
+    pooled = table[table["area"] == fx.ALL_AREAS]
+    needed = {p: fx.sessions_needed(int(pooled.loc[pooled["pressure"] == p, "n_sessions"].max()))
+              for p in too_few}
+    return shown, too_few, needed
 
 
 def _assessments_until(frame: pd.DataFrame | None, end: dt.date) -> pd.DataFrame:
@@ -226,7 +251,7 @@ def build_report(patient: str, daily: pd.DataFrame, sessions: pd.DataFrame, dose
         raise ReportError(f"a report is for one of {', '.join(AUDIENCES)}, not {audience!r}")
     today = today or dt.date.today()
     first, last = diary_span(daily, sessions, doses)
-    start, end = resolve_period(start, end, last, today)
+    start, end = resolve_period(start, end, last, today, first_logged=first)
     chosen = an.filter_sessions(sessions, pressures, areas or None)
     matching = an.in_window(chosen, "start", start, end)
 
@@ -246,7 +271,7 @@ def build_report(patient: str, daily: pd.DataFrame, sessions: pd.DataFrame, dose
                      _filters_text(pressures, areas) else "."))
 
     figures, previous = compare_periods(daily, chosen, doses, start, end)
-    effects, too_few = period_effects(daily, sessions, doses, start, end, pressures, areas)
+    effects, too_few, needed = period_effects(daily, sessions, doses, start, end, pressures, areas)
     return Report(
         patient=patient, start=start, end=end, generated=today, audience=audience,
         daily=an.in_window(daily, "date", start, end),
@@ -255,7 +280,7 @@ def build_report(patient: str, daily: pd.DataFrame, sessions: pd.DataFrame, dose
         figures=figures, previous=previous, effects=effects, too_few=too_few,
         acr=_assessments_until(acr, end), fiqr=_assessments_until(fiqr, end),
         overuse=overuse_by_month(doses, start, end), notes=notes,
-        filters=_filters_text(pressures, areas),
+        filters=_filters_text(pressures, areas), needed=needed,
     )
 
 

@@ -23,6 +23,7 @@ from reportlab.platypus import (CondPageBreak, Image, KeepTogether, Paragraph, S
 
 from .. import domain
 from ..analysis import effects as fx
+from ..wording import log_more, plural
 from ..analysis import scores
 from . import chart
 from .content import DISCLAIMER, MAX_SESSION_ROWS, SECTION_TITLES, Report
@@ -176,7 +177,7 @@ class _Builder:
         counts = s["pressure"].value_counts()
         tally = ", ".join(f"{counts[p]} {domain.PRESSURE_LABELS[p].lower()}"
                           for p in domain.PRESSURES if p in counts)
-        note = f"{len(s)} {'session' if len(s) == 1 else 'sessions'}: {tally}."
+        note = f"{plural(len(s), 'session')}: {tally}."
         if len(s) > len(shown):
             note += (f" The {len(shown)} most recent are listed; `fibro export` writes them all.")
         return out + [self.p(markup(note), "small")]
@@ -185,8 +186,9 @@ class _Builder:
         r = self.r
         out = [self.heading("effects")]
         if r.effects.empty:
-            text = ("No pressure has the 5 sessions in this period an estimate needs: not enough "
-                    "data yet." if r.too_few or not r.sessions.empty else
+            text = (f"No pressure has the {plural(fx.MIN_SESSIONS, 'session')} in this period an "
+                    f"estimate needs: not enough data yet.{self._needed_text()}"
+                    if r.too_few or not r.sessions.empty else
                     "No massage sessions in this period, so no effects to estimate.")
             return out + [self.p(markup(text))]
         rows = [["Pressure", "Area", "Outcome", "Estimate", "95 % interval", "n", "Reading"]]
@@ -204,10 +206,17 @@ class _Builder:
                  "pain and doses are lower, positive sleep is more or better."]
         if r.too_few:
             names = ", ".join(domain.PRESSURE_LABELS[p] for p in r.too_few)
-            notes.append(f"Not enough data yet (fewer than 5 sessions in this period): {names}; "
-                         "left out.")
+            notes.append(f"Not enough data yet (fewer than {plural(fx.MIN_SESSIONS, 'session')} "
+                         f"in this period): {names}; left out.{self._needed_text()}")
         notes.append(fx.CAVEATS[1])
         return out + [self.p(markup(" ".join(notes)), "small")]
+
+    def _needed_text(self) -> str:
+        """' Log 3 more light sessions to see an estimate; log 1 more deep session ...'."""
+        parts = [log_more(n, f"{domain.PRESSURE_LABELS[p].lower()} session")
+                 for p, n in self.r.needed.items() if n]
+        text = "; ".join(parts)
+        return f" {text[0].upper()}{text[1:]}." if text else ""
 
     def scores(self) -> list:
         r = self.r
