@@ -26,6 +26,7 @@ import param
 
 from ..importers import ImportFormatError, guess_kind
 from ..records import InvalidRecord
+from .charts import with_document_lock
 from .datastore import DataStore
 from .text import escape_html
 
@@ -221,13 +222,3 @@ class ImportPage(pn.viewable.Viewer):
         elif not self.data.is_demo:
             with_document_lock(lambda: self.data.reload(show=imported))  # the imported days
 
-
-def with_document_lock(change) -> None:
-    """Run ``change`` holding the document's lock: an async callback (like ``_confirm``
-    after its worker thread) runs without it, and the Overview's plain Bokeh figures
-    may only be changed with it.  Outside a served page it just runs."""
-    doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
-        change()
-    else:
-        doc.add_next_tick_callback(change)
