@@ -167,7 +167,8 @@ class App(pn.viewable.Viewer):
 
     def overview(self) -> pn.Column:
         parts = [self.welcome(), DemoBanner(data=self.data), SummaryRow(data=self.data),
-                 ReportButton(data=self.data), LinkedPlots(data=self.data), AreaBodyMap(data=self.data)]
+                 ReportButton(data=self.data), LinkedPlots(data=self.data, narrow=on_a_phone()),
+                 AreaBodyMap(data=self.data)]
         return pn.Column(*parts, sizing_mode="stretch_width", name="Overview")
 
     def page_builders(self) -> dict:

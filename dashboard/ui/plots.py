@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import panel as pn
 from bokeh.events import SelectionGeometry
-from bokeh.models import (BoxSelectTool, ColumnDataSource, CustomJS, GridPlot, HoverTool, Legend,
+from bokeh.models import (AdaptiveTicker, BoxSelectTool, ColumnDataSource, CustomJS,
+                          DatetimeTicker, DatetimeTickFormatter, GridPlot, HoverTool, Legend,
                           LegendItem, Line, LinearAxis, PanTool, Quad, Range1d, ResetTool,
                           SaveTool, Scatter, Toolbar, ToolProxy, VStrip, WheelZoomTool)
 from bokeh.plotting import figure
@@ -30,11 +31,17 @@ SHADE_COLOR = "#E8E3F3"  # calm lilac, far from every pressure colour
 SPAN_COLOR = "#F0E442"
 INK = "#3B3B4F"
 HEIGHT = 230
+NARROW_HEIGHT = 330  # a phone's plot carries its legend below it
 SHADING_LABEL = "Days after a session"
 
 PAIN_TITLE, SLEEP_TITLE, MEDICATION_TITLE = "Pain and massage sessions", "Sleep", "Medication"
 PAIN_RANGE, HOURS_RANGE, QUALITY_RANGE = (0, 10.5), (0, 12), (0, 10.5)
 HOURS_COLOR, QUALITY_COLOR = "#0072B2", "#CC79A7"
+NAP_COLOR = "#9CCAEB"  # a lighter shade of the hours' blue: naps sit on top of night sleep
+NAP_LABEL = "Naps (on top of night sleep)"
+DOT_SIZE, LONE_SIZE = 3, 8  # a day's dot; a point no line reaches (a new diary's first day)
+MIN_SHOWN_DAYS = 7  # a shorter diary or window is shown as a week, so a day is not a slab
+DAY_LABEL = "%d %b"
 
 SESSION_TOOLTIPS = [
     ("Session", "@date{%Y-%m-%d %H:%M}"),
@@ -70,10 +77,35 @@ def line_columns(dates, values) -> dict:
     return {"date": x, "value": y}
 
 
-def day_columns(dates, values) -> dict:
-    """One dot per day (so a lone day of a new diary still shows)."""
+def day_columns(dates, values, joined_size: float = DOT_SIZE) -> dict:
+    """One dot per day, ``size`` ``joined_size`` on a line and ``LONE_SIZE`` where no line
+    reaches (so a lone day of a new diary, or a day between gaps, still shows)."""
     return {"date": pd.to_datetime(pd.Series(dates)).to_numpy(),
-            "value": pd.Series(values).astype("float64").to_numpy()}
+            "value": pd.Series(values).astype("float64").to_numpy(),
+            "size": np.where(an.lone_points(dates, values, GAP_DAYS), LONE_SIZE, joined_size).astype("float64")}
+
+
+def nap_columns(daily: pd.DataFrame) -> dict:
+    """A bar for each day with naps, standing on that night's sleep (on 0 when not logged):
+    ``bottom`` the night's hours, ``top`` plus the naps, with what the hover says."""
+    naps = pd.to_numeric(daily.get("nap_minutes", pd.Series(np.nan, index=daily.index)),
+                         errors="coerce").astype("float64")
+    keep = (naps > 0).to_numpy()
+    days = pd.to_datetime(daily["date"]).to_numpy()[keep]
+    night = daily["sleep_hours"].astype("float64").to_numpy()[keep]
+    bottom = np.nan_to_num(night, nan=0.0)
+    minutes = naps.to_numpy()[keep]
+    return {"left": days - np.timedelta64(5, "h"), "right": days + np.timedelta64(5, "h"),
+            "bottom": bottom, "top": bottom + minutes / 60, "date": days,
+            "nap_minutes": minutes, "night": [f"{h:.1f} h" if h == h else "–" for h in night]}
+
+
+def shown_range(start, end, min_days: int = MIN_SHOWN_DAYS) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The x range for the days ``start`` to ``end``: from half a day before the first (its
+    points sit at midnight, so not on the frame's edge) to the end of the last, at least
+    ``min_days`` long (a short window reaches further back)."""
+    first, last = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize() + pd.Timedelta(days=1)
+    return min(first, last - pd.Timedelta(days=min_days)) - pd.Timedelta(hours=12), last
 
 
 def merged_spans(x0, x1) -> tuple[np.ndarray, np.ndarray]:
@@ -92,12 +124,18 @@ def merged_spans(x0, x1) -> tuple[np.ndarray, np.ndarray]:
     return x0[starts], x1[ends]
 
 
-def shading_columns(matching_sessions: pd.DataFrame) -> dict:
-    """Full-height bands over the days after each matching session."""
+def shading_columns(matching_sessions: pd.DataFrame, within=None) -> dict:
+    """Full-height bands over the days after each matching session, cut to ``within``
+    (first, end) when given, so a session on the last day shown does not shade past it."""
     if matching_sessions.empty:
         return {"x0": np.array([], dtype="datetime64[ns]"), "x1": np.array([], dtype="datetime64[ns]")}
     spans = an.after_session_spans(matching_sessions)
     x0, x1 = merged_spans(spans["x0"].to_numpy(), spans["x1"].to_numpy())
+    if within is not None:
+        low, high = (np.datetime64(pd.Timestamp(t).to_datetime64(), "ns") for t in within)
+        x0, x1 = np.maximum(x0, low), np.minimum(x1, high)
+        keep = x0 < x1
+        x0, x1 = x0[keep], x1[keep]
     return {"x0": x0, "x1": x1}
 
 
@@ -220,6 +258,21 @@ def on_browser_event(model, event_type, handler: Callable) -> None:
     model.on_event(event_type, run)
 
 
+def day_ticker(ticks: int = 10) -> DatetimeTicker:
+    """Bokeh's date ticker without its sub-day steps: ticks fall on days, months or years
+    (a one-day diary showed 06:00, 12:00, 18:00); about ``ticks`` of them."""
+    ticker = DatetimeTicker(desired_num_ticks=ticks)
+    ticker.tickers = [t for t in ticker.tickers if not isinstance(t, AdaptiveTicker)]
+    return ticker
+
+
+def day_formatter() -> DatetimeTickFormatter:
+    """Tick labels that name days ('02 Dec'), months ('Dec 2026') or years, never hours."""
+    return DatetimeTickFormatter(hours=DAY_LABEL, hourmin=DAY_LABEL, minutes=DAY_LABEL,
+                                 minsec=DAY_LABEL, seconds=DAY_LABEL, days=DAY_LABEL,
+                                 months="%b %Y", years="%Y")
+
+
 def _empty(*day_columns: str, **columns) -> ColumnDataSource:
     """A source with empty date-time columns ``day_columns`` and empty ``columns``."""
     return ColumnDataSource({**{name: np.array([], dtype="datetime64[ns]") for name in day_columns},
@@ -241,9 +294,12 @@ class LinkedFigures:
     or muted), which keeps the document small.
     """
 
-    def __init__(self, on_select: Callable[[pd.Timestamp, pd.Timestamp], None] | None = None):
+    def __init__(self, on_select: Callable[[pd.Timestamp, pd.Timestamp], None] | None = None,
+                 narrow: bool = False):
         self.on_select = on_select
+        self.narrow = narrow  # a phone: legends under the plots, which keep the whole width
         self.x_range = Range1d(start=0, end=1)
+        self.shown = None  # (start, end) of the x range shown; the shading is cut to it
         # One source of after-session bands and one of the selected span, shared by the
         # three figures: a click sends them once.
         self.shading = _empty("x0", "x1")
@@ -251,10 +307,12 @@ class LinkedFigures:
         # One undrawn point: legend swatches paint from it (BokehJS paints none for a
         # renderer without rows), and box select selects in it (so nothing drawn fades).
         self.nothing = ColumnDataSource({"x": [np.nan], "y": [np.nan]})
-        self.pain_line, self.pain_days = _empty("date", value=()), _empty("date", value=())
+        self.pain_line, self.pain_days = _empty("date", value=()), _empty("date", value=(), size=())
         self.sessions = ColumnDataSource(session_columns(pd.DataFrame(), pd.DataFrame()))
-        self.hours_line, self.hours_days = _empty("date", value=()), _empty("date", value=())
-        self.quality_line = _empty("date", value=())
+        self.hours_line = _empty("date", value=())
+        self.hours_days = _empty("date", value=(), size=(), naps=())
+        self.quality_line, self.quality_days = _empty("date", value=()), _empty("date", value=(), size=())
+        self.naps = _empty("left", "right", "date", bottom=(), top=(), nap_minutes=(), night=())
         self.doses = ColumnDataSource(dose_columns(pd.DataFrame(), ()))
         self.tools = {make: [] for make in _SHARED_TOOLS}
         self.pain = self._pain_figure()
@@ -278,10 +336,14 @@ class LinkedFigures:
 
     def _figure(self, title: str, y_range: tuple[float, float], y_label: str):
         fig = figure(title=title, x_axis_type="datetime", x_range=self.x_range,
-                     y_range=Range1d(*y_range, bounds=y_range), height=HEIGHT,
+                     y_range=Range1d(*y_range, bounds=y_range),
+                     height=NARROW_HEIGHT if self.narrow else HEIGHT,
                      sizing_mode="stretch_width", tools=[], toolbar_location=None,
                      min_border_left=60, min_border_right=20)
         fig.xaxis.axis_label = "Date"
+        fig.xaxis.ticker = day_ticker(3 if self.narrow else 10)
+        fig.xaxis.formatter = day_formatter()
+        fig.yaxis.axis_label_text_font_size = "12px"
         fig.yaxis.axis_label = y_label
         fig.grid.grid_line_alpha = 0.35
         fig.title.text_font_size = "14px"
@@ -302,14 +364,17 @@ class LinkedFigures:
         legend = Legend(items=[LegendItem(label=SHADING_LABEL, renderers=[band])],
                         location="top_left", label_text_font_size="12px", spacing=2,
                         padding=6, glyph_width=16)
-        fig.add_layout(legend, "right")
+        if self.narrow:  # at the right the legend left a phone's plot a few pixels wide
+            legend.update(ncols=2, location="center", margin=4)
+            fig.min_border_left, fig.min_border_right = 44, 8
+        fig.add_layout(legend, "below" if self.narrow else "right")
         return fig, legend
 
     def _pain_figure(self):
-        fig, legend = self._figure(PAIN_TITLE, PAIN_RANGE, "Pain (0-10)")
+        fig, legend = self._figure(PAIN_TITLE, PAIN_RANGE, domain.rating_axis_label("pain", "\n"))
         line = fig.add_glyph(self.pain_line, Line(x="date", y="value", line_color=INK, line_width=1.6))
         dots = fig.add_glyph(self.pain_days, Scatter(x="date", y="value", fill_color=INK,
-                                                     line_color=INK, size=3))
+                                                     line_color=INK, size="size"))
         markers = fig.add_glyph(self.sessions, Scatter(
             x="date", y="pain", marker="marker", fill_color="color", line_color="white",
             line_width=1, size=10))
@@ -330,19 +395,37 @@ class LinkedFigures:
     def _sleep_figure(self):
         fig, legend = self._figure(SLEEP_TITLE, HOURS_RANGE, "Hours asleep")
         fig.extra_y_ranges = {"quality": Range1d(*QUALITY_RANGE, bounds=QUALITY_RANGE)}
-        fig.add_layout(LinearAxis(y_range_name="quality", axis_label="Sleep quality (0-10)"), "right")
+        fig.add_layout(LinearAxis(y_range_name="quality", axis_label_text_font_size="12px",
+                                  axis_label=domain.rating_axis_label("sleep_quality", "\n")),
+                       "right")
+        naps = fig.add_glyph(self.naps, Quad(left="left", right="right", bottom="bottom", top="top",
+                                             fill_color=NAP_COLOR, fill_alpha=0.9,
+                                             line_color=HOURS_COLOR, line_width=0.5))
         hours = fig.add_glyph(self.hours_line, Line(x="date", y="value", line_color=HOURS_COLOR,
                                                     line_width=1.6))
         dots = fig.add_glyph(self.hours_days, Scatter(x="date", y="value", fill_color=HOURS_COLOR,
-                                                      line_color=HOURS_COLOR, size=3))
+                                                      line_color=HOURS_COLOR, size="size"))
         quality = fig.add_glyph(self.quality_line, Line(
             x="date", y="value", line_color=QUALITY_COLOR, line_width=1.4, line_dash="dashed"),
             y_range_name="quality")
+        # The dashed line has no dots of its own; a value no line reaches gets one.
+        quality_dots = fig.add_glyph(self.quality_days, Scatter(
+            x="date", y="value", marker="diamond", fill_color=QUALITY_COLOR,
+            line_color=QUALITY_COLOR, size="size"), y_range_name="quality")
         legend.items = [*legend.items, LegendItem(label="Hours asleep", renderers=[hours, dots]),
-                        LegendItem(label="Sleep quality", renderers=[quality])]
+                        LegendItem(label=NAP_LABEL, renderers=[naps]),
+                        LegendItem(label="Sleep quality", renderers=[quality, quality_dots])]
         fig.add_tools(HoverTool(renderers=[dots], tooltips=[("Night before", "@date{%Y-%m-%d}"),
-                                                             ("Hours asleep", "@{value}{0.0}")],
-                                formatters=DAY_FORMAT))
+                                                             ("Hours asleep", "@{value}{0.0}"),
+                                                             ("Naps", "@{naps}")],
+                                formatters=DAY_FORMAT),
+                      HoverTool(renderers=[naps], tooltips=[("Day", "@date{%Y-%m-%d}"),
+                                                            ("Naps", "@{nap_minutes}{0} min"),
+                                                            ("Night sleep", "@{night}")],
+                                formatters=DAY_FORMAT),
+                      HoverTool(renderers=[quality_dots], tooltips=[
+                          ("Night before", "@date{%Y-%m-%d}"), ("Sleep quality", "@{value}{0.0}")],
+                          formatters=DAY_FORMAT))
         return fig
 
     def _medication_figure(self):
@@ -364,21 +447,31 @@ class LinkedFigures:
     # --- updating -------------------------------------------------------------------
 
     def show_days(self, start, end) -> None:
-        """Show the days from ``start`` to ``end`` (the reset tool comes back here too)."""
-        first, last = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
+        """Show the days from ``start`` to ``end``, at least a week (``shown_range``); the
+        reset tool comes back here too."""
+        first, last = shown_range(start, end)
+        self.shown = (first, last)
         self.x_range.update(start=first, end=last, reset_start=first, reset_end=last)
 
     def update_daily(self, daily: pd.DataFrame, areas=None) -> None:
         """Pain (overall, or of the chosen areas) and sleep, day by day."""
         if daily.empty:
+            nothing = np.array([], dtype="datetime64[ns]")
             for source in (self.pain_line, self.pain_days, self.hours_line, self.hours_days,
-                           self.quality_line):
-                source.data = {"date": np.array([], dtype="datetime64[ns]"), "value": []}
+                           self.quality_line, self.quality_days):
+                source.data = {name: nothing if name == "date" else [] for name in source.data}
+            self.naps.data = {name: nothing if name in ("left", "right", "date") else []
+                              for name in self.naps.data}
             return
         self.update_pain(daily, areas)
         self.hours_line.data = line_columns(daily["date"], daily["sleep_hours"])
-        self.hours_days.data = day_columns(daily["date"], daily["sleep_hours"])
+        naps = pd.to_numeric(daily.get("nap_minutes", pd.Series(np.nan, index=daily.index)),
+                             errors="coerce")
+        self.hours_days.data = {**day_columns(daily["date"], daily["sleep_hours"]),
+                                "naps": [f"{m:.0f} min" if m == m else "–" for m in naps]}
+        self.naps.data = nap_columns(daily)
         self.quality_line.data = line_columns(daily["date"], daily["sleep_quality"])
+        self.quality_days.data = day_columns(daily["date"], daily["sleep_quality"], joined_size=0)
 
     def update_pain(self, daily: pd.DataFrame, areas=None) -> None:
         """The pain line: overall, or the mean of the chosen areas' logged pain."""
@@ -393,7 +486,7 @@ class LinkedFigures:
     def update_sessions(self, matching_sessions: pd.DataFrame, daily: pd.DataFrame) -> None:
         """Session markers and the after-session bands of all three plots."""
         self.sessions.data = session_columns(matching_sessions, daily)
-        self.shading.data = shading_columns(matching_sessions)
+        self.shading.data = shading_columns(matching_sessions, self.shown)
 
     def update_doses(self, doses: pd.DataFrame, present: set[str], top: float) -> None:
         """Stacked bars per drug class; the legend names the classes in the diary."""

@@ -8,6 +8,7 @@ import param
 
 from .. import domain
 from ..analysis import summary as an
+from ..wording import plural
 from . import plots
 from .datastore import DataStore
 from .text import escape_html
@@ -29,9 +30,12 @@ class LinkedPlots(View):
     outlines the span in all three and recomputes the summary.
     """
 
+    narrow = param.Boolean(default=False, constant=True,
+                           doc="A phone's width: the legends go under the plots")
+
     def __init__(self, **params):
         super().__init__(**params)
-        self.figures = plots.LinkedFigures(on_select=self._on_select)
+        self.figures = plots.LinkedFigures(on_select=self._on_select, narrow=self.narrow)
         ds, f = self.data, self.data.filters
         ds.param.watch(self._show_diary, "diary")
         f.param.watch(self._show_diary, "date_range")
@@ -124,19 +128,24 @@ def summary_html(summary: an.WindowSummary, filters, selected: bool = False) -> 
             interval = (f"95 % interval {_format(c.ci_low, c.unit)} to {_format(c.ci_high, c.unit)}")
             detail = f"difference {diff.strip()} ({interval})"
         else:
-            detail = f"not enough data yet (needs {an.MIN_DAYS} days in each group)"
+            detail = c.not_enough_text()
         cards.append(
             f'<div class="card"><div class="measure">{escape_html(c.measure)}'
             f' <span class="unit">{escape_html(c.unit)}</span></div>'
             f'<div class="figures"><span class="after">{_format(c.after, c.unit)}</span>'
-            f'<span class="vs">after sessions · {c.n_after} days</span></div>'
+            f'<span class="vs">after sessions · {plural(c.n_after, "day")}</span></div>'
             f'<div class="figures"><span class="other">{_format(c.other, c.unit)}</span>'
-            f'<span class="vs">other days · {c.n_other} days</span></div>'
+            f'<span class="vs">other days · {plural(c.n_other, "day")}</span></div>'
             f'<div class="detail">{escape_html(detail)}</div></div>'
         )
-    head = (f'<div class="head"><b class="n-sessions">{summary.n_sessions} matching sessions</b>'
+    n_sessions = plural(summary.n_sessions, "matching session")
+    head = (f'<div class="head"><b class="n-sessions">{n_sessions}</b>'
             f' ({escape_html(_describe_filters(filters))}) · {escape_html(when)}'
             f'{" (selected days)" if selected else ""}</div>')
+    if not summary.n_sessions:
+        head += ('<div class="hint">No massage session matches these days and filters: log a '
+                 'session on the Log page (or widen the filters) to compare the days after '
+                 'sessions with other days.</div>')
     foot = ('<div class="foot">Days 1-2 after a matching session compared with the other days. '
             'Differences are <i>associated with</i> sessions, not caused by them: sessions may be '
             'booked on bad days, days run in streaks, and intervals assume independent days.</div>')
@@ -145,6 +154,7 @@ def summary_html(summary: an.WindowSummary, filters, selected: bool = False) -> 
 
 SUMMARY_CSS = """
 .head { font-size: 15px; margin-bottom: 6px; color: #2F2F3F; }
+.hint { font-size: 13.5px; color: #3B3B4F; margin-bottom: 6px; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; }
 .card { flex: 1 1 220px; border: 1px solid #D9D6E5; border-radius: 8px; padding: 10px 14px;
         background: #FBFAFE; }
