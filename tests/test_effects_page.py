@@ -169,27 +169,29 @@ def test_event_figures_have_four_panels_with_one_line_per_pressure(effects):
         "Pain", "Hours asleep", "Sleep quality", "As-needed painkiller doses"]
     shown = charts.shown_pressures(events)
     assert shown == ["light", "moderate", "deep"]  # the demo has no "unknown" sessions
+    colors = [domain.PRESSURE_COLORS[p] for p in shown]
     for measure, fig in figures.figures.items():
         assert fig.xaxis[0].axis_label == "Days from session"
         assert fig.xaxis[0].major_label_overrides[0] == "session"
         assert fig.x_range is figures.x_range
         hover = [t for t in fig.tools if type(t).__name__ == "HoverTool"]
         assert len(hover) == 1 and ("Sessions (n)", "@n") in hover[0].tooltips
-        scatters = [r for r in fig.renderers if type(r.glyph).__name__ == "Scatter"]
-        assert len(scatters) == len(domain.PRESSURES)
-        for pressure, renderer in zip(domain.PRESSURES, scatters):
-            assert renderer.glyph.fill_color == domain.PRESSURE_COLORS[pressure]
-            assert renderer.glyph.marker == domain.PRESSURE_MARKERS[pressure]
-            data = renderer.data_source.data
+        sources = figures.sources[measure]
+        assert sources["lines"].data["color"] == sources["bands"].data["color"] == colors
+        markers = sources["markers"].data
+        for i, pressure in enumerate(shown):
             part = events[(events["pressure"] == pressure) & (events["measure"] == measure)
                           & (events["n"] > 0)].sort_values("offset")
-            assert list(data[measure]) == pytest.approx(list(part["mean"]), nan_ok=True)
-            if pressure not in shown:
-                assert len(data["offset"]) == 0
-                continue
-            assert sorted(set(data["day"])) == sorted(["session", "+1", "+2", "+3", "−1", "−2", "−3"])
-            dodge = (shown.index(pressure) - 1) * charts.DODGE
-            assert list(data["offset"]) == pytest.approx(list(part["offset"] + dodge))
+            mine = [j for j, label in enumerate(markers["pressure"]) if label == LABELS[pressure]]
+            assert [markers[measure][j] for j in mine] == pytest.approx(list(part["mean"]))
+            assert {markers["marker"][j] for j in mine} == {domain.PRESSURE_MARKERS[pressure]}
+            assert sorted({markers["day"][j] for j in mine}) == sorted(
+                ["session", "+1", "+2", "+3", "−1", "−2", "−3"])
+            dodge = (i - 1) * charts.DODGE
+            assert [markers["offset"][j] for j in mine] == pytest.approx(list(part["offset"] + dodge))
+            assert sources["lines"].data["ys"][i] == pytest.approx(list(part["mean"]))
+            band_ys = sources["bands"].data["ys"][i]
+            assert band_ys == pytest.approx(list(part["ci_low"]) + list(part["ci_high"])[::-1])
     assert charts.EVENT_PANELS["pain"][1] == "Pain\n(0 = none, 10 = worst)"
 
 
@@ -204,7 +206,9 @@ def test_event_figures_of_no_sessions_are_empty():
     figures = charts.EventFigures()
     figures.update(pd.DataFrame(columns=ef.EVENT_COLUMNS))
     assert len(figures.figures) == 4
-    assert all(len(source.data["offset"]) == 0 for source in figures.sources.values())
+    for sources in figures.sources.values():
+        assert len(sources["markers"].data["offset"]) == 0
+        assert sources["lines"].data["xs"] == sources["bands"].data["xs"] == []
 
 
 # --- the page follows the filters ----------------------------------------------------------
@@ -299,9 +303,8 @@ def test_event_panels_update_in_place(data, effects):
     data.filters.pressures = ["deep"]
     effects.refresh()
     assert effects.event_figures.figures["pain"] is pain
-    filled = {p for (m, p), source in figures.sources.items()
-              if m == "pain" and len(source.data["offset"])}
-    assert filled == {"deep"}
+    assert set(figures.sources["pain"]["markers"].data["pressure"]) == {LABELS["deep"]}
+    assert figures.sources["pain"]["lines"].data["color"] == [domain.PRESSURE_COLORS["deep"]]
 
     data.filters.areas, effects.scope = ["neck"], "window"
     effects.refresh()

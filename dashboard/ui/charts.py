@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 import panel as pn
 from bokeh.models import (ColumnDataSource, FixedTicker, GridPlot, HoverTool, Label, Legend,
-                          LegendItem, Line, Quad, Range1d, Scatter, Span, VArea)
+                          LegendItem, Line, MultiLine, Patches, Quad, Range1d, Scatter, Span)
 from bokeh.plotting import figure
 
 from .. import domain
 from ..analysis import scores
+from ..analysis.effects import EVENT_COLUMNS
 
 INK = "#3B3B4F"
 MUTED = "#5A5A6E"
@@ -97,22 +98,43 @@ def shown_pressures(events: pd.DataFrame) -> list[str]:
     return [p for p in domain.PRESSURES if p in seen] + sorted(seen - set(domain.PRESSURES))
 
 
-def event_columns(events: pd.DataFrame, measure: str, pressure: str, dodge: float = 0.0) -> dict:
-    """One pressure's means of ``measure`` by day from the session, for a line, markers and
-    a band: ``offset`` (moved by ``dodge``), the mean (in a column named after the
-    measure), ``ci_low``/``ci_high``, ``n``, and the day and pressure as words."""
-    part = events[(events["pressure"] == pressure) & (events["measure"] == measure)]
-    part = part[part["n"] > 0].sort_values("offset")
-    offsets = part["offset"].astype(int)
-    return {
-        "offset": offsets.to_numpy(dtype="float64") + dodge,
-        measure: part["mean"].to_numpy(dtype="float64"),
-        "ci_low": part["ci_low"].to_numpy(dtype="float64"),
-        "ci_high": part["ci_high"].to_numpy(dtype="float64"),
-        "n": part["n"].to_numpy(dtype="int64"),
-        "day": [DAY_TICKS.get(d, str(d)) for d in offsets],
-        "pressure": [domain.PRESSURE_LABELS.get(pressure, str(pressure))] * len(part),
-    }
+def event_columns(events: pd.DataFrame, measure: str) -> dict[str, dict]:
+    """The columns of one figure: ``markers`` (one row per pressure and day: ``offset``,
+    moved sideways so no pressure hides another, the mean in a column named after the
+    measure, ``ci_low``/``ci_high``, ``n``, the day and pressure in words, colour and
+    marker), and per pressure a ``lines`` row and a ``bands`` polygon (the 95 % interval)."""
+    shown = shown_pressures(events)
+    part = events[(events["measure"] == measure) & (events["n"] > 0)]
+    markers = {k: [] for k in ("offset", measure, "ci_low", "ci_high", "n", "day", "pressure",
+                               "color", "marker")}
+    lines = {"xs": [], "ys": [], "color": []}
+    bands = {"xs": [], "ys": [], "color": []}
+    for i, pressure in enumerate(shown):
+        rows = part[part["pressure"] == pressure].sort_values("offset")
+        dodge = (i - (len(shown) - 1) / 2) * DODGE
+        days = rows["offset"].astype(int).tolist()
+        x = (rows["offset"].to_numpy(dtype="float64") + dodge).tolist()
+        mean = rows["mean"].to_numpy(dtype="float64").tolist()
+        low = rows["ci_low"].to_numpy(dtype="float64").tolist()
+        high = rows["ci_high"].to_numpy(dtype="float64").tolist()
+        color = domain.PRESSURE_COLORS.get(pressure, MUTED)
+        markers["offset"] += x
+        markers[measure] += mean
+        markers["ci_low"] += low
+        markers["ci_high"] += high
+        markers["n"] += rows["n"].astype(int).tolist()
+        markers["day"] += [DAY_TICKS.get(d, str(d)) for d in days]
+        markers["pressure"] += [domain.PRESSURE_LABELS.get(pressure, str(pressure))] * len(days)
+        markers["color"] += [color] * len(days)
+        markers["marker"] += [domain.PRESSURE_MARKERS.get(pressure, "diamond")] * len(days)
+        lines["xs"].append(x)
+        lines["ys"].append(mean)
+        lines["color"].append(color)
+        known = [j for j, (a, b) in enumerate(zip(low, high)) if not (math.isnan(a) or math.isnan(b))]
+        bands["xs"].append([x[j] for j in known] + [x[j] for j in reversed(known)])
+        bands["ys"].append([low[j] for j in known] + [high[j] for j in reversed(known)])
+        bands["color"].append(color)
+    return {"markers": markers, "lines": lines, "bands": bands}
 
 
 def event_y_range(events: pd.DataFrame, measure: str) -> tuple[float, float]:
@@ -125,12 +147,17 @@ def event_y_range(events: pd.DataFrame, measure: str) -> tuple[float, float]:
 
 class EventFigures:
     """Pain, hours asleep, sleep quality and doses around the session day: four small
-    figures in two columns, built once; ``update(events)`` feeds them new means."""
+    figures in two columns, built once; ``update(events)`` feeds them new means.
+
+    Each figure has three renderers whatever the pressures (bands, lines and markers,
+    coloured per row): Bokeh models are slow to make, and twelve per figure took most
+    of the page's first opening.
+    """
 
     def __init__(self):
         self.x_range = Range1d(-EVENT_DAYS - 0.4, EVENT_DAYS + 0.4,
                                bounds=(-EVENT_DAYS - 0.4, EVENT_DAYS + 0.4))
-        self.sources: dict[tuple[str, str], ColumnDataSource] = {}
+        self.sources: dict[str, dict[str, ColumnDataSource]] = {}
         self.figures = {measure: self._figure(measure) for measure in EVENT_PANELS}
         children = [(fig, i // 2, i % 2) for i, fig in enumerate(self.figures.values())]
         self.grid = GridPlot(children=children, toolbar_location=None, sizing_mode="stretch_width")
@@ -141,41 +168,33 @@ class EventFigures:
                             y_range=Range1d(*(fixed or (0, MIN_SPAN))))
         fig.xaxis.axis_label, fig.yaxis.axis_label = "Days from session", y_label
         fig.xaxis.ticker = FixedTicker(ticks=list(DAY_TICKS))
-        fig.xaxis.major_label_overrides = {d: text for d, text in DAY_TICKS.items()}
+        fig.xaxis.major_label_overrides = dict(DAY_TICKS)
         fig.add_layout(Span(location=0, dimension="height", line_color=INK, line_dash="dotted",
                             line_width=1.2, line_alpha=0.7))
-        markers = []
-        for pressure in domain.PRESSURES:
-            source = ColumnDataSource(event_columns(pd.DataFrame(columns=["pressure", "measure",
-                                                                          "offset", "mean", "ci_low",
-                                                                          "ci_high", "n"]),
-                                                    measure, pressure))
-            self.sources[measure, pressure] = source
-            color = domain.PRESSURE_COLORS[pressure]
-            fig.add_glyph(source, VArea(x="offset", y1="ci_low", y2="ci_high", fill_color=color,
-                                        fill_alpha=0.16))
-            fig.add_glyph(source, Line(x="offset", y=measure, line_color=color, line_width=2))
-            markers.append(fig.add_glyph(source, Scatter(
-                x="offset", y=measure, marker=domain.PRESSURE_MARKERS[pressure], fill_color=color,
-                line_color="white", line_width=1, size=9)))
+        sources = {name: ColumnDataSource(columns) for name, columns in
+                   event_columns(pd.DataFrame(columns=EVENT_COLUMNS), measure).items()}
+        self.sources[measure] = sources
+        fig.add_glyph(sources["bands"], Patches(xs="xs", ys="ys", fill_color="color",
+                                                fill_alpha=0.16, line_alpha=0))
+        fig.add_glyph(sources["lines"], MultiLine(xs="xs", ys="ys", line_color="color",
+                                                  line_width=2))
+        markers = fig.add_glyph(sources["markers"], Scatter(
+            x="offset", y=measure, marker="marker", fill_color="color", line_color="white",
+            line_width=1, size=9))
         tooltips = [(name, value % measure if "%s" in value else value)
                     for name, value in EVENT_TOOLTIPS]
-        fig.add_tools(HoverTool(renderers=markers, tooltips=tooltips))
+        fig.add_tools(HoverTool(renderers=[markers], tooltips=tooltips))
         return fig
 
     def update(self, events: pd.DataFrame) -> None:
         """Show these means (``analysis.effects.event_aligned``): the lines, markers and
         bands of each pressure shown, side by side at each day; the y ranges follow."""
-        shown = shown_pressures(events)
         for measure, fig in self.figures.items():
             low, high = event_y_range(events, measure)
             if (fig.y_range.start, fig.y_range.end) != (low, high):
                 fig.y_range.update(start=low, end=high)
-            for pressure in domain.PRESSURES:
-                dodge = ((shown.index(pressure) - (len(shown) - 1) / 2) * DODGE
-                         if pressure in shown else 0.0)
-                self.sources[measure, pressure].data = event_columns(events, measure, pressure,
-                                                                     dodge)
+            for name, columns in event_columns(events, measure).items():
+                self.sources[measure][name].data = columns
 
 
 # --- Scores: results over time, medication-overuse days ------------------------------

@@ -429,14 +429,26 @@ class ScoresPage(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.acr = Acr2016Form(data=self.data)
-        self.fiqr = FiqrForm(data=self.data)
-        self.overuse = OveruseView(data=self.data)
+        self.fiqr = self.overuse = None  # built when their tab is first opened
+        holders = [pn.Column(sizing_mode="stretch_width") for _ in range(2)]
+        # Not dynamic: a hidden dynamic tab that updates can ask for CDN stylesheets.
+        self.tabs = pn.Tabs(("ACR 2016", self.acr), ("FIQR", holders[0]),
+                            ("Medication overuse", holders[1]), dynamic=False,
+                            sizing_mode="stretch_width", css_classes=["scores-tabs"])
+        self._holders = holders
+        self.tabs.param.watch(self._open_tab, "active")
+
+    def _open_tab(self, event) -> None:
+        """Build the FIQR (21 ratings) or the overuse figure the first time its tab opens:
+        the page's first opening then builds only the ACR 2016 form."""
+        if event.new == 1 and self.fiqr is None:
+            self.fiqr = FiqrForm(data=self.data)
+            self._holders[0].objects = [self.fiqr]
+        elif event.new == 2 and self.overuse is None:
+            self.overuse = OveruseView(data=self.data)
+            self._holders[1].objects = [self.overuse]
 
     def __panel__(self):
         return pn.Column(
             pn.pane.Markdown(NOT_A_DEVICE, css_classes=["not-a-device", "plain"]),
-            # Not dynamic: a hidden dynamic tab that updates can ask for CDN stylesheets.
-            pn.Tabs(("ACR 2016", self.acr), ("FIQR", self.fiqr),
-                    ("Medication overuse", self.overuse),
-                    dynamic=False, sizing_mode="stretch_width", css_classes=["scores-tabs"]),
-            sizing_mode="stretch_width", css_classes=["scores-page"])
+            self.tabs, sizing_mode="stretch_width", css_classes=["scores-page"])

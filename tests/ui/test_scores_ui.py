@@ -542,7 +542,10 @@ def test_a_new_date_range_updates_the_hidden_overuse_tab_and_the_area_map(board)
     The window starts on 31 Dec 2025; three days on, December drops out of the overuse months.
     """
     notes = board.page.locator(".overuse-notes")
+    board.tab("Medication overuse")  # built when first opened; then hidden again
     expect(notes).to_contain_text("December 2025")
+    board.tab("ACR 2016")
+    expect(notes).to_be_hidden()
     handle = board.page.locator(".days-shown .noUi-handle-lower")
     handle.focus()
     for _ in range(3):
