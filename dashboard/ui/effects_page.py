@@ -135,7 +135,7 @@ def _waiting(effects: pd.DataFrame) -> pd.DataFrame:
     whole = set(waiting.loc[waiting["area"] == ef.ALL_AREAS, "pressure"])
     waiting = waiting[(waiting["area"] == ef.ALL_AREAS) | ~waiting["pressure"].isin(whole)]
     waiting["n"] = waiting["n"].astype(int)
-    waiting["needed"] = (MIN_SESSIONS - waiting["n"]).clip(lower=1)
+    waiting["needed"] = [max(ef.sessions_needed(n, MIN_SESSIONS), 1) for n in waiting["n"]]
     return waiting[["pressure", "area", "n", "needed"]].reset_index(drop=True)
 
 
