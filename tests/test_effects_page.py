@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import panel as pn
@@ -39,6 +40,13 @@ def data(demo_store) -> DataStore:
 def effects(data) -> ep.EffectsPage:
     """The page on those filters (not named ``page``: that is the browser tab fixture)."""
     return ep.EffectsPage(data=data)
+
+
+def run_async(function):
+    """Await ``function()`` on a loop of its own in another thread: a browser test run
+    earlier in this process (Playwright's sync API) leaves a loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(function())).result()
 
 
 def all_cells(table: pd.DataFrame) -> list[str]:
@@ -327,19 +335,19 @@ def test_empty_diary(tmp_path):
 # --- computing only when shown -------------------------------------------------------------
 
 def test_compute_runs_once_per_change_and_waits_while_hidden(data, effects):
-    first = asyncio.run(effects._compute())
+    first = run_async(effects._compute)
     assert "matching sessions" in first.object
     assert not effects._results.loading
     assert set(effects.effects_table.value["Pressure"]) == set(LABELS.values())
     with pytest.raises(param.parameterized.Skip):
-        asyncio.run(effects._compute())  # nothing changed
+        run_async(effects._compute)  # nothing changed
     effects.showing = False
     data.filters.pressures = ["light"]
     with pytest.raises(param.parameterized.Skip):
-        asyncio.run(effects._compute())
+        run_async(effects._compute)
     assert set(effects.effects_table.value["Pressure"]) == set(LABELS.values())
     effects.showing = True
-    asyncio.run(effects._compute())
+    run_async(effects._compute)
     assert set(effects.effects_table.value["Pressure"]) == {LABELS["light"]}
 
 
