@@ -75,6 +75,7 @@ window.fibroWatch = () => {
     requestAnimationFrame(() => { s.painted = performance.now(); });
   });
   document.addEventListener('pointerdown', () => { window.fibroClickAt = performance.now(); }, true);
+  document.addEventListener('keydown', () => { window.fibroClickAt = performance.now(); }, true);
 };
 window.fibroShading = () => {
   const rows = {};
@@ -96,6 +97,13 @@ ALL_YEARS_JS = """(years) => {
   if (shown < years && window.fibroWideAt === undefined) return false;
   window.fibroWideAt ??= performance.now();
   return true;
+}"""
+
+# Any data change after the latest click or key press, then quiet (an area or a day
+# changes the lines and markers; the shading may stay the same).
+CHANGED_JS = """(quiet) => {
+  const s = window.fibroSources;
+  return s.last > window.fibroClickAt && performance.now() - s.last > quiet;
 }"""
 
 UPDATED_JS = """([before, quiet]) => {
@@ -270,6 +278,34 @@ def time_toggles(page, button, n: int) -> list[float]:
     return times
 
 
+def time_changes(page, act, n: int) -> list[float]:
+    """Seconds from each ``act(i)`` (a click or key press) until the plots' data changed and
+    were painted."""
+    times = []
+    for i in range(n):
+        act(i)
+        page.wait_for_function(CHANGED_JS, arg=QUIET_MS)
+        times.append(page.evaluate("() => (window.fibroSources.painted - window.fibroClickAt) / 1000"))
+    return times
+
+
+def choose_area(page, i: int) -> None:
+    """Add "Neck" to the body-area filter (even ``i``) or take it off again (odd)."""
+    if i % 2 == 0:
+        page.locator(".area-filter input").first.click()
+        page.locator(".choices__item--choice", has_text="Neck").first.click()
+        page.keyboard.press("Escape")
+    else:
+        page.locator(".area-filter .choices__button").first.click()
+
+
+def move_first_day(page, i: int) -> None:
+    """Move the first day shown on by one day with the keyboard (back again on odd ``i``)."""
+    handle = page.locator(".noUi-handle-lower").first
+    handle.focus()
+    handle.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+
+
 def show_all_years(page) -> float:
     """Drag the date slider's left handle to the start, in one move; seconds until all redrawn."""
     handle = page.locator(".noUi-handle-lower").bounding_box()
@@ -305,6 +341,8 @@ def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int, pid: int
             page.evaluate("window.fibroWatch()")
             deep = page.locator(".pressure-filter").get_by_role("button", name="Deep", exact=True)
             changes = time_toggles(page, deep, toggles)
+            areas = time_changes(page, lambda i: choose_area(page, i), toggles)
+            days = time_changes(page, lambda i: move_first_day(page, i), toggles)
             widen = show_all_years(page)
             wide_changes = time_toggles(page, deep, wide_toggles)
             leave(context, page)
@@ -315,6 +353,8 @@ def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int, pid: int
             browser.close()
     rows = [Row("browser: first render (navigation -> 3 plots drawn)", first_render),
             Row("browser: toggle 'Deep' -> all plots updated", changes),
+            Row("browser: add/remove a body area -> plots updated", areas),
+            Row("browser: first day shown +/- 1 day (keyboard) -> plots updated", days),
             Row("browser: date slider to all 10 years -> 3 plots drawn", [widen])]
     if wide_changes:
         rows.append(Row("browser: toggle 'Deep', 10 years shown -> all updated", wide_changes))
