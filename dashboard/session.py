@@ -228,6 +228,19 @@ class DiarySession:
         if self.principal.hosted and self.principal.role != "patient":
             self._log("opened dashboard", self.require(patient_id, "read"))
 
+    def patient_list(self, today: dt.date | None = None) -> pd.DataFrame:
+        """Every patient this person may read, with their last visit and a pain trend
+        (``analysis.patient_list``): two set-based reads, however many patients."""
+        from .analysis.patient_list import patient_list, trend_windows
+
+        readable = [pid for pid, scope in self.scopes().items() if allows(scope, "read")]
+        today = today or utcnow().date()
+        first, _recent, last = trend_windows(today)
+        patients = self.store.patients()
+        patients = patients[patients["id"].astype(int).isin(readable)]
+        return patient_list(patients, self.store.last_sessions(readable),
+                            self.store.daily_ratings(readable, first, last, "pain"), today)
+
     # --- writing ---------------------------------------------------------------
 
     def save(self, patient_id, records: list) -> int:

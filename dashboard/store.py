@@ -661,6 +661,42 @@ class Store:
         frame["time"] = pd.to_datetime(frame["time"]).astype("datetime64[ns]")
         return frame
 
+    # --- reading many patients at once (a therapist's list) ------------------------------
+
+    def last_sessions(self, patient_ids) -> pd.DataFrame:
+        """Each listed patient's latest massage session (patient_id, start, therapist,
+        pressure), in one query on the (patient_id, start) index."""
+        ids = [int(i) for i in patient_ids]
+        latest = (sa.select(sessions.c.patient_id, sa.func.max(sessions.c.start).label("start"))
+                  .where(sessions.c.patient_id.in_(ids)).group_by(sessions.c.patient_id)
+                  .subquery())
+        query = (sa.select(sessions.c.patient_id, sessions.c.start, sessions.c.therapist,
+                           sessions.c.pressure)
+                 .join(latest, sa.and_(sessions.c.patient_id == latest.c.patient_id,
+                                       sessions.c.start == latest.c.start)))
+        with self.engine.connect() as conn:
+            frame = _frame(conn.execute(query), ["patient_id", "start", "therapist", "pressure"])
+        frame["start"] = pd.to_datetime(frame["start"]).astype("datetime64[ns]")
+        return frame
+
+    def daily_ratings(self, patient_ids, first: dt.date, last: dt.date,
+                      rating: str = "pain") -> pd.DataFrame:
+        """One daily rating of the listed patients from ``first`` to ``last`` (patient_id,
+        date, value; blanks left out), in one query on the (patient_id, date) key."""
+        if rating not in daily_checkins.c or rating in ("id", "patient_id", "date"):
+            raise ValueError(f"unknown rating {rating!r}")
+        column = daily_checkins.c[rating]
+        query = (sa.select(daily_checkins.c.patient_id, daily_checkins.c.date, column)
+                 .where(daily_checkins.c.patient_id.in_([int(i) for i in patient_ids]),
+                        daily_checkins.c.date >= first, daily_checkins.c.date <= last,
+                        column.is_not(None))
+                 .order_by(daily_checkins.c.patient_id, daily_checkins.c.date))
+        with self.engine.connect() as conn:
+            frame = _frame(conn.execute(query), ["patient_id", "date", "value"])
+        frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+        frame["value"] = frame["value"].astype("float64")
+        return frame
+
 
     # --- hosted mode: accounts, grants, links, sign-ins, access log -----------------
     # Times are naive UTC, passed in by the caller (``dashboard.accounts``).

@@ -484,6 +484,15 @@ class VisitView(pn.viewable.Viewer):
                          max_width=1100, css_classes=["visit-page"])
 
 
+def patient_list_html(listed: pd.DataFrame) -> str:
+    """The therapist's list (``DiarySession.patient_list``) as a small escaped table."""
+    from ..analysis.patient_list import TREND_DAYS
+
+    return html_table(listed, {"name": "Patient", "visit_text": "Last visit",
+                               "trend_text": f"Pain, last {TREND_DAYS} days vs the {TREND_DAYS} before"},
+                      "patient-list-table")
+
+
 def base_url() -> str:
     """The address this page was reached at (scheme and host), for new links."""
     request = pn.state.curdoc.session_context.request
@@ -567,12 +576,20 @@ class HostedPage:
         app = App(data=data, page_names=["Since last visit", *READ_ONLY_PAGES],
                   extra_pages={"Since last visit": lambda: VisitView(data=data,
                                                                      therapist=who.name)})
+        self.patient_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
+                                          css_classes=["patient-list"])
+        self.patient_card = pn.Card(self.patient_table, collapsed=True, sizing_mode="stretch_width",
+                                    css_classes=["patient-list-card"])
         self._list_patients(session.patients())
-        return [app.sidebar()], [self.intro, app.pages()]
+        return [app.sidebar()], [self.intro, self.patient_card, app.pages()]
 
     def _list_patients(self, patients: pd.DataFrame) -> None:
         names = ", ".join(patients["name"])
         self.intro.object = f"Your patients: {escape_markdown_text(names)}. Choose one in the sidebar."
+        if getattr(self, "patient_card", None) is not None:
+            self.patient_card.title = (f"All {len(patients)} patients: last visit and pain trend"
+                                       if len(patients) > 1 else "Last visit and pain trend")
+            self.patient_table.object = patient_list_html(self.session.patient_list())
 
     def check(self) -> None:
         """Follow the session layer's answer now: fewer patients, or none at all."""
