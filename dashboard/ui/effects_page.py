@@ -360,7 +360,7 @@ class EffectsPage(pn.viewable.Viewer):
             _html("<h3>Deep compared with light</h3>"),
             pn.panel(pn.bind(self.comparison_part, result), sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
-        self._results = pn.Column(pn.panel(self._compute, lazy=True, loading_indicator=False),
+        self._results = pn.Column(pn.panel(self._compute, loading_indicator=False),
                                   self.figures, sizing_mode="stretch_width", min_height=400)
         self._layout = pn.Column(
             _html("<h2>Does a pressure help me?</h2><p class='intro'>Each figure compares days "
