@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 from bokeh.events import SelectionGeometry
-from bokeh.models import (AdaptiveTicker, BoxSelectTool, ColumnDataSource, CustomJS,
+from bokeh.models import (BoxSelectTool, ColumnDataSource, CustomJS,
                           DatetimeTicker, DatetimeTickFormatter, GridPlot, HoverTool, Legend,
                           LegendItem, Line, LinearAxis, PanTool, Quad, Range1d, ResetTool,
                           SaveTool, Scatter, Toolbar, ToolProxy, VStrip, WheelZoomTool)
@@ -42,6 +42,7 @@ NAP_LABEL = "Naps (on top of night sleep)"
 DOT_SIZE, LONE_SIZE = 3, 8  # a day's dot; a point no line reaches (a new diary's first day)
 MIN_SHOWN_DAYS = 7  # a shorter diary or window is shown as a week, so a day is not a slab
 DAY_LABEL = "%d %b"
+WIDE_TICKS, NARROW_TICKS = 8, 3  # date ticks wanted on a screen and on a phone
 
 SESSION_TOOLTIPS = [
     ("Session", "@date{%Y-%m-%d %H:%M}"),
@@ -258,19 +259,22 @@ def on_browser_event(model, event_type, handler: Callable) -> None:
     model.on_event(event_type, run)
 
 
-def day_ticker(ticks: int = 10) -> DatetimeTicker:
-    """Bokeh's date ticker without its sub-day steps: ticks fall on days, months or years
-    (a one-day diary showed 06:00, 12:00, 18:00); about ``ticks`` of them."""
-    ticker = DatetimeTicker(desired_num_ticks=ticks)
-    ticker.tickers = [t for t in ticker.tickers if not isinstance(t, AdaptiveTicker)]
-    return ticker
+def day_ticker(ticks: int = WIDE_TICKS) -> DatetimeTicker:
+    """Bokeh's date ticker asking for about ``ticks`` ticks: over the ``MIN_SHOWN_DAYS`` or
+    more shown (``shown_range``) that is a day or more apart, so ticks fall on days, months
+    or years (a one-day diary, shown as two days, had ticks at 06:00, 12:00 and 18:00).
+
+    Its sub-day steps stay for a person who zooms in to hours: without them BokehJS 3.9
+    picks no ticker at all for a span under a day a tick and stops drawing the figure.
+    """
+    return DatetimeTicker(desired_num_ticks=ticks)
 
 
 def day_formatter() -> DatetimeTickFormatter:
-    """Tick labels that name days ('02 Dec'), months ('Dec 2026') or years, never hours."""
-    return DatetimeTickFormatter(hours=DAY_LABEL, hourmin=DAY_LABEL, minutes=DAY_LABEL,
-                                 minsec=DAY_LABEL, seconds=DAY_LABEL, days=DAY_LABEL,
-                                 months="%b %Y", years="%Y")
+    """Tick labels that name days ('02 Dec'), months ('Dec 2026') or years; hours only when
+    zoomed in that far."""
+    return DatetimeTickFormatter(days=DAY_LABEL, months="%b %Y", years="%Y",
+                                 hours=f"{DAY_LABEL} %H:%M", hourmin=f"{DAY_LABEL} %H:%M")
 
 
 def _empty(*day_columns: str, **columns) -> ColumnDataSource:
@@ -341,7 +345,7 @@ class LinkedFigures:
                      sizing_mode="stretch_width", tools=[], toolbar_location=None,
                      min_border_left=60, min_border_right=20)
         fig.xaxis.axis_label = "Date"
-        fig.xaxis.ticker = day_ticker(3 if self.narrow else 10)
+        fig.xaxis.ticker = day_ticker(NARROW_TICKS if self.narrow else WIDE_TICKS)
         fig.xaxis.formatter = day_formatter()
         fig.yaxis.axis_label_text_font_size = "12px"
         fig.yaxis.axis_label = y_label
