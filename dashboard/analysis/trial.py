@@ -348,7 +348,7 @@ class PlanCheck:
         said = [f"{self.allocations} possible orders: the smallest p-value this design can "
                 f"reach is {self.smallest_p:.3g}.",
                 f"Day-to-day noise {self.noise:.2f} {unit} ({noise_from}).",
-                f"If the true difference is {self.difference:g} {unit}, this design finds it "
+                f"If the true difference is {amount(self.difference, outcome)}, this design finds it "
                 f"(p < {ALPHA:g}) in about {self.power:.0%} of trials.",
                 f"It runs about {self.weeks:.0f} weeks, to {self.last_date:%d %b %Y}."]
         warning = self.warning()
@@ -359,6 +359,14 @@ class PlanCheck:
         values["last_date"] = self.last_date.isoformat()
         values["warning"] = self.warning()
         return values
+
+
+def amount(value: float, outcome: str) -> str:
+    """'1 point (0-10)', '2.5 points (0-10)', '1 hour', '2 doses'."""
+    unit = OUTCOME_UNITS[outcome]
+    if abs(value) == 1:
+        unit = {"points (0-10)": "point (0-10)", "hours": "hour", "doses": "dose"}[unit]
+    return f"{value:g} {unit}"
 
 
 def check_plan(design: TrialDesign, plan: pd.DataFrame, noise: float, noise_days: int,
@@ -624,6 +632,11 @@ def plain_sentence(design: TrialDesign, figures: dict, complete: bool, stopped_e
                  "the same. ")
     if figures["smallest_p"] is not None and figures["smallest_p"] >= ALPHA:
         said += (f"With {figures['n_blocks']} blocks no result could reach p < {ALPHA:g}. ")
+    excludes_zero = figures["ci_low"] > 0 or figures["ci_high"] < 0
+    if excludes_zero != (figures["p_value"] < ALPHA):
+        said += ("The interval (which assumes block differences spread like a bell curve) and "
+                 "the randomization test (which assumes only the random order) disagree here; "
+                 "trust the test, and read the interval as rough. ")
     if stopped_early:
         said += ("Stopping early because of how the results looked makes a chance finding "
                  "more likely. ")

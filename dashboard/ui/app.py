@@ -17,6 +17,7 @@ from .bodymap import AreaBodyMap
 from .effects_page import EffectsPage
 from .forms import LogPage
 from .scores_page import ScoresPage
+from .trial_page import TrialNextSession, TrialPage
 from .import_page import ImportPage
 from .report_button import ReportButton
 from .serving import REFUSAL, enforce_personal_mode
@@ -34,8 +35,8 @@ FONT_CSS = """
 
 
 PANEL_EXTENSIONS = ("tabulator", "filedropper")  # the notebook loads the same
-PERSONAL_PAGES = ("Overview", "Effects", "Log", "Scores", "Import", "About")
-READ_ONLY_PAGES = ("Overview", "Effects", "Scores", "About")  # therapists and link holders
+PERSONAL_PAGES = ("Overview", "Effects", "Log", "Scores", "Trial", "Import", "About")
+READ_ONLY_PAGES = ("Overview", "Effects", "Scores", "Trial", "About")  # therapists and link holders
 
 
 @functools.cache
@@ -169,7 +170,8 @@ class App(pn.viewable.Viewer):
         parts = [self.welcome(), DemoBanner(data=self.data), SummaryRow(data=self.data),
                  ReportButton(data=self.data), LinkedPlots(data=self.data, narrow=on_a_phone()),
                  AreaBodyMap(data=self.data)]
-        return pn.Column(*parts, sizing_mode="stretch_width", name="Overview")
+        return pn.Column(TrialNextSession(data=self.data), *parts, sizing_mode="stretch_width",
+                         name="Overview")
 
     def page_builders(self) -> dict:
         """Title -> a function building that page: ``page_names`` in order, with
@@ -179,6 +181,7 @@ class App(pn.viewable.Viewer):
             "Effects": lambda: EffectsPage(data=self.data),
             "Log": lambda: LogPage(data=self.data),
             "Scores": lambda: ScoresPage(data=self.data),
+            "Trial": lambda: TrialPage(data=self.data),
             "Import": lambda: ImportPage(data=self.data),
             "About": AboutPage,
         }

@@ -41,12 +41,15 @@ from ..analysis import scores as sc
 from ..analysis.visit import FLARE_RISE, since_last_visit
 from ..session import DiarySession, Refused, shared_store
 from ..store import Store
+from ..trials import open_trial
 from .app import (ACCENT, READ_ONLY_PAGES, TITLE, App, load_extensions, page_template,
                   short_message)
 from .datastore import DataStore
 from .forms import SessionForm
+from .reconnect import ReloadOnLostConnection
 from .report_button import ReportButton
 from .text import escape_html, escape_markdown_text
+from .trial_page import next_session_html
 
 log = logging.getLogger(__name__)
 
@@ -407,8 +410,13 @@ class VisitView(pn.viewable.Viewer):
             self.body.object = "<p>This diary has no entries yet.</p>"
             return
         visit = since_last_visit(diary.daily, diary.sessions, diary.doses, self.therapist)
-        self.body.object = (self._sessions_html(visit) + self._effects_html()
+        self.body.object = (self._trial_html() + self._sessions_html(visit) + self._effects_html()
                             + self._medication_html() + self._scores_html())
+
+    def _trial_html(self) -> str:
+        """The running trial's next session: the pressure this visit should give."""
+        found = open_trial(self.data.session, self.data.filters.patient)
+        return next_session_html(found) if found is not None and found.next_session() else ""
 
     def _sessions_html(self, visit) -> str:
         since = visit.since.strftime("%d %b %Y")
@@ -541,7 +549,8 @@ class HostedPage:
             f"<span style='color:white'>Signed in as {html.escape(who.name)}</span> · "
             "<a href='/logout' style='color:white' class='sign-out'>Sign out</a>"
             if who.kind == "user" else "", sizing_mode="stretch_width")
-        self.template = page_template([self.side], [self.ended, *self.main], [header])
+        self.template = page_template([self.side], [self.ended, ReloadOnLostConnection(), *self.main],
+                                      [header])
 
     def _parts(self, who) -> tuple[list, list]:
         session = self.session
@@ -558,8 +567,8 @@ class HostedPage:
                 else "There is no diary here for this account.", "info")]
         self.data = data = DataStore(session)
         if who.role == "patient":
-            app = App(data=data, page_names=["Overview", "Effects", "Log", "Scores", "Import",
-                                             "Sharing", "About"],
+            app = App(data=data, page_names=["Overview", "Effects", "Log", "Scores", "Trial",
+                                             "Import", "Sharing", "About"],
                       extra_pages={"Sharing": lambda: SharingPage(session=session,
                                                                   base_url=base_url())})
             return [app.sidebar()], [app.pages()]

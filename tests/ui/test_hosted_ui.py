@@ -135,7 +135,8 @@ def test_patient_shares_with_a_therapist_and_a_link(page: Page, hosted, clinic, 
     _store, accounts = clinic
     sign_in(page, hosted, "ann")
     wait_for_dashboard(page)
-    assert tabs(page) == ["Overview", "Effects", "Log", "Scores", "Import", "Sharing", "About"]
+    assert tabs(page) == ["Overview", "Effects", "Log", "Scores", "Trial", "Import", "Sharing",
+                          "About"]
     assert leaks(page, {"ann"}) == []
     open_tab(page, "Sharing")
     sharing = page.locator(".sharing-page")
@@ -165,7 +166,7 @@ def test_patient_shares_with_a_therapist_and_a_link(page: Page, hosted, clinic, 
     wait_for_dashboard(holder)
     expect(holder.locator(".link-banner")).to_contain_text("ann's diary")
     expect(holder.locator(".link-banner")).to_contain_text("read-only")
-    assert tabs(holder) == ["Overview", "Effects", "Scores", "About"]
+    assert tabs(holder) == ["Overview", "Effects", "Scores", "Trial", "About"]
     assert leaks(holder, {"ann"}) == []
     # back on ann's page, the access log shows the link being opened
     open_tab(page, "Overview")
@@ -183,7 +184,7 @@ def test_therapist_with_log_scope_logs_a_session(page: Page, hosted, clinic):
     store, accounts = clinic
     sign_in(page, hosted, "tom")
     wait_for_dashboard(page)
-    assert tabs(page) == ["Since last visit", "Overview", "Effects", "Scores", "About"]
+    assert tabs(page) == ["Since last visit", "Overview", "Effects", "Scores", "Trial", "About"]
     expect(page.locator(".patients")).to_contain_text("ann, bea")
     view = page.locator(".visit-view")
     expect(view).to_contain_text("What the diary says")

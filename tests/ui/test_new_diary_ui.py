@@ -36,7 +36,7 @@ def test_a_four_day_diary_through_every_page(tmp_path, page: Page, artifacts, se
     server = serve_store(db)  # its log must stay clean
     board = Dashboard(page, server.url).open()  # the three plots drew the four days
     assert set(TITLES) <= set(board.state()["plots"])
-    expect(page.locator(".bk-tab")).to_have_count(6)
+    expect(page.locator(".bk-tab")).to_have_count(7)
 
     page.locator(".bk-tab", has_text="Effects").click()
     expect(page.locator(".effects-table")).to_contain_text("not enough data yet",
