@@ -18,6 +18,7 @@ from fractions import Fraction
 import pandas as pd
 
 from .. import domain
+from ..wording import plural
 
 # --- ACR 2016 fibromyalgia criteria --------------------------------------------
 
@@ -418,7 +419,7 @@ def medication_overuse(doses: pd.DataFrame) -> pd.DataFrame:
 
 
 def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
+    return plural(n, "day")
 
 
 def _month_name(month: str) -> str:
