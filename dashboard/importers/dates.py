@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..wording import plural
 from .common import SHOWN_LENGTH, ImportFormatError, Table, per_unique, short_text, shown_value
 
 MONTHS = {name: number for number, name in enumerate(
@@ -259,7 +260,7 @@ def read_dates(table: Table, columns: str | list[str], example: str,
         if mixed or key not in natives:
             first = order[(ambiguous & (style == key))[order]][0]
             table.notes.append(f"Dates in the style {short_text(cells.iloc[first], SHOWN_LENGTH)} read as "
-                               f"{ORDER_TEXT[decided[key]]} ({counts[key]} rows)")
+                               f"{ORDER_TEXT[decided[key]]} ({plural(counts[key], 'row')})")
     series = [pd.Series(result[i * size:(i + 1) * size], index=table.frame.index,
                         dtype="datetime64[us]") for i in range(len(names))]
     return series[0] if isinstance(columns, str) else series

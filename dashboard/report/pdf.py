@@ -274,7 +274,7 @@ class _Builder:
                     continue
                 crossed = bool(hit["crossed"].iloc[0])
                 days = int(hit["days"].iloc[0])
-                text = "1 day" if days == 1 else f"{days} days"
+                text = plural(days, "day")
                 cells.append(f"<b>{text}: reached</b>" if crossed else text)
                 if crossed:
                     emphasised.append((j, i))

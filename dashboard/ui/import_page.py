@@ -26,6 +26,7 @@ import param
 
 from ..importers import ImportFormatError, guess_kind
 from ..records import InvalidRecord
+from ..wording import plural
 from .charts import with_document_lock
 from .datastore import DataStore
 from .text import escape_html
@@ -87,7 +88,7 @@ def summary_html(summary: dict) -> str:
     people = ", ".join(escape_html(p) for p in summary["patients"]) or "nobody"
     return (
         f"<p><b>{escape_html(KIND_LABELS.get(summary['kind'], summary['kind']))}</b>: "
-        f"{summary['rows_read']} rows read, {summary['rows_used']} used, "
+        f"{plural(summary['rows_read'], 'row')} read, {summary['rows_used']} used, "
         f"{summary['rows_skipped']} skipped · days {span} · for {people}</p>"
         f"<table class='import-summary'><tr><th></th><th>{verb}</th><th>Updated</th>"
         f"<th>Already there</th></tr>{body}</table>"
