@@ -201,7 +201,7 @@ Talk to your doctor before changing medication.
 Nothing is sent anywhere: no accounts with outside services, no analytics, no telemetry.
 
 **How to read the plots.** Shaded days are the two days after each session that matches
-the filters. Drag across a plot to select days: the selection is outlined in all three
+the filters. In the sleep plot, naps are the lighter bars on top of the night's sleep. Drag across a plot to select days: the selection is outlined in all three
 plots and the summary is computed for those days only. Scroll to zoom, drag to pan: all
 three plots move together.
 
