@@ -278,8 +278,12 @@ def _add_accounts(conn: sa.Connection) -> None:
 
 
 def _add_indexes(conn: sa.Connection) -> None:
-    """v5 -> v6: every index a new store has (a store migrated from v1 lacked some)."""
+    """v5 -> v6: every index a new store has (a store migrated from v1 lacked some); tables
+    of later versions are not there yet (their own step creates them with their indexes)."""
+    present = set(sa.inspect(conn).get_table_names())
     for table in metadata.sorted_tables:
+        if table.name not in present:
+            continue
         for index in sorted(table.indexes, key=lambda i: i.name):
             index.create(conn, checkfirst=True)
 
