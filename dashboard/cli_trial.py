@@ -143,7 +143,8 @@ def trial_status(db, patient, trial_id, as_json):
                + (", stopped early" if status["stopped_early"] else "") + ".")
     click.echo(status["next_session_text"][0].upper() + status["next_session_text"][1:] + ".")
     for row in status["sessions"]:
-        note = f" ({row['deviation']})" if row["deviation"] else ""
+        said = "; ".join(t for t in (row["deviation"], row["note"]) if t)
+        note = f" ({said})" if said else ""
         click.echo(f"  {row['date']}  {row['pressure']:<9} block {row['block']}, period "
                    f"{row['period']}: {row['status']}{escape_controls(note)}")
     for row in status["unplanned_sessions"]:

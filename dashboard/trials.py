@@ -53,7 +53,7 @@ class OpenTrial:
                 "period": int(r.period), "status": r.status,
                 "given_on": None if r.given_on is None or pd.isna(r.given_on)
                 else pd.Timestamp(r.given_on).isoformat(timespec="minutes"),
-                "given_pressure": r.given_pressure, "deviation": r.deviation,
+                "given_pressure": r.given_pressure, "deviation": r.deviation, "note": r.note,
                 "outcome": None if pd.isna(r.outcome) else float(r.outcome)}
                 for r in slots.itertuples()],
             "unplanned_sessions": [{

@@ -246,23 +246,23 @@ def test_personal_owner_keeps_the_demo_rule(tmp_path):
 def test_a_version_4_store_opens_unchanged_and_gains_the_account_tables(tmp_path):
     import sqlite3
 
-    from dashboard.store import ACCOUNT_TABLES, SCHEMA_VERSION
+    from dashboard.store import ACCOUNT_TABLES, SCHEMA_VERSION, TRIAL_TABLES
 
     path = tmp_path / "v4.sqlite"
     store = Store(path)
     store.save(store.ensure_patient("ann"), [checkin()])
     store.close()
     with sqlite3.connect(path) as conn:  # what a version 4 store looked like
-        for table in reversed(ACCOUNT_TABLES):
+        for table in (*reversed(TRIAL_TABLES), *reversed(ACCOUNT_TABLES)):
             conn.execute(f"DROP TABLE {table.name}")
         conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     conn.close()
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 6
+    assert store.schema_version() == SCHEMA_VERSION == 7
     assert store.daily(store.ensure_patient("ann"))["pain"].tolist() == [5.0]
     Accounts(store).add_user("ann", "patient", PASSWORD)
     assert store.user(name="ann")["patient_id"] == store.ensure_patient("ann")
-    assert list(tmp_path.glob("v4.before-v6-*.sqlite"))
+    assert list(tmp_path.glob("v4.before-v7-*.sqlite"))
 
 
 def test_a_sign_in_lasts_thirty_days(clinic):

@@ -142,14 +142,14 @@ def test_sessions_near_a_planned_date_are_matched_and_other_pressures_are_deviat
     logged = sessions_at([
         (first + pd.Timedelta(hours=17), plan["pressure"][0], "neck"),  # as planned
         (second + pd.Timedelta(days=1, hours=9), "moderate", "neck"),  # a day late, other pressure
-        (third + pd.Timedelta(hours=10), plan["pressure"][2], "feet"),  # the planned area missing
+        (third + pd.Timedelta(hours=10), plan["pressure"][2], "feet"),  # the area not treated
         (third + pd.Timedelta(days=2, hours=10), "deep", "neck"),  # between dates: unplanned
     ])
     slots, unplanned = tr.match_sessions(d, plan, logged, today=plan["date"][4] + dt.timedelta(days=3))
-    assert slots["status"].tolist()[:6] == ["given", "deviation", "deviation", "missed", "missed",
+    assert slots["status"].tolist()[:6] == ["given", "deviation", "given", "missed", "missed",
                                              "ahead"]
     assert slots["deviation"][1] == f"moderate instead of {plan['pressure'][1]}"
-    assert slots["deviation"][2] == "without neck"
+    assert slots["deviation"][2] == "" and slots["note"][2] == "neck not among its areas"
     assert unplanned["start"].tolist() == [third + pd.Timedelta(days=2, hours=10)]
     stopped = tr.match_sessions(d, plan, logged, today=plan["date"][4] + dt.timedelta(days=3),
                                 stopped_on=plan["date"][5])[0]

@@ -10,8 +10,8 @@ Pure functions on plain values and the frames of ``Store.daily``, ``Store.sessio
   ``sessions_per_period`` sessions ``every_days`` apart; between periods the gap is long
   enough for the outcome to be measured and then ``WASHOUT_DAYS`` free of sessions.
 * **Run.**  A logged session within ``match_tolerance`` days of a planned date is matched
-  to it (the nearest one); one of the other pressure (or without the planned area) is a
-  *deviation*, kept and shown.  Sessions in the trial's span matched to no date are
+  to it (the nearest one); one of the other pressure is a *deviation*, kept and shown (one
+  whose areas leave out the planned area is noted, not counted as a deviation).  Sessions in the trial's span matched to no date are
   *unplanned* and listed too.
 * **Result.**  The outcome of each matched session (next-day pain, sleep the night after,
   as-needed painkiller doses in the 48 h after) is averaged per period; each block gives
@@ -384,7 +384,7 @@ def check_plan(design: TrialDesign, plan: pd.DataFrame, noise: float, noise_days
 # --- running: planned sessions matched to the diary ------------------------------------------
 
 SLOT_COLUMNS = ["date", "pressure", "block", "period", "status", "session_id",
-                "given_on", "given_pressure", "deviation", "outcome"]
+                "given_on", "given_pressure", "deviation", "note", "outcome"]
 
 
 def _areas_of(text) -> set[str]:
@@ -397,8 +397,8 @@ def match_sessions(design: TrialDesign, plan: pd.DataFrame, sessions: pd.DataFra
     """(slots, unplanned): each planned session with what happened, and the logged sessions
     in the trial's span that no planned date claimed.
 
-    A slot's status: ``given`` (as planned), ``deviation`` (matched, but another pressure or
-    without the planned area), ``missed`` (its date is past, nothing matched), ``stopped``
+    A slot's status: ``given`` (as planned), ``deviation`` (matched, but another pressure;
+    a session without the planned area has a ``note``), ``missed`` (its date is past, nothing matched), ``stopped``
     (the trial was stopped before it), ``ahead`` (still to come).
     """
     tolerance = design.match_tolerance
@@ -422,7 +422,7 @@ def match_sessions(design: TrialDesign, plan: pd.DataFrame, sessions: pd.DataFra
         chosen = int(near[np.lexsort((near, logged_pressure[near] != pressure, off[near]))[0]])
         free[chosen] = False
         found.append(chosen)
-    status, ids, given_on, given_pressure, deviation = [], [], [], [], []
+    status, ids, given_on, given_pressure, deviation, note = [], [], [], [], [], []
     records = logged.to_dict(orient="records")
     for slot, index in zip(slots.itertuples(), found):
         day = slot.date.date()
@@ -435,20 +435,19 @@ def match_sessions(design: TrialDesign, plan: pd.DataFrame, sessions: pd.DataFra
             else:
                 status.append("ahead")
             ids.append(None), given_on.append(None), given_pressure.append(None)
-            deviation.append("")
+            deviation.append(""), note.append("")
             continue
-        reasons = []
-        if session["pressure"] != slot.pressure:
-            reasons.append(f"{session['pressure']} instead of {slot.pressure}")
-        if design.area and design.area not in _areas_of(session.get("areas")):
-            reasons.append(f"without {domain.area_label(design.area).lower()}")
-        status.append("deviation" if reasons else "given")
+        other = session["pressure"] != slot.pressure
+        status.append("deviation" if other else "given")
+        deviation.append(f"{session['pressure']} instead of {slot.pressure}" if other else "")
+        missing_area = design.area and design.area not in _areas_of(session.get("areas"))
+        note.append(f"{domain.area_label(design.area).lower()} not among its areas"
+                    if missing_area else "")
         ids.append(None if pd.isna(session.get("id")) else int(session["id"]))
         given_on.append(pd.Timestamp(session["start"]))
         given_pressure.append(session["pressure"])
-        deviation.append("; ".join(reasons))
     slots = slots.assign(status=status, session_id=ids, given_on=given_on,
-                         given_pressure=given_pressure, deviation=deviation)
+                         given_pressure=given_pressure, deviation=deviation, note=note)
     first = slots["date"].min() - pd.Timedelta(days=tolerance)
     last = slots["date"].max() + pd.Timedelta(days=tolerance)
     unplanned = logged[(logged["day"] >= first) & (logged["day"] <= last) & free].drop(columns="day")

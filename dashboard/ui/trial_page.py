@@ -93,8 +93,8 @@ def schedule_html(slots: pd.DataFrame) -> str:
     rows = []
     for r in slots.itertuples():
         status = STATUS_WORDS.get(r.status, r.status)
-        if r.deviation:
-            status += f" ({r.deviation})"
+        if r.deviation or r.note:
+            status += f" ({'; '.join(t for t in (r.deviation, r.note) if t)})"
         given = "" if r.given_on is None or pd.isna(r.given_on) else f"{pd.Timestamp(r.given_on):%d %b %H:%M}"
         outcome = "" if pd.isna(r.outcome) else f"{r.outcome:.1f}"
         rows.append(f"<tr><td>{pd.Timestamp(r.date):%a %d %b %Y}</td>"
