@@ -47,7 +47,8 @@ def test_read_scope_follows_the_trial_and_log_scope_may_plan(store):
     for page in (reed, sam, ann):
         assert "next session:" in page.next_line.object
         assert "given as planned" in page.schedule.object
-    assert not reed.planner.visible and not reed.stop_button.visible
+    assert not reed.planner.visible and not reed.stop_button.visible and reed.read_only.visible
+    assert not sam.read_only.visible
     assert sam.planner.visible and sam.stop_button.visible and ann.planner.visible
     sam._check()
     sam._save()

@@ -148,6 +148,8 @@ class TrialPage(pn.viewable.Viewer):
                                      css_classes=["trial-schedule-box"])
         self.message = pn.pane.Alert("", visible=False, sizing_mode="stretch_width",
                                      css_classes=["trial-message"])
+        self.read_only = pn.pane.Markdown("", visible=False, sizing_mode="stretch_width",
+                                          css_classes=["trial-read-only"])
         self.stop_button = pn.widgets.Button(name="Stop the trial early", button_type="warning",
                                              css_classes=["trial-stop"])
         self.stop_button.on_click(self._stop)
@@ -275,11 +277,13 @@ class TrialPage(pn.viewable.Viewer):
         self.found = None if patient is None else open_trial(self.data.session, patient)
         may_plan = self.data.may_log and not self.data.is_demo
         self.planner.visible = may_plan
+        self.read_only.param.update(visible=not may_plan, object=(
+            "This is the demo diary: log or import your own diary, then plan a trial here."
+            if self.data.is_demo else "You can follow this diary's trials; planning and "
+            "stopping one need the right to log sessions in it (the patient, or a therapist "
+            "they allowed to log)."))
         if self.found is None:
-            self.next_line.object = ("<p class='trial-none'>No trial planned yet."
-                                     + ("" if may_plan else " Planning one needs the right to log "
-                                        "sessions in this diary (the patient, or a therapist "
-                                        "they allowed to log).") + "</p>")
+            self.next_line.object = "<p class='trial-none'>No trial planned yet.</p>"
             self.result.object = self.schedule.object = ""
             self.plot.objects = []
             self.stop_button.visible = False
@@ -304,10 +308,7 @@ class TrialPage(pn.viewable.Viewer):
             and self.found.progress.stopped_on is None
 
     def __panel__(self):
-        read_only = pn.pane.Markdown(
-            "You can follow this trial; planning and stopping need the right to log sessions.",
-            visible=not self.data.may_log, css_classes=["trial-read-only"])
-        return pn.Column(pn.pane.Markdown(INTRO, sizing_mode="stretch_width"), read_only,
+        return pn.Column(pn.pane.Markdown(INTRO, sizing_mode="stretch_width"), self.read_only,
                          self.message, self.next_line, self.result, self.plot, self.stop_button,
                          self.schedule, self.planner, sizing_mode="stretch_width",
                          max_width=1100, css_classes=["trial-page"])
