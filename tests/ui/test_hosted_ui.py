@@ -208,6 +208,35 @@ def test_therapist_with_log_scope_logs_a_session(page: Page, hosted, clinic):
     expect(page.locator(".form-sessions")).to_be_hidden()
 
 
+def test_a_therapist_follows_and_plans_a_trial_only_where_they_may_log(page: Page, hosted, clinic):
+    """tom logs for ann: her trial's next session heads his first screen and he may plan on
+    her Trial page; bea granted him read only: her Trial page has no planner."""
+    from dashboard.analysis import trial as tr
+    from dashboard.session import DiarySession
+    from dashboard.trials import check_design, save_plan
+
+    store, accounts = clinic
+    ann = accounts.patient_id("ann")
+    session = DiarySession(store)
+    design = tr.TrialDesign("light", "deep", start=dt.date.today() + dt.timedelta(days=1), seed=4)
+    plan, check = check_design(session, ann, design)
+    save_plan(session, ann, design, plan, check)
+    sign_in(page, hosted, "tom")
+    wait_for_dashboard(page)
+    first = plan.iloc[0]["pressure"]
+    expect(page.locator(".visit-view")).to_contain_text(
+        f"next session: {first} pressure (block 1, period 1)")
+    open_tab(page, "Trial")
+    expect(page.locator(".trial-schedule tbody tr")).to_have_count(len(plan))
+    expect(page.locator(".trial-planner")).to_be_visible()
+    expect(page.locator(".trial-stop")).to_be_visible()
+    page.locator("select").first.select_option(label="bea")
+    expect(page.locator(".trial-next-box")).to_contain_text("No trial planned yet")
+    expect(page.locator(".trial-planner")).to_be_hidden()
+    expect(page.locator(".trial-read-only")).to_contain_text("need the right to log")
+    assert leaks(page, {"ann", "bea"}) == []
+
+
 def test_a_revoked_link_ends_open_pages_and_its_address(page: Page, hosted, clinic):
     _store, accounts = clinic
     link_id, token = accounts.create_link("bea", "1d")
