@@ -330,6 +330,19 @@ class NotFound(LookupError):
     pass
 
 
+NOT_SAVED = ("Could not save: the database did not answer. Nothing was saved; "
+             "please try again in a moment.")
+
+
+class StoreUnavailable(RuntimeError):
+    """A write could not reach the database or lost it midway (a restart, a dropped
+    connection, a lock never granted).  Its transaction was rolled back: nothing of it is
+    stored, and the next write gets a fresh, pinged connection from the pool."""
+
+    def __init__(self, message: str = NOT_SAVED):
+        super().__init__(message)
+
+
 KINDS = ("daily", "sessions", "doses")
 DAILY_VALUE_FIELDS = ("sleep_hours", "nap_minutes", *domain.DAILY_RATINGS)  # the numbers of a check-in
 
@@ -450,12 +463,17 @@ class Store:
         Either way writers of all processes take turns, so a save's read-compare-write
         (``_save_records``) never races another save of the same keys.
         """
-        with self.engine.connect().execution_options(fibro_write=True) as conn:
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
-                                 {"key": _WRITE_LOCK_KEY})
-                yield conn
+        try:
+            with self.engine.connect().execution_options(fibro_write=True) as conn:
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                     {"key": _WRITE_LOCK_KEY})
+                    yield conn
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+            log.warning("a write to %s failed and was rolled back: %s", self.shown_url,
+                        type(getattr(error, "orig", error)).__name__)
+            raise StoreUnavailable() from error
 
     # --- patients -----------------------------------------------------------
 

@@ -14,7 +14,7 @@ import param
 
 from .. import domain
 from ..records import DailyCheckin, MassageSession, MedicationDose
-from ..store import DuplicateEntry
+from ..store import DuplicateEntry, StoreUnavailable
 from .datastore import DataStore
 from .text import escape_html, escape_markdown_text
 
@@ -167,6 +167,9 @@ class RecordForm(pn.viewable.Viewer):
                 self.data.save(record)
         except DuplicateEntry as error:
             self.show_problems({error.field: str(error)})
+            return
+        except StoreUnavailable as error:  # rolled back: the form keeps what was typed
+            self.say(str(error), "danger")
             return
         verb = "Updated" if self.editing is not None else "Saved"
         self.reset()
