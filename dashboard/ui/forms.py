@@ -11,15 +11,15 @@ import datetime as dt
 import pandas as pd
 import panel as pn
 import param
+from panel.custom import JSComponent
 
 from .. import domain
 from ..records import DailyCheckin, MassageSession, MedicationDose
-from ..store import DuplicateEntry, StoreUnavailable
+from ..store import DuplicateEntry
 from .datastore import DataStore
+from .rating import BLANK, ChoiceGroup, rating_input, rating_value, show_rating
 from .text import escape_html, escape_markdown_text
 
-BLANK = "–"
-RATING_OPTIONS = [BLANK, *map(str, range(11))]
 FORM_CSS = """
 :host(.field-error) { color: #B3261E; font-size: 14px; min-height: 0; margin: 0 10px; }
 .bk-btn-group .bk-btn { min-height: 40px; font-size: 15px; }
@@ -28,11 +28,52 @@ FORM_CSS = """
 """
 
 
-def rating_input(label: str) -> pn.widgets.RadioButtonGroup:
-    """0-10 as eleven large buttons plus "–" for not recorded."""
-    return pn.widgets.RadioButtonGroup(name=label, options=RATING_OPTIONS, value=BLANK,
-                                       button_type="primary", button_style="outline",
-                                       sizing_mode="stretch_width", stylesheets=[FORM_CSS])
+class NumberInput(pn.widgets.FloatInput):
+    """A FloatInput whose empty value leaves the box empty: Panel sends an empty value as
+    NaN, which Bokeh's spinner writes out as the text "NaN"; Bokeh itself takes None."""
+
+    def _process_param_change(self, params: dict) -> dict:
+        empty = [key for key in ("value", "value_throttled") if key in params and params[key] is None]
+        params = super()._process_param_change(params)
+        params.update(dict.fromkeys(empty))
+        return params
+
+
+class FocusFixes(JSComponent):
+    """Two of Bokeh's inputs keep what the person has left (Bokeh 3.9, pinned): an
+    autocomplete whose suggestion list is open takes the focus back when the person
+    clicks or tabs to another field (its change handler refocuses it), and a calendar
+    that opened on focus stays open over the next fields after Tab.  This invisible part
+    closes both as the person leaves them; one per page is enough."""
+
+    _esm = """
+    export function render({ el }) {
+      if (window.fibroFocusFixes) return;
+      window.fibroFocusFixes = true;
+      const leaving = (event, tabbing) => {
+        const path = event.composedPath();
+        for (const view of Bokeh.index.all_views()) {
+          const inside = path.includes(view.el);
+          if (view._open === true && typeof view._hide_menu === 'function' && tabbing === inside) {
+            view._hide_menu();  // an autocomplete's open suggestion list
+          } else if (tabbing && view._picker && view._picker.isOpen
+                     && [view._picker.input, view._picker.altInput].includes(path[0])) {
+            view._picker.close();  // a calendar, as Tab leaves its field (not its hour and minute)
+          }
+        }
+      };
+      document.addEventListener('pointerdown', event => leaving(event, false), true);
+      document.addEventListener('keydown', event => { if (event.key === 'Tab') leaving(event, true); }, true);
+    }
+    """
+
+    def __init__(self, **params):
+        super().__init__(**{"height": 0, "width": 0, "margin": 0, **params})
+
+
+def end_of_today() -> dt.datetime:
+    """The latest time a date-time picker offers: its calendar greys out the days after today."""
+    return dt.datetime.combine(dt.date.today(), dt.time(23, 59))
 
 
 def group_label(text: str, anchors: tuple[str, str] | None = None) -> pn.pane.HTML:
@@ -41,14 +82,6 @@ def group_label(text: str, anchors: tuple[str, str] | None = None) -> pn.pane.HT
               if anchors else "")
     return pn.pane.HTML(f'<label class="group-label">{escape_html(text)}</label>{beside}',
                         margin=(8, 10, 0, 10), stylesheets=[FORM_CSS])
-
-
-def rating_value(widget) -> float | None:
-    return None if widget.value in (BLANK, None) else float(widget.value)
-
-
-def show_rating(widget, value) -> None:
-    widget.value = BLANK if value is None or pd.isna(value) else str(int(round(value)))
 
 
 def rule() -> pn.pane.HTML:
@@ -68,9 +101,7 @@ class RecordForm(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.fields: dict[str, pn.viewable.Viewable] = self._fields()
-        self.errors = {name: pn.pane.HTML("", css_classes=["field-error"], stylesheets=[FORM_CSS],
-                                          sizing_mode="stretch_width")
-                       for name in self.fields}
+        self.errors: dict[str, pn.pane.HTML] = {}  # a field's error line, made with the field
         self.save_button = pn.widgets.Button(name="Save", button_type="primary", height=44,
                                              width=160, css_classes=["save-button"])
         self.cancel_button = pn.widgets.Button(name="Cancel edit", button_type="light", height=44,
@@ -108,6 +139,9 @@ class RecordForm(pn.viewable.Viewer):
     def field(self, name: str) -> pn.Column:
         """A field with its label (button groups have none of their own) and its error line."""
         widget = self.fields[name]
+        if name not in self.errors:
+            self.errors[name] = pn.pane.HTML("", css_classes=["field-error"], stylesheets=[FORM_CSS],
+                                             sizing_mode="stretch_width")
         parts = [widget, self.errors[name]]
         if isinstance(widget, (pn.widgets.RadioButtonGroup, pn.widgets.CheckButtonGroup)):
             parts.insert(0, group_label(widget.name, domain.RATING_ANCHORS.get(name)))
@@ -168,9 +202,6 @@ class RecordForm(pn.viewable.Viewer):
         except DuplicateEntry as error:
             self.show_problems({error.field: str(error)})
             return
-        except StoreUnavailable as error:  # rolled back: the form keeps what was typed
-            self.say(str(error), "danger")
-            return
         verb = "Updated" if self.editing is not None else "Saved"
         self.reset()
         self.say(f"{verb}: {self.describe(record)}.")
@@ -191,13 +222,13 @@ class DailyForm(RecordForm):
         fields = {"date": pn.widgets.DatePicker(name="Day", value=today, end=today, width=200)}
         for name, label in domain.DAILY_RATINGS.items():
             if name == "sleep_quality":
-                fields["sleep_hours"] = pn.widgets.FloatInput(
+                fields["sleep_hours"] = NumberInput(
                     name="Hours asleep last night", value=None, start=0, end=24, step=0.5,
                     placeholder="e.g. 6.5", width=200)
                 fields["nap_minutes"] = pn.widgets.IntInput(
                     name="Naps (minutes)", value=None, start=0, end=domain.NAP_MINUTES_MAX, step=5,
                     placeholder="e.g. 40", width=200)
-            fields[name] = rating_input(f"{label} (0-10)")
+            fields[name] = rating_input(f"{label} (0-10)", domain.RATING_ANCHORS.get(name))
         for area in domain.BODY_AREAS:
             fields[domain.AREA_PAIN_PREFIX + area] = pn.widgets.IntInput(
                 name=domain.area_label(area), value=None, start=0, end=10, placeholder=BLANK,
@@ -217,10 +248,16 @@ class DailyForm(RecordForm):
         self.keep_button.on_click(lambda _e: self._ask(None))
 
     def layout(self) -> list:
-        areas = [self.field(domain.AREA_PAIN_PREFIX + a) for a in domain.BODY_AREAS]
-        per_area = pn.Card(pn.FlexBox(*areas), title=(
+        areas = pn.FlexBox()
+        per_area = pn.Card(areas, title=(
             f"Pain per body area (optional; {domain.anchors_text(domain.RATING_ANCHORS['pain'])})"),
                            collapsed=True, sizing_mode="stretch_width")
+
+        def unfold(_event=None) -> None:  # its 13 fields are drawn when first unfolded
+            if not per_area.collapsed and not areas.objects:
+                areas.objects = [self.field(domain.AREA_PAIN_PREFIX + a) for a in domain.BODY_AREAS]
+
+        per_area.param.watch(unfold, "collapsed")
         main = [self.field(n) for n in self.fields
                 if not n.startswith(domain.AREA_PAIN_PREFIX) and n != "notes"]
         return [*main, per_area, self.field("notes"), self.replace_question,
@@ -264,14 +301,15 @@ class DailyForm(RecordForm):
         self._ask(record)
         return False
 
+    def replace_text(self, record) -> str:
+        return f"There is already a check-in for {record.date:%a %d %b %Y}. Replace it with this one?"
+
     def _ask(self, record) -> None:
         self.pending_replace = record
         asking = record is not None
         if asking:
             self.say("")
-            self.replace_question.object = escape_markdown_text(
-                f"There is already a check-in for {record.date:%a %d %b %Y}. "
-                "Replace it with this one?")
+            self.replace_question.object = escape_markdown_text(self.replace_text(record))
         for widget in (self.replace_question, self.replace_button, self.keep_button):
             widget.visible = asking
 
@@ -289,14 +327,14 @@ class SessionForm(RecordForm):
     def _fields(self) -> dict:
         now = dt.datetime.now().replace(second=0, microsecond=0)
         return {
-            "start": pn.widgets.DatetimePicker(name="Started", value=now, enable_seconds=False,
+            "start": pn.widgets.DatetimePicker(name="Started", value=now, end=end_of_today(),
+                                               enable_seconds=False,
                                                military_time=True, width=220),
             "duration_min": pn.widgets.IntInput(name="Minutes", value=60, start=1, end=1440,
                                                 step=5, width=120),
-            "pressure": pn.widgets.RadioButtonGroup(
-                name="Pressure", options={domain.PRESSURE_LABELS[p]: p for p in domain.PRESSURES},
-                value="moderate", button_type="primary", button_style="outline",
-                stylesheets=[FORM_CSS]),
+            "pressure": ChoiceGroup(
+                label="Pressure", value="moderate", narrow_columns=2,
+                options=[{"text": domain.PRESSURE_LABELS[p], "value": p} for p in domain.PRESSURES]),
             "areas": pn.widgets.MultiChoice(
                 name="Body areas", options={domain.area_label(a): a for a in domain.BODY_AREAS},
                 placeholder="Choose one or more", sizing_mode="stretch_width"),
@@ -305,8 +343,8 @@ class SessionForm(RecordForm):
             "therapist": pn.widgets.AutocompleteInput(
                 name="Therapist", options=[], restrict=False, case_sensitive=False,
                 min_characters=1, sizing_mode="stretch_width"),
-            "pain_before": rating_input("Pain just before (0-10)"),
-            "pain_after": rating_input("Pain just after (0-10)"),
+            "pain_before": rating_input("Pain just before (0-10)", domain.RATING_ANCHORS["pain_before"]),
+            "pain_after": rating_input("Pain just after (0-10)", domain.RATING_ANCHORS["pain_after"]),
             "notes": pn.widgets.TextAreaInput(name="Notes", height=70, sizing_mode="stretch_width"),
         }
 
@@ -349,7 +387,8 @@ class SessionForm(RecordForm):
 
     def clear(self) -> None:
         f = self.fields
-        f["start"].value = dt.datetime.now().replace(second=0, microsecond=0)
+        f["start"].param.update(value=dt.datetime.now().replace(second=0, microsecond=0),
+                                end=end_of_today())
         f["areas"].value = []
         f["technique"].value = f["notes"].value = ""
         show_rating(f["pain_before"], None)
@@ -369,7 +408,8 @@ class DoseForm(RecordForm):
     def _fields(self) -> dict:
         now = dt.datetime.now().replace(second=0, microsecond=0)
         fields = {
-            "time": pn.widgets.DatetimePicker(name="Taken at", value=now, enable_seconds=False,
+            "time": pn.widgets.DatetimePicker(name="Taken at", value=now, end=end_of_today(),
+                                              enable_seconds=False,
                                               military_time=True, width=220),
             "name": pn.widgets.AutocompleteInput(
                 name="Medicine", options=[], restrict=False, case_sensitive=False,
@@ -377,7 +417,7 @@ class DoseForm(RecordForm):
             "drug_class": pn.widgets.Select(
                 name="Drug class", options={domain.DRUG_CLASS_LABELS[c]: c for c in domain.DRUG_CLASSES},
                 value="other", width=240),
-            "dose": pn.widgets.FloatInput(name="Dose", value=None, start=0, placeholder="e.g. 500",
+            "dose": NumberInput(name="Dose", value=None, start=0, placeholder="e.g. 500",
                                           width=140),
             "unit": pn.widgets.TextInput(name="Unit", value="mg", width=100),
             "reason": pn.widgets.TextInput(name="Reason", placeholder="e.g. neck pain",
@@ -437,7 +477,8 @@ class DoseForm(RecordForm):
         f["reason"].value = record.reason
 
     def clear(self) -> None:
-        self.fields["time"].value = dt.datetime.now().replace(second=0, microsecond=0)
+        self.fields["time"].param.update(value=dt.datetime.now().replace(second=0, microsecond=0),
+                                         end=end_of_today())
         self.fields["reason"].value = ""
 
     def describe(self, record) -> str:
@@ -469,7 +510,7 @@ class History(pn.viewable.Viewer):
         self.table = pn.widgets.Tabulator(
             pn.bind(self._rows, data.param.diary, data.filters.param.date_range,
                     data.filters.param.pressures, data.filters.param.areas),
-            selectable=1, disabled=True, show_index=False, pagination="local", page_size=10,
+            selectable=1, disabled=True, show_index=False, pagination="remote", page_size=10,
             hidden_columns=["id"], titles=self.TITLES,
             sizing_mode="stretch_width", css_classes=[f"history-{self.form.kind}"],
             formatters={"notes": {"type": "plaintext"}, "reason": {"type": "plaintext"}})
@@ -531,14 +572,28 @@ class History(pn.viewable.Viewer):
 
 
 class LogPage(pn.viewable.Viewer):
-    """The three forms, each above its history."""
+    """The three forms, each above its history; a form's tab is built when first opened
+    (the page opens with the day's form only: building all three took seconds)."""
 
     data = param.ClassSelector(class_=DataStore)
+    FORMS = (DailyForm, SessionForm, DoseForm)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.forms: dict[str, RecordForm] = {}
+        self._holders = [pn.Column(sizing_mode="stretch_width") for _ in self.FORMS]
+        self.tabs = pn.Tabs(*((form.title, holder) for form, holder in zip(self.FORMS, self._holders)),
+                            sizing_mode="stretch_width", css_classes=["log-tabs"])
+        self._open_tab()
+        self.tabs.param.watch(self._open_tab, "active")
+
+    def _open_tab(self, _event=None) -> None:
+        holder = self._holders[self.tabs.active]
+        if holder.objects:
+            return
+        form = self.FORMS[self.tabs.active](data=self.data)
+        self.forms[form.kind] = form
+        holder.objects = [form, rule(), History(form=form)]
 
     def __panel__(self):
-        tabs = []
-        for form_class in (DailyForm, SessionForm, DoseForm):
-            form = form_class(data=self.data)
-            tabs.append((form.title, pn.Column(form, rule(), History(form=form),
-                                               sizing_mode="stretch_width")))
-        return pn.Tabs(*tabs, sizing_mode="stretch_width", css_classes=["log-tabs"])
+        return pn.Column(FocusFixes(), self.tabs, sizing_mode="stretch_width")

@@ -19,7 +19,8 @@ from .bodymap import WpiBodyMap
 from .charts import acr_history_figure, fiqr_history_figure, overuse_figure
 from ..session import DEFAULT_PATIENT
 from .datastore import DataStore
-from .forms import FORM_CSS, group_label, rating_input, rating_value
+from .forms import FORM_CSS, rating_input, rating_value
+from .rating import ChoiceGroup
 from .text import escape_html, escape_markdown_text
 
 BLANK = "–"
@@ -235,14 +236,14 @@ class Acr2016Form(Questionnaire):
     def __init__(self, **params):
         super().__init__(**params)
         self.bodymap = WpiBodyMap()
-        self.items = {name: pn.widgets.RadioButtonGroup(
-            name=label, options=SSS_LEVELS, value=None, button_type="primary",
-            button_style="outline", stylesheets=[FORM_CSS], css_classes=[f"sss-{name}"])
-            for name, label in SSS_ITEMS.items()}
-        self.items.update({name: pn.widgets.RadioButtonGroup(
-            name=label, options=YES_NO, value=None, button_type="primary", button_style="outline",
-            stylesheets=[FORM_CSS], css_classes=[f"sss-{name}"])
-            for name, label in YES_NO_ITEMS.items()})
+        def choice(name: str, label: str, options: dict, narrow_columns: int) -> ChoiceGroup:
+            return ChoiceGroup(label=label, narrow_columns=narrow_columns, css_classes=[f"sss-{name}"],
+                               options=[{"text": text, "value": value,
+                                         **({"name": "not answered"} if value is None else {})}
+                                        for text, value in options.items()])
+
+        self.items = {name: choice(name, label, SSS_LEVELS, 1) for name, label in SSS_ITEMS.items()}
+        self.items.update({name: choice(name, label, YES_NO, 3) for name, label in YES_NO_ITEMS.items()})
         self.errors = {name: _error_line() for name in self.items}
         self.watch_inputs()
         self.bodymap.param.watch(self._stale, "selected")
@@ -289,7 +290,7 @@ class Acr2016Form(Questionnaire):
         return acr_history_figure(frame)
 
     def __panel__(self):
-        items = [pn.Column(group_label(w.name), w, self.errors[name], margin=0)
+        items = [pn.Column(w, self.errors[name], margin=0)
                  for name, w in self.items.items()]
         return pn.Column(
             pn.pane.Markdown("Tick every region where you had pain **in the past week**: click "
@@ -308,9 +309,8 @@ class FiqrForm(Questionnaire):
         super().__init__(**params)
         self.items = {}
         for number, (key, label, _domain) in enumerate(scores.FIQR_ITEMS, start=1):
-            widget = rating_input(f"{number}. {label}")
-            widget.css_classes = [f"fiqr-{key}"]
-            self.items[key] = widget
+            self.items[key] = rating_input(f"{number}. {label}", domain.FIQR_ANCHORS[key],
+                                           css_classes=[f"fiqr-{key}"])
         self.watch_inputs()
 
     def inputs(self) -> list:
@@ -357,9 +357,7 @@ class FiqrForm(Questionnaire):
         for name, heading in FIQR_DOMAINS.items():
             keys = [key for key, _label, d in scores.FIQR_ITEMS if d == name]
             sections.append(pn.pane.Markdown(f"#### {heading}"))
-            sections.extend(pn.Column(group_label(self.items[k].name, domain.FIQR_ANCHORS[k]),
-                                      self.items[k], margin=0)
-                            for k in keys)
+            sections.extend(self.items[k] for k in keys)
         return pn.Column(
             pn.pane.HTML(FIQR_COPYRIGHT, css_classes=["fiqr-copyright", "plain"],
                          stylesheets=[PAGE_CSS], sizing_mode="stretch_width"),

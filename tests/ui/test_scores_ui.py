@@ -253,7 +253,10 @@ class ScoresBoard:
         return self.page.locator(".wpi-checkboxes").get_by_label(label, exact=True)
 
     def choose(self, css_class: str, option: str) -> None:
-        self.page.locator(f".{css_class}").get_by_role("button", name=option, exact=True).click()
+        """Click one option of a radio group (an SSS or FIQR item) and see it chosen."""
+        radio = self.page.locator(f".{css_class}").get_by_role("radio", name=option, exact=True)
+        radio.click()
+        expect(radio).to_have_attribute("aria-checked", "true")
 
     def tab(self, name: str) -> None:
         self.page.locator(".scores-tabs .bk-tab", has_text=re.compile(f"^{re.escape(name)}$")).click()
