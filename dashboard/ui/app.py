@@ -14,8 +14,10 @@ from .. import domain
 from ..session import DiarySession
 from .datastore import DataStore
 from .bodymap import AreaBodyMap
+from .checkin import QuickCheckin, checkin_requested
 from .effects_page import EffectsPage
 from .forms import LogPage
+from .rating import show_rating
 from .scores_page import ScoresPage
 from .trial_page import TrialNextSession, TrialPage
 from .import_page import ImportPage
@@ -166,8 +168,32 @@ class App(pn.viewable.Viewer):
         return pn.Column(patient, dates, pn.pane.Markdown("**Pressure**", margin=(10, 10, 0, 10)),
                          pressures, areas, sizing_mode="stretch_width")
 
+    def quick_checkin(self) -> pn.Card:
+        """Today's check-in at the top of the Overview: unfolded on a phone or when the
+        address asks for it (``?checkin=1``, with the focus on its first rating), else one
+        tap away."""
+        asked = checkin_requested()
+        form = QuickCheckin(data=self.data, autofocus=asked, open_full_form=self.open_daily_form)
+        return pn.Card(form, title=form.title, collapsed=not (asked or on_a_phone()),
+                       sizing_mode="stretch_width", css_classes=["quick-checkin-card"],
+                       header_css_classes=["quick-checkin-header"])
+
+    def open_daily_form(self, answers: dict) -> None:
+        """Show the Log page's daily form, with ``answers`` (the quick check-in's) filled in."""
+        titles = list(self.page_builders())
+        self.tabs.active = titles.index("Log")  # builds the page when not built yet
+        log = self.built_pages["Log"]
+        log.tabs.active = 0
+        form = log.forms["daily"]
+        for name, value in answers.items():
+            if name == "sleep_hours":
+                form.fields[name].value = value
+            else:
+                show_rating(form.fields[name], value)
+
     def overview(self) -> pn.Column:
-        parts = [self.welcome(), DemoBanner(data=self.data), SummaryRow(data=self.data),
+        checkin = [self.quick_checkin()] if "Log" in self.page_names else []
+        parts = [*checkin, self.welcome(), DemoBanner(data=self.data), SummaryRow(data=self.data),
                  ReportButton(data=self.data), LinkedPlots(data=self.data, narrow=on_a_phone()),
                  AreaBodyMap(data=self.data)]
         return pn.Column(TrialNextSession(data=self.data), *parts, sizing_mode="stretch_width",
@@ -203,15 +229,17 @@ class App(pn.viewable.Viewer):
         eager = {titles[0], "Overview"}
         holders = {title: pn.Column(sizing_mode="stretch_width", css_classes=["page"])
                    for title in titles if title not in eager}
-        tabs = pn.Tabs(*((title, builders[title]() if title in eager else holders[title])
-                         for title in titles), sizing_mode="stretch_width", dynamic=False)
+        self.built_pages = {title: builders[title]() for title in titles if title in eager}
+        tabs = pn.Tabs(*((title, self.built_pages.get(title, holders.get(title))) for title in titles),
+                       sizing_mode="stretch_width", dynamic=False)
+        self.tabs = tabs
 
         def open_page(event=None) -> None:
             title = titles[tabs.active]
             holder = holders.get(title)
             if holder is None or holder.objects:
                 return
-            page = builders[title]()
+            page = self.built_pages[title] = builders[title]()
             if isinstance(page, EffectsPage):
                 page.follow_tab(tabs, tabs.active)  # computes only while its tab is shown
             holder.objects = [page]

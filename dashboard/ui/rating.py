@@ -22,6 +22,7 @@ NOT_RECORDED = "not recorded"
 BLANK = "–"
 
 CHOICE_CSS = """
+/* ".options >" outweighs the design's own button rules, which a page built after loading gets last */
 :host { display: block; }
 .head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 2px 12px; margin: 8px 0 6px; }
 .group-label { font-size: 16px; font-weight: 600; color: #1F1B2D; }
@@ -30,15 +31,15 @@ CHOICE_CSS = """
 @media (max-width: 700px) {
   .options { grid-template-columns: repeat(var(--narrow-columns), minmax(44px, 1fr)); }
 }
-button { position: relative; min-width: 44px; min-height: 48px; padding: 4px 6px; margin: 0;
+.options > button { position: relative; min-width: 44px; min-height: 48px; padding: 4px 6px; margin: 0;
          font: inherit; font-size: 17px; line-height: 1.2; color: #1F1B2D; background: #FFFFFF;
          border: 2px solid #8A86A0; border-radius: 8px; cursor: pointer; }
-button:hover { background: #EEF0F8; }
-button[aria-checked="true"] { font-weight: 700; color: #FFFFFF; background: #4A5FA8;
+.options > button:hover { background: #EEF0F8; }
+.options > button[aria-checked="true"] { font-weight: 700; color: #FFFFFF; background: #4A5FA8;
                               border: 3px solid #1C2550; }
-button[aria-checked="true"]::after { content: ""; position: absolute; left: 25%; right: 25%;
+.options > button[aria-checked="true"]::after { content: ""; position: absolute; left: 25%; right: 25%;
                                      bottom: 5px; height: 3px; border-radius: 2px; background: #FFFFFF; }
-button:focus-visible { outline: 3px solid #1F1B2D; outline-offset: 3px; }
+.options > button:focus-visible { outline: 3px solid #1F1B2D; outline-offset: 3px; }
 """
 
 CHOICE_ESM = """

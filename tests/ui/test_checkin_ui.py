@@ -1,0 +1,158 @@
+"""The quick check-in in headless Chromium: on a phone (390x844, a phone's user agent, touch)
+it is the first thing on the page; on a desktop it is one tap away, or opened by
+``?checkin=1`` (the reminders link there).  Taps and keys are counted as a person makes
+them, and the store file is read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from dashboard.records import DailyCheckin
+from dashboard.store import Store
+from dashboard.ui.rating import NOT_RECORDED
+
+from tests.ui.test_log_ui import (ARTIFACTS, TIMEOUT_MS, LogUI, read_store, row_of_day,  # noqa: F401
+                                 serve,
+                                 write_own_store)
+
+pytestmark = pytest.mark.ui
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2,
+         "user_agent": ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
+                        "Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")}
+DESKTOP = {"viewport": {"width": 1400, "height": 1000}}
+LABELS = {"pain": "Pain today (0-10)", "sleep_hours": "Hours asleep last night",
+          "sleep_quality": "Sleep quality (0-10)", "fatigue": "Fatigue (0-10)"}
+
+
+@pytest.fixture
+def own_db(tmp_path) -> Path:
+    return write_own_store(tmp_path / "own" / "fibro.sqlite")
+
+
+@pytest.fixture
+def open_page(browser, serve):
+    """``open_page(db, device, query="")``: a new browser context on the served store; each
+    page is checked for console errors and requests off the machine at the end."""
+    opened: list[tuple] = []
+    servers = {}
+
+    def start(db: Path, device: dict, query: str = "") -> LogUI:
+        server = servers.get(db) or servers.setdefault(db, serve(db))
+        context = browser.new_context(**device)
+        ui = LogUI(context.new_page(), server.url + query)
+        opened.append((context, ui))
+        ui.page.goto(ui.url)
+        expect(ui.page.locator(".quick-checkin-card")).to_be_visible(timeout=TIMEOUT_MS)
+        return ui
+
+    yield start
+    for context, ui in opened:
+        ui.close()
+        context.close()
+    for _context, ui in opened:
+        assert ui.unexpected() == {"console errors": [], "failed requests": [],
+                                   "requests to other hosts": []}
+
+
+def quick(ui: LogUI):
+    return ui.page.locator(".form-quick")
+
+
+def option(ui: LogUI, name: str, value):
+    group = quick(ui).get_by_role("radiogroup", name=LABELS[name])
+    return group.get_by_role("radio", name=NOT_RECORDED if value is None else str(value), exact=True)
+
+
+def test_on_a_phone_it_opens_first_and_saves_in_five_taps(open_page, own_db):
+    ui = open_page(own_db, PHONE)
+    page = ui.page
+    expect(quick(ui)).to_be_visible()
+    first_radio = option(ui, "pain", None).bounding_box()
+    assert first_radio["y"] + first_radio["height"] < PHONE["viewport"]["height"], "not on the first screen"
+    taps = 0
+    for name, value in {"pain": 8, "sleep_hours": 5, "sleep_quality": 2, "fatigue": 9}.items():
+        radio = option(ui, name, value)
+        box = radio.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, f"{name} {value}: {box}"
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["viewport"]["width"], "off the screen"
+        radio.tap()
+        taps += 1
+        expect(radio).to_have_attribute("aria-checked", "true")
+    page.screenshot(path=str(ARTIFACTS / "checkin-phone.png"))
+    quick(ui).locator(".save-button button").tap()
+    taps += 1
+    expect(quick(ui).locator(".form-message")).to_contain_text("Saved: today's check-in")
+    assert taps <= 6
+    row = row_of_day(read_store(own_db)["daily"], dt.date.today())
+    assert (row["pain"], row["sleep_hours"], row["sleep_quality"], row["fatigue"]) == (8, 5, 2, 9)
+    assert row["notes"] == "" and row.isna()["stiffness"]
+
+
+def test_on_a_desktop_it_is_one_tap_away_and_the_full_form_takes_the_answers(open_page, own_db):
+    ui = open_page(own_db, DESKTOP)
+    expect(quick(ui)).to_be_hidden()
+    ui.page.locator(".quick-checkin-header").click()
+    expect(quick(ui)).to_be_visible()
+    option(ui, "pain", 3).click()
+    option(ui, "sleep_hours", 7).click()
+    ui.page.screenshot(path=str(ARTIFACTS / "checkin-desktop.png"))
+    quick(ui).get_by_role("button", name=re.compile("^Full form")).click()
+    expect(ui.form("daily")).to_be_visible()
+    expect(ui.chosen_rating("daily", "Pain (0-10)")).to_have_text("3")
+    expect(ui.field("daily", "Hours asleep last night").locator("input")).to_have_value("7")
+    ui.rating("daily", "Stiffness (0-10)", 6)
+    ui.save("daily")
+    expect(ui.message("daily")).to_contain_text("Saved: check-in of")
+    row = row_of_day(read_store(own_db)["daily"], dt.date.today())
+    assert (row["pain"], row["sleep_hours"], row["stiffness"]) == (3, 7, 6)
+
+
+def test_the_reminder_link_opens_it_for_the_keyboard_and_it_asks_before_updating_a_day(
+        open_page, own_db):
+    store = Store(own_db)
+    store.save_by_name({"Me": [DailyCheckin(date=dt.date.today(), pain=2, stiffness=5,
+                                            notes="morning walk")]})
+    store.close()
+    ui = open_page(own_db, DESKTOP, "?checkin=1")
+    expect(quick(ui)).to_be_visible()
+    for _ in range(100):  # the focus arrives when the page has drawn
+        if ui.focused() == {"text": "–", "label": LABELS["pain"], "form": "form-quick"}:
+            break
+        ui.page.wait_for_timeout(100)
+    assert ui.focused() == {"text": "–", "label": LABELS["pain"], "form": "form-quick"}
+    keys = ["6", "Tab", "7", "Tab", "4", "Tab", "8", "Tab", "Enter"]
+    for key in keys:
+        ui.page.keyboard.press(key)
+    question = quick(ui).locator(".replace-question")
+    expect(question).to_contain_text("There is already a check-in for today")
+    assert row_of_day(read_store(own_db)["daily"], dt.date.today())["pain"] == 2
+    quick(ui).locator(".replace-yes button").click()
+    expect(quick(ui).locator(".form-message")).to_contain_text("Saved: today's check-in")
+    daily = read_store(own_db)["daily"]
+    row = row_of_day(daily, dt.date.today())
+    assert (row["pain"], row["sleep_hours"], row["sleep_quality"], row["fatigue"]) == (6, 7, 4, 8)
+    assert (row["stiffness"], row["notes"]) == (5, "morning walk"), "the rest of the day was lost"
+    assert len(keys) == 9
+
+
+@pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_log_page_screenshots(open_page, own_db, device):
+    """The Log page's day form at both sizes, for a person to look at; its ratings fit the width."""
+    ui = open_page(own_db, device)
+    ui.go_to_log()
+    ui.rating("daily", "Pain (0-10)", 5)
+    width = device["viewport"]["width"]
+    for value in (None, 10):
+        box = ui.field("daily", "Pain (0-10)").get_by_role(
+            "radio", name=NOT_RECORDED if value is None else str(value), exact=True).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["height"] >= 44
+    assert ui.page.evaluate("document.documentElement.scrollWidth") <= width
+    name = "phone" if device is PHONE else "desktop"
+    ui.page.screenshot(path=str(ARTIFACTS / f"log-{name}.png"))
