@@ -15,7 +15,7 @@ from panel.custom import JSComponent
 
 from .. import domain
 from ..records import DailyCheckin, MassageSession, MedicationDose
-from ..store import DuplicateEntry
+from ..store import DuplicateEntry, StoreUnavailable
 from .datastore import DataStore
 from .rating import BLANK, ChoiceGroup, rating_input, rating_value, show_rating
 from .text import escape_html, escape_markdown_text
@@ -201,6 +201,9 @@ class RecordForm(pn.viewable.Viewer):
                 self.data.save(record)
         except DuplicateEntry as error:
             self.show_problems({error.field: str(error)})
+            return
+        except StoreUnavailable as error:  # rolled back: the form keeps what was typed
+            self.say(str(error), "danger")
             return
         verb = "Updated" if self.editing is not None else "Saved"
         self.reset()
