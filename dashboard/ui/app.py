@@ -280,8 +280,10 @@ def page_template(sidebar: list, main: list, header: list | None = None) -> pn.t
     """The served page (personal and hosted): a calm template with the filters in a sidebar,
     sized for the device (viewport tag; on a phone the filters start folded away behind
     the menu button and open over the page)."""
-    template = pn.template.BootstrapTemplate(
-        title=TITLE, sidebar=sidebar, main=main, header=header or [],
+    from .webapp import DiaryTemplate, file_url  # the manifest and icons for a home screen
+
+    template = DiaryTemplate(
+        title=TITLE, favicon=file_url("favicon-32.png"), sidebar=sidebar, main=main, header=header or [],
         header_background=ACCENT, sidebar_width=300, raw_css=[FONT_CSS, PHONE_CSS],
         meta_viewport="width=device-width, initial-scale=1", collapsed_sidebar=on_a_phone(),
     )

@@ -68,7 +68,7 @@ class ReportButton(pn.viewable.Viewer):
             self.param.audience, options=AUDIENCE_LABELS, button_type="primary",
             button_style="outline", css_classes=["report-audience"])
         self._paper = pn.widgets.Select.from_param(self.param.paper, options=PAPER_LABELS,
-                                                   name="", width=110)
+                                                   name="Paper", width=110)  # a named field
         self._status = pn.pane.HTML("", css_classes=["report-status"], margin=(12, 10))  # own words only
 
     def request(self) -> ReportRequest:
