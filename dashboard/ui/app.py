@@ -192,12 +192,24 @@ class App(pn.viewable.Viewer):
                 show_rating(form.fields[name], value)
 
     def overview(self) -> pn.Column:
+        from .reminder import NotLoggedToday
+
         checkin = [self.quick_checkin()] if "Log" in self.page_names else []
-        parts = [*checkin, self.welcome(), DemoBanner(data=self.data), SummaryRow(data=self.data),
+        parts = [NotLoggedToday(data=self.data), *checkin, self.welcome(),
+                 DemoBanner(data=self.data), SummaryRow(data=self.data),
                  ReportButton(data=self.data), LinkedPlots(data=self.data, narrow=on_a_phone()),
                  AreaBodyMap(data=self.data)]
         return pn.Column(TrialNextSession(data=self.data), *parts, sizing_mode="stretch_width",
                          name="Overview")
+
+    def about(self) -> pn.Column:
+        """About the dashboard; in the person's own diary also the daily reminder."""
+        from .reminder import ReminderButton
+
+        parts = [AboutPage()]
+        if self.data.session.principal.role in ("owner", "patient"):
+            parts.append(ReminderButton())
+        return pn.Column(*parts, sizing_mode="stretch_width")
 
     def page_builders(self) -> dict:
         """Title -> a function building that page: ``page_names`` in order, with
@@ -209,7 +221,7 @@ class App(pn.viewable.Viewer):
             "Scores": lambda: ScoresPage(data=self.data),
             "Trial": lambda: TrialPage(data=self.data),
             "Import": lambda: ImportPage(data=self.data),
-            "About": AboutPage,
+            "About": self.about,
         }
         builders = {**self.extra_pages, **known}
         return {title: builders[title] for title in self.page_names}
