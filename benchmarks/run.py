@@ -364,7 +364,7 @@ def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int, pid: int
 # --- the other pages' first opening (issue 10) --------------------------------------------
 
 # What shows that a page is usable, once its tab is clicked.
-PAGES = {"Effects": [".effects-table", ".effects-events"], "Log": [".save-button"],
+PAGES = {"Effects": [".effects-table", ".effects-events"], "Log": [".save-button", ".history-daily"],
          "Scores": [".wpi-checkboxes"], "Import": [".import-file"]}
 
 USABLE_JS = """([selectors, quiet]) => {

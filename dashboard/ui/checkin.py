@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Callable
 
 import panel as pn
 import param

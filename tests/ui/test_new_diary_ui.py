@@ -46,7 +46,8 @@ def test_a_four_day_diary_through_every_page(tmp_path, page: Page, artifacts, se
     expect(page.locator(".effects-table")).to_contain_text("not enough data yet",
                                                            timeout=TIMEOUT_MS)
     page.locator(".bk-tab", has_text="Log").click()
-    expect(page.get_by_text("Ibuprofen").first).to_be_visible(timeout=TIMEOUT_MS)
+    page.locator(".log-tabs .bk-tab", has_text="Medication dose").click()  # built when opened
+    expect(page.locator(".history-doses").get_by_text("Ibuprofen")).to_be_visible(timeout=TIMEOUT_MS)
     page.locator(".bk-tab", has_text="Scores").click()
     expect(page.locator(".scores-tabs")).to_be_visible(timeout=TIMEOUT_MS)
     page.locator(".bk-tab", has_text="Import").click()
