@@ -360,8 +360,13 @@ class EffectsPage(pn.viewable.Viewer):
             _html("<h3>Deep compared with light</h3>"),
             pn.panel(pn.bind(self.comparison_part, result), sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
-        self._results = pn.Column(pn.panel(self._compute, loading_indicator=False),
-                                  self.figures, sizing_mode="stretch_width", min_height=400)
+        self._results = pn.Column(self.figures, sizing_mode="stretch_width", min_height=400)
+        # Served, the figures are computed as soon as the page is built, while it travels to
+        # the browser (waiting until it was drawn cost a round trip); in a notebook or a
+        # test, when the page is first displayed.
+        doc = pn.state.curdoc
+        served = doc is not None and doc.session_context is not None
+        self._results.insert(0, pn.panel(self._compute, lazy=not served, loading_indicator=False))
         self._layout = pn.Column(
             _html("<h2>Does a pressure help me?</h2><p class='intro'>Each figure compares days "
                   "around your sessions with nearby days without one, for the pressures and "
