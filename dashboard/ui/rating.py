@@ -39,6 +39,9 @@ CHOICE_CSS = """
                               border: 3px solid #1C2550; }
 .options > button[aria-checked="true"]::after { content: ""; position: absolute; left: 25%; right: 25%;
                                      bottom: 5px; height: 3px; border-radius: 2px; background: #FFFFFF; }
+/* "not recorded" chosen is quieter than a figure: a form of blanks does not look filled in */
+.options > button.blank[aria-checked="true"] { color: #1F1B2D; background: #E4E2EC; }
+.options > button.blank[aria-checked="true"]::after { background: #1C2550; }
 .options > button:focus-visible { outline: 3px solid #1F1B2D; outline-offset: 3px; }
 """
 
@@ -92,6 +95,7 @@ export function render({ model, el }) {
       radio.setAttribute('role', 'radio');
       radio.textContent = option.text;
       if (option.name) radio.setAttribute('aria-label', option.name);
+      if (option.value === null || option.value === undefined) radio.classList.add('blank');
       radio.addEventListener('click', () => choose(i, true));
       return radio;
     });
