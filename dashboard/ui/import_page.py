@@ -110,8 +110,8 @@ class ImportPage(pn.viewable.Viewer):
             max_file_size=f"{MAX_UPLOAD_MB}MB", chunk_size=CHUNK_BYTES, layout="compact",
             css_classes=["import-file"], sizing_mode="stretch_width")
         self.kind = pn.widgets.Select(name="Kind of file", options={GUESS: GUESS, **{
-            label: kind for kind, label in KIND_LABELS.items()}}, value=GUESS, width=420,
-            css_classes=["import-kind"])
+            label: kind for kind, label in KIND_LABELS.items()}}, value=GUESS, max_width=420,
+            sizing_mode="stretch_width", css_classes=["import-kind"])  # narrower on a phone
         self.check_button = pn.widgets.Button(name="Check the file (writes nothing)",
                                               button_type="primary", css_classes=["import-check"],
                                               disabled=self.param.busy)

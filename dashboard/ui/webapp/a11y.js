@@ -47,6 +47,14 @@
     });
     // Plot toolbars show a 20 px logo linking to bokeh.org (off this computer).
     for (const logo of root.querySelectorAll("a.bk-logo")) logo.style.display = "none";
+    // A card's fold button: named by the card's title (drawn in a pane of its own).
+    for (const button of root.querySelectorAll("button.card-header:not([aria-label])")) {
+      let text = "";
+      const collect = node => { for (const el of node.querySelectorAll("*")) {
+        if (el.shadowRoot) collect(el.shadowRoot); } text += " " + (node.textContent || ""); };
+      collect(button);
+      button.setAttribute("aria-label", text.replace(/\s+/g, " ").trim() || "Show or hide");
+    }
     // Tabs: a tab list whose tabs say which one is shown.
     for (const list of root.querySelectorAll(".bk-headers-wrapper:not([role])")) {
       list.setAttribute("role", "tablist");
