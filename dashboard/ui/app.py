@@ -173,10 +173,20 @@ class App(pn.viewable.Viewer):
         address asks for it (``?checkin=1``, with the focus on its first rating), else one
         tap away."""
         asked = checkin_requested()
-        form = QuickCheckin(data=self.data, autofocus=asked, open_full_form=self.open_daily_form)
-        return pn.Card(form, title=form.title, collapsed=not (asked or on_a_phone()),
+        card = pn.Card(title=QuickCheckin.title, collapsed=not (asked or on_a_phone()),
                        sizing_mode="stretch_width", css_classes=["quick-checkin-card"],
                        header_css_classes=["quick-checkin-header"])
+
+        def unfold(event=None) -> None:
+            # Built when first unfolded: folded (on a computer) it would add its ratings'
+            # models and scripts to every visit for a click that may not come.
+            if not card.collapsed and not card.objects:
+                card.objects = [QuickCheckin(data=self.data, autofocus=asked,
+                                             open_full_form=self.open_daily_form)]
+
+        card.param.watch(unfold, "collapsed")
+        unfold()
+        return card
 
     def open_daily_form(self, answers: dict) -> None:
         """Show the Log page's daily form, with ``answers`` (the quick check-in's) filled in."""
