@@ -194,7 +194,10 @@ def test_therapist_with_log_scope_logs_a_session(page: Page, hosted, clinic):
     ann = accounts.patient_id("ann")
     before = len(store.sessions(ann))
     form = page.locator(".form-sessions")
-    form.locator(".bk-btn", has_text="Deep").click()
+    deep = form.get_by_role("radiogroup", name="Pressure").get_by_role("radio", name="Deep",
+                                                                        exact=True)
+    deep.click()
+    expect(deep).to_have_attribute("aria-checked", "true")
     form.locator("input.choices__input--cloned").click()
     form.locator(".choices__list--dropdown .choices__item--choice", has_text="Upper back").click()
     form.locator(".save-button button").click()
