@@ -58,6 +58,20 @@ def load_extensions() -> None:
     use_bokeh_backend()
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         pn.extension(*PANEL_EXTENSIONS, exception_handler=log_callback_error)
+        without_mathjax()
+
+
+@functools.cache
+def without_mathjax() -> None:
+    """Serve pages without Bokeh's MathJax bundle (1.7 MB of script for the browser to
+    parse before the first plot).  Panel 1.9 adds it to any page with an HTML pane, in
+    case the text holds TeX; no text of this app is TeX, and Bokeh still adds it for a
+    model that asks for it.  (Panel offers no setting for this: its private
+    ``_panel_use_mathjax`` check is replaced.)"""
+    from panel.io import resources
+
+    if hasattr(resources, "_panel_use_mathjax"):
+        resources._panel_use_mathjax = lambda roots: False
 
 
 def log_callback_error(error: Exception) -> None:
