@@ -422,6 +422,8 @@ class VisitView(pn.viewable.Viewer):
         since = visit.since.strftime("%d %b %Y")
         head = (f"<h3>Sessions since your last visit ({since})</h3>" if visit.from_own_visit else
                 "<h3>Sessions in the last 30 days (none given by you yet)</h3>")
+        if visit.sessions.empty:
+            return head + "<p>No massage sessions were logged in this time.</p>"
         frame = visit.sessions.assign(
             when=visit.sessions["start"].dt.strftime("%d %b %Y %H:%M"),
             pressure=visit.sessions["pressure"].map(domain.PRESSURE_LABELS),
