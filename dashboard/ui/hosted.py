@@ -99,7 +99,7 @@ main {{ max-width: 420px; margin: 40px auto; background: white; padding: 24px;
        border-radius: 10px; border: 1px solid #D9D6E5; }}
 label {{ display: block; margin: 14px 0 4px; }}
 input[type=text], input[type=password] {{ width: 100%; box-sizing: border-box; font-size: 17px;
-       padding: 10px; border: 1px solid #9A98AE; border-radius: 6px; }}
+       padding: 10px; border: 1px solid #9A98AE; border-radius: 6px; min-height: 48px; }}
 button {{ margin-top: 20px; font-size: 17px; padding: 10px 22px; background: {ACCENT};
          color: white; border: 0; border-radius: 6px; min-height: 44px; }}
 .problem {{ color: #8A1C1C; background: #FBEAEA; padding: 8px 12px; border-radius: 6px; }}
@@ -246,7 +246,10 @@ def html_table(frame: pd.DataFrame, columns: dict[str, str], css_class: str) -> 
     head = "".join(f"<th>{html.escape(h)}</th>" for h in columns.values())
     rows = "".join("<tr>" + "".join(f"<td>{escape_html(_cell(r[c]))}</td>" for c in columns)
                    + "</tr>" for _, r in frame.iterrows())
-    return f"<table class='{css_class}'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    label = html.escape(css_class.replace("-", " "))
+    return (f"<div class='table-scroll' tabindex='0' role='region' aria-label='{label}'>"
+            f"<table class='{css_class}'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table></div>")
 
 
 def _cell(value) -> str:
@@ -258,6 +261,7 @@ def _cell(value) -> str:
 
 
 TABLE_CSS = """
+.table-scroll { max-width: 100%; overflow-x: auto; }  /* a wide table scrolls inside itself on a phone */
 table { border-collapse: collapse; width: 100%; font-size: 15px; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #E3E1EC; vertical-align: top; }
 th { color: #3B3B4F; font-weight: 600; }
@@ -548,8 +552,12 @@ class HostedPage:
         sidebar, self.main = self._parts(who)
         self.side = pn.Column(*sidebar, sizing_mode="stretch_width")
         header = pn.pane.HTML(
-            f"<span style='color:white'>Signed in as {html.escape(who.name)}</span> · "
-            "<a href='/logout' style='color:white' class='sign-out'>Sign out</a>"
+            # wraps onto two lines on a narrow screen; the link is a 44 px target
+            "<div style='display:flex; flex-wrap:wrap; align-items:center; "
+            "justify-content:flex-end; column-gap:6px; color:white'>"
+            f"<span>Signed in as {html.escape(who.name)} ·</span>"
+            "<a href='/logout' class='sign-out' style='color:white; display:inline-block; "
+            "min-height:44px; min-width:44px; line-height:44px; padding:0 6px'>Sign out</a></div>"
             if who.kind == "user" else "", sizing_mode="stretch_width")
         self.template = page_template([self.side], [self.ended, ReloadOnLostConnection(), *self.main],
                                       [header])
