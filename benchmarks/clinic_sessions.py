@@ -138,6 +138,19 @@ class Person:
             return message
 
         connection._pop_message = popped
+        apply = session._handle_patch
+
+        def applied(message) -> None:
+            """An update the client cannot decode (a model it never received) is counted;
+            raised, it would stop the client's loop and leave this person hanging."""
+            try:
+                apply(message)
+            except Exception as error:  # noqa: BLE001
+                self.undecoded += 1
+                self.last_error = f"{type(error).__name__}: {error}"
+
+        session._handle_patch = applied
+        self.undecoded = 0
         from bokeh.events import DocumentReady
 
         self.doc.callbacks.send_event(DocumentReady())  # what the browser says once it has drawn
@@ -252,6 +265,9 @@ def run_person(address, secret, cookie, patient, deadline, times, errors, confir
     except Exception as error:  # noqa: BLE001 - counted and shown; the others go on
         errors.append(f"{type(error).__name__}: {str(error)[:160]}")
     finally:
+        if getattr(person, "undecoded", 0):
+            errors.append(f"client-side: {person.undecoded} update(s) the client could not "
+                          f"decode ({person.last_error[:100]})")
         try:
             person.close()
         except Exception:  # noqa: BLE001
