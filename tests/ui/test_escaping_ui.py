@@ -220,7 +220,11 @@ def test_text_typed_in_the_log_page_is_shown_literally_everywhere(serve_store, w
     doses = stored["doses"].set_index("name")
     assert doses.loc[IMG, "reason"] == MD_LINK and doses.loc[PICTURE, "reason"] == SVG
 
-    shown = {kind: ui.history(kind) for kind in ("daily", "sessions", "doses")}
+    shown = {}
+    for kind in ("daily", "sessions", "doses"):  # each form and history is built on its tab
+        ui.show(kind)
+        expect(ui.history_rows(kind).first).to_be_visible()
+        shown[kind] = ui.history(kind)
     assert BOLD in [row["notes"] for row in shown["daily"]]
     assert (SVG, f"{JS_URL} {PICTURE}") in [(r["therapist"], r["notes"]) for r in shown["sessions"]]
     assert {(IMG, MD_LINK), (PICTURE, SVG)} <= {(r["name"], r["reason"]) for r in shown["doses"]}
@@ -317,7 +321,11 @@ def test_imported_text_is_shown_literally_everywhere(serve_store, watch, importe
     tab.assert_inert("session tooltip")
 
     tab.tab("Log")
-    shown = {kind: ui.history(kind) for kind in ("daily", "sessions", "doses")}
+    shown = {}
+    for kind in ("daily", "sessions", "doses"):  # each form and history is built on its tab
+        ui.show(kind)
+        expect(ui.history_rows(kind).first).to_be_visible()
+        shown[kind] = ui.history(kind)
     assert {BOLD, SCRIPT} <= {row["notes"] for row in shown["daily"]}
     assert (SVG, f"{JS_URL} {PICTURE}") in [(r["therapist"], r["notes"]) for r in shown["sessions"]]
     assert {(IMG, MD_LINK), (PICTURE, SVG)} <= {(r["name"], r["reason"]) for r in shown["doses"]}
