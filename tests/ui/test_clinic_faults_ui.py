@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import signal
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,37 +15,19 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from dashboard.demo import write_clinic
 from dashboard.store import Store
-from tests.pg import skipping_postgres
+from tests.ui.test_clinic_stack_ui import PASSWORD, running_demo_clinic
 from tests.ui.test_hosted_ui import TIMEOUT_MS, real_problems, sign_in, wait_for_dashboard
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
-from stack import ClinicStack, NotAvailable  # noqa: E402
-
 pytestmark = pytest.mark.ui
-PASSWORD = "a long clinic password"
 OPENED = "WebSocket connection opened"
 
 
 @pytest.fixture
 def clinic_stack():
     """Two app processes behind nginx on a throwaway PostgreSQL with four demo patients."""
-    if skipping_postgres():
-        pytest.skip("FIBRO_SKIP_POSTGRES is set")
-    stack = ClinicStack(processes=2)
-    try:
-        stack.start()
-    except NotAvailable as error:
-        pytest.fail(f"{error} (set FIBRO_SKIP_POSTGRES=1 to skip)", pytrace=False)
-    try:
-        store = Store(stack.db_url)
-        write_clinic(store, patients=4, days=60, therapists=2, password=PASSWORD,
-                     end=dt.date.today())
-        store.close()
+    with running_demo_clinic(dt.date.today()) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def app_logs(stack) -> list[str]:

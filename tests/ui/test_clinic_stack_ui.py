@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,9 +27,10 @@ pytestmark = pytest.mark.ui
 PASSWORD = "a long clinic password"
 
 
-@pytest.fixture(scope="module")
-def clinic_stack():
-    """Two app processes behind nginx on a throwaway PostgreSQL holding a small demo clinic."""
+@contextmanager
+def running_demo_clinic(end: dt.date):
+    """Two app processes behind nginx on a throwaway PostgreSQL holding a small demo clinic
+    (four patients, 60 days ending on ``end``); stopped afterwards."""
     if skipping_postgres():
         pytest.skip("FIBRO_SKIP_POSTGRES is set")
     stack = ClinicStack(processes=2)
@@ -38,12 +40,17 @@ def clinic_stack():
         pytest.fail(f"{error} (set FIBRO_SKIP_POSTGRES=1 to skip)", pytrace=False)
     try:
         store = Store(stack.db_url)
-        write_clinic(store, patients=4, days=60, therapists=2, password=PASSWORD,
-                     end=dt.date(2026, 11, 20))
+        write_clinic(store, patients=4, days=60, therapists=2, password=PASSWORD, end=end)
         store.close()
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def clinic_stack():
+    with running_demo_clinic(dt.date(2026, 11, 20)) as stack:
+        yield stack
     assert all(app.poll() is not None for app in stack.apps) and stack.nginx.poll() is not None
 
 
