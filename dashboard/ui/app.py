@@ -19,6 +19,7 @@ from .effects_page import EffectsPage
 from .forms import LogPage
 from .rating import show_rating
 from .scores_page import ScoresPage
+from .tabs import LazyTabs
 from .trial_page import TrialNextSession, TrialPage
 from .import_page import ImportPage
 from .report_button import ReportButton
@@ -255,33 +256,18 @@ class App(pn.viewable.Viewer):
 
         A first visit then builds and sends only the first page and the Overview
         (the other pages held three quarters of the document's models and most of the
-        server's time).  The Overview sits directly in its tab: in a holder column its
-        responsive plots came out 0 px wide on a short diary.  The tabs themselves are
-        not ``dynamic``: a built page stays in the document while hidden, because hidden
-        dynamic tabs that update asked for CDN stylesheets.
+        server's time).
         """
-        builders = self.page_builders()
-        titles = list(builders)
-        eager = {titles[0], "Overview"}
-        holders = {title: pn.Column(sizing_mode="stretch_width", css_classes=["page"])
-                   for title in titles if title not in eager}
-        self.built_pages = {title: builders[title]() for title in titles if title in eager}
-        tabs = pn.Tabs(*((title, self.built_pages.get(title, holders.get(title))) for title in titles),
-                       sizing_mode="stretch_width", dynamic=False)
-        self.tabs = tabs
+        titles = self.page_names
 
-        def open_page(event=None) -> None:
-            title = titles[tabs.active]
-            holder = holders.get(title)
-            if holder is None or holder.objects:
-                return
-            page = self.built_pages[title] = builders[title]()
+        def follow(_title, page, index) -> None:
             if isinstance(page, EffectsPage):
-                page.follow_tab(tabs, tabs.active)  # computes only while its tab is shown
-            holder.objects = [page]
+                page.follow_tab(lazy.tabs, index)  # computes only while its tab is shown
 
-        tabs.param.watch(open_page, "active")
-        return tabs
+        lazy = LazyTabs(self.page_builders(), eager={titles[0], "Overview"}, on_build=follow,
+                        holder_classes=["page"], sizing_mode="stretch_width")
+        self.built_pages, self.tabs = lazy.built, lazy.tabs
+        return lazy.tabs
 
     def __panel__(self):
         return pn.Row(pn.Column(self.sidebar(), width=300), self.pages(),

@@ -18,6 +18,7 @@ from ..records import DailyCheckin, MassageSession, MedicationDose
 from ..store import DuplicateEntry, StoreUnavailable
 from .datastore import DataStore
 from .rating import BLANK, ChoiceGroup, rating_input, rating_value, show_rating
+from .tabs import LazyTabs
 from .text import escape_html, escape_markdown_text
 
 FORM_CSS = """
@@ -584,19 +585,13 @@ class LogPage(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.forms: dict[str, RecordForm] = {}
-        self._holders = [pn.Column(sizing_mode="stretch_width") for _ in self.FORMS]
-        self.tabs = pn.Tabs(*((form.title, holder) for form, holder in zip(self.FORMS, self._holders)),
-                            sizing_mode="stretch_width", css_classes=["log-tabs"])
-        self._open_tab()
-        self.tabs.param.watch(self._open_tab, "active")
+        self.tabs = LazyTabs({form.title: (lambda form=form: self._form_and_history(form))
+                              for form in self.FORMS},
+                             sizing_mode="stretch_width", css_classes=["log-tabs"]).tabs
 
-    def _open_tab(self, _event=None) -> None:
-        holder = self._holders[self.tabs.active]
-        if holder.objects:
-            return
-        form = self.FORMS[self.tabs.active](data=self.data)
-        self.forms[form.kind] = form
-        holder.objects = [form, rule(), History(form=form)]
+    def _form_and_history(self, form_type) -> list:
+        form = self.forms[form_type.kind] = form_type(data=self.data)
+        return [form, rule(), History(form=form)]
 
     def __panel__(self):
         return pn.Column(FocusFixes(), self.tabs, sizing_mode="stretch_width")

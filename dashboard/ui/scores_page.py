@@ -21,6 +21,7 @@ from ..session import DEFAULT_PATIENT
 from .datastore import DataStore
 from .forms import FORM_CSS, rating_input, rating_value
 from .rating import ChoiceGroup
+from .tabs import LazyTabs
 from .text import escape_html, escape_markdown_text
 
 BLANK = "–"
@@ -426,25 +427,15 @@ class ScoresPage(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.acr = Acr2016Form(data=self.data)
-        self.fiqr = self.overuse = None  # built when their tab is first opened
-        holders = [pn.Column(sizing_mode="stretch_width") for _ in range(2)]
-        # Not dynamic: a hidden dynamic tab that updates can ask for CDN stylesheets.
-        self.tabs = pn.Tabs(("ACR 2016", self.acr), ("FIQR", holders[0]),
-                            ("Medication overuse", holders[1]), dynamic=False,
-                            sizing_mode="stretch_width", css_classes=["scores-tabs"])
-        self._holders = holders
-        self.tabs.param.watch(self._open_tab, "active")
-
-    def _open_tab(self, event) -> None:
-        """Build the FIQR (21 ratings) or the overuse figure the first time its tab opens:
-        the page's first opening then builds only the ACR 2016 form."""
-        if event.new == 1 and self.fiqr is None:
-            self.fiqr = FiqrForm(data=self.data)
-            self._holders[0].objects = [self.fiqr]
-        elif event.new == 2 and self.overuse is None:
-            self.overuse = OveruseView(data=self.data)
-            self._holders[1].objects = [self.overuse]
+        # The FIQR (21 ratings) and the overuse figure are built when their tab first
+        # opens: the page's first opening builds only the ACR 2016 form.
+        self.questionnaires = LazyTabs(
+            {"ACR 2016": lambda: Acr2016Form(data=self.data),
+             "FIQR": lambda: FiqrForm(data=self.data),
+             "Medication overuse": lambda: OveruseView(data=self.data)},
+            eager={"ACR 2016"}, sizing_mode="stretch_width", css_classes=["scores-tabs"])
+        self.tabs = self.questionnaires.tabs
+        self.acr = self.questionnaires.built["ACR 2016"]
 
     def __panel__(self):
         return pn.Column(

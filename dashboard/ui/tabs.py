@@ -1,0 +1,50 @@
+"""Tabs whose contents are built the first time they are opened.
+
+The app's pages, the Log page's three forms and the Scores page's three questionnaires
+each cost models and server time that a visit may never need; a tab's builder runs
+when the tab is first shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import panel as pn
+
+
+class LazyTabs:
+    """``pn.Tabs`` over ``builders`` (title -> a function returning the tab's contents: one
+    viewable or a list of them), each called the first time its tab is active.
+
+    Titles in ``eager`` are built at once and sit directly in their tab (a responsive
+    plot in a holder column came out 0 px wide on a short diary); the others get a
+    holder column that receives their contents. ``on_build(title, built, index)`` runs
+    after a builder and before its contents join the page. ``built`` maps each title
+    built so far to what its builder returned. The tabs are not ``dynamic``: a built tab
+    stays in the document while hidden (hidden dynamic tabs that updated asked for CDN
+    stylesheets).
+    """
+
+    def __init__(self, builders: dict[str, Callable], eager=(), on_build: Callable | None = None,
+                 holder_classes=(), **tab_params):
+        self.builders, self.on_build = dict(builders), on_build
+        self.titles = list(self.builders)
+        self.built: dict[str, object] = {t: self.builders[t]() for t in self.titles if t in eager}
+        self._holders = {t: pn.Column(sizing_mode="stretch_width", css_classes=list(holder_classes))
+                         for t in self.titles if t not in eager}
+        self.tabs = pn.Tabs(*((t, self.built.get(t, self._holders.get(t))) for t in self.titles),
+                            dynamic=False, **tab_params)
+        self.tabs.param.watch(self.open, "active")
+        self.open()
+
+    def open(self, _event=None) -> None:
+        """Build the active tab's contents if they are not built yet."""
+        index = self.tabs.active
+        title = self.titles[index]
+        holder = self._holders.get(title)
+        if holder is None or holder.objects:
+            return
+        built = self.built[title] = self.builders[title]()
+        if self.on_build is not None:
+            self.on_build(title, built, index)
+        holder.objects = list(built) if isinstance(built, (list, tuple)) else [built]
