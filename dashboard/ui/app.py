@@ -23,7 +23,7 @@ from .tabs import LazyTabs
 from .trial_page import TrialNextSession, TrialPage
 from .import_page import ImportPage
 from .report_button import ReportButton
-from .serving import REFUSAL, enforce_personal_mode
+from .serving import REFUSAL, enforce_personal_mode, served_page
 from .views import AboutPage, DemoBanner, LinkedPlots, SummaryRow
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def load_extensions() -> None:
     here, so none of them depends on another having called ``hv.extension``.
     """
     use_bokeh_backend()
-    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+    if served_page():
         pn.extension(*PANEL_EXTENSIONS, exception_handler=log_callback_error)
         without_mathjax()
 
@@ -292,7 +292,7 @@ PHONE_CSS = """
 
 def on_a_phone() -> bool:
     """Whether the page was asked for by a phone's browser (its User-Agent says Mobile)."""
-    if pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+    if not served_page():
         return False
     agent = pn.state.curdoc.session_context.request.headers.get("User-Agent", "")
     return "Mobi" in agent

@@ -22,6 +22,7 @@ from bokeh.plotting import figure
 from .. import domain
 from ..analysis import scores
 from ..analysis.effects import EVENT_COLUMNS
+from .serving import served_page
 
 INK = "#3B3B4F"
 MUTED = "#5A5A6E"
@@ -34,11 +35,10 @@ def with_document_lock(change) -> None:
     and plain Bokeh models may only be changed with it. Outside a served page it just
     runs.
     """
-    doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
-        change()
+    if served_page():
+        pn.state.curdoc.add_next_tick_callback(change)
     else:
-        doc.add_next_tick_callback(change)
+        change()
 
 
 def _still_figure(title: str, height: int, **options):

@@ -18,6 +18,7 @@ from .. import domain
 from ..records import DailyCheckin
 from .forms import DailyForm
 from .rating import BLANK, NOT_RECORDED, ChoiceGroup, rating_input, rating_value, show_rating
+from .serving import served_page
 
 CHECKIN_ARG = "checkin"  # ?checkin=1 opens the quick check-in
 RATINGS = ("pain", "sleep_quality", "fatigue")
@@ -25,7 +26,7 @@ SLEEP_HOURS = range(2, 13)  # the full form takes any other figure (and half hou
 
 def checkin_requested() -> bool:
     """Whether the page address asks for the quick check-in (``?checkin=1``)."""
-    if pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+    if not served_page():
         return False
     values = pn.state.session_args.get(CHECKIN_ARG, [])
     return any(value.decode(errors="replace").lower() not in ("0", "no", "false") for value in values)

@@ -24,6 +24,7 @@ from ..analysis import summary as an
 from ..wording import log_more, plural
 from .charts import EVENT_DAYS, EVENT_HEIGHT, EventFigures, with_document_lock
 from .datastore import DataStore
+from .serving import served_page
 from .text import escape_html
 
 ef.limit_blas_threads(1)  # for the whole served process: see the function's docstring
@@ -364,9 +365,8 @@ class EffectsPage(pn.viewable.Viewer):
         # Served, the figures are computed as soon as the page is built, while it travels to
         # the browser (waiting until it was drawn cost a round trip); in a notebook or a
         # test, when the page is first displayed.
-        doc = pn.state.curdoc
-        served = doc is not None and doc.session_context is not None
-        self._results.insert(0, pn.panel(self._compute, lazy=not served, loading_indicator=False))
+        self._results.insert(0, pn.panel(self._compute, lazy=not served_page(),
+                                         loading_indicator=False))
         self._layout = pn.Column(
             _html("<h2>Does a pressure help me?</h2><p class='intro'>Each figure compares days "
                   "around your sessions with nearby days without one, for the pressures and "

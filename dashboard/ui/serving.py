@@ -57,6 +57,14 @@ def refusal_reason(remote_ip: str | None, headers: dict) -> str | None:
     return None
 
 
+def served_page() -> bool:
+    """Whether this runs for a page the server is serving (not a notebook cell or a test)."""
+    import panel as pn
+
+    doc = pn.state.curdoc
+    return doc is not None and doc.session_context is not None
+
+
 def current_request_refusal() -> str | None:
     """The refusal reason for the page request of the current Bokeh session, if any."""
     import panel as pn
