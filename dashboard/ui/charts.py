@@ -203,7 +203,6 @@ HISTORY_HEIGHT = 300
 # Severity bands, a pale lilac that deepens a little with each band: calm behind the lines.
 BAND_COLORS = ("#FAF9FD", "#F3F1F9", "#EAE7F4", "#E0DBEE", "#D5CFE8")
 LINE_COLORS = {"fs": "#47338C", "wpi": "#0072B2", "sss": "#CC79A7", "total": "#47338C"}
-DASHES = {"solid": "solid", "dashed": "dashed", "dotted": "dotted"}
 
 
 def date_limits(days: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -253,7 +252,7 @@ def _result_line(fig, legend, days: pd.Series, values: pd.Series, label: str, co
                                "value": values.astype("float64").to_numpy(),
                                "label": [label] * len(days)})
     line = fig.add_glyph(source, Line(x="date", y="value", line_color=color, line_width=2,
-                                      line_dash=DASHES[dash]))
+                                      line_dash=dash))
     dots = fig.add_glyph(source, Scatter(x="date", y="value", fill_color=color, line_color=color,
                                          size=8))
     legend.items = [*legend.items, LegendItem(label=label, renderers=[line, dots])]

@@ -148,24 +148,18 @@ def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
     all-areas row speaks for them): a new diary's table is a few lines, not pages.
     """
     waiting = _waiting(effects)
-    shown_once, skipped = set(), set()
-    for r in waiting.itertuples(index=False):
-        shown_once.add((r.pressure, r.area))
-    for pressure in set(waiting.loc[waiting["area"] == ef.ALL_AREAS, "pressure"]):
-        skipped |= {(pressure, a) for a in effects.loc[effects["pressure"] == pressure, "area"]
-                    if a != ef.ALL_AREAS}
-    rows, done = [], set()
+    one_row = {(r.pressure, r.area): r.n for r in waiting.itertuples(index=False)}
+    unlisted = set(waiting.loc[waiting["area"] == ef.ALL_AREAS, "pressure"])  # their areas
+    rows, written = [], set()
     for r in effects.itertuples(index=False):
         key = (r.pressure, r.area)
-        if key in skipped or key in done:
+        if (r.pressure in unlisted and r.area != ef.ALL_AREAS) or key in written:
             continue
         pressure = domain.PRESSURE_LABELS.get(r.pressure, str(r.pressure))
-        if key in shown_once:
-            done.add(key)
-            n = int(effects.loc[(effects["pressure"] == r.pressure) & (effects["area"] == r.area),
-                                "n_sessions"].max())
-            rows.append([pressure, area_text(r.area), "Every outcome", "", n, "–", "–", "–", "–",
-                         ef.NOT_ENOUGH])
+        if key in one_row:
+            written.add(key)
+            rows.append([pressure, area_text(r.area), "Every outcome", "", one_row[key], "–", "–",
+                         "–", "–", ef.NOT_ENOUGH])
             continue
         immediate = r.outcome == "pain_change_immediate"
         rows.append([
