@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 import pandas as pd
-import panel as pn
 from bokeh.models import (ColumnDataSource, FixedTicker, GridPlot, HoverTool, Label, Legend,
                           LegendItem, Line, MultiLine, Patches, Quad, Range1d, Scatter, Span)
 from bokeh.plotting import figure
@@ -22,23 +21,9 @@ from bokeh.plotting import figure
 from .. import domain
 from ..analysis import scores
 from ..analysis.effects import EVENT_COLUMNS
-from .serving import served_page
 
 INK = "#3B3B4F"
 MUTED = "#5A5A6E"
-
-
-def with_document_lock(change) -> None:
-    """Run ``change`` holding the document's lock.
-
-    An async callback (a computation awaited in a worker thread) resumes without it,
-    and plain Bokeh models may only be changed with it. Outside a served page it just
-    runs.
-    """
-    if served_page():
-        pn.state.curdoc.add_next_tick_callback(change)
-    else:
-        change()
 
 
 def _still_figure(title: str, height: int, **options):

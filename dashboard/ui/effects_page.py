@@ -22,9 +22,9 @@ from .. import domain
 from ..analysis import effects as ef
 from ..analysis import summary as an
 from ..wording import log_more, plural
-from .charts import EVENT_DAYS, EVENT_HEIGHT, EventFigures, with_document_lock
+from .charts import EVENT_DAYS, EVENT_HEIGHT, EventFigures
 from .datastore import DataStore
-from .serving import served_page
+from .serving import served_page, with_document_lock
 from .text import escape_html
 
 ef.limit_blas_threads(1)  # for the whole served process: see the function's docstring

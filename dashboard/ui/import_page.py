@@ -27,8 +27,8 @@ import param
 from ..importers import ImportFormatError, guess_kind
 from ..records import InvalidRecord
 from ..wording import plural
-from .charts import with_document_lock
 from .datastore import DataStore
+from .serving import with_document_lock
 from .text import escape_html
 
 KIND_LABELS = {

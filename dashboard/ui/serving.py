@@ -65,6 +65,21 @@ def served_page() -> bool:
     return doc is not None and doc.session_context is not None
 
 
+def with_document_lock(change) -> None:
+    """Run ``change`` holding the document's lock.
+
+    An async callback (a computation awaited in a worker thread) resumes without it,
+    and plain Bokeh models may only be changed with it. Outside a served page it just
+    runs.
+    """
+    if served_page():
+        import panel as pn
+
+        pn.state.curdoc.add_next_tick_callback(change)
+    else:
+        change()
+
+
 def current_request_refusal() -> str | None:
     """The refusal reason for the page request of the current Bokeh session, if any."""
     import panel as pn
