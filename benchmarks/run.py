@@ -363,6 +363,21 @@ def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int, pid: int
 
 # --- the other pages' first opening (issue 10) --------------------------------------------
 
+def opening_rows(url: str, rounds: int) -> list[Row]:
+    """Only the pages' first openings, in a browser of their own."""
+    from playwright.sync_api import sync_playwright
+
+    launch = {"args": CHROMIUM_ARGS}
+    if Path(CHROMIUM).exists():
+        launch["executable_path"] = CHROMIUM
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch)
+        try:
+            return first_openings(browser, url, rounds)
+        finally:
+            browser.close()
+
+
 # What shows that a page is usable, once its tab is clicked.
 PAGES = {"Effects": [".effects-table", ".effects-events"], "Log": [".save-button", ".history-daily"],
          "Scores": [".wpi-checkboxes"], "Import": [".import-file"]}
@@ -508,6 +523,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pair-rounds", type=int, default=3,
                         help="rounds of ../shared/bench/pair.py (dashboard vs bare app; 0: skip)")
     parser.add_argument("--no-import", action="store_true", help="skip bench_import rows")
+    parser.add_argument("--openings-only", action="store_true",
+                        help="time only the first openings of Effects, Log, Scores and Import")
     parser.add_argument("--report-only", action="store_true",
                         help="time only the PDF report (90 days and ten years), no browser")
     args = parser.parse_args(argv)
@@ -520,11 +537,15 @@ def main(argv: list[str] | None = None) -> None:
         if args.report_only:
             print_table(rows + report_rows(own))
             return
-        rows += python_rows(own)
-        rows += report_rows(own)
+        if not args.openings_only:
+            rows += python_rows(own)
+            rows += report_rows(own)
         server = Server(own, Path(tmp) / "server.log")
         try:
             server.wait_until_up()
+            if args.openings_only:
+                print_table(rows + opening_rows(server.url, args.openings))
+                return
             rows += browser_rows(server.url, args.loads, args.toggles, args.wide_toggles,
                                  server.process.pid, args.openings, args.open_sessions,
                                  args.visits)
