@@ -23,7 +23,7 @@ from .tabs import LazyTabs
 from .trial_page import TrialNextSession, TrialPage
 from .import_page import ImportPage
 from .report_button import ReportButton
-from .serving import REFUSAL, enforce_personal_mode, served_page
+from .serving import REFUSAL, enforce_personal_mode, on_a_phone, served_page
 from .views import AboutPage, DemoBanner, LinkedPlots, SummaryRow
 
 log = logging.getLogger(__name__)
@@ -288,14 +288,6 @@ PHONE_CSS = """
   #main { padding-left: 2px; padding-right: 2px; }
 }
 """
-
-
-def on_a_phone() -> bool:
-    """Whether the page was asked for by a phone's browser (its User-Agent says Mobile)."""
-    if not served_page():
-        return False
-    agent = pn.state.curdoc.session_context.request.headers.get("User-Agent", "")
-    return "Mobi" in agent
 
 
 def page_template(sidebar: list, main: list, header: list | None = None) -> pn.template.BaseTemplate:

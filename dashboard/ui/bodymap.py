@@ -454,6 +454,7 @@ LEGEND_CSS = """
 .chosen .swatch { border-width: 3px; width: 16px; height: 10px; }
 .step { margin-right: 8px; }
 .chosen { margin-top: 6px; }
+@media (max-width: 700px) { .measure, .steps, .chosen { font-size: 16px; } }  /* a phone */
 """
 
 

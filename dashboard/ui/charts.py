@@ -21,6 +21,7 @@ from bokeh.plotting import figure
 from .. import domain
 from ..analysis import scores
 from ..analysis.effects import EVENT_COLUMNS
+from .serving import on_a_phone
 
 INK = "#3B3B4F"
 MUTED = "#5A5A6E"
@@ -33,6 +34,20 @@ def _still_figure(title: str, height: int, **options):
     fig.title.text_font_size = "14px"
     fig.grid.grid_line_alpha = 0.3
     return fig
+
+
+def _legend(fig) -> Legend:
+    """An empty legend at the right of ``fig``; on a phone under it, in 16 px text (at
+    the right it left a phone's plot a sliver wide)."""
+    if on_a_phone():
+        legend = Legend(items=[], location="center", label_text_font_size="16px", margin=4)
+        fig.min_border_left, fig.min_border_right = 44, 8
+        fig.height += 100  # room for its lines, so the plot keeps its height
+        fig.add_layout(legend, "below")
+    else:
+        legend = Legend(items=[], location="top_left", label_text_font_size="12px")
+        fig.add_layout(legend, "right")
+    return legend
 
 
 # --- Effects: means around the session day -------------------------------------------
@@ -226,8 +241,7 @@ def _history_figure(title: str, y_label: str, y_top: float, xlim, bands: pd.Data
         fig.add_layout(Label(x=left, y=(row.bottom + row.top) / 2, text=f"  {row.band}",
                              text_align="left", text_baseline="middle", text_color=MUTED,
                              text_font_size="9pt"))
-    legend = Legend(items=[], location="top_left", label_text_font_size="12px")
-    fig.add_layout(legend, "right")
+    legend = _legend(fig)
     return fig, legend
 
 
@@ -288,8 +302,7 @@ def overuse_figure(table: pd.DataFrame, label_of) -> object:
                             line_dash="dashed" if limit == scores.COMBINED_THRESHOLD else "dotted"))
         fig.add_layout(Label(x=xlim[1], y=limit, text=f"{limit} days ", text_align="right",
                              text_baseline="bottom", text_color=MUTED, text_font_size="9pt"))
-    legend = Legend(items=[], location="top_left", label_text_font_size="12px")
-    fig.add_layout(legend, "right")
+    legend = _legend(fig)
     for drug_class in (*scores.ACUTE_CLASSES, scores.ALL_ACUTE):
         rows = counted[counted["drug_class"] == drug_class]
         if rows.empty:

@@ -284,6 +284,7 @@ p, li { font-size: 15px; line-height: 1.45; color: #3B3B4F; }
 .caveats li { color: #4A4A5A; font-size: 14px; }
 .legend { display: flex; flex-wrap: wrap; gap: 18px; font-size: 14.5px; color: #3B3B4F; }
 .glyph { font-size: 17px; }
+@media (max-width: 700px) { p, li, .note, .caveats li, .legend { font-size: 16px; } }  /* a phone */
 """
 
 

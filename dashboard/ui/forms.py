@@ -26,6 +26,9 @@ FORM_CSS = """
 .bk-btn-group .bk-btn { min-height: 40px; font-size: 15px; }
 .group-label { font-size: 14px; }
 .scale-anchors { font-size: 13px; color: #5F5B6B; margin-left: 8px; }
+@media (max-width: 700px) {  /* a phone: text at least 16 px */
+  :host(.field-error), .bk-btn-group .bk-btn, .group-label, .scale-anchors { font-size: 16px; }
+}
 """
 
 

@@ -263,6 +263,7 @@ def _cell(value) -> str:
 TABLE_CSS = """
 .table-scroll { max-width: 100%; overflow-x: auto; }  /* a wide table scrolls inside itself on a phone */
 table { border-collapse: collapse; width: 100%; font-size: 15px; }
+@media (max-width: 700px) { table { font-size: 16px; } }  /* a phone: at least 16 px */
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #E3E1EC; vertical-align: top; }
 th { color: #3B3B4F; font-weight: 600; }
 .none { color: #5A5A6E; }

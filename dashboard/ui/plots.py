@@ -369,7 +369,7 @@ class LinkedFigures:
                         location="top_left", label_text_font_size="12px", spacing=2,
                         padding=6, glyph_width=16)
         if self.narrow:  # at the right the legend left a phone's plot a few pixels wide
-            legend.update(ncols=2, location="center", margin=4)
+            legend.update(ncols=2, location="center", margin=4, label_text_font_size="16px")
             fig.min_border_left, fig.min_border_right = 44, 8
         fig.add_layout(legend, "below" if self.narrow else "right")
         return fig, legend
@@ -419,6 +419,9 @@ class LinkedFigures:
         legend.items = [*legend.items, LegendItem(label="Hours asleep", renderers=[hours, dots]),
                         LegendItem(label=NAP_LABEL, renderers=[naps]),
                         LegendItem(label="Sleep quality", renderers=[quality, quality_dots])]
+        if self.narrow:  # the naps' label is too long for two columns of 16 px text on a phone
+            legend.ncols = 1
+            fig.height += 44
         fig.add_tools(HoverTool(renderers=[dots], tooltips=[("Night before", "@date{%Y-%m-%d}"),
                                                              ("Hours asleep", "@{value}{0.0}"),
                                                              ("Naps", "@{naps}")],

@@ -27,6 +27,7 @@ CHOICE_CSS = """
 .head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 2px 12px; margin: 8px 0 6px; }
 .group-label { font-size: 16px; font-weight: 600; color: #1F1B2D; }
 .scale-anchors { font-size: 15px; color: #4F4B5C; }
+@media (max-width: 700px) { .scale-anchors { font-size: 16px; } }  /* a phone: at least 16 px */
 .options { display: grid; gap: 6px; grid-template-columns: repeat(var(--columns), minmax(44px, 1fr)); }
 @media (max-width: 700px) {
   .options { grid-template-columns: repeat(var(--narrow-columns), minmax(44px, 1fr)); }

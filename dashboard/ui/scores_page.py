@@ -63,6 +63,9 @@ PAGE_CSS = """
 .result .verdict { font-weight: 600; margin: 4px 0; }
 .result .rule, .result .problems, .note { font-size: 13px; color: #4A4A5E; }
 .plain { font-size: 14px; color: #3B3B4F; }
+@media (max-width: 700px) {  /* a phone: text at least 16 px */
+  .result, .result .of, .result .rule, .result .problems, .note, .plain { font-size: 16px; }
+}
 """
 
 

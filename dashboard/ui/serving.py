@@ -65,6 +65,16 @@ def served_page() -> bool:
     return doc is not None and doc.session_context is not None
 
 
+def on_a_phone() -> bool:
+    """Whether the page was asked for by a phone's browser (its User-Agent says Mobile)."""
+    if not served_page():
+        return False
+    import panel as pn
+
+    agent = pn.state.curdoc.session_context.request.headers.get("User-Agent", "")
+    return "Mobi" in agent
+
+
 def with_document_lock(change) -> None:
     """Run ``change`` holding the document's lock.
 

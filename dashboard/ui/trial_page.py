@@ -32,6 +32,7 @@ th { color: #3B3B4F; font-weight: 600; }
 .note { color: #4A4A5E; }
 .deviation, .missed { color: #8A3B00; font-weight: 600; }
 .warning { color: #8A3B00; font-weight: 600; }
+@media (max-width: 700px) { table { font-size: 16px; } }  /* a phone: text at least 16 px */
 """
 INTRO = ("**Find out for sure.** Your diary can only show associations: sessions are booked "
          "on bad days, flares come and go. A randomized trial gives both pressures in pairs of "

@@ -165,6 +165,9 @@ SUMMARY_CSS = """
 .vs { color: #5A5A6E; font-size: 13px; }
 .detail { font-size: 13px; color: #3B3B4F; margin-top: 4px; }
 .foot { font-size: 12.5px; color: #5A5A6E; margin-top: 8px; }
+@media (max-width: 700px) {  /* a phone: text at least 16 px */
+  .head, .hint, .measure, .unit, .vs, .detail, .foot { font-size: 16px; }
+}
 """
 
 
