@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -151,7 +153,7 @@ def test_findings_show_sentences_and_caveats_escaped():
     assert "&lt;b&gt;pressure&lt;/b&gt;" in text and "<b>pressure" not in text
     assert "Keep in mind" in text
     for caveat in ef.CAVEATS:
-        assert ep.html.escape(caveat) in text
+        assert html.escape(caveat) in text
     assert "Nothing stands out yet" in ep.findings_html([])
 
 
@@ -264,34 +266,50 @@ def test_few_sessions_in_the_window_say_not_enough(data, effects):
     assert (rows["Reading"] == ef.NOT_ENOUGH).any()
 
 
+def table_cells(html: str, css_class: str) -> list[list[str]]:
+    """The body cells of the table inside ``<div class="css_class">``, disclosed rows too."""
+    part = html.split(f'<div class="{css_class}">')[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", part.split("<h3>")[0])
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows if "<td" in row]
+
+
+def shown_pressures(effects) -> set[str]:
+    return {row[0] for row in table_cells(effects.tables.object, "effects-table")}
+
+
 def test_no_pressure_chosen(data, effects):
     data.filters.pressures = []
     effects.refresh()
     assert effects.result.effects.empty and effects.result.n_sessions == 0
-    assert "Choose at least one pressure" in effects.headline().object
-    assert effects.effects_table.value.empty
+    assert "Choose at least one pressure" in effects.headline()
+    assert "Choose at least one pressure" in effects.above.object
+    assert table_cells(effects.tables.object, "effects-table") == [["Nothing to show."]]
 
 
 def test_refresh_fills_plot_tables_and_text_in_place(data, effects):
-    table, pane = effects.effects_table, effects.event_pane
-    assert table.value.empty
+    above, tables, pane = effects.above, effects.tables, effects.event_pane
+    assert "Nothing to show." in tables.object and "Choose both Deep and Light" in tables.object
     effects.refresh()
     result = effects.result
-    assert table.value.equals(ep.effect_rows(result.effects))
-    comparison = effects.comparison_part(result)[1]
-    assert comparison.css_classes == ["comparison-table"]
-    assert comparison.value.equals(ep.comparison_rows(result.comparisons))
-    assert table.disabled and comparison.disabled
-    texts = " ".join(str(p.object) for p in effects.figures if isinstance(p, pn.pane.HTML))
-    assert "What stands out" in texts and "Keep in mind" in texts and "associated with" in texts
-    assert f"{result.n_sessions} matching sessions" in effects.headline().object
+    rows = ep.effect_rows(result.effects)
+    assert len(rows) > 15
+    cells = table_cells(tables.object, "effects-table")
+    assert cells == [[html.escape(str(v)) for v in row] for row in rows.itertuples(index=False)]
+    assert f"Show the other {len(rows) - 15} rows" in tables.object
+    compared = ep.comparison_rows(result.comparisons)
+    assert len(table_cells(tables.object, "comparison-table")) == len(compared)
+    assert "Choose both Deep and Light" not in tables.object
+    assert "What stands out" in above.object and "Keep in mind" in above.object
+    assert "associated with" in above.object
+    assert f"{result.n_sessions} matching sessions" in above.object
 
     data.filters.pressures = ["light", "moderate"]
     effects.refresh()
-    assert effects.effects_table is table and effects.event_pane is pane  # updated, not rebuilt
-    assert set(table.value["Pressure"]) == {LABELS["light"], LABELS["moderate"]}
-    note = effects.comparison_part(effects.result)
-    assert "Choose both Deep and Light" in note.object
+    # updated, not rebuilt
+    assert (effects.above, effects.tables, effects.event_pane) == (above, tables, pane)
+    assert shown_pressures(effects) == {LABELS["light"], LABELS["moderate"]}
+    assert "comparison-table" not in tables.object
+    assert "Choose both Deep and Light" in tables.object
 
 
 def test_event_panels_update_in_place(data, effects):
@@ -328,27 +346,27 @@ def test_empty_diary(tmp_path):
     page = ep.EffectsPage(data=DataStore(store))
     page.refresh()
     assert page.result.effects.empty and page.result.sentences == []
-    assert "nothing in this diary yet" in page.headline().object
+    assert "nothing in this diary yet" in page.headline()
     store.close()
 
 
 # --- computing only when shown -------------------------------------------------------------
 
 def test_compute_runs_once_per_change_and_waits_while_hidden(data, effects):
-    first = run_async(effects._compute)
-    assert "matching sessions" in first.object
+    run_async(effects._compute)
+    assert "matching sessions" in effects.above.object
     assert not effects._results.loading
-    assert set(effects.effects_table.value["Pressure"]) == set(LABELS.values())
+    assert shown_pressures(effects) == set(LABELS.values())
     with pytest.raises(param.parameterized.Skip):
         run_async(effects._compute)  # nothing changed
     effects.showing = False
     data.filters.pressures = ["light"]
     with pytest.raises(param.parameterized.Skip):
         run_async(effects._compute)
-    assert set(effects.effects_table.value["Pressure"]) == set(LABELS.values())
+    assert shown_pressures(effects) == set(LABELS.values())
     effects.showing = True
     run_async(effects._compute)
-    assert set(effects.effects_table.value["Pressure"]) == {LABELS["light"]}
+    assert shown_pressures(effects) == {LABELS["light"]}
 
 
 def test_follow_tab_sets_showing(effects):

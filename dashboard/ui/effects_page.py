@@ -9,7 +9,6 @@ while the page is on screen.
 from __future__ import annotations
 
 import asyncio
-import html
 import math
 import time
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from ..wording import log_more, plural
 from .charts import EVENT_DAYS, EVENT_HEIGHT, EventFigures
 from .datastore import DataStore
 from .serving import served_page, with_document_lock
+from .tables import TABLE_CSS, table_html
 from .text import escape_html
 
 ef.limit_blas_threads(1)  # for the whole served process: see the function's docstring
@@ -288,23 +288,48 @@ p, li { font-size: 15px; line-height: 1.45; color: #3B3B4F; }
 """
 
 
-def _html(text, **params) -> pn.pane.HTML:
-    """An HTML pane in the page's style; ``text`` may be a reference (e.g. a bound function)."""
-    return pn.pane.HTML(text, stylesheets=[PAGE_CSS], sizing_mode="stretch_width",
-                        margin=(4, 10), **params)
-
-
 TEXT_COLUMNS = ("Pressure", "Body area", "Outcome", "Unit", "Reading")
+NUMBER_COLUMNS = sorted(set(EFFECT_HEADERS + COMPARISON_HEADERS) - set(TEXT_COLUMNS))
+
+EVENTS_HEAD = ("<h3>Around a session</h3><p class='note'>Mean from three days before to three "
+               "days after the matching sessions; the shaded band is a 95 % interval. Hover "
+               "over a point for the number of sessions (n).</p>")
 
 
-def _table(rows, css_class: str, **params) -> pn.widgets.Tabulator:
-    """A read-only, paginated table; ``rows`` may be a reference, so the table updates in place."""
-    numbers = set(EFFECT_HEADERS + COMPARISON_HEADERS) - set(TEXT_COLUMNS)
-    return pn.widgets.Tabulator(
-        rows, disabled=True, show_index=False, selectable=False, sortable=False,
-        layout="fit_data_stretch", pagination="local", page_size=15,
-        text_align={c: "right" for c in sorted(numbers)}, sizing_mode="stretch_width",
-        css_classes=[css_class], margin=(4, 10), **params)
+def above_figures_html(result: EffectsResult, headline: str) -> str:
+    """The headline, what stands out and the figures' heading and legend (escaped)."""
+    if not result.pressures:
+        return headline + EVENTS_HEAD
+    return (f'{headline}<div class="effects-findings">{findings_html(result.sentences)}</div>'
+            f'{EVENTS_HEAD}<div class="effects-legend">{legend_html(result.session_counts)}</div>')
+
+
+def tables_html(result: EffectsResult) -> str:
+    """Below the figures: the effects table with what more to log, and the deep-vs-light
+    comparison or how to get one (escaped)."""
+    effects = table_html(effect_rows(result.effects), "Each pressure, body area and outcome",
+                         NUMBER_COLUMNS, "effects-table")
+    if result.comparisons is None:
+        comparison = ("<p class='note effects-no-comparison'>Choose both Deep and Light in the "
+                      "sidebar to compare them.</p>")
+    else:
+        comparison = ("<p class='note'>Deep minus light, with a permutation test of the "
+                      f"pressure labels. Fewer than {MIN_SESSIONS} sessions of either: not "
+                      "enough data yet.</p>"
+                      + table_html(comparison_rows(result.comparisons), "Deep compared with light",
+                                   NUMBER_COLUMNS, "comparison-table"))
+    return ("<h3>Each pressure, body area and outcome</h3><p class='note'>Estimate: the mean "
+            "change per session compared with nearby days without a session (pain right after "
+            "a session: compared with just before it). Negative means lower. Fewer than "
+            f"{MIN_SESSIONS} sessions: not enough data yet.</p>"
+            + f'<div class="effects-waiting">{waiting_html(result.effects)}</div>' + effects
+            + "<h3>Deep compared with light</h3>" + comparison)
+
+
+def _html(text, **params) -> pn.pane.HTML:
+    """An HTML pane in the page's style."""
+    return pn.pane.HTML(text, stylesheets=[PAGE_CSS, TABLE_CSS], sizing_mode="stretch_width",
+                        margin=(4, 10), **params)
 
 
 # --- the page -------------------------------------------------------------------
@@ -329,39 +354,26 @@ class EffectsPage(pn.viewable.Viewer):
         super().__init__(**params)
         self._pending = 0
         self._shown = None  # (diary, settings) of the figures on screen
-        result = self.param.result
-        self.effects_table = _table(pn.bind(lambda r: effect_rows(r.effects), result),
-                                    "effects-table")
+        self._headline = ""
+        # Few panes, each replaced whole: in the browser every changed pane re-lays out the
+        # page, which cost a quarter second per pane on a busy machine.
+        self.above = _html(EVENTS_HEAD, css_classes=["effects-above"])
         self.event_figures = EventFigures()
         self.event_figures.grid.css_classes = ["effects-events"]  # (the pane's would be lost)
         self.event_pane = pn.pane.Bokeh(self.event_figures.grid, sizing_mode="stretch_width",
                                         margin=(4, 10), min_height=2 * EVENT_HEIGHT)
-        self.param.watch(self._show_events, "result")
-        self.figures = pn.Column(
-            _html(pn.bind(lambda r: findings_html(r.sentences) if r.pressures else "", result),
-                  css_classes=["effects-findings"]),
-            _html("<h3>Around a session</h3><p class='note'>Mean from three days before to "
-                  "three days after the matching sessions; the shaded band is a 95 % interval. "
-                  "Hover over a point for the number of sessions (n).</p>"),
-            _html(pn.bind(lambda r: legend_html(r.session_counts), result),
-                  css_classes=["effects-legend"]),
-            self.event_pane,
-            _html("<h3>Each pressure, body area and outcome</h3><p class='note'>Estimate: the "
-                  "mean change per session compared with nearby days without a session "
-                  "(pain right after a session: compared with just before it). Negative means "
-                  f"lower. Fewer than {MIN_SESSIONS} sessions: not enough data yet.</p>"),
-            _html(pn.bind(lambda r: waiting_html(r.effects), result),
-                  css_classes=["effects-waiting"]),
-            self.effects_table,
-            _html("<h3>Deep compared with light</h3>"),
-            pn.panel(pn.bind(self.comparison_part, result), sizing_mode="stretch_width"),
-            sizing_mode="stretch_width")
-        self._results = pn.Column(self.figures, sizing_mode="stretch_width", min_height=400)
+        self.tables = _html(tables_html(self.result), css_classes=["effects-tables"])
+        self.figures = pn.Column(self.above, self.event_pane, self.tables,
+                                 sizing_mode="stretch_width")
         # Served, the figures are computed as soon as the page is built, while it travels to
-        # the browser (waiting until it was drawn cost a round trip); in a notebook or a
-        # test, when the page is first displayed.
-        self._results.insert(0, pn.panel(self._compute, lazy=not served_page(),
-                                         loading_indicator=False))
+        # the browser (waiting until it was drawn cost a round trip), and the page arrives
+        # with its loading indicator on (turning it on a moment later re-laid it out); in a
+        # notebook or a test, when the page is first displayed.  (It shows nothing itself.)
+        served = served_page()
+        self._results = pn.Column(self.figures, sizing_mode="stretch_width", min_height=400,
+                                  loading=served and self.showing)
+        self._results.insert(0, pn.panel(self._compute, lazy=not served,
+                                         loading_indicator=False, visible=False))
         self._layout = pn.Column(
             _html("<h2>Does a pressure help me?</h2><p class='intro'>Each figure compares days "
                   "around your sessions with nearby days without one, for the pressures and "
@@ -373,10 +385,6 @@ class EffectsPage(pn.viewable.Viewer):
 
     def __panel__(self):
         return self._layout
-
-    def _show_events(self, event) -> None:
-        events = event.new.events
-        with_document_lock(lambda: self.event_figures.update(events))
 
     def follow_tab(self, tabs: pn.Tabs, index: int) -> None:
         """Compute only while tab ``index`` of ``tabs`` is the open one."""
@@ -403,7 +411,7 @@ class EffectsPage(pn.viewable.Viewer):
 
     def refresh(self) -> None:
         """Compute and show the figures now, in this thread (for notebooks and tests)."""
-        self.result = self.compute()
+        self.show(self.compute())
 
     def span(self) -> tuple:
         """First and last day the figures use."""
@@ -413,31 +421,28 @@ class EffectsPage(pn.viewable.Viewer):
             return None, None  # no patient yet: the diary's frames have no columns
         return self.data.diary.day_span()
 
-    @staticmethod
-    def comparison_part(result: EffectsResult) -> pn.viewable.Viewable:
-        """The deep-vs-light table, or how to get one; built anew each time, because a
-        Tabulator shown again after being hidden does not draw its rows."""
-        if result.comparisons is None:
-            return _html("<p class='note'>Choose both Deep and Light in the sidebar to compare "
-                         "them.</p>", css_classes=["effects-no-comparison"])
-        return pn.Column(
-            _html("<p class='note'>Deep minus light, with a permutation test of the pressure "
-                  f"labels. Fewer than {MIN_SESSIONS} sessions of either: not enough data "
-                  "yet.</p>"),
-            _table(comparison_rows(result.comparisons), "comparison-table"),
-            sizing_mode="stretch_width")
-
-    def headline(self) -> pn.pane.HTML:
+    def headline(self) -> str:
         """Which days the figures use and how many sessions match (or what to choose)."""
         text = scope_html(self.scope, *self.span(), self.result.n_sessions)
         if not self.data.filters.pressures:
             text += "<p class='note'>Choose at least one pressure in the sidebar.</p>"
-        return _html(text, css_classes=["effects-scope-text"])
+        return f'<div class="effects-scope-text">{text}</div>'
+
+    def show(self, result: EffectsResult) -> None:
+        """Put ``result`` on the page: the figures' data, the text and the tables, all in
+        one message to the browser."""
+        with pn.io.hold():
+            self.result = result
+            self.event_figures.update(result.events)
+            self.above.object = above_figures_html(result, self.headline())
+            self.tables.object = tables_html(result)
 
     @param.depends("showing", "scope", "data.diary", "data.filters.date_range",
                    "data.filters.pressures", "data.filters.areas")
-    async def _compute(self):
-        """Compute in a worker thread under a loading indicator; skip while the page is hidden."""
+    async def _compute(self) -> None:
+        """Compute in a worker thread under a loading indicator; skip while the page is hidden.
+        The new figures, text and tables reach the browser as one message, under the
+        document's lock (``show``)."""
         inputs = self._inputs()
         diary, settings = self.data.diary, (self.scope, self.span(), *inputs[3:])
         shown = self._shown
@@ -447,9 +452,15 @@ class EffectsPage(pn.viewable.Viewer):
         self._results.loading = True
         try:
             result = await asyncio.to_thread(compute_effects, *inputs)
-        finally:
+        except BaseException:
             self._pending -= 1
             self._results.loading = self._pending > 0
-        self._shown = (diary, settings)
-        self.result = result
-        return self.headline()
+            raise
+        self._pending -= 1
+
+        def show() -> None:
+            with pn.io.hold():
+                self._results.loading = self._pending > 0
+                self._shown = (diary, settings)
+                self.show(result)
+        with_document_lock(show)

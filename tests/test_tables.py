@@ -1,0 +1,51 @@
+"""table_html: read-only tables as escaped HTML, the rows past the first behind a disclosure."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from dashboard.ui.tables import table_html
+
+
+def frame(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"Day": [f"day {i + 1}" for i in range(n)], "Pain": list(range(n))})
+
+
+def bodies(html: str) -> list[list[list[str]]]:
+    """Each table's body rows as lists of cell texts."""
+    return [[re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+            for body in re.findall(r"<tbody>(.*?)</tbody>", html)]
+
+
+def test_the_first_rows_then_the_others_behind_a_disclosure():
+    html = table_html(frame(32), "Your days", right=["Pain"], css_class="days", first=15)
+    shown, rest = bodies(html)
+    assert [row[0] for row in shown] == [f"day {i + 1}" for i in range(15)]
+    assert [row[0] for row in rest] == [f"day {i + 1}" for i in range(15, 32)]
+    assert html.startswith('<div class="days">')
+    assert "<caption>Your days: rows 1–15 of 32</caption>" in html
+    assert "<caption>Your days: rows 16–32 of 32</caption>" in html
+    assert '<details class="more-rows"><summary>Show the other 17 rows</summary>' in html
+    assert html.index("<details") > html.index("day 15<") and html.index("day 16<") > html.index("<details")
+    assert '<td class="number">0</td>' in html and '<th scope="col" class="number">Pain</th>' in html
+    assert '<th scope="col">Day</th>' in html
+    assert 'role="region" aria-label="Your days" tabindex="0"' in html
+
+
+def test_a_short_table_has_no_disclosure():
+    html = table_html(frame(15), "Your days", first=15)
+    assert len(bodies(html)) == 1 and "<details" not in html and "15 rows</caption>" in html
+    assert "1 row</caption>" in table_html(frame(1), "Your days")
+    assert "Show the other 1 row<" in table_html(frame(16), "Your days", first=15)
+
+
+def test_text_is_escaped_and_an_empty_table_says_so():
+    rows = pd.DataFrame({"<b>Note</b>": ["<script>alert(1)</script> & more"]})
+    html = table_html(rows, 'Notes "mine"', css_class='x" onclick="y')
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
+    assert "&lt;b&gt;Note&lt;/b&gt;" in html and 'aria-label="Notes &quot;mine&quot;"' in html
+    assert 'onclick="y' not in html
+    empty = table_html(pd.DataFrame(columns=["Day", "Pain"]), "Your days")
+    assert 'colspan="2">Nothing to show.' in empty and "Your days: no rows" in empty
