@@ -492,6 +492,10 @@ class DoseForm(RecordForm):
         return f"{record.name} at {record.time:%a %d %b %Y %H:%M}"
 
 
+NOT_DELETED = ("Could not delete: the database did not answer. Nothing was deleted; "
+               "please try again in a moment.")
+
+
 class History(pn.viewable.Viewer):
     """Entries of one kind, newest first, filtered like the plots; edit, delete, undo."""
 
@@ -565,7 +569,12 @@ class History(pn.viewable.Viewer):
         record_id = self._selected_id()
         if record_id is None:
             return
-        self.last_deleted = self.form.data.delete(self.form.kind, record_id)
+        try:
+            deleted = self.form.data.delete(self.form.kind, record_id)
+        except StoreUnavailable:  # rolled back: the entry is still there (and still selected)
+            self.form.say(NOT_DELETED, "danger")
+            return
+        self.last_deleted = deleted
         self.table.selection = []
         self.form.say(f"Deleted the {self.form.describe(self.last_deleted)}. "
                       "You can undo this right away.", "warning")
@@ -573,8 +582,15 @@ class History(pn.viewable.Viewer):
     def _undo(self, _event=None) -> None:
         if self.last_deleted is None:
             return
-        record, self.last_deleted = self.last_deleted, None
-        self.form.data.save(record)
+        record = self.last_deleted
+        try:
+            self.form.data.save(record)
+        except StoreUnavailable:  # rolled back: the entry is still held here for another Undo
+            self.form.say(f"Could not restore the {self.form.describe(record)}: the database did "
+                          "not answer. Please press Undo delete again in a moment (keep this page "
+                          "open until then).", "danger")
+            return
+        self.last_deleted = None
         self.form.say(f"Restored the {self.form.describe(record)}.")
 
 
