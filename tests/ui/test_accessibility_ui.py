@@ -1,7 +1,8 @@
 """Every page and sub-page of the served dashboard, on a desktop (1400x1000) and on a phone
 (390x844, a phone's user agent, touch): axe-core finds no critical or serious violation,
 nothing runs off the right edge, controls are at least 44x44 px on the phone, field labels
-are at least 16 px; and the page links a web app manifest and icons on the same host.
+are at least 16 px, and on the phone all text is at least 16 px; and the page links a web app
+manifest and icons on the same host.
 
 Personal mode (the demo diary, ``panel serve dashboard/app.py``) and hosted mode (the
 sign-in page, a patient's Sharing page, a therapist's view). Each page is visited once per
@@ -69,7 +70,7 @@ MEASURE_JS = """() => {
   const CONTROL = 'button, [role=button], [role=tab], [role=slider], select, ' +
                   'input:not([type=hidden]), textarea, a[href]';
   const vw = window.innerWidth;
-  const out = {cut: [], small_targets: [], small_labels: [],
+  const out = {cut: [], small_targets: [], small_labels: [], small_text: [],
                doc_scroll: document.documentElement.scrollWidth, viewport: vw,
                main_scroll: 0, main_width: 0};
   const main = document.getElementById('main');
@@ -99,6 +100,14 @@ MEASURE_JS = """() => {
     if (!el.matches('label, .bk-slider-title, .bk-tab, legend, .group-label') || !shown(el)) continue;
     const size = parseFloat(getComputedStyle(el).fontSize);
     if (size < 15.5) out.small_labels.push(`${describe(el)} ${size}px`);
+  }
+  // any shown element with text of its own (Bokeh's legends are HTML too; what Bokeh draws
+  // on its canvas, as axis labels, is not in the page and not measured here)
+  for (const el of all) {
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) || !shown(el))
+      continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < 15.5) out.small_text.push(`${describe(el)} ${size}px`);
   }
   return out;
 }"""
@@ -313,11 +322,12 @@ def check_layout(visits: dict, size: str) -> None:
     assert report(visits, lambda v: v.layout["small_labels"]) == {}
     if size == "phone":
         assert report(visits, lambda v: v.layout["small_targets"]) == {}
+        assert report(visits, lambda v: v.layout["small_text"]) == {}
 
 
 def test_personal_pages_fit_the_screen_with_readable_labels_and_big_targets(personal):
     """Nothing runs off the right edge; labels at least 16 px; on the phone, every control
-    at least 44 x 44 px."""
+    at least 44 x 44 px and all text at least 16 px."""
     size, visits, _ = personal
     check_layout(visits, size)
 
