@@ -159,7 +159,8 @@ class EventFigures:
                                bounds=(-EVENT_DAYS - 0.4, EVENT_DAYS + 0.4))
         self.sources: dict[str, dict[str, ColumnDataSource]] = {}
         self.figures = {measure: self._figure(measure) for measure in EVENT_PANELS}
-        children = [(fig, i // 2, i % 2) for i, fig in enumerate(self.figures.values())]
+        columns = 1 if on_a_phone() else 2  # two side by side left a phone's figures cramped
+        children = [(fig, i // columns, i % columns) for i, fig in enumerate(self.figures.values())]
         self.grid = GridPlot(children=children, toolbar_location=None, sizing_mode="stretch_width")
 
     def _figure(self, measure: str):
