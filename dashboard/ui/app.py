@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 
 import holoviews as hv
 import pandas as pd
@@ -73,6 +74,27 @@ def without_mathjax() -> None:
 
     if hasattr(resources, "_panel_use_mathjax"):
         resources._panel_use_mathjax = lambda roots: False
+
+
+# Panel's Jupyter server extension (installed with Panel) serves Panel's own files here,
+# on the notebook's server; under JupyterHub below the user's prefix.
+NOTEBOOK_PANEL_FILES = "panel-preview/static/extensions/panel/"
+
+
+def stylesheets_from_the_notebook_server(view: pn.viewable.Viewable) -> None:
+    """Panel's stylesheets, when a pane of ``view`` (shown in a notebook) updates, come
+    from the notebook's own server, not from cdn.holoviz.org.
+
+    ``pn.extension(inline=True)`` puts the stylesheets of the first drawing into the
+    page, but a pane that updates later (the summary after a pressure click) sends its
+    stylesheets again (``loading.css`` and the theme's ``default.css`` and ``native.css``),
+    resolved to the document's ``dist_url`` or else to cdn.holoviz.org; a notebook's
+    document has no ``dist_url`` (a served page has its server's)."""
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    dist_url = prefix.rstrip("/") + "/" + NOTEBOOK_PANEL_FILES
+    for model, _parent in view._models.values():
+        if model.document is not None:
+            model.document.template_variables.setdefault("dist_url", dist_url)
 
 
 def log_callback_error(error: Exception) -> None:
@@ -270,8 +292,24 @@ class App(pn.viewable.Viewer):
         return lazy.tabs
 
     def __panel__(self):
-        return pn.Row(pn.Column(self.sidebar(), width=300), self.pages(),
-                      sizing_mode="stretch_width")
+        """The app in a notebook: the filters beside the pages.
+
+        Not in a ``pn.Row``: BokehJS (3.9) lays out the figures of a GridPlot (the
+        linked plots, the Effects page's events) only when at most two of the containers
+        above it have a layout of their own (bokeh/bokeh#13384), and a Row, Column or
+        Tabs has one as soon as a figure stands in it (the body map in the Overview).
+        A Row above the Tabs and the Overview's column made three: the linked plots were
+        never laid out and drawn 0 px wide. A FlexBox has no layout of its own, so the
+        Tabs below it stand as on the served page, where they are a root."""
+        return pn.FlexBox(pn.Column(self.sidebar(), width=300), self.pages(),
+                          flex_wrap="nowrap", sizing_mode="stretch_width")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Shown in a notebook: see ``stylesheets_from_the_notebook_server``."""
+        view = self._create_view()
+        bundle = view._repr_mimebundle_(include, exclude)
+        stylesheets_from_the_notebook_server(view)
+        return bundle
 
     def template(self) -> pn.template.BaseTemplate:
         """The served page: a calm template with the filters in the sidebar."""

@@ -335,8 +335,11 @@ class LinkedFigures:
         hovers = [tool for fig in self.figures for tool in fig.tools if isinstance(tool, HoverTool)]
         toolbar = Toolbar(tools=[*proxies, *hovers, SaveTool()], active_drag=proxies[0],
                           active_scroll=proxies[1])
+        # The class is set here: a pn.pane.Bokeh hands its Bokeh model on as it is, so the
+        # pane's css_classes never reach the page.
         return GridPlot(children=[(fig, row, 0) for row, fig in enumerate(self.figures)],
-                        toolbar=toolbar, toolbar_location="right", sizing_mode="stretch_width")
+                        toolbar=toolbar, toolbar_location="right", sizing_mode="stretch_width",
+                        css_classes=["linked-plots"])
 
     def _figure(self, title: str, y_range: tuple[float, float], y_label: str):
         fig = figure(title=title, x_axis_type="datetime", x_range=self.x_range,
