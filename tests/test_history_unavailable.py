@@ -56,13 +56,14 @@ def locked(store: Store):
 
 def history_of(store: Store, form_type) -> History:
     history = History(form=form_type(data=DataStore(store)))
-    history.__panel__()  # builds its table
+    history.__panel__()  # its buttons
     return history
 
 
 def select(history: History, column: str, value) -> None:
-    rows = history.table.value
-    history.table.selection = [int(rows.index[rows[column] == value][0])]
+    """Pick the row showing ``value`` in ``column``, as a click on it does."""
+    rows = history.frame
+    history.table.selected = int(rows.loc[rows[column] == value, "id"].iloc[0])
 
 
 def stored_days(store: Store) -> list[dt.date]:
@@ -86,8 +87,8 @@ def test_a_delete_while_the_store_is_locked_says_so_and_deletes_nothing(store):
     assert text.startswith("Could not delete") and "Nothing was deleted" in text
     assert stored_days(store) == DAYS  # nothing lost
     assert history.last_deleted is None  # nothing to undo: nothing was deleted
-    assert "2026-03-02" in history.table.value["date"].tolist()
-    assert history.table.selection  # still selected: Delete can be pressed again
+    assert "2026-03-02" in history.frame["date"].tolist()
+    assert history.table.selected is not None  # still selected: Delete can be pressed again
 
     history._delete()  # the store answers again
     assert "Deleted the check-in of Mon 02 Mar 2026" in shows(history, "warning")

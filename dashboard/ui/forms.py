@@ -18,6 +18,7 @@ from ..records import DailyCheckin, MassageSession, MedicationDose
 from ..store import DuplicateEntry, StoreUnavailable
 from .datastore import DataStore
 from .rating import BLANK, ChoiceGroup, rating_input, rating_value, show_rating
+from .tables import RecordTable, record_page
 from .tabs import LazyTabs
 from .text import escape_html, escape_markdown_text
 
@@ -497,11 +498,14 @@ NOT_DELETED = ("Could not delete: the database did not answer. Nothing was delet
 
 
 class History(pn.viewable.Viewer):
-    """Entries of one kind, newest first, filtered like the plots; edit, delete, undo."""
+    """Entries of one kind, newest first, filtered like the plots, ten to a page; pick one
+    to edit or delete it; undo a delete.  The table is built with the history; the page
+    the browser shows is the only part of the frame sent to it."""
 
     form = param.ClassSelector(class_=RecordForm)
     last_deleted = param.Parameter(default=None, doc="(record) that Undo puts back")
 
+    PAGE_SIZE = 10
     COLUMNS = {
         "daily": ["date", "pain", "sleep_hours", "sleep_quality", "fatigue", "notes"],
         "sessions": ["start", "duration_min", "pressure", "areas", "therapist", "pain_before",
@@ -515,16 +519,30 @@ class History(pn.viewable.Viewer):
               "pain_before": "Pain before", "pain_after": "Pain after", "time": "Taken at",
               "name": "Medicine", "drug_class": "Class", "dose": "Dose", "unit": "Unit",
               "reason": "Reason"}
+    NUMBERS = {"pain", "sleep_hours", "sleep_quality", "fatigue", "duration_min", "pain_before",
+               "pain_after", "dose"}
+    WIDE = {"notes", "reason"}
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        kind = self.form.kind
+        self.title = f"Your {self.form.title.lower()}s"
+        self.table = RecordTable(
+            columns=[{"field": c, "title": self.TITLES[c], "number": c in self.NUMBERS,
+                      "wide": c in self.WIDE, **({"sort": "descending"} if i == 0 else {})}
+                     for i, c in enumerate(self.COLUMNS[kind])],
+            label=self.title, order="newest first", page_size=self.PAGE_SIZE,
+            css_classes=[f"history-{kind}"])
+        self._showing = False  # set while a page is being sent
+        self._keep_page = False  # set while this history's own delete or undo reloads the diary
+        self.frame = self._rows()
+        self._show(1)
+        data = self.form.data
+        data.param.watch(self._refresh, "diary")
+        data.filters.param.watch(self._refresh, ["date_range", "pressures", "areas"])
+        self.table.param.watch(self._page_turned, "page")
 
     def __panel__(self):
-        data = self.form.data
-        self.table = pn.widgets.Tabulator(
-            pn.bind(self._rows, data.param.diary, data.filters.param.date_range,
-                    data.filters.param.pressures, data.filters.param.areas),
-            selectable=1, disabled=True, show_index=False, pagination="remote", page_size=10,
-            hidden_columns=["id"], titles=self.TITLES,
-            sizing_mode="stretch_width", css_classes=[f"history-{self.form.kind}"],
-            formatters={"notes": {"type": "plaintext"}, "reason": {"type": "plaintext"}})
         edit = pn.widgets.Button(name="Edit selected", css_classes=["edit-selected"])
         delete = pn.widgets.Button(name="Delete selected", button_type="danger",
                                    button_style="outline", css_classes=["delete-selected"])
@@ -533,10 +551,11 @@ class History(pn.viewable.Viewer):
         edit.on_click(self._edit)
         delete.on_click(self._delete)
         undo.on_click(self._undo)
-        return pn.Column(pn.pane.Markdown(f"#### Your {self.form.title.lower()}s"), self.table,
+        return pn.Column(pn.pane.Markdown(f"#### {self.title}"), self.table,
                          pn.Row(edit, delete, undo), sizing_mode="stretch_width")
 
-    def _rows(self, diary, date_range, pressures, areas) -> pd.DataFrame:
+    def _rows(self) -> pd.DataFrame:
+        """Every entry that passes the filters, newest first, its time as text."""
         data = self.form.data
         kind = self.form.kind
         if kind == "sessions":
@@ -553,12 +572,45 @@ class History(pn.viewable.Viewer):
         rows[when] = rows[when].dt.strftime("%Y-%m-%d" if kind == "daily" else "%Y-%m-%d %H:%M")
         return rows
 
+    def _radio_name(self, row) -> str:
+        """What a row's radio is called: what tells the entry apart."""
+        if self.form.kind == "doses":
+            return f"Select {row['name']} at {row['time']}"
+        return f"Select {row[self.COLUMNS[self.form.kind][0]]}"
+
+    def _show(self, page: int, selected=None) -> None:
+        """Send one page of the frame, and which entry is selected, in one update."""
+        shown = record_page(self.frame, page, self.PAGE_SIZE, self._radio_name)
+        self._showing = True
+        try:
+            self.table.param.update(selected=selected, **shown)
+        finally:
+            self._showing = False
+
+    def _refresh(self, event=None) -> None:
+        """New entries or filters: a selected entry still listed stays selected and shown;
+        otherwise the selection clears and the first page (newest) is shown, or the same
+        page after a delete or undo here or a saved edit (the store gives an edited entry
+        a new id)."""
+        self.frame = self._rows()
+        selected = self.table.selected
+        ids = self.frame["id"].tolist()
+        saving_edit = event is not None and event.name == "diary" and self.form.editing is not None
+        if selected in ids:
+            self._show(ids.index(selected) // self.PAGE_SIZE + 1, selected)
+        else:
+            self._show(self.table.page if self._keep_page or saving_edit else 1)
+
+    def _page_turned(self, event) -> None:
+        """Previous or Next: that page's rows; the selection, no longer shown, clears."""
+        if not self._showing:
+            self._show(event.new)
+
     def _selected_id(self) -> int | None:
-        rows = self.table.selection
-        if not rows:
+        if self.table.selected is None:
             self.form.say("Select an entry in the table first.", "warning")
             return None
-        return int(self.table.value.iloc[rows[0]]["id"])
+        return int(self.table.selected)
 
     def _edit(self, _event=None) -> None:
         record_id = self._selected_id()
@@ -569,13 +621,16 @@ class History(pn.viewable.Viewer):
         record_id = self._selected_id()
         if record_id is None:
             return
+        self._keep_page = True
         try:
             deleted = self.form.data.delete(self.form.kind, record_id)
         except StoreUnavailable:  # rolled back: the entry is still there (and still selected)
             self.form.say(NOT_DELETED, "danger")
             return
+        finally:
+            self._keep_page = False
         self.last_deleted = deleted
-        self.table.selection = []
+        self.table.selected = None
         self.form.say(f"Deleted the {self.form.describe(self.last_deleted)}. "
                       "You can undo this right away.", "warning")
 
@@ -583,6 +638,7 @@ class History(pn.viewable.Viewer):
         if self.last_deleted is None:
             return
         record = self.last_deleted
+        self._keep_page = True
         try:
             self.form.data.save(record)
         except StoreUnavailable:  # rolled back: the entry is still held here for another Undo
@@ -590,6 +646,8 @@ class History(pn.viewable.Viewer):
                           "not answer. Please press Undo delete again in a moment (keep this page "
                           "open until then).", "danger")
             return
+        finally:
+            self._keep_page = False
         self.last_deleted = None
         self.form.say(f"Restored the {self.form.describe(record)}.")
 

@@ -307,13 +307,14 @@ class LogUI:
         return self.field(kind, label).locator(".field-error")
 
     def history_rows(self, kind: str):
-        return self.page.locator(f".history-{kind} .tabulator-row")
+        """The rows of a history table's shown page (ten at most)."""
+        return self.page.locator(f".history-{kind} tbody tr[data-id]")
 
     def history(self, kind: str) -> list[dict[str, str]]:
         """The rows shown in a history table, as {field: text}."""
         return self.history_rows(kind).evaluate_all(
-            "rows => rows.map(row => Object.fromEntries([...row.querySelectorAll('.tabulator-cell')]"
-            ".map(cell => [cell.getAttribute('tabulator-field'), cell.textContent])))")
+            "rows => rows.map(row => Object.fromEntries([...row.querySelectorAll('[data-field]')]"
+            ".map(cell => [cell.dataset.field, cell.textContent])))")
 
     def column_with(self, *parts):
         """The innermost layout column holding all of ``parts``."""
@@ -329,7 +330,8 @@ class LogUI:
         row = self.history_rows(kind).filter(has_text=text)
         expect(row).to_have_count(1)
         row.click()
-        expect(row).to_have_class(re.compile(r"\btabulator-selected\b"))
+        expect(row).to_have_class(re.compile(r"\bchosen\b"))
+        expect(row.get_by_role("radio")).to_be_checked()
         return row
 
     def focused(self) -> dict | None:
@@ -754,6 +756,72 @@ def test_a_rating_group_is_one_tab_stop_and_arrow_keys_choose(tabs, own_db):
     expect(ui.message("daily")).to_contain_text("Saved:")
     row = row_of_day(read_store(own_db)["daily"], dt.date.today())
     assert (row["pain"], row["sleep_hours"], row["sleep_quality"]) == (4, 7, 10)
+
+
+# The focused element inside a history table (through the shadow roots), as a person hears it.
+HISTORY_FOCUS_JS = """() => {
+  let leaf = document.activeElement;
+  while (leaf && leaf.shadowRoot && leaf.shadowRoot.activeElement) leaf = leaf.shadowRoot.activeElement;
+  if (!leaf || leaf === document.body) return null;
+  const row = leaf.closest('tr');
+  return {tag: leaf.localName, role: leaf.getAttribute('role') || leaf.type || '',
+          name: leaf.getAttribute('aria-label') || leaf.textContent.trim(),
+          checked: leaf.checked === true, chosen_row: !!row && row.classList.contains('chosen')};
+}"""
+
+
+def test_a_history_row_is_picked_and_edited_with_the_keyboard_alone(tabs, own_db):
+    """From Save, Tab reaches the history's table (a named region), then its radio group
+    (one stop); the arrow keys pick a row, Tab goes on past the disabled page buttons to
+    Edit selected, Enter loads the entry; Shift+Tab back to Notes, type, Save with Enter."""
+    (ui,) = tabs(own_db)
+    keys = ui.page.keyboard
+    table = ui.page.locator(".history-daily")
+    expect(table.get_by_role("region", name="Your daily check-ins")).to_be_visible()
+    expect(table.get_by_role("button", name="Previous")).to_be_disabled()  # one page of three
+    expect(table.get_by_role("button", name="Next")).to_be_disabled()
+    expect(table.locator("caption")).to_have_text("Your daily check-ins: 1–3 of 3")
+    ui.form("daily").locator(".save-button button").focus()
+    for _ in range(8):
+        keys.press("Tab")
+        focus = ui.page.evaluate(HISTORY_FOCUS_JS)
+        if focus and focus["role"] == "radio":
+            break
+    assert focus["name"] == f"Select {days_ago(1):%Y-%m-%d}" and not focus["checked"], focus
+    keys.press("ArrowDown")
+    focus = ui.page.evaluate(HISTORY_FOCUS_JS)
+    assert focus == {"tag": "input", "role": "radio", "name": f"Select {days_ago(2):%Y-%m-%d}",
+                     "checked": True, "chosen_row": True}
+    keys.press("ArrowDown")
+    keys.press("ArrowUp")  # back to the same row
+    chosen = ui.history_rows("daily").filter(has_text=f"{days_ago(2):%Y-%m-%d}")
+    expect(chosen).to_have_class(re.compile(r"\bchosen\b"))
+    expect(table.locator("tr.chosen")).to_have_count(1)
+    looks = "e => getComputedStyle(e.querySelector('td[data-field=pain]')).fontWeight"
+    assert chosen.evaluate(looks) != ui.history_rows("daily").first.evaluate(looks), (
+        "the chosen row is shown by colour alone")
+    keys.press("Tab")
+    assert ui.page.evaluate(HISTORY_FOCUS_JS)["name"] == "Edit selected"
+    keys.press("Enter")
+    expect(ui.heading("daily")).to_have_text("Edit daily check-in")
+    expect(ui.chosen_rating("daily", "Pain (0-10)")).to_have_text("6")  # pain 4 + 2
+    for _ in range(12):
+        keys.press("Shift+Tab")
+        if (ui.focused() or {}).get("label") == "Notes":
+            break
+    assert ui.focused()["label"] == "Notes"
+    keys.press("Control+End")
+    keys.type(", edited")
+    for _ in range(4):
+        keys.press("Tab")
+        if (ui.focused() or {}).get("text") == "Save":
+            break
+    keys.press("Enter")
+    expect(ui.message("daily")).to_have_text(f"Updated: check-in of {days_ago(2):%a %d %b %Y}.")
+    row = row_of_day(read_store(own_db)["daily"], days_ago(2))
+    assert (row["notes"], row["pain"]) == ("day 2, edited", 6)
+    edited = next(r for r in ui.history("daily") if r["date"] == f"{days_ago(2):%Y-%m-%d}")
+    assert edited["notes"] == "day 2, edited"
 
 
 def test_days_after_today_cannot_be_picked(tabs, own_db):
