@@ -39,6 +39,7 @@ FONT_CSS = """
 
 
 PANEL_EXTENSIONS = ("tabulator", "filedropper")  # the notebook loads the same
+LAST = 100  # a param watcher's precedence that runs it after the views' own (0)
 PERSONAL_PAGES = ("Overview", "Effects", "Log", "Scores", "Trial", "Import", "About")
 READ_ONLY_PAGES = ("Overview", "Effects", "Scores", "Trial", "About")  # therapists and link holders
 
@@ -305,11 +306,30 @@ class App(pn.viewable.Viewer):
                           flex_wrap="nowrap", sizing_mode="stretch_width")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """Shown in a notebook: see ``stylesheets_from_the_notebook_server``."""
+        """Shown in a notebook: see ``stylesheets_from_the_notebook_server`` and
+        ``send_changes_in_the_notebook``."""
         view = self._create_view()
         bundle = view._repr_mimebundle_(include, exclude)
         stylesheets_from_the_notebook_server(view)
+        self.send_changes_in_the_notebook(view)
         return bundle
+
+    def send_changes_in_the_notebook(self, view: pn.viewable.Viewable) -> None:
+        """After a filter or the diary changes, what the views changed reaches the notebook.
+
+        The plots (plain Bokeh: the linked plots, the body map) only replace the data of
+        their sources. A served page's document sends every change; a notebook's sends
+        what is held when a Panel component pushes its own update, and drops the rest
+        when the click has been handled. A filter click's summary was pushed before the
+        linked plots' new session markers, which never reached the page. So, after all
+        other watchers of a filter or of the diary (a later precedence), the rest is
+        pushed too (``pn.io.push_notebook``)."""
+        def push(_event) -> None:
+            pn.io.push_notebook(view)
+
+        filters = self.data.filters
+        filters.param.watch(push, [p for p in filters.param if p != "name"], precedence=LAST)
+        self.data.param.watch(push, ["diary", "span"], precedence=LAST)
 
     def template(self) -> pn.template.BaseTemplate:
         """The served page: a calm template with the filters in the sidebar."""
