@@ -70,8 +70,7 @@ class LinkedPlots(View):
         self.data.span = (first, last)
 
     def __panel__(self):
-        return pn.pane.Bokeh(self.figures.grid, sizing_mode="stretch_width",
-                             css_classes=["linked-plots"])
+        return pn.pane.Bokeh(self.figures.grid, sizing_mode="stretch_width")  # (class: on the grid)
 
 
 def _format(value, unit: str) -> str:
