@@ -82,6 +82,7 @@ RECORD_CSS = """
 .table-scroll table { font-size: 15px; }
 .table-scroll caption { font-size: 15px; caption-side: bottom; padding: 6px 0 0; }
 .table-scroll tbody tr { cursor: pointer; }
+.table-scroll tbody td, .table-scroll tbody th { vertical-align: middle; }  /* beside the radio */
 .table-scroll tbody th { font-weight: 400; text-align: left; white-space: nowrap; background: none;
                          border-bottom: 1px solid #E6E4EE; }
 .table-scroll tbody tr:nth-child(even) th { background: #FAFAFC; }
