@@ -38,7 +38,7 @@ FONT_CSS = """
 """
 
 
-PANEL_EXTENSIONS = ("tabulator", "filedropper")  # the notebook loads the same
+PANEL_EXTENSIONS = ("filedropper",)  # the notebook loads the same (no Tabulator: tables are ui/tables)
 LAST = 100  # a param watcher's precedence that runs it after the views' own (0)
 PERSONAL_PAGES = ("Overview", "Effects", "Log", "Scores", "Trial", "Import", "About")
 READ_ONLY_PAGES = ("Overview", "Effects", "Scores", "Trial", "About")  # therapists and link holders
@@ -53,7 +53,7 @@ def use_bokeh_backend() -> None:
 
 
 def load_extensions() -> None:
-    """HoloViews' Bokeh plotting and Panel's Tabulator, whichever entry point runs the app.
+    """HoloViews' Bokeh plotting and Panel's FileDropper, whichever entry point runs the app.
 
     ``panel serve dashboard/app.py``, ``fibro serve`` and the notebook all end up
     here, so none of them depends on another having called ``hv.extension``.

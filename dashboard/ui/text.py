@@ -12,8 +12,8 @@ browser through two kinds of Panel pane, and each needs its own escaping:
   (their ``disable_math`` is never sent to the browser in Panel 1.9):
   ``escape_markdown_text``.
 
-Tabulator cells (Bokeh's string formatter, or ``plaintext``), widget options and
-Bokeh ``@field`` tooltips show text as text already.
+Widget options, Bokeh ``@field`` tooltips and the Log's history table (``RecordTable``
+sets cells with ``textContent``) show text as text already; ``table_html`` escapes.
 """
 
 from __future__ import annotations
