@@ -269,7 +269,7 @@ def test_few_sessions_in_the_window_say_not_enough(data, effects):
 def table_cells(html: str, css_class: str) -> list[list[str]]:
     """The body cells of the table inside ``<div class="css_class">``, disclosed rows too."""
     part = html.split(f'<div class="{css_class}">')[1]
-    rows = re.findall(r"<tr>(.*?)</tr>", part.split("<h3>")[0])
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", part.split("<h3>")[0])
     return [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows if "<td" in row]
 
 

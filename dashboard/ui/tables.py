@@ -36,24 +36,40 @@ details.more-rows > summary { cursor: pointer; color: #3F3D7A; font-size: 15px; 
                               min-height: 28px; }
 @media (max-width: 700px) {
   .table-scroll table, .table-scroll caption, details.more-rows > summary { font-size: 16px; }
+  /* A phone: each row a card of "column: value" lines, so no value hides off the right
+     edge (the roles in the HTML keep it a table for screen readers). */
+  .table-scroll thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
+                        clip-path: inset(50%); white-space: nowrap; }
+  .table-scroll table, .table-scroll tbody, .table-scroll tr, .table-scroll td,
+  .table-scroll caption { display: block; width: auto; }
+  .table-scroll tr { border: 1px solid #D9D6E5; border-radius: 8px; margin: 0 0 10px;
+                     padding: 4px 0; }
+  .table-scroll tbody tr:nth-child(even) td { background: none; }
+  .table-scroll td { display: flex; justify-content: space-between; gap: 14px; border: none;
+                     padding: 3px 12px; text-align: right; white-space: normal; }
+  .table-scroll td::before { content: attr(data-label); font-weight: 600; text-align: left;
+                             color: #4F4B5C; }
 }
 @media (pointer: coarse) { details.more-rows > summary { min-height: 44px; } }
 """
 
 
 def _table(rows: pd.DataFrame, caption: str, right: set, label: str) -> str:
+    names = [escape_html(c) for c in rows.columns]
     align = [' class="number"' if column in right else "" for column in rows.columns]
-    head = "".join(f'<th scope="col"{a}>{escape_html(c)}</th>' for c, a in zip(rows.columns, align))
+    head = "".join(f'<th scope="col" role="columnheader"{a}>{n}</th>' for n, a in zip(names, align))
     if rows.empty:
-        body = (f'<tr><td class="empty" colspan="{max(len(rows.columns), 1)}">Nothing to show.'
-                '</td></tr>')
+        body = (f'<tr role="row"><td role="cell" class="empty" colspan="{max(len(names), 1)}">'
+                'Nothing to show.</td></tr>')
     else:
+        cells = [f'<td role="cell"{a} data-label="{n}">' for n, a in zip(names, align)]
         body = "".join(
-            "<tr>" + "".join(f"<td{a}>{escape_html(v)}</td>" for v, a in zip(values, align))
+            '<tr role="row">' + "".join(f"{c}{escape_html(v)}</td>" for v, c in zip(values, cells))
             + "</tr>" for values in rows.itertuples(index=False, name=None))
     return (f'<div class="table-scroll" role="region" aria-label="{escape_html(label)}" '
-            f'tabindex="0"><table><caption>{escape_html(caption)}</caption>'
-            f'<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
+            f'tabindex="0"><table role="table"><caption>{escape_html(caption)}</caption>'
+            f'<thead role="rowgroup"><tr role="row">{head}</tr></thead>'
+            f'<tbody role="rowgroup">{body}</tbody></table></div>')
 
 
 def table_html(rows: pd.DataFrame, label: str, right=(), css_class: str = "",
