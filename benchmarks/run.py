@@ -8,6 +8,7 @@ process, and adds the rows of ``bench_import.run()`` when that module is there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -319,10 +320,9 @@ def show_all_years(page) -> float:
     return page.evaluate("() => (window.fibroWideAt - window.fibroClickAt) / 1000")
 
 
-def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int, pid: int | None = None,
-                 openings: int = 2, open_sessions: int = 5, visits: int = 50) -> list[Row]:
-    """First render of fresh page loads, pressure toggles, then the same with all years shown;
-    each page's first opening; the server's memory per session and over ``visits`` visits."""
+@contextlib.contextmanager
+def chromium():
+    """Headless Chromium (Debian's, when there) for the browser rows; closed after."""
     from playwright.sync_api import sync_playwright
 
     launch = {"args": CHROMIUM_ARGS}
@@ -331,26 +331,34 @@ def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int, pid: int
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**launch)
         try:
-            first_render = []
-            for _ in range(loads):
-                context, page = open_page(browser, url)
-                first_render.append(page.evaluate("window.fibroReadyAt") / 1000)
-                leave(context, page)
-
-            context, page = open_page(browser, url)
-            page.evaluate("window.fibroWatch()")
-            deep = page.locator(".pressure-filter").get_by_role("button", name="Deep", exact=True)
-            changes = time_toggles(page, deep, toggles)
-            areas = time_changes(page, lambda i: choose_area(page, i), toggles)
-            days = time_changes(page, lambda i: move_first_day(page, i), toggles)
-            widen = show_all_years(page)
-            wide_changes = time_toggles(page, deep, wide_toggles)
-            leave(context, page)
-            pages = first_openings(browser, url, openings) if openings else []
-            memory = (memory_rows(browser, url, pid, open_sessions, visits)
-                      if pid is not None and visits >= 10 else [])
+            yield browser
         finally:
             browser.close()
+
+
+def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int, pid: int | None = None,
+                 openings: int = 2, open_sessions: int = 5, visits: int = 50) -> list[Row]:
+    """First render of fresh page loads, pressure toggles, then the same with all years shown;
+    each page's first opening; the server's memory per session and over ``visits`` visits."""
+    with chromium() as browser:
+        first_render = []
+        for _ in range(loads):
+            context, page = open_page(browser, url)
+            first_render.append(page.evaluate("window.fibroReadyAt") / 1000)
+            leave(context, page)
+
+        context, page = open_page(browser, url)
+        page.evaluate("window.fibroWatch()")
+        deep = page.locator(".pressure-filter").get_by_role("button", name="Deep", exact=True)
+        changes = time_toggles(page, deep, toggles)
+        areas = time_changes(page, lambda i: choose_area(page, i), toggles)
+        days = time_changes(page, lambda i: move_first_day(page, i), toggles)
+        widen = show_all_years(page)
+        wide_changes = time_toggles(page, deep, wide_toggles)
+        leave(context, page)
+        pages = first_openings(browser, url, openings) if openings else []
+        memory = (memory_rows(browser, url, pid, open_sessions, visits)
+                  if pid is not None and visits >= 10 else [])
     rows = [Row("browser: first render (navigation -> 3 plots drawn)", first_render),
             Row("browser: toggle 'Deep' -> all plots updated", changes),
             Row("browser: add/remove a body area -> plots updated", areas),
@@ -365,17 +373,8 @@ def browser_rows(url: str, loads: int, toggles: int, wide_toggles: int, pid: int
 
 def opening_rows(url: str, rounds: int) -> list[Row]:
     """Only the pages' first openings, in a browser of their own."""
-    from playwright.sync_api import sync_playwright
-
-    launch = {"args": CHROMIUM_ARGS}
-    if Path(CHROMIUM).exists():
-        launch["executable_path"] = CHROMIUM
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch)
-        try:
-            return first_openings(browser, url, rounds)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        return first_openings(browser, url, rounds)
 
 
 # What shows that a page is usable, once its tab is clicked.
