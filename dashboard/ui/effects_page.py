@@ -354,7 +354,6 @@ class EffectsPage(pn.viewable.Viewer):
         super().__init__(**params)
         self._pending = 0
         self._shown = None  # (diary, settings) of the figures on screen
-        self._headline = ""
         # Few panes, each replaced whole: in the browser every changed pane re-lays out the
         # page, which cost a quarter second per pane on a busy machine.
         self.above = _html(EVENTS_HEAD, css_classes=["effects-above"])
