@@ -21,7 +21,7 @@ from . import domain
 from .importers.common import escape_controls
 from .records import DailyCheckin, MassageSession, MedicationDose, Record
 from .session import DEFAULT_PATIENT, DiarySession
-from .store import SchemaTooNew, Store, default_db_path
+from .store import SchemaTooNew, Store, StoreUnavailable, default_db_path
 from .wording import plural
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -87,17 +87,22 @@ def path_error(ctx: click.Context, error: OSError) -> click.ClickException | Non
 
 
 def store_error(ctx: click.Context, error: Exception) -> click.ClickException | None:
-    """The message for a --db that is a folder, not a SQLite file, unreadable, too new...
+    """The message for a --db that is a folder, not a SQLite file, unreadable, too new,
+    or a database that does not answer (``StoreUnavailable``: its text and the driver's).
 
     None for database errors that say nothing about the store's location (a bug).
     """
     if isinstance(error, SchemaTooNew):
         return click.ClickException(escape_controls(str(error)))
+    db = ctx.params.get("db") or default_db_path()
+    if isinstance(error, StoreUnavailable):
+        shown = (sqlalchemy.engine.make_url(str(db)).render_as_string(hide_password=True)
+                 if "://" in str(db) else str(_absolute(db)))
+        return click.ClickException(escape_controls(f"{shown}: {error} ({error.__cause__})"))
     orig = getattr(error, "orig", None)
     if not (isinstance(error, sqlalchemy.exc.OperationalError)
             or type(orig).__name__ == "DatabaseError"):
         return None
-    db = ctx.params.get("db") or default_db_path()
     param = next((p for p in ctx.command.params if p.name == "db"), None)
     where = f"Invalid value for {_hint(ctx, param)}: " if param is not None else ""
     if "://" in str(db):
@@ -121,7 +126,8 @@ class FibroCommand(click.Command):
     """A command whose expected failures end in one line naming the option, not a traceback.
 
     The single place that turns a path that is a folder, missing or unreadable
-    (``OSError``) and a ``--db`` that cannot be a store into click errors.
+    (``OSError``), a ``--db`` that cannot be a store and a database that does not
+    answer into click errors.
     """
 
     def invoke(self, ctx: click.Context):
@@ -132,7 +138,7 @@ class FibroCommand(click.Command):
             if message is None:
                 raise
             raise message from error
-        except (SchemaTooNew, sqlalchemy.exc.DBAPIError) as error:
+        except (SchemaTooNew, StoreUnavailable, sqlalchemy.exc.DBAPIError) as error:
             message = store_error(ctx, error)
             if message is None:
                 raise

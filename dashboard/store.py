@@ -21,6 +21,7 @@ the last ``BACKUPS_KEPT`` of each kind are kept.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import logging
 import os
@@ -332,12 +333,17 @@ class NotFound(LookupError):
 
 NOT_SAVED = ("Could not save: the database did not answer. Nothing was saved; "
              "please try again in a moment.")
+NOT_ANSWERED = "The database did not answer. Please try again in a moment."
 
 
 class StoreUnavailable(RuntimeError):
-    """A write could not reach the database or lost it midway (a restart, a dropped
-    connection, a lock never granted).  Its transaction was rolled back: nothing of it is
-    stored, and the next write gets a fresh, pinged connection from the pool."""
+    """The database did not answer a read or a write: it could not be reached or was lost
+    midway (a stopped or restarting server, a dropped connection, a lock never granted).
+
+    A write's transaction was rolled back: nothing of it is stored (message ``NOT_SAVED``);
+    a read says ``NOT_ANSWERED``.  The next call gets a fresh, pinged connection from the
+    pool.  Raised for every store by ``_unavailable``, the engines' error hook.
+    """
 
     def __init__(self, message: str = NOT_SAVED):
         super().__init__(message)
@@ -386,6 +392,7 @@ class Store:
             self.path = None
             self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=POOL_SIZE,
                                            max_overflow=POOL_OVERFLOW, pool_recycle=POOL_RECYCLE_S)
+        sa.event.listen(self.engine, "handle_error", _unavailable)
         self._upgrade()
 
     def __repr__(self) -> str:
@@ -461,8 +468,11 @@ class Store:
         """One write transaction: ``BEGIN IMMEDIATE`` on SQLite, the write lock on PostgreSQL.
 
         Either way writers of all processes take turns, so a save's read-compare-write
-        (``_save_records``) never races another save of the same keys.
+        (``_save_records``) never races another save of the same keys.  A database
+        failure inside it (connecting included) is ``StoreUnavailable(NOT_SAVED)``: see
+        ``_unavailable``.
         """
+        writing = _writing.set(True)
         try:
             with self.engine.connect().execution_options(fibro_write=True) as conn:
                 with conn.begin():
@@ -470,10 +480,8 @@ class Store:
                         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
                                      {"key": _WRITE_LOCK_KEY})
                     yield conn
-        except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
-            log.warning("a write to %s failed and was rolled back: %s", self.shown_url,
-                        type(getattr(error, "orig", error)).__name__)
-            raise StoreUnavailable() from error
+        finally:
+            _writing.reset(writing)
 
     # --- patients -----------------------------------------------------------
 
@@ -1026,6 +1034,55 @@ def _refuse_newer(url: str, version: int | None) -> None:
             f"{url} has schema version {version}; this program knows up to "
             f"{SCHEMA_VERSION}. Install a newer version of the dashboard."
         )
+
+
+_writing = contextvars.ContextVar("fibro_store_writing", default=False)  # inside Store._write
+_SQLITE_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)  # a lock not granted in time
+# SQLSTATEs of a PostgreSQL server that did not answer: a connection exception (08...), shutting
+# down, crashed or starting up (57P01-57P03), too many connections (53300), a lock or statement
+# timeout (55P03, 57014).
+_PG_NOT_ANSWERED = ("08", "57P", "53300", "55P03", "57014")
+# libpq gives no SQLSTATE when a connection fails: refused, unreachable, timed out, or refused
+# by the server (FATAL), which is a wrong name or role unless the server is busy or restarting.
+_PG_BUSY_REFUSALS = ("the database system is", "too many clients", "connection slots are reserved")
+
+
+def _did_not_answer(error: BaseException, is_disconnect: bool) -> bool:
+    """Whether a driver's error means the database did not answer in time (then trying
+    again later may work), rather than a fault of the store or of the statement."""
+    if is_disconnect:
+        return True
+    if isinstance(error, sqlite3.Error):
+        return (getattr(error, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_BUSY
+    state = getattr(error, "sqlstate", None)
+    if state:
+        return state.startswith(_PG_NOT_ANSWERED)
+    text = str(error)
+    return "FATAL:" not in text or any(words in text for words in _PG_BUSY_REFUSALS)
+
+
+def _unavailable(context: sa.engine.ExceptionContext) -> StoreUnavailable | None:
+    """Every store engine's ``handle_error`` hook: the one place where a database that does
+    not answer becomes ``StoreUnavailable``, for reads and writes, connecting included.
+
+    Inside ``Store._write`` every operational failure counts (the transaction is rolled
+    back, so nothing of it was saved: ``NOT_SAVED``); elsewhere only those of
+    ``_did_not_answer`` (``NOT_ANSWERED``); other errors, such as a SQLite file that is not
+    a database, keep their own type.  The pool's pre-ping is left alone: it reconnects.
+    """
+    wrapped = context.sqlalchemy_exception
+    if context.is_pre_ping or not isinstance(wrapped, (sa.exc.OperationalError,
+                                                       sa.exc.InterfaceError)):
+        return None
+    writing = _writing.get()
+    error = context.original_exception
+    if not (writing or _did_not_answer(error, context.is_disconnect)):
+        return None
+    where = (context.engine.url.render_as_string(hide_password=True)
+             if context.engine is not None else "the database")
+    log.warning("%s %s did not answer: %s", "a write to" if writing else "a read from", where,
+                type(error).__name__)
+    return StoreUnavailable(NOT_SAVED if writing else NOT_ANSWERED)
 
 
 def _sqlite_on_connect(dbapi_conn, _record) -> None:

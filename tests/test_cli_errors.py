@@ -179,6 +179,19 @@ def test_db_that_cannot_be_read_is_refused_naming_db(diary):
         diary.chmod(0o600)
 
 
+def test_a_database_server_that_does_not_answer_is_one_error_line(tmp_path):
+    """A PostgreSQL URL on a port nobody listens on: no traceback; the error names the store
+    (its password hidden) and says the database did not answer."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql+psycopg://fibro:secret@127.0.0.1:{port}/diary"
+    error = refused(fibro("effects", "--db", url), "did not answer", "Connection refused")
+    assert f"fibro:***@127.0.0.1:{port}/diary" in error and "secret" not in error
+
+
 # --- what a file holds, quoted safely -------------------------------------------------------
 
 def test_shown_value_escapes_and_cuts():

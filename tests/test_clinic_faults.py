@@ -19,7 +19,7 @@ import pytest
 from dashboard.accounts import Accounts
 from dashboard.records import DailyCheckin, MassageSession
 from dashboard.session import DiarySession
-from dashboard.store import _WRITE_LOCK_KEY, NOT_SAVED, Store, StoreUnavailable
+from dashboard.store import _WRITE_LOCK_KEY, NOT_ANSWERED, NOT_SAVED, Store, StoreUnavailable
 from tests.pg import skipping_postgres
 
 PASSWORD = "correct horse battery"
@@ -138,3 +138,35 @@ def test_the_form_says_could_not_save_and_keeps_what_was_typed(server, patient):
     assert form.build() == typed  # nothing typed is lost; the person presses Save again
     form._on_save()
     assert form.message.alert_type == "success" and counts(server) == (1, 1)
+
+
+def test_a_delete_while_the_server_is_down_says_so_and_deletes_nothing(server, patient):
+    """The delete begins with a read (whose entry is it: the session's permission check),
+    which meets a stopped server: the history says it could not delete, nothing is deleted,
+    the entry stays selected, and the same delete works once the server is back."""
+    import re
+
+    from dashboard.ui.datastore import DataStore
+    from dashboard.ui.forms import DailyForm, History
+
+    session, pid = patient
+    history = History(form=DailyForm(data=DataStore(session)))
+    history.__panel__()  # its buttons
+    history.table.selected = int(history.frame["id"].iloc[0])
+    pg_ctl(server, "-m", "fast", "stop")
+    try:
+        with pytest.raises(StoreUnavailable, match=re.escape(NOT_ANSWERED)):
+            session.store.daily(pid)  # any read says so
+        history._delete()
+    finally:
+        start_again(server)
+    message = history.form.message
+    assert message.visible and message.alert_type == "danger", message.object
+    text = re.sub(r"\\(.)", r"\1", message.object)  # as read: without Markdown's escapes
+    assert text.startswith("Could not delete: the database did not answer. Nothing was deleted")
+    assert counts(server) == (1, 0)
+    assert history.last_deleted is None and history.table.selected is not None
+
+    history._delete()  # the server answers again
+    assert history.form.message.alert_type == "warning" and counts(server) == (0, 0)
+    assert history.last_deleted is not None

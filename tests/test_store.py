@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dashboard.records import DailyCheckin, InvalidRecord, MassageSession, MedicationDose
-from dashboard.store import SCHEMA_VERSION, SchemaTooNew, Store
+from dashboard.store import NOT_ANSWERED, SCHEMA_VERSION, SchemaTooNew, Store, StoreUnavailable
 
 pytestmark = pytest.mark.both_engines
 
@@ -284,3 +284,27 @@ def test_nap_minutes_round_trip_and_validation(store):
     for bad, message in ((12.5, "whole number"), (-5, "outside"), (2000, "outside"), ("x", "whole")):
         with pytest.raises(InvalidRecord, match=message):
             store.save(pid, [DailyCheckin(DAY, nap_minutes=bad)])
+
+
+def test_a_postgresql_server_that_does_not_answer_is_store_unavailable():
+    """Opening (a read) a store on a port nobody listens on: the store's own error, naming
+    no driver, with the driver's error kept as its cause."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(StoreUnavailable) as caught:
+        Store(f"postgresql+psycopg://fibro@127.0.0.1:{port}/diary")
+    assert str(caught.value) == NOT_ANSWERED
+    assert "Connection refused" in str(caught.value.__cause__)
+
+
+def test_a_sqlite_file_that_is_not_a_database_keeps_its_own_error(tmp_path):
+    """Only a database that does not answer is StoreUnavailable: a wrong file is a wrong file."""
+    path = tmp_path / "notes.sqlite"
+    path.write_text("just some text, long enough to look like a header" * 100)
+    with pytest.raises(Exception) as caught:
+        Store(path)
+    assert not isinstance(caught.value, StoreUnavailable)
+    assert "not a database" in str(caught.value)
