@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import os
 
@@ -62,6 +63,27 @@ def load_extensions() -> None:
     if served_page():
         pn.extension(*PANEL_EXTENSIONS, exception_handler=log_callback_error)
         without_mathjax()
+        lighter_visits()
+
+
+@functools.cache
+def lighter_visits() -> None:
+    """Two settings of the serving process that cut the server's work per visit.
+
+    * Bokeh validates each new document (``BOKEH_VALIDATE_DOC``, on by default), which
+      only logs warnings; here the tests do it instead (``tests/test_document_valid.py``
+      checks every page's models). Setting ``BOKEH_VALIDATE_DOC=true`` turns it back on.
+    * Panel runs a full garbage collection a few seconds after each session closes,
+      walking every object in the process: the libraries' few hundred thousand too. Those
+      are moved out of the collector's way (``gc.freeze``) once they are loaded; what a
+      session makes is still collected as before.
+    """
+    from bokeh.settings import settings
+
+    if "BOKEH_VALIDATE_DOC" not in os.environ:
+        settings.perform_document_validation.set_value(False)
+    gc.collect()
+    gc.freeze()
 
 
 @functools.cache

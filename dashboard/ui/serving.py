@@ -104,7 +104,16 @@ def current_request_refusal() -> str | None:
 def _bokeh_servers() -> list:
     from bokeh.server.server import Server
 
-    return [obj for obj in gc.get_objects() if isinstance(obj, Server)]
+    # Objects moved out of the collector's way (``gc.freeze``, see ``ui.app.lighter_visits``)
+    # are not listed by ``gc.get_objects``: let them back in for the look, then again out.
+    frozen = gc.get_freeze_count()
+    if frozen:
+        gc.unfreeze()
+    try:
+        return [obj for obj in gc.get_objects() if isinstance(obj, Server)]
+    finally:
+        if frozen:
+            gc.freeze()
 
 
 def keep_to_loopback() -> None:
