@@ -501,9 +501,12 @@ def effects(db, patient, pressures, areas, min_sessions, as_json):
     for row in result["effects"]:
         figure = (fx.not_enough_text(row["n_sessions"], min_sessions) or fx.NOT_ENOUGH
                   if row["estimate"] is None else
-                  f"{row['estimate']:+.2f} (95 % interval {row['ci_low']:+.2f} to {row['ci_high']:+.2f})")
+                  f"{row['estimate']:+.2f} (95 % interval {row['ci_low']:+.2f} to "
+                  f"{row['ci_high']:+.2f}, p = {row['p_value']:.2f}): {row['verdict']}")
         click.echo(f"{row['pressure']:<9} {row['area']:<11} {row['outcome']:<25} "
                    f"n={row['n_sessions']:<4} {figure}")
+    if any(row["estimate"] is not None for row in result["effects"]):
+        click.echo(fx.READING_RULE)
     table = fx.effects_table(daily, sessions, doses, pressures=list(pressures) or None,
                              areas=list(areas) or None, min_sessions=min_sessions)
     for sentence in fx.plain_sentences(table):

@@ -89,9 +89,10 @@ def test_immediate_change_is_the_mean_of_after_minus_before(store):
     row = _row(ef.effects_table(*_tiny(store)), "pain_change_immediate")
     assert (row.n_sessions, row.n_comparison) == (5, 0)
     assert row.estimate == pytest.approx(-1.8)
-    assert row.ci_low <= -1.8 <= row.ci_high < 0 and row.verdict == ef.LOWER
+    assert row.ci_low <= -1.8 <= row.ci_high < 0
     # Sign flips: only the 4 of 32 patterns with the four non-zero changes alike reach |mean| 1.8.
     assert row.p_value == pytest.approx(4 / 32, abs=0.03)
+    assert row.verdict == ef.UNCLEAR  # the interval excludes 0 but p >= 0.05: see ef.reading
 
 
 def test_next_day_pain_is_compared_with_nearby_days_without_sessions(store):
@@ -100,10 +101,13 @@ def test_next_day_pain_is_compared_with_nearby_days_without_sessions(store):
     # would be pulled by the step at day 30, the session days and the days after.
     assert row.estimate == pytest.approx(1.0)
     assert (row.ci_low, row.ci_high) == pytest.approx((1.0, 1.0))
-    assert row.verdict == ef.HIGHER and row.n_sessions == 5
+    assert row.n_sessions == 5
     # Days 1-25 and 31-59, less the 14 session and after-days and the unlogged day 12.
     assert row.n_comparison == 39
     assert row.p_value == pytest.approx(2 / 32, abs=0.02)
+    # 5 sessions all +1: the smallest p-value sign flips can give is 2/32, so however
+    # narrow the interval, the reading is unclear (ef.reading: both must agree).
+    assert row.verdict == ef.UNCLEAR
 
 
 def test_an_area_row_uses_that_area_s_own_pain_when_logged(store):
@@ -115,8 +119,9 @@ def test_an_area_row_uses_that_area_s_own_pain_when_logged(store):
 def test_the_night_after_is_the_sleep_logged_on_the_next_day(store):
     table = ef.effects_table(*_tiny(store))
     hours, quality = _row(table, "sleep_hours_next_night"), _row(table, "sleep_quality_next_night")
-    assert hours.estimate == pytest.approx(-0.5) and hours.verdict == ef.LOWER
-    assert quality.estimate == pytest.approx(2.0) and quality.verdict == ef.HIGHER
+    assert hours.estimate == pytest.approx(-0.5) and hours.ci_high < 0
+    assert quality.estimate == pytest.approx(2.0) and quality.ci_low > 0
+    assert hours.verdict == quality.verdict == ef.UNCLEAR  # 5 sessions: p >= 2/32
     assert hours.n_comparison == quality.n_comparison == 39
 
 
@@ -126,7 +131,7 @@ def test_doses_count_painkillers_in_the_48_hours_after_against_clean_windows(sto
     # lies in the session's after-days, which no comparison window may touch;
     # amitriptyline is not an acute class.  So 2 against 0 every time.
     assert row.estimate == pytest.approx(2.0)
-    assert row.verdict == ef.HIGHER and row.n_sessions == 5 and row.n_comparison > 0
+    assert row.ci_low > 0 and row.n_sessions == 5 and row.n_comparison > 0
 
 
 def test_four_sessions_are_not_enough_but_five_are(store):
@@ -236,10 +241,41 @@ def test_plain_sentences_say_associated_with_and_give_interval_and_sessions(stor
         "(95 % interval 0.2 to 1.3; 9 sessions).",
     ]
     assert ef.plain_sentences(table, max_rows=1) == ef.plain_sentences(table)[:1]
-    sentences = ef.plain_sentences(ef.effects_table(*_tiny(store)), max_rows=20)
-    assert ("Deep pressure on the neck is associated with 3.0 points more pain the next day "
-            "(95 % interval 3.0 to 3.0; 5 sessions).") in sentences
-    assert all("associated with" in s and "caus" not in s.lower() for s in sentences)
+    assert all("caus" not in s.lower() for s in ef.plain_sentences(table))
+    # Deep pressure on the neck, pain the next day: +3.0, interval 3.0 to 3.0, but with 5
+    # sessions p >= 2/32, so no row of the tiny diary reads higher or lower: no sentence.
+    tiny = ef.effects_table(*_tiny(store))
+    assert _row(tiny, "pain_next_day", "neck")[["ci_low", "ci_high"]].tolist() == [3.0, 3.0]
+    assert ef.plain_sentences(tiny, max_rows=20) == []
+
+
+def test_a_reading_needs_the_interval_and_the_p_value_to_agree():
+    """Lower or higher only when the 95 % interval excludes 0 and p < 0.05 (the Neck example:
+    -0.62, interval -1.16 to -0.10, p 0.06, reads unclear); missing numbers read unclear."""
+    assert ef.reading(-1.16, -0.10, 0.06) == ef.UNCLEAR
+    assert ef.reading(-1.16, -0.10, 0.05) == ef.UNCLEAR
+    assert ef.reading(-1.16, -0.10, 0.049) == ef.LOWER
+    assert ef.reading(0.10, 1.16, 0.01) == ef.HIGHER
+    assert ef.reading(-0.20, 1.16, 0.01) == ef.UNCLEAR  # a small p alone is not enough either
+    nan = float("nan")
+    assert ef.reading(nan, nan, nan) == ef.reading(-1.0, -0.5, nan) == ef.UNCLEAR
+
+
+def test_plain_sentences_and_the_page_follow_the_reading():
+    """A row whose interval excludes 0 but whose p >= 0.05 gives no sentence, and the Effects
+    page's deep-vs-light table reads it unclear too."""
+    from dashboard.ui import effects_page as ep
+
+    effect = dict(pressure="deep", area="neck", outcome="pain_next_day", n_sessions=9,
+                  n_comparison=40, estimate=-0.62, ci_low=-1.16, ci_high=-0.10, p_value=0.06,
+                  verdict=ef.UNCLEAR)
+    assert ef.plain_sentences(pd.DataFrame([effect])) == []
+    assert len(ef.plain_sentences(pd.DataFrame([dict(effect, p_value=0.01)]))) == 1
+    comparison = dict(area="neck", outcome="pain_next_day", a="deep", b="light", n_a=9, n_b=9,
+                      difference=-0.62, ci_low=-1.16, ci_high=-0.10, p_value=0.06)
+    rows = ep.comparison_rows(pd.DataFrame([comparison, dict(comparison, p_value=0.01)]))
+    assert rows["Reading"].tolist() == [ef.UNCLEAR, "lower with deep"]
+    assert ef.plain_sentences(pd.DataFrame([comparison])) == []
 
 
 def test_plain_sentences_of_a_deep_vs_light_table(store):

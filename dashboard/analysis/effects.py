@@ -31,6 +31,11 @@ permutation test of the pressure labels.  The smallest possible p-value is
 1 / (draws + 1).  Draws are seeded per pressure and area (the outcomes of one
 group share them), so the same data give the same numbers whichever other rows
 are asked for.
+
+A row's reading (``verdict``, and the plain sentences) follows one rule,
+``reading``: "lower" or "higher" only when the interval excludes 0 *and* the
+p-value is below ``ALPHA`` (0.05), so a reading never contradicts the numbers
+beside it; otherwise "no clear difference".
 """
 
 from __future__ import annotations
@@ -74,6 +79,11 @@ SIGN_FLIPS = BOOTSTRAP_DRAWS
 NOT_ENOUGH = "not enough data yet"
 MIN_SESSIONS = 5  # an estimate needs this many sessions whose outcome could be computed
 LOWER, HIGHER, UNCLEAR = "lower", "higher", "no clear difference"
+ALPHA = 0.05  # a reading other than UNCLEAR needs a p-value below this (and see ``reading``)
+READING_RULE = ("Reading: “lower” or “higher” only when the 95 % interval excludes no change "
+                "and the p-value is below 0.05; both must agree, otherwise “no clear "
+                "difference”. Lower or higher means associated with the sessions in this diary, "
+                "not caused by them.")
 
 EFFECT_COLUMNS = ["pressure", "area", "outcome", "n_sessions", "n_comparison",
                   "estimate", "ci_low", "ci_high", "p_value", "verdict"]
@@ -356,7 +366,18 @@ def not_enough_text(n_sessions: int, min_sessions: int = MIN_SESSIONS) -> str:
     return f"{NOT_ENOUGH}: {log_more(needed)}" if needed else ""
 
 
-def _verdict(low: float, high: float) -> str:
+def reading(low: float, high: float, p_value: float) -> str:
+    """LOWER or HIGHER when the 95 % interval (``low`` to ``high``) excludes 0 *and* the
+    randomization p-value is below ``ALPHA``; otherwise UNCLEAR (also when any is missing).
+
+    The bootstrap interval and the sign-flip or permutation test can disagree near the
+    edge (an interval of -1.16 to -0.10 beside p = 0.06); asking both to agree keeps the
+    reading from saying more than either. With 5 sessions a sign-flip p-value cannot go
+    below 2/32 (about 0.06), so such a row reads unclear however narrow its interval.
+    A reading is an association in one person's diary, never a cause (``CAVEATS``).
+    """
+    if not p_value < ALPHA:
+        return UNCLEAR
     if high < 0:
         return LOWER
     if low > 0:
@@ -391,16 +412,18 @@ def _effect_rows(values: np.ndarray, min_sessions: int, rng: np.random.Generator
         flipped = _sign_flip_means(rng, x)
         for j, column in enumerate(columns):
             estimate = float(x[:, j].mean())
+            p_value = _exceeding(flipped[:, j], estimate)
             rows[column] = dict(estimate=estimate, ci_low=float(low[j]), ci_high=float(high[j]),
-                                p_value=_exceeding(flipped[:, j], estimate),
-                                verdict=_verdict(low[j], high[j]))
+                                p_value=p_value, verdict=reading(low[j], high[j], p_value))
     return rows
 
 
 def effects_table(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
                   pressures=None, areas=None, min_sessions: int = MIN_SESSIONS,
                   seed: int = 0) -> pd.DataFrame:
-    """One row per pressure x area x outcome: mean per-session contrast, 95 % interval, verdict.
+    """One row per pressure x area x outcome: mean per-session contrast, 95 % interval,
+    p-value and verdict (``reading``: "lower"/"higher" only when the interval excludes 0
+    and p < 0.05, else "no clear difference").
 
     Rows below ``min_sessions`` contributing sessions say "not enough data yet" and
     leave estimate, interval and p-value missing (NaN).
@@ -605,22 +628,24 @@ def _comparison_sentence(row) -> str:
 
 
 def plain_sentences(table: pd.DataFrame, max_rows: int = 6) -> list[str]:
-    """A plain sentence for each row whose interval excludes 0, strongest evidence first.
+    """A plain sentence for each row that reads lower or higher (``reading``: the interval
+    excludes 0 and p < 0.05), strongest evidence first.
 
     Takes an ``effects_table`` or a ``deep_vs_light`` table; see ``CAVEATS`` for what
     every such sentence leaves out.
 
-    An empty table, or one where no interval excludes 0 (every row "not enough data
-    yet" or unclear), gives no sentence.  The ranking is computed on the selected
+    An empty table, or one where no row reads lower or higher (every row "not enough
+    data yet" or unclear), gives no sentence.  The ranking is computed on the selected
     rows only: a column of the whole table assigned to an empty selection would be
     aligned back onto the whole index (pandas 3) and bring back every row.
     """
     if table.empty:
         return []
     comparing = "difference" in table.columns
-    low = pd.to_numeric(table["ci_low"], errors="coerce")
-    high = pd.to_numeric(table["ci_high"], errors="coerce")
-    notable = table.loc[((low > 0) | (high < 0)).to_numpy()]
+    low, high, p = (pd.to_numeric(table[c], errors="coerce").to_numpy()
+                    for c in ("ci_low", "ci_high", "p_value"))
+    clear = np.array([reading(*row) != UNCLEAR for row in zip(low, high, p)], dtype=bool)
+    notable = table.loc[clear]
     if notable.empty:
         return []
     size = pd.to_numeric(notable["difference" if comparing else "estimate"], errors="coerce").abs()

@@ -73,6 +73,13 @@ def signed(value: float, decimals: int = 2) -> str:
     return ("+" if value > 0 else "−") + text
 
 
+def _p_value(value: float | None) -> str:
+    """'0.06', '< 0.01', or '–' when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return "< 0.01" if value < 0.01 else f"{value:.2f}"
+
+
 def _number(value: float | None, decimals: int = 1, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -191,7 +198,7 @@ class _Builder:
                     if r.too_few or not r.sessions.empty else
                     "No massage sessions in this period, so no effects to estimate.")
             return out + [self.p(markup(text))]
-        rows = [["Pressure", "Area", "Outcome", "Estimate", "95 % interval", "n", "Reading"]]
+        rows = [["Pressure", "Area", "Outcome", "Estimate", "95 % interval", "n", "p", "Reading"]]
         for row in r.effects.itertuples():
             unit = fx.OUTCOME_UNITS[row.outcome]
             rows.append([_pressure(row.pressure),
@@ -199,11 +206,11 @@ class _Builder:
                          markup(fx.OUTCOME_LABELS[row.outcome]),
                          f"{signed(row.estimate)} {markup(unit.split(' ')[0])}",
                          f"{signed(row.ci_low)} to {signed(row.ci_high)}",
-                         str(row.n_sessions), markup(row.verdict)])
-        out.append(self.table(rows, [2.3, 1.3, 3.3, 1.5, 1.9, 0.6, 1.7]))
+                         str(row.n_sessions), _p_value(row.p_value), markup(row.verdict)])
+        out.append(self.table(rows, [2.1, 1.2, 3.0, 1.5, 1.9, 0.6, 0.8, 1.5]))
         notes = ["Estimate: mean over the n sessions of the change just after the session, or "
                  "of the day, night or 48 h after minus nearby days without a session; negative "
-                 "pain and doses are lower, positive sleep is more or better."]
+                 "pain and doses are lower, positive sleep is more or better.", fx.READING_RULE]
         if r.too_few:
             names = ", ".join(domain.PRESSURE_LABELS[p] for p in r.too_few)
             notes.append(f"Not enough data yet (fewer than {plural(fx.MIN_SESSIONS, 'session')} "

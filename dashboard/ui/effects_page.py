@@ -201,17 +201,14 @@ def waiting_html(effects: pd.DataFrame, limit: int = 6) -> str:
 
 
 def comparison_rows(comparisons: pd.DataFrame) -> pd.DataFrame:
-    """A ``deep_vs_light`` table as readable text; missing differences say 'not enough data yet'."""
+    """A ``deep_vs_light`` table as readable text; missing differences say 'not enough data yet';
+    the reading follows ``effects.reading`` (interval and p-value must agree)."""
     rows = []
     for r in comparisons.itertuples(index=False):
-        if _missing(r.difference):
-            verdict = ef.NOT_ENOUGH
-        elif r.ci_high < 0:
-            verdict = f"lower with {r.a}"
-        elif r.ci_low > 0:
-            verdict = f"higher with {r.a}"
-        else:
-            verdict = ef.UNCLEAR
+        verdict = (ef.NOT_ENOUGH if _missing(r.difference)
+                   else ef.reading(r.ci_low, r.ci_high, r.p_value))
+        if verdict in (ef.LOWER, ef.HIGHER):
+            verdict = f"{verdict} with {r.a}"
         rows.append([
             area_text(r.area),
             ef.OUTCOME_LABELS.get(r.outcome, str(r.outcome)),
@@ -248,8 +245,9 @@ def findings_html(sentences: list[str], caveats: list[str] = ef.CAVEATS) -> str:
         found = "".join(f"<li>{escape_html(s)}</li>" for s in sentences)
         found = f"<ul>{found}</ul>"
     else:
-        found = ("<p>Nothing stands out yet: every 95 % interval includes no change, or there "
-                 "are not enough sessions to say.</p>")
+        found = ("<p>Nothing stands out yet: no estimate has both a 95 % interval that "
+                 "excludes no change and a p-value below 0.05, or there are not enough sessions "
+                 "to say.</p>")
     kept = "".join(f"<li>{escape_html(c)}</li>" for c in caveats)
     return (f'<div class="findings"><div class="box found"><h3>What stands out</h3>{found}</div>'
             f'<div class="box caveats"><h3>Keep in mind</h3><ul>{kept}</ul></div></div>')
@@ -322,6 +320,7 @@ def tables_html(result: EffectsResult) -> str:
             "change per session compared with nearby days without a session (pain right after "
             "a session: compared with just before it). Negative means lower. Fewer than "
             f"{MIN_SESSIONS} sessions: not enough data yet.</p>"
+            f"<p class='note effects-reading-rule'>{escape_html(ef.READING_RULE)}</p>"
             + f'<div class="effects-waiting">{waiting_html(result.effects)}</div>' + effects
             + "<h3>Deep compared with light</h3>" + comparison)
 

@@ -460,9 +460,13 @@ class VisitView(pn.viewable.Viewer):
                 + shown["area"].map(lambda a: "all areas" if a == "all" else domain.area_label(a)),
                 est=[f"{e:+.2f} [{lo:+.2f}, {hi:+.2f}]" for e, lo, hi in
                      zip(shown["estimate"], shown["ci_low"], shown["ci_high"])])
+            shown = shown.assign(p=[f"{p:.2f}" if p >= 0.01 else "< 0.01"
+                                    for p in shown["p_value"]])
             body = html_table(shown, {"what": "Pressure, area", "outcome": "Outcome",
-                                      "est": "Estimate [95 % interval]",
-                                      "n_sessions": "n sessions"}, "visit-effects")
+                                      "est": "Estimate [95 % interval]", "p": "p",
+                                      "n_sessions": "n sessions", "verdict": "Reading"},
+                              "visit-effects")
+            body += f"<p class='none'>{html.escape(fx.READING_RULE)}</p>"
         said = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
         return ("<h3>What the diary says about pressures and areas</h3>"
                 + (f"<ul>{said}</ul>" if said else "") + body
