@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import panel as pn
 from bokeh.events import SelectionGeometry
-from bokeh.models import (BoxSelectTool, ColumnDataSource, CustomJS,
-                          DatetimeTicker, DatetimeTickFormatter, GridPlot, HoverTool, Legend,
+from bokeh.models import (BoxSelectTool, ColumnDataSource, CustomJS, DatetimeAxis,
+                          DatetimeTicker, DatetimeTickFormatter, Grid, GridPlot, HoverTool, Legend,
                           LegendItem, Line, LinearAxis, PanTool, Quad, Range1d, ResetTool,
                           SaveTool, Scatter, Toolbar, ToolProxy, VStrip, WheelZoomTool)
 from bokeh.plotting import figure
@@ -319,6 +319,11 @@ class LinkedFigures:
         self.naps = _empty("left", "right", "date", bottom=(), top=(), nap_minutes=(), night=())
         self.doses = ColumnDataSource(dose_columns(pd.DataFrame(), ()))
         self.tools = {make: [] for make in _SHARED_TOOLS}
+        # One date ticker (a dozen models: its sub-tickers for days, months, years...) and
+        # one label format, shared by the three date axes: a third of the models to build
+        # and send at each visit.
+        self.day_ticker = day_ticker(NARROW_TICKS if narrow else WIDE_TICKS)
+        self.day_formatter = day_formatter()
         self.pain = self._pain_figure()
         self.sleep = self._sleep_figure()
         self.medication = self._medication_figure()
@@ -342,14 +347,16 @@ class LinkedFigures:
                         css_classes=["linked-plots"])
 
     def _figure(self, title: str, y_range: tuple[float, float], y_label: str):
-        fig = figure(title=title, x_axis_type="datetime", x_range=self.x_range,
+        # The date axis and its grid are added here, with the shared ticker and format
+        # (``x_axis_type="datetime"`` would build a ticker and format of its own each).
+        fig = figure(title=title, x_axis_type=None, x_range=self.x_range,
                      y_range=Range1d(*y_range, bounds=y_range),
                      height=NARROW_HEIGHT if self.narrow else HEIGHT,
                      sizing_mode="stretch_width", tools=[], toolbar_location=None,
                      min_border_left=60, min_border_right=20)
-        fig.xaxis.axis_label = "Date"
-        fig.xaxis.ticker = day_ticker(NARROW_TICKS if self.narrow else WIDE_TICKS)
-        fig.xaxis.formatter = day_formatter()
+        dates = DatetimeAxis(ticker=self.day_ticker, formatter=self.day_formatter, axis_label="Date")
+        fig.add_layout(dates, "below")
+        fig.add_layout(Grid(dimension=0, axis=dates))
         fig.yaxis.axis_label_text_font_size = "12px"
         fig.yaxis.axis_label = y_label
         fig.grid.grid_line_alpha = 0.35
