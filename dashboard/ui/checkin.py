@@ -17,7 +17,7 @@ import param
 from .. import domain
 from ..records import DailyCheckin
 from .forms import DailyForm
-from .rating import BLANK, NOT_RECORDED, ChoiceGroup, rating_input, rating_value, show_rating
+from .rating import BLANK, NOT_RECORDED, Choice, rating_choice, rating_value, show_rating
 from .serving import served_page
 
 CHECKIN_ARG = "checkin"  # ?checkin=1 opens the quick check-in
@@ -32,10 +32,10 @@ def checkin_requested() -> bool:
     return any(value.decode(errors="replace").lower() not in ("0", "no", "false") for value in values)
 
 
-def sleep_hours_input() -> ChoiceGroup:
+def sleep_hours_input() -> Choice:
     options = [{"text": BLANK, "value": None, "name": NOT_RECORDED},
                *({"text": str(h), "value": h} for h in SLEEP_HOURS)]
-    return ChoiceGroup(label="Hours asleep last night", options=options,
+    return Choice(label="Hours asleep last night", options=options,
                        hint=f"{SLEEP_HOURS[0]} to {SLEEP_HOURS[-1]}; other figures in the full form")
 
 
@@ -48,11 +48,11 @@ class QuickCheckin(DailyForm):
 
     def _fields(self) -> dict:
         return {
-            "pain": rating_input("Pain today (0-10)", domain.RATING_ANCHORS["pain"],
-                                 autofocus=self.autofocus),
+            "pain": rating_choice("Pain today (0-10)", domain.RATING_ANCHORS["pain"],
+                                  autofocus=self.autofocus),
             "sleep_hours": sleep_hours_input(),
-            "sleep_quality": rating_input("Sleep quality (0-10)", domain.RATING_ANCHORS["sleep_quality"]),
-            "fatigue": rating_input("Fatigue (0-10)", domain.RATING_ANCHORS["fatigue"]),
+            "sleep_quality": rating_choice("Sleep quality (0-10)", domain.RATING_ANCHORS["sleep_quality"]),
+            "fatigue": rating_choice("Fatigue (0-10)", domain.RATING_ANCHORS["fatigue"]),
         }
 
     def __init__(self, **params):
@@ -99,7 +99,7 @@ class QuickCheckin(DailyForm):
 
     def __panel__(self):
         return pn.Column(
-            *[self.field(name) for name in self.fields],
+            *self.parts(self.fields),
             pn.Row(self.save_button, self.full_button), self.replace_question,
             pn.Row(self.replace_button, self.keep_button), self.message,
             sizing_mode="stretch_width", max_width=760, css_classes=["form-quick", "quick-checkin"])

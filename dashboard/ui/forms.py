@@ -17,7 +17,7 @@ from .. import domain
 from ..records import DailyCheckin, MassageSession, MedicationDose
 from ..store import DuplicateEntry, StoreUnavailable
 from .datastore import DataStore
-from .rating import BLANK, ChoiceGroup, rating_input, rating_value, show_rating
+from .rating import BLANK, Choice, ChoiceGroups, rating_choice, rating_input, rating_value, show_rating
 from .tables import RecordTable, record_page
 from .tabs import LazyTabs
 from .text import escape_html, escape_markdown_text
@@ -107,6 +107,7 @@ class RecordForm(pn.viewable.Viewer):
         super().__init__(**params)
         self.fields: dict[str, pn.viewable.Viewable] = self._fields()
         self.errors: dict[str, pn.pane.HTML] = {}  # a field's error line, made with the field
+        self.placed_choices: list[str] = []  # the Choice fields drawn (their error lines are theirs)
         self.save_button = pn.widgets.Button(name="Save", button_type="primary", height=44,
                                              width=160, css_classes=["save-button"])
         self.cancel_button = pn.widgets.Button(name="Cancel edit", button_type="light", height=44,
@@ -137,9 +138,26 @@ class RecordForm(pn.viewable.Viewer):
         raise NotImplementedError
 
     def layout(self) -> list:
-        return [self.field(name) for name in self.fields]
+        return self.parts(self.fields)
 
     # --- shared behaviour ----------------------------------------------------
+
+    def parts(self, names) -> list:
+        """The fields ``names`` in order; each run of ``Choice`` fields (the ratings) is drawn
+        by one ``ChoiceGroups`` (one view and script for the run, not one per question)."""
+        parts, run = [], []
+        for name in [*names, None]:
+            if name is not None and isinstance(self.fields[name], Choice):
+                run.append(name)
+                continue
+            if run:
+                parts.append(ChoiceGroups([self.fields[n] for n in run],
+                                          css_classes=["choice-groups"]))
+                self.placed_choices += run
+                run = []
+            if name is not None:
+                parts.append(self.field(name))
+        return parts
 
     def field(self, name: str) -> pn.Column:
         """A field with its label (button groups have none of their own) and its error line."""
@@ -163,7 +181,10 @@ class RecordForm(pn.viewable.Viewer):
         for name, pane in self.errors.items():
             text = problems.get(name, "")
             pane.object = escape_html(text)
-        unplaced = {k: v for k, v in problems.items() if k not in self.errors}
+        for name in self.placed_choices:
+            self.fields[name].error = problems.get(name, "")  # shown as text
+        unplaced = {k: v for k, v in problems.items()
+                    if k not in self.errors and k not in self.placed_choices}
         if unplaced:
             self.say(" ".join(f"{k}: {v}" for k, v in unplaced.items()), "danger")
         elif problems:
@@ -236,7 +257,7 @@ class DailyForm(RecordForm):
                 fields["nap_minutes"] = pn.widgets.IntInput(
                     name="Naps (minutes)", value=None, start=0, end=domain.NAP_MINUTES_MAX, step=5,
                     placeholder="e.g. 40", width=200)
-            fields[name] = rating_input(f"{label} (0-10)", domain.RATING_ANCHORS.get(name))
+            fields[name] = rating_choice(f"{label} (0-10)", domain.RATING_ANCHORS.get(name))
         for area in domain.BODY_AREAS:
             fields[domain.AREA_PAIN_PREFIX + area] = pn.widgets.IntInput(
                 name=domain.area_label(area), value=None, start=0, end=10, placeholder=BLANK,
@@ -256,18 +277,18 @@ class DailyForm(RecordForm):
         self.keep_button.on_click(lambda _e: self._ask(None))
 
     def layout(self) -> list:
-        areas = pn.FlexBox()
-        per_area = pn.Card(areas, title=(
+        per_area = pn.Card(title=(
             f"Pain per body area (optional; {domain.anchors_text(domain.RATING_ANCHORS['pain'])})"),
                            collapsed=True, sizing_mode="stretch_width")
 
-        def unfold(_event=None) -> None:  # its 13 fields are drawn when first unfolded
-            if not per_area.collapsed and not areas.objects:
-                areas.objects = [self.field(domain.AREA_PAIN_PREFIX + a) for a in domain.BODY_AREAS]
+        def unfold(_event=None) -> None:  # its 13 fields (and their box) are drawn when first unfolded
+            if not per_area.collapsed and not per_area.objects:
+                per_area.objects = [pn.FlexBox(*[self.field(domain.AREA_PAIN_PREFIX + a)
+                                                 for a in domain.BODY_AREAS])]
 
         per_area.param.watch(unfold, "collapsed")
-        main = [self.field(n) for n in self.fields
-                if not n.startswith(domain.AREA_PAIN_PREFIX) and n != "notes"]
+        main = self.parts([n for n in self.fields
+                           if not n.startswith(domain.AREA_PAIN_PREFIX) and n != "notes"])
         return [*main, per_area, self.field("notes"), self.replace_question,
                 pn.Row(self.replace_button, self.keep_button)]
 
@@ -340,7 +361,7 @@ class SessionForm(RecordForm):
                                                military_time=True, width=220),
             "duration_min": pn.widgets.IntInput(name="Minutes", value=60, start=1, end=1440,
                                                 step=5, width=120),
-            "pressure": ChoiceGroup(
+            "pressure": Choice(
                 label="Pressure", value="moderate", narrow_columns=2,
                 options=[{"text": domain.PRESSURE_LABELS[p], "value": p} for p in domain.PRESSURES]),
             "areas": pn.widgets.MultiChoice(
@@ -351,8 +372,8 @@ class SessionForm(RecordForm):
             "therapist": pn.widgets.AutocompleteInput(
                 name="Therapist", options=[], restrict=False, case_sensitive=False,
                 min_characters=1, sizing_mode="stretch_width"),
-            "pain_before": rating_input("Pain just before (0-10)", domain.RATING_ANCHORS["pain_before"]),
-            "pain_after": rating_input("Pain just after (0-10)", domain.RATING_ANCHORS["pain_after"]),
+            "pain_before": rating_choice("Pain just before (0-10)", domain.RATING_ANCHORS["pain_before"]),
+            "pain_after": rating_choice("Pain just after (0-10)", domain.RATING_ANCHORS["pain_after"]),
             "notes": pn.widgets.TextAreaInput(name="Notes", height=70, sizing_mode="stretch_width"),
         }
 
@@ -367,7 +388,7 @@ class SessionForm(RecordForm):
 
     def layout(self) -> list:
         return [pn.Row(self.field("start"), self.field("duration_min")),
-                *[self.field(n) for n in self.fields if n not in ("start", "duration_min")]]
+                *self.parts([n for n in self.fields if n not in ("start", "duration_min")])]
 
     def build(self) -> MassageSession:
         f = self.fields
