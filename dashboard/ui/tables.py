@@ -125,8 +125,13 @@ RECORD_CSS = """
 .pager > button:hover:not(:disabled) { background: #EEF0F8; }
 .pager > button:disabled { color: #6E6A7C; border-style: dashed; cursor: default; }
 .pager > button:focus-visible { outline: 3px solid #1F1B2D; outline-offset: 3px; }
-@media (max-width: 700px) {  /* a phone: text at least 16 px */
+@media (max-width: 700px) {  /* a phone: text at least 16 px; a card's radio beside its date */
   .table-scroll table, .table-scroll caption, .pager > .where, .pager > button { font-size: 16px; }
+  .table-scroll tbody td.pick, .table-scroll tbody th { display: inline-flex; align-items: center;
+                                                        border: none; background: none; }
+  .table-scroll tbody td.pick::before { content: none; }
+  .table-scroll tbody th, .table-scroll tbody tr:nth-child(even) th { padding: 0 8px;
+                                                                      font-weight: 600; background: none; }
 }
 @media (pointer: coarse) {  /* touch: targets at least 44 px */
   .table-scroll td.pick label { min-width: 44px; min-height: 44px; }
@@ -172,6 +177,7 @@ export function render({ model, el }) {
     if (column.number) c.classList.add('number');
     if (column.wide) c.classList.add('notes');
     if (column.field) c.dataset.field = column.field;
+    if (column.title) c.dataset.label = column.title;  // a phone's card: 'column: value'
     return c;
   };
   const buildHead = () => {

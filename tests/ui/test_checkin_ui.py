@@ -150,3 +150,27 @@ def test_log_page_screenshots(open_page, own_db, device):
     assert ui.page.evaluate("document.documentElement.scrollWidth") <= width
     name = "phone" if device is PHONE else "desktop"
     ui.page.screenshot(path=str(ARTIFACTS / f"log-{name}.png"))
+
+
+def test_history_on_a_phone_names_every_value(open_page, own_db):
+    """On a phone each history row is a card of 'column: value' lines: every value cell is
+    headed by its column's name, the radio sits beside the day, and no card runs off the
+    screen's right edge."""
+    ui = open_page(own_db, PHONE)
+    ui.go_to_log()
+    rows = ui.history_rows("daily")
+    expect(rows.first).to_be_visible(timeout=TIMEOUT_MS)
+    cards = rows.evaluate_all("""rows => rows.map(row => {
+        const day = row.querySelector('th'), radio = row.querySelector('input[type=radio]');
+        return {
+          labels: [...row.querySelectorAll('td[data-field]')].map(td => [
+            td.closest('.table-scroll').querySelector(`thead th[data-field="${td.dataset.field}"]`).textContent,
+            getComputedStyle(td, '::before').content]),
+          beside: Math.abs(day.getBoundingClientRect().top - radio.closest('td').getBoundingClientRect().top) < 12,
+          right: row.getBoundingClientRect().right };
+    })""")
+    assert len(cards) == rows.count() > 0
+    for card in cards:
+        assert card["labels"] and all(shown == f'"{title}"' for title, shown in card["labels"]), card
+        assert card["beside"], "the radio is not beside the day"
+        assert card["right"] <= PHONE["viewport"]["width"]
