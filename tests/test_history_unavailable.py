@@ -142,3 +142,98 @@ def test_a_failed_delete_keeps_the_earlier_delete_undoable(store):
     history._undo()
     assert "Restored" in shows(history, "success")
     assert len(store.sessions(pid)) == 2
+
+
+# --- the write is stored, then the database drops before the diary is read again ---------
+
+@contextlib.contextmanager
+def refresh_fails(store: Store, write: str):
+    """The store's ``write`` (save, replace, delete) commits; the next statement after it,
+    the views' re-read, gets the driver's "database is locked" (as a lost connection would
+    give no answer), once.  The store's own error hook turns it into ``StoreUnavailable``."""
+    armed = []
+    done = getattr(store, write)
+
+    def then_drop(*args, **kwargs):
+        result = done(*args, **kwargs)
+        armed.append(True)
+        return result
+
+    def no_answer(*_args):
+        if armed:
+            armed.clear()
+            error = sqlite3.OperationalError("database is locked")
+            error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+            raise error
+
+    setattr(store, write, then_drop)
+    sa.event.listen(store.engine, "before_cursor_execute", no_answer)
+    try:
+        yield
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", no_answer)
+        del store.__dict__[write]
+    assert not armed, "the fault was never met: nothing was read after the write"
+
+
+NOT_RELOADED = "The dashboard could not reload your diary just now"
+
+
+def test_a_save_whose_refresh_gets_no_answer_says_saved(store):
+    history = history_of(store, DailyForm)
+    form = history.form
+    form.fields["date"].value = dt.date(2026, 3, 4)
+    with refresh_fails(store, "save"):
+        form._on_save()
+    text = shows(history, "warning")
+    assert text.startswith("Saved: check-in of Wed 04 Mar 2026.") and NOT_RELOADED in text
+    assert "Could not" not in text and "Nothing was saved" not in text
+    assert stored_days(store) == [*DAYS, dt.date(2026, 3, 4)]  # stored, though not yet shown
+    assert form.data.stale and "2026-03-04" not in history.frame["date"].tolist()
+
+    form.data.reload()  # the store answers again: the views catch up
+    assert not form.data.stale and "2026-03-04" in history.frame["date"].tolist()
+
+
+def test_an_edit_whose_refresh_gets_no_answer_says_updated(store):
+    history = history_of(store, DailyForm)
+    select(history, "date", "2026-03-02")
+    history._edit()
+    history.form.fields["notes"].value = "edited"
+    with refresh_fails(store, "replace"):
+        history.form._on_save()
+    text = shows(history, "warning")
+    assert text.startswith("Updated: check-in of Mon 02 Mar 2026.") and NOT_RELOADED in text
+    assert history.form.editing is None
+    pid = int(store.patients()["id"].iloc[0])
+    assert "edited" in store.daily(pid)["notes"].tolist()
+
+
+def test_a_delete_whose_refresh_gets_no_answer_says_deleted_and_can_be_undone(store):
+    history = history_of(store, DailyForm)
+    select(history, "date", "2026-03-02")
+    with refresh_fails(store, "delete"):
+        history._delete()
+    text = shows(history, "warning")
+    assert text.startswith("Deleted the check-in of Mon 02 Mar 2026.") and NOT_RELOADED in text
+    assert "Could not" not in text and "Nothing was deleted" not in text
+    assert stored_days(store) == [DAYS[0], DAYS[2]]  # gone, though still listed until a reload
+    assert history.last_deleted is not None  # Undo is offered: the delete happened
+
+    with refresh_fails(store, "save"):
+        history._undo()
+    text = shows(history, "warning")
+    assert text.startswith("Restored the check-in of Mon 02 Mar 2026.") and NOT_RELOADED in text
+    assert history.last_deleted is None
+    assert stored_days(store) == DAYS
+
+
+def test_a_write_that_is_rolled_back_still_says_nothing_was_saved(store):
+    """The other side: the store's lock is never granted, so nothing is written."""
+    history = history_of(store, DailyForm)
+    history.form.fields["date"].value = dt.date(2026, 3, 4)
+    with locked(store):
+        history.form._on_save()
+    text = shows(history, "danger")
+    assert text.startswith("Could not save") and NOT_RELOADED not in text
+    assert stored_days(store) == DAYS and not history.form.data.stale

@@ -11,8 +11,12 @@ import param
 
 from ..analysis import summary as an
 from ..session import DEFAULT_PATIENT, Diary, DiarySession, shared_store
-from ..store import Store
+from ..store import Store, StoreUnavailable
 from .filters import Filters
+
+# Said after a write that is stored when re-reading the diary for the views got no answer.
+NOT_RELOADED = ("The dashboard could not reload your diary just now; reload the page "
+                "in a moment to see it.")
 
 
 class DataStore(param.Parameterized):
@@ -34,6 +38,8 @@ class DataStore(param.Parameterized):
     diary = param.ClassSelector(class_=Diary, doc="The selected patient's records")
     span = param.Tuple(default=None, allow_None=True, length=2,
                        doc="Days box-selected in a plot: (first, last) timestamps")
+    stale = param.Boolean(default=False, doc="The last write is stored, but the diary shown was "
+                          "read before it: re-reading it got no answer (see ``written``)")
 
     def __init__(self, store: Store | DiarySession, filters: Filters | None = None,
                  own_store: Store | None = None, is_demo: bool = False, **params):
@@ -81,8 +87,26 @@ class DataStore(param.Parameterized):
         if show is not None:
             self.filters.show(*show)
         self.diary = diary
+        self.stale = False
+
+    def _follow_write(self, refresh, *args) -> None:
+        """Refresh the views after a write that is committed.  The write stands whatever
+        happens here: a database that does not answer the re-read leaves the diary shown as
+        it was and sets ``stale``, instead of raising ``StoreUnavailable``, which would
+        say that nothing was saved."""
+        try:
+            refresh(*args)
+        except StoreUnavailable:
+            self.stale = True
+
+    def written(self, text: str) -> str:
+        """``text``, saying what a write did, followed by ``NOT_RELOADED`` when the views
+        could not follow it."""
+        return f"{text} {NOT_RELOADED}" if self.stale else text
 
     # --- writing: every change goes through the session, then the views follow -------
+    # A write raises StoreUnavailable only when it was rolled back; once it is committed,
+    # a failed refresh sets ``stale`` instead (``_follow_write``).
 
     def save(self, record) -> None:
         """Save one record in the shown patient's diary (one transaction), then refresh.
@@ -92,7 +116,7 @@ class DataStore(param.Parameterized):
         else the views switch to the own diary in place.
         """
         patient = self.session.save(self.filters.patient, [record])
-        self._follow_session(patient)
+        self._follow_write(self._follow_session, patient)
 
     def save_assessment(self, instrument: str, taken_on, answers: dict, result: dict) -> None:
         """Keep a questionnaire for the shown patient (the own store while the demo is shown)."""
@@ -128,12 +152,12 @@ class DataStore(param.Parameterized):
 
     def replace(self, kind: str, record_id: int, record) -> None:
         self.session.replace(kind, record_id, record)
-        self.reload()
+        self._follow_write(self.reload)
 
     def delete(self, kind: str, record_id: int):
         """Delete a record; returns it for an undo (``save`` it again)."""
         record = self.session.delete(kind, record_id)
-        self.reload()
+        self._follow_write(self.reload)
         return record
 
     def existing_checkin(self, day) -> int | None:

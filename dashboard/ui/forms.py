@@ -195,6 +195,11 @@ class RecordForm(pn.viewable.Viewer):
         self.message.param.update(object=escape_markdown_text(text), alert_type=kind,
                                   visible=bool(text))
 
+    def say_done(self, text: str, kind: str = "success") -> None:
+        """Say what a stored write did; when the views could not follow it (the database
+        did not answer the re-read), add so, as a warning."""
+        self.say(self.data.written(text), "warning" if self.data.stale else kind)
+
     def reset(self) -> None:
         self.editing = None
         self.clear()
@@ -233,7 +238,7 @@ class RecordForm(pn.viewable.Viewer):
             return
         verb = "Updated" if self.editing is not None else "Saved"
         self.reset()
-        self.say(f"{verb}: {self.describe(record)}.")
+        self.say_done(f"{verb}: {self.describe(record)}.")
 
     def confirm_overwrite(self, record) -> bool:
         return True
@@ -652,8 +657,8 @@ class History(pn.viewable.Viewer):
             self._keep_page = False
         self.last_deleted = deleted
         self.table.selected = None
-        self.form.say(f"Deleted the {self.form.describe(self.last_deleted)}. "
-                      "You can undo this right away.", "warning")
+        self.form.say_done(f"Deleted the {self.form.describe(self.last_deleted)}. "
+                           "You can undo this right away.", "warning")
 
     def _undo(self, _event=None) -> None:
         if self.last_deleted is None:
@@ -670,7 +675,7 @@ class History(pn.viewable.Viewer):
         finally:
             self._keep_page = False
         self.last_deleted = None
-        self.form.say(f"Restored the {self.form.describe(record)}.")
+        self.form.say_done(f"Restored the {self.form.describe(record)}.")
 
 
 class LogPage(pn.viewable.Viewer):
