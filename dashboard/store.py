@@ -44,6 +44,12 @@ _WRITE_LOCK_KEY = 0x46_49_42_52_57  # "FIBRW": held by every PostgreSQL write tr
 # PostgreSQL pool per process: a served app runs a few sessions' queries at once; with N
 # processes the server sees at most N * (POOL_SIZE + POOL_OVERFLOW) connections.
 POOL_SIZE, POOL_OVERFLOW, POOL_RECYCLE_S = 5, 10, 1800
+# Seconds libpq waits for a PostgreSQL server to accept a connection and answer its start-up
+# (a server that hangs, or a network that drops the packets, instead of refusing): then it is
+# StoreUnavailable.  Only connecting is bounded: no lock or statement timeout, since every
+# writer waits its turn on the write lock (``_WRITE_LOCK_KEY``).  A ``connect_timeout`` in
+# the URL wins.
+PG_CONNECT_TIMEOUT_S = 10
 
 log = logging.getLogger(__name__)
 
@@ -391,7 +397,8 @@ class Store:
         else:
             self.path = None
             self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=POOL_SIZE,
-                                           max_overflow=POOL_OVERFLOW, pool_recycle=POOL_RECYCLE_S)
+                                           max_overflow=POOL_OVERFLOW, pool_recycle=POOL_RECYCLE_S,
+                                           connect_args=_server_connect_args(self.url))
         sa.event.listen(self.engine, "handle_error", _unavailable)
         self._upgrade()
 
@@ -1045,6 +1052,15 @@ _PG_NOT_ANSWERED = ("08", "57P", "53300", "55P03", "57014")
 # libpq gives no SQLSTATE when a connection fails: refused, unreachable, timed out, or refused
 # by the server (FATAL), which is a wrong name or role unless the server is busy or restarting.
 _PG_BUSY_REFUSALS = ("the database system is", "too many clients", "connection slots are reserved")
+
+
+def _server_connect_args(url: str) -> dict:
+    """What a server store's driver is given besides the URL: for PostgreSQL (psycopg, or
+    psycopg2: both pass it to libpq) a ``connect_timeout``, unless the URL sets one."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return {}
+    return {"connect_timeout": PG_CONNECT_TIMEOUT_S}
 
 
 def _did_not_answer(error: BaseException, is_disconnect: bool) -> bool:

@@ -308,3 +308,36 @@ def test_a_sqlite_file_that_is_not_a_database_keeps_its_own_error(tmp_path):
         Store(path)
     assert not isinstance(caught.value, StoreUnavailable)
     assert "not a database" in str(caught.value)
+
+
+def test_a_postgresql_server_that_never_answers_is_unavailable_not_a_hang(monkeypatch):
+    """A server that accepts the TCP connection but never answers (hung, or its packets
+    dropped) is StoreUnavailable after the connect timeout, instead of blocking forever.
+    libpq waits at least 2 s whatever the timeout, so the test takes about that long."""
+    import socket
+    import time
+
+    import dashboard.store as store_module
+
+    monkeypatch.setattr(store_module, "PG_CONNECT_TIMEOUT_S", 2)
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(4)  # the kernel completes the handshake; nobody ever reads or answers
+    try:
+        port = hung.getsockname()[1]
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            Store(f"postgresql+psycopg://fibro:secret@127.0.0.1:{port}/fibro?sslmode=disable")
+        assert time.monotonic() - began < 20
+    finally:
+        hung.close()
+
+
+def test_only_postgresql_gets_a_connect_timeout_and_a_url_may_set_its_own():
+    from dashboard.store import PG_CONNECT_TIMEOUT_S, _server_connect_args
+
+    assert _server_connect_args("postgresql+psycopg://u@h/db") == {
+        "connect_timeout": PG_CONNECT_TIMEOUT_S}
+    assert _server_connect_args("postgresql://u@h/db") == {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    assert _server_connect_args("postgresql+psycopg://u@h/db?connect_timeout=30") == {}
+    assert _server_connect_args("mysql+pymysql://u@h/db") == {}
