@@ -92,3 +92,32 @@ def test_lines_break_at_gaps_of_more_than_a_few_days():
         "2024-05-05", "2024-05-09"]                               # five days: a break
     assert np.isnan(values[3]) and np.isnan(values[6])
     assert np.nansum(values) == 21 and np.isnan(values).sum() == 2
+
+
+def test_the_medication_plots_top_follows_the_diary_not_the_days_shown(tmp_path):
+    """The medication plot's fixed top is the busiest day of the whole diary plus one: moving
+    the days shown keeps it, a save that makes a busier day raises it."""
+    from dashboard import domain
+    from dashboard.records import MedicationDose
+    from dashboard.ui.plots import dose_top
+    from dashboard.ui.views import LinkedPlots
+
+    store = Store(tmp_path / "d.sqlite")
+    day = dt.date(2026, 5, 1)
+    store.save_by_name({"Ann": [
+        *[DailyCheckin(day + dt.timedelta(days=i), pain=4) for i in range(30)],
+        MedicationDose(time=dt.datetime(2026, 5, 3, 8), name="Ibuprofen",
+                       drug_class=domain.DRUG_CLASSES[0])]}, today=dt.date(2026, 6, 1))
+    data = DataStore(store)
+    plots_ = LinkedPlots(data=data)
+    top = plots_.figures.medication.y_range
+    assert top.end == dose_top(data.diary.doses) == 2.0
+    start, end = data.filters.date_range
+    data.filters.date_range = (start + dt.timedelta(days=10), end)
+    assert top.end == 2.0
+    data.save(MedicationDose(time=dt.datetime(2026, 5, 20, 9), name="Ibuprofen",
+                             drug_class=domain.DRUG_CLASSES[0]))
+    data.save(MedicationDose(time=dt.datetime(2026, 5, 20, 21), name="Ibuprofen",
+                             drug_class=domain.DRUG_CLASSES[0]))
+    assert top.end == dose_top(data.diary.doses) == 3.0
+    store.close()
