@@ -237,3 +237,23 @@ def test_a_write_that_is_rolled_back_still_says_nothing_was_saved(store):
     text = shows(history, "danger")
     assert text.startswith("Could not save") and NOT_RELOADED not in text
     assert stored_days(store) == DAYS and not history.form.data.stale
+
+
+def test_keeping_a_questionnaire_while_the_store_is_locked_says_nothing_was_kept(store):
+    """Keep on the Scores page meets a locked store: the person reads that nothing was saved,
+    nothing is stored, and Keep works once the store answers."""
+    from dashboard.ui.scores_page import Acr2016Form
+
+    form = Acr2016Form(data=DataStore(store))
+    for item in form.items.values():
+        item.value = next(o["value"] for o in item.options if o["value"] is not None)
+    form.bodymap.selected = form.bodymap.param.selected.objects[:8]
+    form.score()
+    assert form.result is not None and not form.keep_button.disabled, form.message.object
+    with locked(store):
+        form.keep()
+    assert "Could not save" in form.message.object and form.message.alert_type == "danger"
+    assert form.kept == 0 and store.assessments(store.patients()["id"].iloc[0], "acr2016").empty
+    form.keep()
+    assert form.message.object.startswith("Kept the ACR 2016 result") and form.kept == 1
+    assert len(store.assessments(store.patients()["id"].iloc[0], "acr2016")) == 1

@@ -18,6 +18,7 @@ from ..analysis import scores
 from .bodymap import WpiBodyMap
 from .charts import acr_history_figure, fiqr_history_figure, overuse_figure
 from ..session import DEFAULT_PATIENT
+from ..store import StoreUnavailable
 from .datastore import DataStore
 from .forms import FORM_CSS, rating_input, rating_value
 from .rating import ChoiceGroup
@@ -206,8 +207,12 @@ class Questionnaire(pn.viewable.Viewer):
         if self.result is None or self.can_keep(self.result):
             return
         taken_on = self.date.value or dt.date.today()
-        self.data.save_assessment(self.instrument, taken_on, self.answers(),
-                                  self.result_dict(self.result))
+        try:
+            self.data.save_assessment(self.instrument, taken_on, self.answers(),
+                                      self.result_dict(self.result))
+        except StoreUnavailable as error:  # rolled back: nothing kept; pressing Keep again may work
+            self.say(str(error), "danger")
+            return
         self.kept += 1
         where = " in your own diary (not the demo)" if self.data.is_demo else ""
         self.say(f"Kept the {self.title} result of {taken_on:%d %b %Y}{where}.")
