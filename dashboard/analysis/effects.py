@@ -366,6 +366,13 @@ def not_enough_text(n_sessions: int, min_sessions: int = MIN_SESSIONS) -> str:
     return f"{NOT_ENOUGH}: {log_more(needed)}" if needed else ""
 
 
+def p_text(value) -> str:
+    """A p-value as every view shows it: two decimals, '< 0.01' below that, '–' when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return "< 0.01" if value < 0.01 else f"{value:.2f}"
+
+
 def reading(low: float, high: float, p_value: float) -> str:
     """LOWER or HIGHER when the 95 % interval (``low`` to ``high``) excludes 0 *and* the
     randomization p-value is below ``ALPHA``; otherwise UNCLEAR (also when any is missing).

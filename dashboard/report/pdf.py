@@ -73,13 +73,6 @@ def signed(value: float, decimals: int = 2) -> str:
     return ("+" if value > 0 else "−") + text
 
 
-def _p_value(value: float | None) -> str:
-    """'0.06', '< 0.01', or '–' when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return "< 0.01" if value < 0.01 else f"{value:.2f}"
-
-
 def _number(value: float | None, decimals: int = 1, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -206,7 +199,7 @@ class _Builder:
                          markup(fx.OUTCOME_LABELS[row.outcome]),
                          f"{signed(row.estimate)} {markup(unit.split(' ')[0])}",
                          f"{signed(row.ci_low)} to {signed(row.ci_high)}",
-                         str(row.n_sessions), _p_value(row.p_value), markup(row.verdict)])
+                         str(row.n_sessions), fx.p_text(row.p_value), markup(row.verdict)])
         out.append(self.table(rows, [2.1, 1.2, 3.0, 1.5, 1.9, 0.6, 0.8, 1.5]))
         notes = ["Estimate: mean over the n sessions of the change just after the session, or "
                  "of the day, night or 48 h after minus nearby days without a session; negative "

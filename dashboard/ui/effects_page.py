@@ -19,6 +19,7 @@ import param
 
 from .. import domain
 from ..analysis import effects as ef
+from ..analysis.effects import p_text  # every view shows p-values alike
 from ..analysis import summary as an
 from ..wording import log_more, plural
 from .charts import EVENT_DAYS, EVENT_HEIGHT, EventFigures
@@ -109,13 +110,6 @@ def interval(low, high, decimals: int = 2) -> str:
     if _missing(low) or _missing(high):
         return "–"
     return f"{signed(low, decimals)} to {signed(high, decimals)}"
-
-
-def p_text(value) -> str:
-    """A p-value with two decimals; below 0.01 as '< 0.01'."""
-    if _missing(value):
-        return "–"
-    return "< 0.01" if value < 0.01 else f"{value:.2f}"
 
 
 def area_text(area: str) -> str:

@@ -460,8 +460,7 @@ class VisitView(pn.viewable.Viewer):
                 + shown["area"].map(lambda a: "all areas" if a == "all" else domain.area_label(a)),
                 est=[f"{e:+.2f} [{lo:+.2f}, {hi:+.2f}]" for e, lo, hi in
                      zip(shown["estimate"], shown["ci_low"], shown["ci_high"])])
-            shown = shown.assign(p=[f"{p:.2f}" if p >= 0.01 else "< 0.01"
-                                    for p in shown["p_value"]])
+            shown = shown.assign(p=shown["p_value"].map(fx.p_text))
             body = html_table(shown, {"what": "Pressure, area", "outcome": "Outcome",
                                       "est": "Estimate [95 % interval]", "p": "p",
                                       "n_sessions": "n sessions", "verdict": "Reading"},
