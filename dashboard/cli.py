@@ -86,6 +86,13 @@ def path_error(ctx: click.Context, error: OSError) -> click.ClickException | Non
     return click.ClickException(f"{shown} {problem}")
 
 
+def _shown(db) -> str:
+    """A ``--db`` as a message names it: a URL without its password, a path made absolute."""
+    if "://" in str(db):
+        return sqlalchemy.engine.make_url(str(db)).render_as_string(hide_password=True)
+    return str(_absolute(db))
+
+
 def store_error(ctx: click.Context, error: Exception) -> click.ClickException | None:
     """The message for a --db that is a folder, not a SQLite file, unreadable, too new,
     or a database that does not answer (``StoreUnavailable``: its text and the driver's).
@@ -96,9 +103,7 @@ def store_error(ctx: click.Context, error: Exception) -> click.ClickException | 
         return click.ClickException(escape_controls(str(error)))
     db = ctx.params.get("db") or default_db_path()
     if isinstance(error, StoreUnavailable):
-        shown = (sqlalchemy.engine.make_url(str(db)).render_as_string(hide_password=True)
-                 if "://" in str(db) else str(_absolute(db)))
-        return click.ClickException(escape_controls(f"{shown}: {error} ({error.__cause__})"))
+        return click.ClickException(escape_controls(f"{_shown(db)}: {error} ({error.__cause__})"))
     orig = getattr(error, "orig", None)
     if not (isinstance(error, sqlalchemy.exc.OperationalError)
             or type(orig).__name__ == "DatabaseError"):
@@ -106,8 +111,7 @@ def store_error(ctx: click.Context, error: Exception) -> click.ClickException | 
     param = next((p for p in ctx.command.params if p.name == "db"), None)
     where = f"Invalid value for {_hint(ctx, param)}: " if param is not None else ""
     if "://" in str(db):
-        shown = sqlalchemy.engine.make_url(str(db)).render_as_string(hide_password=True)
-        return click.ClickException(f"{where}cannot use the store {escape_controls(shown)}: "
+        return click.ClickException(f"{where}cannot use the store {escape_controls(_shown(db))}: "
                                     f"{escape_controls(str(orig or error))}")
     path = _absolute(db)
     shown = escape_controls(str(path))
