@@ -107,7 +107,6 @@ class RecordForm(pn.viewable.Viewer):
         super().__init__(**params)
         self.fields: dict[str, pn.viewable.Viewable] = self._fields()
         self.errors: dict[str, pn.pane.HTML] = {}  # a field's error line, made with the field
-        self.placed_choices: list[str] = []  # the Choice fields drawn (their error lines are theirs)
         self.save_button = pn.widgets.Button(name="Save", button_type="primary", height=44,
                                              width=160, css_classes=["save-button"])
         self.cancel_button = pn.widgets.Button(name="Cancel edit", button_type="light", height=44,
@@ -153,7 +152,6 @@ class RecordForm(pn.viewable.Viewer):
             if run:
                 parts.append(ChoiceGroups([self.fields[n] for n in run],
                                           css_classes=["choice-groups"]))
-                self.placed_choices += run
                 run = []
             if name is not None:
                 parts.append(self.field(name))
@@ -181,10 +179,10 @@ class RecordForm(pn.viewable.Viewer):
         for name, pane in self.errors.items():
             text = problems.get(name, "")
             pane.object = escape_html(text)
-        for name in self.placed_choices:
+        choices = [name for name, field in self.fields.items() if isinstance(field, Choice)]
+        for name in choices:  # drawn by a ChoiceGroups (``parts``), with their error lines
             self.fields[name].error = problems.get(name, "")  # shown as text
-        unplaced = {k: v for k, v in problems.items()
-                    if k not in self.errors and k not in self.placed_choices}
+        unplaced = {k: v for k, v in problems.items() if k not in self.errors and k not in choices}
         if unplaced:
             self.say(" ".join(f"{k}: {v}" for k, v in unplaced.items()), "danger")
         elif problems:
