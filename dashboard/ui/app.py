@@ -265,7 +265,9 @@ class App(pn.viewable.Viewer):
         from .reminder import NotLoggedToday
 
         checkin = [self.quick_checkin()] if "Log" in self.page_names else []
-        parts = [NotLoggedToday(data=self.data), *checkin, self.welcome(),
+        # After the first own entry the page reloads: "saved" is said first, where the person
+        # is, above the check-in (which then shows today's saved answers).
+        parts = [self.welcome(), NotLoggedToday(data=self.data), *checkin,
                  DemoBanner(data=self.data), SummaryRow(data=self.data),
                  ReportButton(data=self.data), LinkedPlots(data=self.data, narrow=on_a_phone()),
                  AreaBodyMap(data=self.data)]

@@ -57,6 +57,8 @@ class QuickCheckin(DailyForm):
 
     def __init__(self, **params):
         super().__init__(**params)
+        self.shown_id = None  # the id of today's saved check-in whose answers the form shows
+        self.clear()
         self.full_button = pn.widgets.Button(name="Full form: more ratings, notes, naps",
                                              button_type="light", height=44,
                                              css_classes=["full-form-button"])
@@ -83,8 +85,22 @@ class QuickCheckin(DailyForm):
         self.fields["sleep_hours"].value = hours if hours in SLEEP_HOURS else None
 
     def clear(self) -> None:
-        self.load(DailyCheckin(date=dt.date.today()))
+        """Today's saved answers (to change them), or blanks while today has none."""
+        today = dt.date.today()
+        self.shown_id = self.data.existing_checkin(today)
+        saved = self.shown_id is not None
+        self.load(self.data.record("daily", self.shown_id) if saved else DailyCheckin(date=today))
         self._ask(None)
+        if saved:
+            self.say("These are today's saved answers: change any of them and Save to update.",
+                     "info")
+
+    def confirm_overwrite(self, record) -> bool:
+        """Saving the answers shown (today's saved ones, changed) updates them without asking;
+        a check-in saved meanwhile elsewhere (another tab) is asked about first."""
+        if self.shown_id is not None and self.data.existing_checkin(record.date) == self.shown_id:
+            return True
+        return super().confirm_overwrite(record)
 
     def describe(self, record) -> str:
         return f"today's check-in ({record.date:%a %d %b %Y})"

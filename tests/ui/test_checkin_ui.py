@@ -16,8 +16,8 @@ from dashboard.records import DailyCheckin
 from dashboard.store import Store
 from dashboard.ui.rating import NOT_RECORDED
 
-from tests.ui.test_log_ui import (ARTIFACTS, TIMEOUT_MS, LogUI, read_store, row_of_day,
-                                  write_own_store)
+from tests.ui.test_log_ui import (ARTIFACTS, RELOAD_RACE, TIMEOUT_MS, LogUI, read_store,
+                                  row_of_day, write_empty_store, write_own_store)
 from tests.ui.test_log_ui import serve  # noqa: F401  (a fixture: serves a store)
 
 pytestmark = pytest.mark.ui
@@ -37,6 +37,11 @@ def own_db(tmp_path) -> Path:
 
 
 @pytest.fixture
+def empty_db(tmp_path) -> Path:
+    return write_empty_store(tmp_path / "fresh" / "fibro.sqlite")
+
+
+@pytest.fixture
 def open_page(browser, serve):  # noqa: F811
     """``open_page(db, device, query="")``: a new browser context on the served store; each
     page is checked for console errors and requests off the machine at the end."""
@@ -44,7 +49,7 @@ def open_page(browser, serve):  # noqa: F811
     servers = {}
 
     def start(db: Path, device: dict, query: str = "") -> LogUI:
-        server = servers.get(db) or servers.setdefault(db, serve(db))
+        server = servers.get(db) or servers.setdefault(db, serve(db, RELOAD_RACE))
         context = browser.new_context(**device)
         ui = LogUI(context.new_page(), server.url + query)
         opened.append((context, ui))
@@ -110,30 +115,85 @@ def test_on_a_desktop_it_is_one_tap_away_and_the_full_form_takes_the_answers(ope
     assert (row["pain"], row["sleep_hours"], row["stiffness"]) == (3, 7, 6)
 
 
-def test_the_reminder_link_opens_it_for_the_keyboard_and_it_asks_before_updating_a_day(
+def test_the_reminder_link_opens_it_for_the_keyboard_with_today_s_answers_to_change(
         open_page, own_db):
+    """A day that has a check-in opens with its answers chosen (not blanks); changing them
+    and saving updates that check-in without asking, keeping what it says about the rest."""
     store = Store(own_db)
-    store.save_by_name({"Me": [DailyCheckin(date=dt.date.today(), pain=2, stiffness=5,
-                                            notes="morning walk")]})
+    store.save_by_name({"Me": [DailyCheckin(date=dt.date.today(), pain=2, sleep_hours=6,
+                                            stiffness=5, notes="morning walk")]})
     store.close()
     ui = open_page(own_db, DESKTOP, "?checkin=1")
     expect(quick(ui)).to_be_visible()
+    expect(option(ui, "pain", 2)).to_have_attribute("aria-checked", "true")
+    expect(option(ui, "sleep_hours", 6)).to_have_attribute("aria-checked", "true")
+    expect(option(ui, "fatigue", None)).to_have_attribute("aria-checked", "true")
+    expect(quick(ui).locator(".form-message")).to_contain_text("today's saved answers")
     for _ in range(100):  # the focus arrives when the page has drawn
-        if ui.focused() == {"text": "–", "label": LABELS["pain"], "form": "form-quick"}:
+        if ui.focused() == {"text": "2", "label": LABELS["pain"], "form": "form-quick"}:
             break
         ui.page.wait_for_timeout(100)
-    assert ui.focused() == {"text": "–", "label": LABELS["pain"], "form": "form-quick"}
+    assert ui.focused() == {"text": "2", "label": LABELS["pain"], "form": "form-quick"}
     for key in ["6", "Tab", "7", "Tab", "4", "Tab", "8", "Tab", "Enter"]:  # nine keys
         ui.page.keyboard.press(key)
+    expect(quick(ui).locator(".form-message")).to_contain_text("Saved: today's check-in")
+    expect(quick(ui).locator(".replace-question")).to_be_hidden()
+    row = row_of_day(read_store(own_db)["daily"], dt.date.today())
+    assert (row["pain"], row["sleep_hours"], row["sleep_quality"], row["fatigue"]) == (6, 7, 4, 8)
+    assert (row["stiffness"], row["notes"]) == (5, "morning walk"), "the rest of the day was lost"
+    expect(option(ui, "pain", 6)).to_have_attribute("aria-checked", "true")  # still shown
+
+
+def test_a_check_in_saved_meanwhile_elsewhere_is_asked_about(open_page, own_db):
+    """The form opened blank (no check-in today); one saved since (another tab, the CLI) is
+    not overwritten without a question."""
+    ui = open_page(own_db, DESKTOP, "?checkin=1")
+    expect(option(ui, "pain", None)).to_have_attribute("aria-checked", "true")
+    store = Store(own_db)
+    store.save_by_name({"Me": [DailyCheckin(date=dt.date.today(), pain=2, stiffness=5)]})
+    store.close()
+    option(ui, "pain", 6).click()
+    quick(ui).locator(".save-button button").click()
     question = quick(ui).locator(".replace-question")
     expect(question).to_contain_text("There is already a check-in for today")
     assert row_of_day(read_store(own_db)["daily"], dt.date.today())["pain"] == 2
     quick(ui).locator(".replace-yes button").click()
     expect(quick(ui).locator(".form-message")).to_contain_text("Saved: today's check-in")
-    daily = read_store(own_db)["daily"]
-    row = row_of_day(daily, dt.date.today())
-    assert (row["pain"], row["sleep_hours"], row["sleep_quality"], row["fatigue"]) == (6, 7, 4, 8)
-    assert (row["stiffness"], row["notes"]) == (5, "morning walk"), "the rest of the day was lost"
+    row = row_of_day(read_store(own_db)["daily"], dt.date.today())
+    assert (row["pain"], row["stiffness"]) == (6, 5)
+
+
+def test_on_a_phone_the_first_check_in_says_saved_where_the_person_is(open_page, empty_db):
+    """The first check-in (the demo shown) reloads the page on the own diary: "saved" is on
+    the first screen, above the check-in, which shows the answers just given; a later visit
+    shows them too."""
+    ui = open_page(empty_db, PHONE)
+    answers = {"pain": 8, "sleep_hours": 5, "sleep_quality": 2, "fatigue": 9}
+    for name, value in answers.items():
+        option(ui, name, value).tap()
+    quick(ui).locator(".save-button button").tap()
+    welcome = ui.page.locator(".first-entry")
+    expect(welcome).to_be_visible()
+    assert "first-entry=saved" in ui.page.url
+    expect(quick(ui)).to_be_visible()
+    for name, value in answers.items():
+        expect(option(ui, name, value)).to_have_attribute("aria-checked", "true")
+    box, form = welcome.bounding_box(), quick(ui).bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["viewport"]["height"], box
+    assert box["y"] < form["y"], "the confirmation is below the check-in"
+    ui.page.screenshot(path=str(ARTIFACTS / "checkin-phone-first-saved.png"))
+    row = row_of_day(read_store(empty_db)["daily"], dt.date.today())
+    assert (row["pain"], row["sleep_hours"], row["sleep_quality"], row["fatigue"]) == (8, 5, 2, 9)
+
+    ui.page.goto(ui.url)  # a later visit
+    expect(quick(ui)).to_be_visible()
+    expect(welcome).to_be_hidden()
+    for name, value in answers.items():
+        expect(option(ui, name, value)).to_have_attribute("aria-checked", "true")
+    option(ui, "pain", 6).tap()
+    quick(ui).locator(".save-button button").tap()
+    expect(quick(ui).locator(".form-message")).to_contain_text("Saved: today's check-in")
+    assert row_of_day(read_store(empty_db)["daily"], dt.date.today())["pain"] == 6
 
 
 @pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
