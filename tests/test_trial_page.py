@@ -61,7 +61,7 @@ def test_the_therapists_first_screen_and_the_overview_name_the_next_session(stor
     data = DataStore(DiarySession.hosted(store, accounts.sign_in("reed", PASSWORD)))
     second = plan.iloc[1]
     expected = f"next session: {second['pressure']} pressure (block 1, period 1)"
-    assert expected in VisitView(data=data, therapist="reed").body.object
+    assert expected in VisitView(data=data, therapist="reed").head.object
     line = TrialNextSession(data=data).line
     assert line.visible and expected in line.object
 

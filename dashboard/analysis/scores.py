@@ -422,7 +422,7 @@ def _days(n: int) -> str:
     return plural(n, "day")
 
 
-def _month_name(month: str) -> str:
+def month_name(month: str) -> str:
     """'2024-03' -> 'March 2024'."""
     year, number = (int(part) for part in month.split("-"))
     return dt.date(year, number, 1).strftime("%B %Y")
@@ -435,7 +435,7 @@ def overuse_note(row: Mapping[str, object] | pd.Series) -> str:
     """A plain, non-diagnostic sentence about one row of ``medication_overuse``."""
     drug_class = str(row["drug_class"])
     days = int(row["days"])
-    month = _month_name(str(row["month"]))
+    month = month_name(str(row["month"]))
     threshold = row["threshold"]
 
     if drug_class == ALL_ACUTE:
@@ -478,3 +478,37 @@ def overuse_note(row: Mapping[str, object] | pd.Series) -> str:
         f"{label} used on {_days(days)} in {month}: {_days(int(threshold) - days)} below the "
         f"ICHD-3 medication-overuse threshold for this class ({limit})."
     )
+
+
+def overuse_notes(table: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Plain sentences about a ``medication_overuse`` table: earlier months that crossed a
+    threshold, and where the latest month with counted doses stands (Scores page, the
+    therapist's view)."""
+    counted = table[table["threshold"].notna()]
+    if counted.empty:
+        return [], []
+    last = counted["month"].max()
+    earlier = counted[counted["crossed"] & (counted["month"] < last)]
+    latest = counted[counted["month"] == last]
+    return ([overuse_note(row) for _, row in earlier.iterrows()],
+            [overuse_note(row) for _, row in latest.iterrows()])
+
+
+def result_text(instrument: str, row: Mapping[str, object] | pd.Series) -> str:
+    """One kept questionnaire's result in words: 'WPI 9 of 19, SSS 6 of 12, FS 15 of 31
+    (severe); criteria met' or 'total 52.3 of 100 (moderate): function 14.0 of 30, ...'."""
+    def number(key: str, digits: int = 0) -> str:
+        value = row.get(key)
+        return "–" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
+
+    if instrument == "acr2016":
+        met = "criteria met" if row.get("criteria_met") else "criteria not met"
+        return (f"WPI {number('wpi')} of 19, SSS {number('sss')} of 12, FS {number('fs')} of 31 "
+                f"({row.get('severity') or '–'}); {met}")
+    if instrument == "fiqr":
+        if row.get("total") is None or pd.isna(row.get("total")):
+            return "incomplete: too many unanswered items for a total"
+        return (f"total {number('total', 1)} of 100 ({row.get('severity') or '–'}): function "
+                f"{number('function', 1)} of 30, overall {number('overall', 1)} of 20, symptoms "
+                f"{number('symptoms', 1)} of 50")
+    raise ValueError(f"unknown instrument {instrument!r}")

@@ -178,6 +178,9 @@ class App(pn.viewable.Viewer):
     page_names = param.List(default=list(PERSONAL_PAGES), item_type=str,
                             doc="The pages shown, in order (hosted mode shows fewer or more)")
     extra_pages = param.Dict(default={}, doc="Title -> builder of pages beyond the diary's own")
+    eager_pages = param.List(default=None, allow_None=True, item_type=str,
+                             doc="Pages built with the page (default: the first and the "
+                                 "Overview); the others when their tab is first opened")
 
     @classmethod
     def for_store(cls, location=None) -> "App":
@@ -311,7 +314,8 @@ class App(pn.viewable.Viewer):
             if isinstance(page, EffectsPage):
                 page.follow_tab(lazy.tabs, index)  # computes only while its tab is shown
 
-        lazy = LazyTabs(self.page_builders(), eager={titles[0], "Overview"}, on_build=follow,
+        eager = {titles[0], "Overview"} if self.eager_pages is None else set(self.eager_pages)
+        lazy = LazyTabs(self.page_builders(), eager=eager, on_build=follow, flex_holders={"Overview"},
                         holder_classes=["page"], sizing_mode="stretch_width")
         self.built_pages, self.tabs = lazy.built, lazy.tabs
         return lazy.tabs

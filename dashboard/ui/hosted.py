@@ -37,17 +37,20 @@ from tornado.web import RequestHandler, decode_signed_value
 from .. import domain
 from ..accounts import AccountError, Accounts
 from ..analysis import effects as fx
-from ..analysis import scores as sc
-from ..analysis.visit import FLARE_RISE, since_last_visit
+from ..analysis.visit import FALLBACK_DAYS, FLARE_RISE
 from ..session import DiarySession, Refused, shared_store
 from ..store import Store
 from ..trials import open_trial
+from ..wording import plural
+from . import tables
 from .app import (ACCENT, READ_ONLY_PAGES, TITLE, App, load_extensions, page_template,
                   short_message)
 from .datastore import DataStore
+from .effects_page import effect_rows
 from .forms import SessionForm
 from .reconnect import ReloadOnLostConnection
 from .report_button import ReportButton
+from .tables import table_html
 from .text import escape_html, escape_markdown_text
 from .trial_page import next_session_html
 
@@ -234,22 +237,31 @@ class StoreAuth(AuthProvider):
 # --- the pages -----------------------------------------------------------------------------
 
 def _when(value) -> str:
+    """A stored account time (naive UTC) in the server's own time zone, named:
+    '06 Dec 2026 16:05 CET'.  The diary's own times are local already and shown as stored."""
     if value is None or pd.isna(value):
         return "—"
-    return pd.Timestamp(value).strftime("%d %b %Y %H:%M UTC")
+    local = pd.Timestamp(value).tz_localize("UTC").to_pydatetime().astimezone()
+    return f"{local:%d %b %Y %H:%M} {_zone(local)}"
 
 
-def html_table(frame: pd.DataFrame, columns: dict[str, str], css_class: str) -> str:
-    """A small escaped HTML table: ``columns`` maps a frame column to its heading."""
+def _zone(moment: dt.datetime | None = None) -> str:
+    """The server's time zone name at ``moment`` (now): 'CET', or 'UTC+05:30' where the
+    system has no name for it."""
+    moment = moment or dt.datetime.now().astimezone()
+    name, offset = moment.strftime("%Z"), moment.strftime("%z")
+    return name if name and name[0] not in "+-" else f"UTC{offset[:3]}:{offset[3:]}"
+
+
+def html_table(frame: pd.DataFrame, columns: dict[str, str], css_class: str, label: str,
+               first: int = 15) -> str:
+    """An escaped table (``tables.table_html``: a card per row on a phone) of ``frame``'s
+    ``columns`` (frame column -> heading), named ``label``, in a ``css_class`` box."""
     if frame.empty:
-        return "<p class='none'>None yet.</p>"
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in columns.values())
-    rows = "".join("<tr>" + "".join(f"<td>{escape_html(_cell(r[c]))}</td>" for c in columns)
-                   + "</tr>" for _, r in frame.iterrows())
-    label = html.escape(css_class.replace("-", " "))
-    return (f"<div class='table-scroll' tabindex='0' role='region' aria-label='{label}'>"
-            f"<table class='{css_class}'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{rows}</tbody></table></div>")
+        return f"<p class='none {html.escape(css_class)}'>None yet.</p>"
+    shown = pd.DataFrame({heading: [_cell(v) for v in frame[column]]
+                          for column, heading in columns.items()})
+    return table_html(shown, label, css_class=css_class, first=first)
 
 
 def _cell(value) -> str:
@@ -260,14 +272,10 @@ def _cell(value) -> str:
     return str(value)
 
 
-TABLE_CSS = """
-.table-scroll { max-width: 100%; overflow-x: auto; }  /* a wide table scrolls inside itself on a phone */
-table { border-collapse: collapse; width: 100%; font-size: 15px; }
-@media (max-width: 700px) { table { font-size: 16px; } }  /* a phone: at least 16 px */
-th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #E3E1EC; vertical-align: top; }
-th { color: #3B3B4F; font-weight: 600; }
+TABLE_CSS = tables.TABLE_CSS + """
 .none { color: #5A5A6E; }
 .link-url { font-family: monospace; word-break: break-all; background: #F2F1F8; padding: 8px; }
+.note { color: #4F4B5C; }
 """
 
 
@@ -366,14 +374,16 @@ class SharingPage(pn.viewable.Viewer):
             **{f"Link {r.id} (ends {_when(r.expires_at)})": f"link:{r.id}"
                for r in links.itertuples() if r.status == "active"}}
         self.tables.object = (
+            f"<p class='note times-zone'>Times are the server's local time ({_zone()}).</p>"
             "<h3>Therapists with access</h3>" + html_table(grants, {
                 "id": "Grant", "therapist": "Therapist", "scope": "Access", "status": "Status",
-                "created_at": "Given", "expires_at": "Ends", "opened": "Last opened"}, "grants")
+                "created_at": "Given", "expires_at": "Ends", "opened": "Last opened"}, "grants",
+                "Therapists with access")
             + "<h3>Read-only links</h3>" + html_table(links, {
                 "id": "Link", "status": "Status", "created_at": "Created",
-                "expires_at": "Ends", "opened": "Last opened"}, "links")
+                "expires_at": "Ends", "opened": "Last opened"}, "links", "Read-only links")
             + "<h3>Who opened what</h3>" + html_table(log.head(50), {
-                "at": "When", "actor": "Who", "action": "What"}, "access-log"))
+                "at": "When", "actor": "Who", "action": "What"}, "access-log", "Who opened what"))
 
     def __panel__(self):
         return pn.Column(
@@ -394,112 +404,132 @@ def _fmt(value, digits: int = 1) -> str:
     return "—" if value is None or pd.isna(value) else f"{value:.{digits}f}"
 
 
+VISIT_CSS = """
+.visit-rest .pending { color: #4F4B5C; font-style: italic; }
+"""
+SESSION_COLUMNS = {"when": "When", "pressure": "Pressure", "areas": "Body areas",
+                   "therapist": "Therapist", "pain": "Pain before → after",
+                   "after": "The 48 h after"}
+
+
+def visit_sessions_html(visit) -> str:
+    """The sessions since the therapist's previous visit (``analysis.visit.Visit``), escaped."""
+    since = f"{visit.since:%d %B %Y}"
+    head = (f"<h3>Sessions since your last visit ({since})</h3>" if visit.from_own_visit else
+            f"<h3>Sessions in the last {FALLBACK_DAYS} days (none given by you before today)</h3>")
+    if visit.sessions.empty:
+        return head + "<p>No massage sessions were logged in this time.</p>"
+    sessions = visit.sessions
+    frame = sessions.assign(
+        when=sessions["start"].dt.strftime("%a %d %b %Y %H:%M"),
+        pressure=sessions["pressure"].map(lambda p: domain.PRESSURE_LABELS.get(p, str(p))),
+        areas=sessions["areas"].map(lambda a: ", ".join(
+            domain.area_label(x) for x in str(a).split(domain.AREAS_SEPARATOR) if x) or "—"),
+        pain=[f"{_fmt(b)} → {_fmt(a)}" for b, a in zip(sessions["pain_before"],
+                                                      sessions["pain_after"])],
+        after=[f"pain {_fmt(p)} (the week before {_fmt(w)}), sleep {_fmt(h)} h, "
+               f"{plural(k, 'painkiller dose')}" + (" — flare" if f else "")
+               for p, w, h, k, f in zip(*(sessions[c] for c in (
+                   "pain_48h", "pain_before_week", "sleep_48h", "painkillers_48h", "flare")))])
+    flares = int(sessions["flare"].sum())
+    note = (f"<p>{plural(flares, 'session')} {'was' if flares == 1 else 'were'} followed by a "
+            f"flare (pain at least {FLARE_RISE:g} points above the week before, within 48 h).</p>")
+    return head + html_table(frame, SESSION_COLUMNS, "visit-sessions",
+                             "Sessions since the last visit") + note
+
+
+def visit_rest_html(report) -> str:
+    """Below the sessions: effects over the whole diary, medication overuse, latest scores
+    (``analysis.visit.VisitReport``), escaped."""
+    effects = report.effects
+    overall = effects[effects["area"] == fx.ALL_AREAS] if len(effects) else effects
+    shown = overall.dropna(subset=["estimate"]) if len(overall) else overall
+    if shown.empty:
+        body = ("<p>Not enough data yet: an estimate needs at least "
+                f"{fx.MIN_SESSIONS} sessions of a pressure.</p>")
+    else:
+        body = (table_html(effect_rows(shown), "Each pressure over all body areas",
+                           css_class="visit-effects")
+                + "<p class='note'>Estimate: the mean change per session compared with nearby "
+                "days without a session (pain right after a session: compared with just before "
+                "it); a negative number means lower. Each body area: the Effects page.</p>"
+                f"<p class='note'>{html.escape(fx.READING_RULE)}</p>")
+    said = "".join(f"<li>{html.escape(s)}</li>" for s in report.sentences)
+    parts = ["<h3>What the diary says about pressures and areas</h3>",
+             f"<ul>{said}</ul>" if said else "", body,
+             "<p class='note'>Associations in one person's diary, not causes.</p>",
+             "<h3>Medication overuse</h3>"]
+    if report.overuse_month is None:
+        parts.append("<p>No acute pain or headache medicines logged.</p>")
+    else:
+        parts.append(f"<p><b>Latest month with doses ({html.escape(report.overuse_month)})</b></p>"
+                     + "".join(f"<p>{html.escape(n)}</p>" for n in report.overuse_notes))
+    parts.append("<h3>Latest scores</h3>")
+    for title, taken_on, text in report.scores:
+        when = f" ({taken_on:%d %B %Y})" if taken_on is not None else ""
+        parts.append(f"<p><b>{html.escape(title)}</b>{when}: {html.escape(text)}</p>")
+    return "".join(parts)
+
+
 class VisitView(pn.viewable.Viewer):
-    """The therapist's first screen for a patient: what happened since their last visit."""
+    """The therapist's first screen for a patient: what happened since their last visit.
+
+    The sessions since then are on the first screen at once; what the whole diary says
+    (effects, overuse, scores) and the form for today's session are built once the page
+    is in the browser (below the fold).  The numbers come from
+    ``DiarySession.visit_report``, computed once per diary revision for the whole process.
+    """
 
     data = param.ClassSelector(class_=DataStore)
     therapist = param.String()
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.body = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
-                                 css_classes=["visit-view"])
-        self.form = SessionForm(data=self.data)  # shown only with log scope for the patient
-        self.form.fields["therapist"].value = self.therapist
+        self.head = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
+                                 css_classes=["visit-head"])
+        self.rest = pn.pane.HTML("<p class='pending'>Reading the whole diary…</p>",
+                                 sizing_mode="stretch_width", stylesheets=[TABLE_CSS, VISIT_CSS],
+                                 css_classes=["visit-rest"])
+        self.logging_part = pn.Column(sizing_mode="stretch_width", css_classes=["visit-log"],
+                                      visible=self.data.param.may_log)
+        self._below_built = False
         self.data.param.watch(lambda _e: self.refresh(), "diary")
         self.refresh()
+        pn.state.onload(self._build_below)
+
+    def _build_below(self) -> None:
+        """The parts below the first screen: filled after the page has arrived."""
+        self._below_built = True
+        form = SessionForm(data=self.data)
+        form.fields["therapist"].value = self.therapist
+        self.logging_part.objects = [pn.pane.Markdown("### Log the session you just gave"), form]
+        self.refresh()
+
+    @property
+    def form(self) -> SessionForm | None:
+        return self.logging_part.objects[1] if self.logging_part.objects else None
 
     def refresh(self) -> None:
         diary = self.data.diary
         if diary.daily.empty and diary.sessions.empty:
-            self.body.object = "<p>This diary has no entries yet.</p>"
+            self.head.object = "<p>This diary has no entries yet.</p>"
+            self.rest.object = ""
             return
-        visit = since_last_visit(diary.daily, diary.sessions, diary.doses, self.therapist)
-        self.body.object = (self._trial_html() + self._sessions_html(visit) + self._effects_html()
-                            + self._medication_html() + self._scores_html())
+        report = self.data.session.visit_report(self.data.filters.patient, self.therapist)
+        self.head.object = self._trial_html() + visit_sessions_html(report.visit)
+        if self._below_built:
+            self.rest.object = visit_rest_html(report)
 
     def _trial_html(self) -> str:
         """The running trial's next session: the pressure this visit should give."""
         found = open_trial(self.data.session, self.data.filters.patient)
         return next_session_html(found) if found is not None and found.next_session() else ""
 
-    def _sessions_html(self, visit) -> str:
-        since = visit.since.strftime("%d %b %Y")
-        head = (f"<h3>Sessions since your last visit ({since})</h3>" if visit.from_own_visit else
-                "<h3>Sessions in the last 30 days (none given by you yet)</h3>")
-        if visit.sessions.empty:
-            return head + "<p>No massage sessions were logged in this time.</p>"
-        frame = visit.sessions.assign(
-            when=visit.sessions["start"].dt.strftime("%d %b %Y %H:%M"),
-            pressure=visit.sessions["pressure"].map(domain.PRESSURE_LABELS),
-            areas=visit.sessions["areas"].map(lambda a: ", ".join(
-                domain.area_label(x) for x in str(a).split(domain.AREAS_SEPARATOR) if x)),
-            pain=[f"{_fmt(b)} → {_fmt(a)}" for b, a in zip(visit.sessions["pain_before"],
-                                                          visit.sessions["pain_after"])],
-            after=[f"pain {_fmt(p)} (week before {_fmt(w)}), sleep {_fmt(s)} h, "
-                   f"{k} painkiller dose{'s' if k != 1 else ''}" + (" — flare" if f else "")
-                   for p, w, s, k, f in zip(*(visit.sessions[c] for c in (
-                       "pain_48h", "pain_before_week", "sleep_48h", "painkillers_48h", "flare")))])
-        flares = int(visit.sessions["flare"].sum())
-        note = (f"<p>{flares} session{'s were' if flares != 1 else ' was'} followed by a flare "
-                f"(pain at least {FLARE_RISE:g} points above the week before, within 48 h).</p>")
-        return head + html_table(frame, {
-            "when": "When", "pressure": "Pressure", "areas": "Areas", "therapist": "Therapist",
-            "pain": "Pain before → after", "after": "The 48 h after"}, "visit-sessions") + note
-
-    def _effects_html(self) -> str:
-        d = self.data.diary
-        table = fx.effects_table(d.daily, d.sessions, d.doses)
-        sentences = fx.plain_sentences(table)
-        shown = table.dropna(subset=["estimate"]) if len(table) else table
-        if shown.empty:
-            body = "<p>Not enough data yet: an estimate needs at least 5 sessions of a kind.</p>"
-        else:
-            shown = shown.assign(
-                what=shown["pressure"].map(domain.PRESSURE_LABELS) + ", "
-                + shown["area"].map(lambda a: "all areas" if a == "all" else domain.area_label(a)),
-                est=[f"{e:+.2f} [{lo:+.2f}, {hi:+.2f}]" for e, lo, hi in
-                     zip(shown["estimate"], shown["ci_low"], shown["ci_high"])])
-            shown = shown.assign(p=shown["p_value"].map(fx.p_text))
-            body = html_table(shown, {"what": "Pressure, area", "outcome": "Outcome",
-                                      "est": "Estimate [95 % interval]", "p": "p",
-                                      "n_sessions": "n sessions", "verdict": "Reading"},
-                              "visit-effects")
-            body += f"<p class='none'>{html.escape(fx.READING_RULE)}</p>"
-        said = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
-        return ("<h3>What the diary says about pressures and areas</h3>"
-                + (f"<ul>{said}</ul>" if said else "") + body
-                + "<p class='none'>Associations in one person's diary, not causes.</p>")
-
-    def _medication_html(self) -> str:
-        overuse = sc.medication_overuse(self.data.diary.doses)
-        if overuse.empty:
-            return "<h3>Medication overuse</h3><p>No doses logged.</p>"
-        latest = overuse[overuse["month"] == overuse["month"].max()]
-        crossed = latest[latest["crossed"]]
-        notes = [sc.overuse_note(r) for _, r in crossed.iterrows()] or [
-            f"Within the ICHD-3 thresholds in {latest['month'].iloc[0]}."]
-        return "<h3>Medication overuse</h3>" + "".join(f"<p>{html.escape(n)}</p>" for n in notes)
-
-    def _scores_html(self) -> str:
-        parts = []
-        for instrument, title in (("acr2016", "ACR 2016"), ("fiqr", "FIQR")):
-            kept = self.data.assessments(instrument)
-            if kept.empty:
-                parts.append(f"<p>{title}: none kept yet.</p>")
-                continue
-            last = kept.iloc[-1]
-            figures = ", ".join(f"{k} {_cell(last[k])}" for k in kept.columns
-                                if k not in ("taken_on", "answers") and not isinstance(last[k], (list, dict)))
-            parts.append(f"<p><b>{title}</b> ({last['taken_on']:%d %b %Y}): {html.escape(figures)}</p>")
-        return "<h3>Latest scores</h3>" + "".join(parts)
-
     def __panel__(self):
-        logging_part = pn.Column(pn.pane.Markdown("### Log the session you just gave"), self.form,
-                                 visible=self.data.param.may_log, sizing_mode="stretch_width")
         report = ReportButton(data=self.data, audience="therapist")  # for the days shown
-        return pn.Column(report, self.body, logging_part, sizing_mode="stretch_width",
-                         max_width=1100, css_classes=["visit-page"])
+        return pn.Column(report, self.head, self.rest, self.logging_part,
+                         sizing_mode="stretch_width", max_width=1100,
+                         css_classes=["visit-page", "visit-view"])
 
 
 def patient_list_html(listed: pd.DataFrame) -> str:
@@ -508,7 +538,7 @@ def patient_list_html(listed: pd.DataFrame) -> str:
 
     return html_table(listed, {"name": "Patient", "visit_text": "Last visit",
                                "trend_text": f"Pain, last {TREND_DAYS} days vs the {TREND_DAYS} before"},
-                      "patient-list-table")
+                      "patient-list-table", "Your patients")
 
 
 def base_url() -> str:
@@ -573,7 +603,7 @@ class HostedPage:
                 "## Administration\nAccounts are managed on the server with "
                 "`fibro user add|list|remove|password`. An administrator sees no diary."),
                 pn.pane.HTML(html_table(session.accounts.users(), {
-                    "name": "User", "role": "Role", "created_at": "Created"}, "users"),
+                    "name": "User", "role": "Role", "created_at": "Created"}, "users", "Accounts"),
                     stylesheets=[TABLE_CSS])]
         if session.patients().empty:
             return [], [short_message(
@@ -596,22 +626,34 @@ class HostedPage:
             banner.css_classes = ["link-banner"]
             app = App(data=data, page_names=list(READ_ONLY_PAGES))
             return [app.sidebar()], [banner, app.pages()]
+        # The Overview is built when its tab is first opened: the therapist starts on their
+        # own view, and a visit that never opens the plots does not pay for them.
         app = App(data=data, page_names=["Since last visit", *READ_ONLY_PAGES],
+                  eager_pages=["Since last visit"],
                   extra_pages={"Since last visit": lambda: VisitView(data=data,
                                                                      therapist=who.name)})
         self.patient_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[TABLE_CSS],
                                           css_classes=["patient-list"])
         self.patient_card = pn.Card(self.patient_table, collapsed=True, sizing_mode="stretch_width",
                                     css_classes=["patient-list-card"])
+        # the list is read when the card is unfolded, and again after each change of a diary
+        self.patient_card.param.watch(lambda _e: self._fill_patient_list(), "collapsed")
+        data.param.watch(lambda _e: self._fill_patient_list(), "diary")
         self._list_patients(session.patients())
         return [app.sidebar()], [self.intro, self.patient_card, app.pages()]
 
     def _list_patients(self, patients: pd.DataFrame) -> None:
-        names = ", ".join(patients["name"])
-        self.intro.object = f"Your patients: {escape_markdown_text(names)}. Choose one in the sidebar."
+        names = escape_markdown_text(", ".join(patients["name"]))
+        self.intro.object = (f"Your patients: {names}. Choose one in the sidebar."
+                             if len(patients) > 1 else f"Your patient: {names}.")
         if getattr(self, "patient_card", None) is not None:
             self.patient_card.title = (f"All {len(patients)} patients: last visit and pain trend"
                                        if len(patients) > 1 else "Last visit and pain trend")
+            self._fill_patient_list()
+
+    def _fill_patient_list(self) -> None:
+        """The patient list's table, while its card is open (two set-based reads)."""
+        if not self.patient_card.collapsed:
             self.patient_table.object = patient_list_html(self.session.patient_list())
 
     def check(self) -> None:

@@ -15,6 +15,7 @@ import param
 
 from .. import domain
 from ..analysis import scores
+from ..analysis.scores import overuse_notes
 from .bodymap import WpiBodyMap
 from .charts import acr_history_figure, fiqr_history_figure, overuse_figure
 from ..session import DEFAULT_PATIENT
@@ -91,18 +92,6 @@ def _class_label(drug_class: str) -> str:
     if drug_class == scores.ALL_ACUTE:
         return "All acute medicines together"
     return domain.DRUG_CLASS_LABELS[drug_class]
-
-
-def overuse_notes(table: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Plain sentences: earlier months that crossed a threshold, and where the latest month stands."""
-    counted = table[table["threshold"].notna()]
-    if counted.empty:
-        return [], []
-    last = counted["month"].max()
-    earlier = counted[counted["crossed"] & (counted["month"] < last)]
-    latest = counted[counted["month"] == last]
-    return ([scores.overuse_note(row) for _, row in earlier.iterrows()],
-            [scores.overuse_note(row) for _, row in latest.iterrows()])
 
 
 def _month_name(month: str) -> str:

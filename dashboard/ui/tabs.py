@@ -22,15 +22,20 @@ class LazyTabs:
     after a builder and before its contents join the page. ``built`` maps each title
     built so far to what its builder returned. The tabs are not ``dynamic``: a built tab
     stays in the document while hidden (hidden dynamic tabs that updated asked for CDN
-    stylesheets).
+    stylesheets).  Titles in ``flex_holders`` get a column ``FlexBox`` as holder: it has no
+    layout of its own, so a grid of figures built into it later is laid out (in a holder
+    ``Column`` the Overview's linked plots came out 0 px wide, bokeh/bokeh#13384).
     """
 
     def __init__(self, builders: dict[str, Callable], eager=(), on_build: Callable | None = None,
-                 holder_classes=(), **tab_params):
+                 holder_classes=(), flex_holders=(), **tab_params):
         self.builders, self.on_build = dict(builders), on_build
         self.titles = list(self.builders)
         self.built: dict[str, object] = {t: self.builders[t]() for t in self.titles if t in eager}
-        self._holders = {t: pn.Column(sizing_mode="stretch_width", css_classes=list(holder_classes))
+        self._holders = {t: (pn.FlexBox(flex_direction="column", flex_wrap="nowrap",
+                                        sizing_mode="stretch_width", css_classes=list(holder_classes))
+                             if t in flex_holders else
+                             pn.Column(sizing_mode="stretch_width", css_classes=list(holder_classes)))
                          for t in self.titles if t not in eager}
         self.tabs = pn.Tabs(*((t, self.built.get(t, self._holders.get(t))) for t in self.titles),
                             dynamic=False, **tab_params)
