@@ -11,6 +11,7 @@ import holoviews as hv
 import pandas as pd
 import panel as pn
 import param
+from panel.custom import JSComponent
 
 from .. import domain
 from ..session import DiarySession
@@ -27,6 +28,7 @@ from .import_page import ImportPage
 from .report_button import ReportButton
 from .serving import REFUSAL, enforce_personal_mode, on_a_phone, served_page
 from .views import AboutPage, DemoBanner, LinkedPlots, SummaryRow
+from .webapp import NARROW_PX  # a window at most this wide gets the phone's layout
 
 log = logging.getLogger(__name__)
 
@@ -268,13 +270,23 @@ class App(pn.viewable.Viewer):
         from .reminder import NotLoggedToday
 
         checkin = [self.quick_checkin()] if "Log" in self.page_names else []
+        plots = LinkedPlots(data=self.data, narrow=on_a_phone())
+        screen = NarrowScreen()
+
+        def follow_width(event) -> None:
+            """The layout follows the window's width, not the User-Agent: a narrow window
+            that does not say "Mobile" gets the phone's plots and an open check-in."""
+            plots.narrow = bool(event.new)
+            if event.old is None and event.new and checkin and checkin[0].collapsed:
+                checkin[0].collapsed = False  # the first report only: then it is the person's
+
+        screen.param.watch(follow_width, "narrow")
         # After the first own entry the page reloads: "saved" is said first, where the person
         # is, above the check-in (which then shows today's saved answers).
         parts = [self.welcome(), NotLoggedToday(data=self.data), *checkin,
                  DemoBanner(data=self.data), SummaryRow(data=self.data),
-                 ReportButton(data=self.data), LinkedPlots(data=self.data, narrow=on_a_phone()),
-                 AreaBodyMap(data=self.data)]
-        return pn.Column(TrialNextSession(data=self.data), *parts, sizing_mode="stretch_width",
+                 ReportButton(data=self.data), plots, AreaBodyMap(data=self.data)]
+        return pn.Column(screen, TrialNextSession(data=self.data), *parts, sizing_mode="stretch_width",
                          name="Overview")
 
     def about(self) -> pn.Column:
@@ -364,8 +376,29 @@ class App(pn.viewable.Viewer):
         return page_template([self.sidebar()], [self.pages()])
 
 
+class NarrowScreen(JSComponent):
+    """Says whether the browser's window is narrow (at most ``NARROW_PX`` wide), when drawn
+    and whenever that changes (a phone turned, a window resized): what the CSS media
+    queries decide in the browser, for the parts the server lays out (the plots' legends).
+    Draws nothing."""
+
+    narrow = param.Boolean(default=None, allow_None=True, doc="None until the browser says")
+
+    _esm = """
+    export function render({ model }) {
+      const query = window.matchMedia('(max-width: %dpx)');
+      const tell = () => { if (model.narrow !== query.matches) model.narrow = query.matches; };
+      tell();
+      query.addEventListener('change', tell);
+    }
+    """ % NARROW_PX
+
+    def __init__(self, **params):
+        super().__init__(**{"height": 0, "width": 0, "margin": 0, **params})
+
+
 PHONE_CSS = """
-@media (max-width: 700px) {
+@media (max-width: %dpx) {
   /* the filters open over the page instead of squeezing it to a sliver */
   #sidebar.show, #sidebar.collapsing { position: fixed; z-index: 1050; left: 0; top: 56px;
     width: 100vw !important; max-width: 100vw !important; height: calc(100vh - 56px);
@@ -373,7 +406,7 @@ PHONE_CSS = """
   #header .title { font-size: 1.1em; white-space: normal; line-height: 1.2em; }
   #main { padding-left: 2px; padding-right: 2px; }
 }
-"""
+""" % NARROW_PX
 
 
 def page_template(sidebar: list, main: list, header: list | None = None) -> pn.template.BaseTemplate:

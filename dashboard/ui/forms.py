@@ -81,6 +81,24 @@ def end_of_today() -> dt.datetime:
     return dt.datetime.combine(dt.date.today(), dt.time(23, 59))
 
 
+# A phone's browser shows a date-time picker as its own date-time field, in the phone's
+# language: "12/06/2026, 01:10 PM" in US English. In a 220 px box at 16 px its end was cut
+# off ("01:10 P", or no AM/PM at all): a 13:10 session read as 01:10. The field is at least
+# as wide as what it shows. (A computer gets Bokeh's calendar, with 24-hour times.)
+WHEN_CSS = """
+:host { width: max-content !important; min-width: 220px; max-width: 100% !important; }
+input.flatpickr-mobile { min-width: max-content; }
+"""
+
+
+def when_picker(name: str) -> pn.widgets.DatetimePicker:
+    """A date and time up to the end of today, now at first, shown in 24 hours (or on a phone
+    in full, in its own language)."""
+    return pn.widgets.DatetimePicker(
+        name=name, value=dt.datetime.now().replace(second=0, microsecond=0), end=end_of_today(),
+        enable_seconds=False, military_time=True, width=220, stylesheets=[WHEN_CSS])
+
+
 def group_label(text: str, anchors: tuple[str, str] | None = None) -> pn.pane.HTML:
     """The label above a button group, with what 0 and 10 mean beside it when it is a rating."""
     beside = (f' <span class="scale-anchors">{escape_html(domain.anchors_text(anchors))}</span>'
@@ -357,11 +375,8 @@ class SessionForm(RecordForm):
     title = "Massage session"
 
     def _fields(self) -> dict:
-        now = dt.datetime.now().replace(second=0, microsecond=0)
         return {
-            "start": pn.widgets.DatetimePicker(name="Started", value=now, end=end_of_today(),
-                                               enable_seconds=False,
-                                               military_time=True, width=220),
+            "start": when_picker("Started"),
             "duration_min": pn.widgets.IntInput(name="Minutes", value=60, start=1, end=1440,
                                                 step=5, width=120),
             "pressure": Choice(
@@ -390,7 +405,8 @@ class SessionForm(RecordForm):
         self.fields["therapist"].options = sorted({str(n) for n in names.dropna() if str(n).strip()})
 
     def layout(self) -> list:
-        return [pn.Row(self.field("start"), self.field("duration_min")),
+        # one above the other: a phone's date-time field grows to show the whole time
+        return [self.field("start"), self.field("duration_min"),
                 *self.parts([n for n in self.fields if n not in ("start", "duration_min")])]
 
     def build(self) -> MassageSession:
@@ -438,11 +454,8 @@ class DoseForm(RecordForm):
     title = "Medication dose"
 
     def _fields(self) -> dict:
-        now = dt.datetime.now().replace(second=0, microsecond=0)
         fields = {
-            "time": pn.widgets.DatetimePicker(name="Taken at", value=now, end=end_of_today(),
-                                              enable_seconds=False,
-                                              military_time=True, width=220),
+            "time": when_picker("Taken at"),
             "name": pn.widgets.AutocompleteInput(
                 name="Medicine", options=[], restrict=False, case_sensitive=False,
                 min_characters=1, placeholder="e.g. Paracetamol", sizing_mode="stretch_width"),

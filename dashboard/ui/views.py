@@ -30,21 +30,31 @@ class LinkedPlots(View):
     outlines the span in all three and recomputes the summary.
     """
 
-    narrow = param.Boolean(default=False, constant=True,
-                           doc="A phone's width: the legends go under the plots")
+    narrow = param.Boolean(default=False, doc=(
+        "A phone's width: the legends go under the plots. Set again when the browser says "
+        "how wide its window is (``app.NarrowScreen``): the figures are then built anew"))
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.figures = plots.LinkedFigures(on_select=self._on_select, narrow=self.narrow)
         self._top_of, self._top = None, None  # the diary whose dose_top is _top
         ds, f = self.data, self.data.filters
+        self._build()
+        self._pane = pn.pane.Bokeh(self.figures.grid, sizing_mode="stretch_width")  # (class: on the grid)
         ds.param.watch(self._show_diary, "diary")
         f.param.watch(self._show_diary, "date_range")
         f.param.watch(self._show_sessions, "pressures")
         f.param.watch(self._show_areas, "areas")
         ds.param.watch(lambda _e: self.figures.update_span(ds.span), "span")
+        self.param.watch(self._rebuild, "narrow")
+
+    def _build(self) -> None:
+        self.figures = plots.LinkedFigures(on_select=self._on_select, narrow=self.narrow)
         self._show_diary()
-        self.figures.update_span(ds.span)
+        self.figures.update_span(self.data.span)
+
+    def _rebuild(self, _event=None) -> None:
+        self._build()
+        self._pane.object = self.figures.grid
 
     def _show_diary(self, *_events) -> None:
         ds, f, figures = self.data, self.data.filters, self.figures
@@ -79,7 +89,7 @@ class LinkedPlots(View):
         self.data.span = (first, last)
 
     def __panel__(self):
-        return pn.pane.Bokeh(self.figures.grid, sizing_mode="stretch_width")  # (class: on the grid)
+        return self._pane
 
 
 def _format(value, unit: str) -> str:

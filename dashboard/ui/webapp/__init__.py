@@ -22,6 +22,7 @@ from panel.viewable import Viewable
 HERE = Path(__file__).parent
 FILES = ("manifest.json", "a11y.css", "icon-192.png", "icon-512.png", "apple-touch-icon.png", "favicon-32.png")
 THEME_COLOR = "#4A5FA8"  # the header's colour (ui.app.ACCENT)
+NARROW_PX = 700  # a window at most this wide gets the phone's layout (CSS media queries)
 
 
 class WebAppFiles:
@@ -91,4 +92,5 @@ class DiaryTemplate(pn.template.BootstrapTemplate):
             fibro_touch_icon_url=file_url("apple-touch-icon.png"),
             fibro_theme_color=THEME_COLOR,
             fibro_a11y_js=A11Y_JS,
+            fibro_narrow_px=NARROW_PX,
             apple_icon=file_url("apple-touch-icon.png"))  # drops Panel's own touch icon link

@@ -1,0 +1,125 @@
+"""What a new user trips over, in headless Chromium at a phone's 390x844 and a computer's
+1400x1000: times read in full, medicines chosen by taps, the narrow layout by width, ...
+Each test serves its own store and reads the store file back where it saves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.ui.test_checkin_ui import DESKTOP, PHONE, open_page  # noqa: F401  (a fixture)
+from tests.ui.test_log_ui import ARTIFACTS, LogUI, read_store, write_own_store
+from tests.ui.test_log_ui import serve  # noqa: F401  (a fixture: serves a store)
+
+pytestmark = pytest.mark.ui
+
+# A computer's browser in a window as narrow as a phone: no "Mobile" in its User-Agent.
+NARROW_DESKTOP = {"viewport": {"width": 390, "height": 844}}
+
+# How wide a field's input is, and how wide it would be to show all it holds (a copy of it
+# sized to its content), and where its right edge is.
+FITS_JS = """el => {
+  const copy = el.cloneNode();
+  copy.style.width = 'max-content';
+  copy.style.minWidth = '0';
+  copy.style.position = 'absolute';
+  el.parentNode.append(copy);
+  const natural = copy.getBoundingClientRect().width;
+  copy.remove();
+  const box = el.getBoundingClientRect();
+  return {natural, shown: box.width, right: box.right};
+}"""
+
+
+@pytest.fixture
+def own_db(tmp_path) -> Path:
+    return write_own_store(tmp_path / "own" / "fibro.sqlite")
+
+
+def today_at(hour: int, minute: int) -> dt.datetime:
+    return dt.datetime.combine(dt.date.today(), dt.time(hour, minute))
+
+
+def set_time(ui: LogUI, kind: str, label: str, when: dt.datetime, phone: bool):
+    """Set a date-time field as a person would on that device; returns the field's input."""
+    field = ui.field(kind, label)
+    if phone:  # the phone's own date-time field (a native input)
+        box = field.locator("input.flatpickr-mobile")
+        box.fill(f"{when:%Y-%m-%dT%H:%M}")
+        box.blur()
+        return box
+    ui.pick_datetime(kind, label, when.date(), when.hour, when.minute)  # its calendar, typed hour
+    box = field.locator("input.flatpickr-input:visible")
+    return box
+
+
+@pytest.mark.parametrize("device", [PHONE, NARROW_DESKTOP, DESKTOP], ids=["phone", "narrow", "desktop"])
+def test_a_session_and_a_dose_at_13_10_read_13_10(open_page, own_db, device):
+    """13:10 reads 13:10 (24 hours), or on a phone "01:10 PM" in full: the field is as wide as
+    what it shows and inside the screen; both are saved at 13:10."""
+    ui = open_page(own_db, device)
+    ui.go_to_log()
+    phone = device is PHONE
+    width = device["viewport"]["width"]
+    when = today_at(13, 10)
+    for kind, label in (("sessions", "Started"), ("doses", "Taken at")):
+        ui.show(kind)
+        box = set_time(ui, kind, label, when, phone)
+        if phone:
+            expect(box).to_have_value(f"{when:%Y-%m-%dT%H:%M}")
+        else:
+            expect(box).to_have_value(re.compile(rf"^{when:%Y-%m-%d} 13:10(:00)?$"))
+        fits = box.evaluate(FITS_JS)
+        assert fits["natural"] <= fits["shown"] + 0.5, f"{label}: the end of the time is cut off: {fits}"
+        assert fits["right"] <= width, f"{label} runs off the screen: {fits}"
+        name = {id(PHONE): "phone", id(NARROW_DESKTOP): "narrow", id(DESKTOP): "desktop"}[id(device)]
+        box.scroll_into_view_if_needed()
+        ui.page.screenshot(path=str(ARTIFACTS / f"when-{kind}-{name}.png"))
+        if kind == "sessions":
+            ui.field(kind, "Body areas").locator("input.choices__input--cloned").click()
+            ui.page.keyboard.type("Neck")
+            ui.page.keyboard.press("Enter")
+        else:
+            ui.type_into("doses", "Medicine", "Ibuprofen")
+        ui.heading(kind).click()
+        ui.save(kind)
+        expect(ui.message(kind)).to_contain_text("Saved")
+    stored = read_store(own_db)
+    assert when in set(stored["sessions"]["start"]), stored["sessions"]["start"].tolist()
+    assert when in set(stored["doses"]["time"]), stored["doses"]["time"].tolist()
+
+
+def test_a_narrow_window_gets_the_narrow_layout_whatever_its_user_agent(open_page, own_db):
+    """A 390 px window of a computer's browser (no "Mobile" in its User-Agent) starts with the
+    filters folded away, its tabs clickable, the check-in open, the plots' legends under
+    them and nothing wider than the window; the menu button still opens the filters."""
+    ui = open_page(own_db, NARROW_DESKTOP)
+    page = ui.page
+    assert "Mobile" not in page.evaluate("navigator.userAgent")
+    expect(page.locator("#sidebar")).to_be_hidden()
+    expect(page.locator("#sidebar-toggle")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(".form-quick")).to_be_visible()  # the check-in, open as on a phone
+    plots = page.locator(".linked-plots")
+    expect(plots).to_be_visible()
+    box = plots.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    # the legends under the plots (at their right they left the plots a sliver)
+    legends = """() => [...Bokeh.index.all_views()].filter(v => v.model.below && v.frame).map(v => {
+        const has = side => v.model[side].some(m => m.constructor.__name__ === 'Legend');
+        return {below: has('below'), right: has('right'), width: v.frame.bbox.width}; })"""
+    for _ in range(100):
+        figures = page.evaluate(legends)
+        if sum(f["below"] for f in figures) == 3:
+            break
+        page.wait_for_timeout(200)
+    assert [f["width"] > 200 for f in figures if f["below"]] == [True] * 3, figures
+    assert not any(f["right"] for f in figures), figures
+    page.screenshot(path=str(ARTIFACTS / "narrow-desktop-overview.png"))
+    ui.go_to_log()  # a tab is clickable (no sidebar lying over it)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator("#sidebar-toggle").click()
+    expect(page.locator("#sidebar")).to_be_visible()
