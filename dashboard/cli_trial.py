@@ -16,7 +16,7 @@ from .analysis import trial as tr
 from .cli import DATE, db_option, main, open_store, patient_for_writing, pick_patient
 from .importers.common import escape_controls
 from .session import DiarySession, Refused
-from .trials import check_design, open_trial, save_plan
+from .trials import add_replacement_block, check_design, open_trial, save_plan
 
 _OPTIONS = {"pressure_a": "--compare", "pressure_b": "--compare", "outcome": "--outcome",
             "area": "--area", "blocks": "--blocks", "sessions_per_period": "--sessions-per-period",
@@ -25,7 +25,8 @@ _OPTIONS = {"pressure_a": "--compare", "pressure_b": "--compare", "outcome": "--
 
 @main.group()
 def trial():
-    """Find out for sure: a randomized n-of-1 trial of two pressures (plan, status, result)."""
+    """Find out for sure: a randomized n-of-1 trial of two pressures (plan, status, result,
+    add-block, stop)."""
 
 
 def _json(value) -> None:
@@ -79,7 +80,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Machine-read
 @click.option("--seed", type=int, default=None, help="Seed of the random order (default: a new one).")
 @click.option("--difference", type=click.FloatRange(min=0, min_open=True),
               default=tr.DEFAULT_DIFFERENCE, show_default=True,
-              help="The difference worth finding, for the power figure (outcome's unit).")
+              help="The difference worth finding (outcome's unit): the power is simulated for "
+                   "it, the planner proposes the smallest design reaching 80 % power, and the "
+                   "result gives the probability of each pressure being better by it.")
 @click.option("--yes", is_flag=True, help="Save a design that cannot reach p < 0.05 without asking.")
 @json_option
 def trial_plan(db, patient, compare, area, outcome, blocks, sessions_per_period, start,
@@ -117,7 +120,7 @@ def trial_plan(db, patient, compare, area, outcome, blocks, sessions_per_period,
     click.echo(f"Trial {trial_id}: {pressure_b} against {pressure_a} pressure, "
                f"{tr.OUTCOME_LABELS[outcome].lower()}, {blocks} blocks of "
                f"{sessions_per_period} sessions per period (seed {design.seed}).")
-    for sentence in check.sentences(outcome):
+    for sentence in check.sentences(design):
         click.echo("• " + sentence)
     for row in tr.schedule_records(plan):
         click.echo(f"  {row['date']}  {row['pressure']:<9} block {row['block']}, "
@@ -136,10 +139,15 @@ def trial_status(db, patient, trial_id, as_json):
     if as_json:
         _json(status)
         return
+    lost = status["lost"]
+    if lost["text"]:  # news first: the trial may no longer be able to give a result
+        click.echo("Lost period: " + lost["text"])
+    lost_part = (f", {len(lost['lost_periods'])} period{'s' if len(lost['lost_periods']) > 1 else ''}"
+                 " lost (no usable outcome)" if lost["lost_periods"] else "")
     click.echo(f"Trial {status['trial_id']}: {status['pressure_b']} against "
                f"{status['pressure_a']} pressure; {status['given']} of {status['planned']} "
                f"sessions given as planned, {status['deviation']} deviations, "
-               f"{status['missed']} missed, {status['ahead']} to come"
+               f"{status['missed']} missed, {status['ahead']} to come{lost_part}"
                + (", stopped early" if status["stopped_early"] else "") + ".")
     click.echo(status["next_session_text"][0].upper() + status["next_session_text"][1:] + ".")
     for row in status["sessions"]:
@@ -163,6 +171,8 @@ def trial_result(db, patient, trial_id, as_json):
     if as_json:
         _json(result)
         return
+    if result["lost"]["text"]:
+        click.echo("Lost period: " + result["lost"]["text"])
     click.echo(result["sentence"])
     a, b = result["compare"]
     click.echo(f"Sessions behind it: {a} {result['n_sessions'][a]}, {b} "
@@ -185,6 +195,29 @@ def trial_result(db, patient, trial_id, as_json):
 
 def _signed(value) -> str:
     return "—" if value is None else f"{value:+.2f}"
+
+
+@trial.command("add-block")
+@db_option
+@patient_option
+@trial_option
+@json_option
+def trial_add_block(db, patient, trial_id, as_json):
+    """Add one randomized replacement block for a block that lost a period."""
+    session, pid, found = _shown_trial(db, patient, trial_id)
+    try:
+        block = add_replacement_block(session, pid, found)
+    except (ValueError, Refused) as error:
+        raise click.ClickException(str(error)) from None
+    rows = tr.schedule_records(block)
+    if as_json:
+        _json({"trial_id": found.trial_id, "added": rows})
+        return
+    click.echo(f"Trial {found.trial_id}: replacement block {rows[0]['block']} added, its order "
+               f"drawn at random ({rows[0]['pressure']} first).")
+    for row in rows:
+        click.echo(f"  {row['date']}  {row['pressure']:<9} block {row['block']}, "
+                   f"period {row['period']}")
 
 
 @trial.command("stop")

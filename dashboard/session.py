@@ -353,6 +353,14 @@ class DiarySession:
             self._log("stopped trial", pid)
         return stopped
 
+    def add_trial_block(self, patient_id, trial_id: int, schedule: list[dict]) -> None:
+        """Append a replacement block to one of the patient's trials (``log`` scope)."""
+        pid = self.require(patient_id, "log")
+        self._own_trial(pid, trial_id)
+        self.store.add_trial_sessions(trial_id, schedule)
+        if self.principal.hosted:
+            self._log("added trial block", pid)
+
     def _own_trial(self, patient_id: int, trial_id: int) -> None:
         from .store import NotFound
 

@@ -897,6 +897,17 @@ class Store:
                 for seq, row in enumerate(schedule, start=1)])
         return trial_id
 
+    def add_trial_sessions(self, trial_id: int, schedule: list[dict]) -> None:
+        """Append planned sessions (a replacement block) to a trial's schedule, after its last."""
+        with self._write() as conn:
+            last = conn.execute(sa.select(sa.func.max(trial_sessions.c.seq))
+                                .where(trial_sessions.c.trial_id == int(trial_id))).scalar() or 0
+            conn.execute(trial_sessions.insert(), [
+                {"trial_id": int(trial_id), "seq": seq, "date": row["date"],
+                 "pressure": row["pressure"], "block": int(row["block"]),
+                 "period": int(row["period"])}
+                for seq, row in enumerate(schedule, start=last + 1)])
+
     def trials(self, patient_id: int) -> pd.DataFrame:
         """A patient's trials, oldest first: id, created_at, the plan's fields, stopped_at."""
         query = (sa.select(trials).where(trials.c.patient_id == int(patient_id))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .analysis import trial as tr
+from .analysis import trial_planner as planner
 from .session import DiarySession
 
 
@@ -26,9 +27,17 @@ class OpenTrial:
     @property
     def reproducible(self) -> bool:
         """Whether the stored seed draws the stored schedule again (an audit of the plan)."""
-        again = tr.schedule(self.design)
-        return (again["pressure"].tolist() == self.plan["pressure"].tolist()
-                and [pd.Timestamp(d) for d in again["date"]] == list(self.plan["date"]))
+        return tr.schedule_reproduces(self.design, self.plan)
+
+    @property
+    def difference(self) -> float:
+        """The difference named when planning (the margin of the result's probabilities)."""
+        value = self.stored.get("difference")
+        return tr.DEFAULT_DIFFERENCE if value is None or pd.isna(value) else float(value)
+
+    def lost(self) -> dict:
+        """The lost periods and what they cost (``analysis.trial.lost_news``)."""
+        return tr.lost_news(self.design, self.progress)
 
     def next_session(self) -> dict | None:
         return self.progress.next_session()
@@ -44,6 +53,7 @@ class OpenTrial:
             "created_by": self.stored.get("created_by") or "",
             "stopped_at": _iso(self.stored.get("stopped_at")),
             "planned": int(len(slots)), **self.progress.counts(),
+            "lost": self.lost(),
             "unplanned": int(len(self.progress.unplanned)),
             "next_session": self.next_session(), "next_session_text": self.next_session_text(),
             "complete": self.progress.complete, "stopped_early": self.progress.stopped_early,
@@ -63,7 +73,8 @@ class OpenTrial:
 
     def result(self) -> dict:
         """What ``fibro trial result --json`` prints."""
-        return {"trial_id": self.trial_id, **tr.trial_result(self.design, self.progress)}
+        return {"trial_id": self.trial_id,
+                **tr.trial_result(self.design, self.progress, self.difference)}
 
 
 def _iso(value) -> str | None:
@@ -91,25 +102,45 @@ def open_trial(session: DiarySession, patient_id, trial_id: int | None = None,
 
 
 def check_design(session: DiarySession, patient_id, design: tr.TrialDesign,
-                 difference: float = tr.DEFAULT_DIFFERENCE) -> tuple[pd.DataFrame, tr.PlanCheck]:
-    """The schedule a design draws and what the planner says about it, at the day-to-day
-    noise of the patient's own diary (a typical one while it is new)."""
+                 difference: float = tr.DEFAULT_DIFFERENCE) -> tuple[pd.DataFrame,
+                                                                      planner.PlanCheck]:
+    """The schedule a design draws and what the planner says about it: its power simulated
+    in a diary like the patient's own (a typical one while it is new), and the smallest
+    design reaching the target power."""
     plan = tr.schedule(design)
     diary = session.diary(patient_id) if patient_id is not None else None
     if diary is None or diary.daily.empty:
-        noise, days = tr.TYPICAL_NOISE[design.outcome], 0
+        noise = planner.TYPICAL_DIARY[design.outcome]
     else:
-        noise, days = tr.diary_noise(diary.daily, diary.doses, design.outcome, design.area)
-    return plan, tr.check_plan(design, plan, noise, days, difference)
+        noise = planner.diary_noise(diary.daily, diary.doses, design.outcome, design.area)
+    return plan, planner.check_plan(design, plan, noise, difference)
+
+
+def _rows(plan: pd.DataFrame) -> list[dict]:
+    return [{"date": pd.Timestamp(r.date).date(), "pressure": r.pressure, "block": int(r.block),
+             "period": int(r.period)} for r in plan.itertuples()]
 
 
 def save_plan(session: DiarySession, patient_id, design: tr.TrialDesign, plan: pd.DataFrame,
-              check: tr.PlanCheck) -> int:
-    """Keep the plan (with the seed, the noise and the power it was judged by)."""
+              check: planner.PlanCheck) -> int:
+    """Keep the plan (with the seed, the diary's spread and the power it was judged by)."""
     fields = design.to_dict()
     fields["start"] = design.start
-    fields.update(difference=check.difference, noise=check.noise, noise_days=check.noise_days,
-                  power=check.power)
-    return session.plan_trial(patient_id, fields, [
-        {"date": pd.Timestamp(r.date).date(), "pressure": r.pressure, "block": int(r.block),
-         "period": int(r.period)} for r in plan.itertuples()])
+    fields.update(difference=check.difference, noise=check.noise.spread,
+                  noise_days=check.noise.days, power=check.power.power)
+    return session.plan_trial(patient_id, fields, _rows(plan))
+
+
+def add_replacement_block(session: DiarySession, patient_id, found: OpenTrial,
+                          today: dt.date | None = None) -> pd.DataFrame:
+    """Add one randomized replacement block to a trial that lost a period; returns its
+    planned sessions.  ``ValueError`` when the trial has no lost block left to replace."""
+    news = found.lost()
+    if not news["may_add_replacement"]:
+        raise ValueError("This trial has no lost block to replace"
+                         + (" (it was stopped)." if found.progress.stopped_on else
+                            " (each lost block can be replaced once)." if news["lost_blocks"]
+                            else "."))
+    block = tr.replacement_block(found.design, found.plan, today or dt.date.today())
+    session.add_trial_block(patient_id, found.trial_id, _rows(block))
+    return block

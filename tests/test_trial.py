@@ -17,6 +17,7 @@ import pytest
 from scipy import stats
 
 from dashboard.analysis import trial as tr
+from dashboard.analysis import trial_planner as planner
 
 START = dt.date(2026, 1, 5)
 TODAY = dt.date(2026, 11, 30)
@@ -78,11 +79,12 @@ def test_the_smallest_reachable_p_value_is_two_out_of_all_allocations(blocks, sm
 
 def test_a_design_that_cannot_reach_significance_is_warned_about():
     d = design(blocks=4)
-    check = tr.check_plan(d, tr.schedule(d), 1.0, 0)
+    typical = planner.TYPICAL_DIARY["pain_next_day"]
+    check = planner.check_plan(d, tr.schedule(d), typical)
     assert "16 orders" in check.warning() and "0.125" in check.warning()
-    assert check.power == 0.0 and check.sentences("pain_next_day")[0] == check.warning()
+    assert check.power.power == 0.0 and check.sentences(d)[0] == check.warning()
     d6 = design()
-    assert tr.check_plan(d6, tr.schedule(d6), 1.0, 0).warning() is None
+    assert planner.check_plan(d6, tr.schedule(d6), typical).warning() is None
 
 
 # --- the randomization test ----------------------------------------------------------------
@@ -103,29 +105,6 @@ def test_beyond_the_exact_limit_the_p_value_is_drawn_and_seeded():
     assert p == tr.randomization_p_value(d, seed=5)
     t_p = stats.ttest_1samp(d, 0).pvalue  # a large-sample cousin of the same test
     assert abs(p - t_p) < 0.1
-
-
-def test_power_agrees_with_its_closed_form_for_six_blocks():
-    """With 6 blocks only the all-same-sign outcome gives p < 0.05 (p = 2/64), so power is
-    P(all six block differences > 0) + P(all < 0) exactly."""
-    for difference in (1.0, 2.0):
-        z = difference / math.sqrt(2 / 2)
-        exact = stats.norm.cdf(z) ** 6 + stats.norm.cdf(-z) ** 6
-        assert tr.power(6, 2, difference, 1.0) == pytest.approx(exact, abs=0.02)
-    assert tr.power(6, 2, 0.0, 1.0) == pytest.approx(2 / 64, abs=0.01)
-
-
-# --- noise of the diary ----------------------------------------------------------------
-
-def test_the_diary_noise_is_its_own_and_a_typical_one_while_it_is_new():
-    rng = np.random.default_rng(3)
-    days = pd.date_range("2026-01-01", periods=200, freq="D")
-    drift = np.linspace(3, 7, 200)  # a slow drift is not noise
-    daily = pd.DataFrame({"date": days, "pain": drift + rng.normal(0, 1.5, 200),
-                          "sleep_hours": 7.0})
-    noise, n = tr.diary_noise(daily, NO_DOSES, "pain_next_day")
-    assert n > 150 and noise == pytest.approx(1.5, rel=0.15)
-    assert tr.diary_noise(daily.head(10), NO_DOSES, "pain_next_day") == (1.0, 0)
 
 
 # --- matching sessions to the plan ------------------------------------------------------------
@@ -252,6 +231,8 @@ def test_no_difference_gives_p_below_005_in_at_most_about_5_percent():
 def test_the_planners_power_agrees_with_simulated_trials(blocks, effect):
     """Two-sided binomial test at 0.001 of the simulated hits against the planner's figure
     (its own simulation error, about 0.008, is small beside 100 trials' 0.05)."""
-    planned = tr.power(blocks, 2, effect, 1.0)
+    # the invented diary: pain 5 + independent noise of 1 point, any value, nothing unlogged
+    noise = planner.DiaryNoise(5.0, 1.0, 0.0, 0.0, 0.0, 365)
+    planned = planner.simulated_power(design(blocks=blocks), noise, effect).power
     hits = simulated_rate(blocks, effect, start_seed=20_000 + blocks * 100)
     assert stats.binomtest(hits, SIMULATIONS, planned).pvalue > 0.001, (hits, planned)

@@ -21,9 +21,15 @@ Pure functions on plain values and the frames of ``Store.daily``, ``Store.sessio
   enumerated exactly up to ``EXACT_UP_TO_BLOCKS`` blocks, else estimated from
   ``MONTE_CARLO_DRAWS`` seeded draws.  Intention-to-treat uses the planned pressure of
   every matched session; per-protocol leaves out the deviations.
-* **Power.**  Period means of ``n`` sessions with day-to-day noise ``sigma`` differ by
-  ``N(difference, 2 sigma^2 / n)`` per block; ``power`` runs that model through the same
-  randomization test (seeded simulation), so the figure is the test's, not a t-test's.
+* **Lost periods.**  A period whose sessions and outcome days are past without one usable
+  outcome is *lost*: its block cannot count, which can put p < 0.05 out of reach
+  (``lost_periods``, ``lost_news``); one randomized replacement block can be added per lost
+  block (``replacement_block``), its order drawn from the trial's seed and the block's number.
+* **Probabilities.**  Beside the p-value, the posterior probability of three zones (B better
+  by at least the named difference, within it, A better by at least it) from the block
+  differences under a stated weakly sceptical prior (``posterior_zones``).
+* **Power.**  ``analysis.trial_planner`` simulates the schedule with the diary's own kind of
+  noise and runs the same randomization test (``randomization_p_values``).
 """
 
 from __future__ import annotations
@@ -56,11 +62,6 @@ LOWER_IS_BETTER: dict[str, bool] = {
 }
 # Days after the session day that the outcome reaches (the next day; 48 h reach two).
 OUTCOME_DAYS: dict[str, int] = {"pain_next_day": 1, "sleep_hours_next_night": 1, "doses_48h": 2}
-# The day-to-day noise assumed while a diary is too new to measure its own (one point of
-# pain or one hour of sleep is a common day-to-day swing in fibromyalgia diaries).
-TYPICAL_NOISE: dict[str, float] = {
-    "pain_next_day": 1.0, "sleep_hours_next_night": 1.0, "doses_48h": 1.0,
-}
 TRIAL_PRESSURES: tuple[str, ...] = tuple(p for p in domain.PRESSURES if p != "unknown")
 
 WASHOUT_DAYS = 2  # days free of sessions after a period's last outcome, before the next period
@@ -70,11 +71,7 @@ MIN_BLOCKS, MAX_BLOCKS = 2, 30
 MAX_SESSIONS_PER_PERIOD, MAX_EVERY_DAYS = 10, 28
 ALPHA = 0.05
 EXACT_UP_TO_BLOCKS = 16  # 2^16 = 65 536 allocations
-POWER_EXACT_UP_TO_BLOCKS = 12  # the planner's simulations: exact up to 4096 allocations
 MONTE_CARLO_DRAWS = 20_000
-POWER_SIMULATIONS = 4_000
-MIN_NOISE_DAYS = 28  # logged days needed before the diary's own noise is used
-NOISE_WINDOW_DAYS = 29  # the local level the day-to-day noise is measured around
 _TIE = 1e-9
 
 NOT_ENOUGH = "not enough data yet"
@@ -155,17 +152,60 @@ def block_orders(design: TrialDesign) -> list[tuple[str, str]]:
     return [(b, a) if flip else (a, b) for flip in flips]
 
 
+def _block_rows(design: TrialDesign, block: int, order: tuple[str, str],
+                day: dt.date) -> tuple[list[dict], dt.date]:
+    """One block's planned sessions from ``day``, and the day the next block starts."""
+    rows = []
+    for period, pressure in enumerate(order, start=1):
+        for session in range(1, design.sessions_per_period + 1):
+            rows.append({"date": day, "pressure": pressure, "block": block,
+                         "period": period, "session": session})
+            last = session == design.sessions_per_period
+            day += dt.timedelta(days=design.period_gap if last else design.every_days)
+    return rows, day
+
+
+SCHEDULE_COLUMNS = ["date", "pressure", "block", "period", "session"]
+
+
 def schedule(design: TrialDesign) -> pd.DataFrame:
     """The planned sessions: date, pressure, block, period (1 or 2), session (within the period)."""
     rows, day = [], design.start
     for block, order in enumerate(block_orders(design), start=1):
-        for period, pressure in enumerate(order, start=1):
-            for session in range(1, design.sessions_per_period + 1):
-                rows.append({"date": day, "pressure": pressure, "block": block,
-                             "period": period, "session": session})
-                last = session == design.sessions_per_period
-                day += dt.timedelta(days=design.period_gap if last else design.every_days)
-    return pd.DataFrame(rows, columns=["date", "pressure", "block", "period", "session"])
+        block_rows, day = _block_rows(design, block, order, day)
+        rows += block_rows
+    return pd.DataFrame(rows, columns=SCHEDULE_COLUMNS)
+
+
+def replacement_order(design: TrialDesign, block: int) -> tuple[str, str]:
+    """A replacement block's (first, second) pressure: a fair coin drawn from the trial's seed
+    and the block's number, so the stored schedule can be audited like the planned one."""
+    flip = np.random.default_rng([int(design.seed), int(block)]).integers(0, 2)
+    a, b = design.pressure_a, design.pressure_b
+    return (b, a) if flip else (a, b)
+
+
+def replacement_block(design: TrialDesign, plan: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """One more block after the schedule's last one (or from tomorrow, whichever is later), in
+    a randomized order (``replacement_order``), at the trial's rhythm."""
+    block = int(plan["block"].max()) + 1
+    last = pd.Timestamp(plan["date"].max()).date()
+    day = max(last + dt.timedelta(days=design.period_gap), today + dt.timedelta(days=1))
+    rows, _ = _block_rows(design, block, replacement_order(design, block), day)
+    return pd.DataFrame(rows, columns=SCHEDULE_COLUMNS)
+
+
+def schedule_reproduces(design: TrialDesign, plan: pd.DataFrame) -> bool:
+    """Whether the stored schedule is the one the seed draws: the planned blocks exactly, and
+    each replacement block in the order its coin gives."""
+    again = schedule(design)
+    planned = plan[plan["block"] <= design.blocks]
+    same = (planned["pressure"].tolist() == again["pressure"].tolist()
+            and [pd.Timestamp(d) for d in planned["date"]] == [pd.Timestamp(d) for d in again["date"]])
+    for block, part in plan[plan["block"] > design.blocks].groupby("block"):
+        order = tuple(part.sort_values(["period"])["pressure"].drop_duplicates())
+        same = same and order == replacement_order(design, int(block))
+    return same
 
 
 def schedule_records(plan: pd.DataFrame) -> list[dict]:
@@ -194,28 +234,61 @@ def can_reach_significance(blocks: int, alpha: float = ALPHA) -> bool:
     return smallest_p_value(blocks) < alpha
 
 
-def _sign_matrix(blocks: int, rng: np.random.Generator | None = None,
-                 draws: int = MONTE_CARLO_DRAWS) -> np.ndarray:
-    """Every sign pattern of ``blocks`` blocks (exact), or ``draws`` random ones."""
-    if blocks <= EXACT_UP_TO_BLOCKS or rng is None:
-        return np.array(list(itertools.product((1.0, -1.0), repeat=blocks)))
-    return rng.choice((1.0, -1.0), size=(draws, blocks))
+def _signed_sums(differences: np.ndarray) -> np.ndarray:
+    """Every signed sum of each row's values (rows x 2^columns), sign patterns in a fixed order."""
+    sums = np.zeros((len(differences), 1))
+    for column in differences.T:
+        sums = np.concatenate([sums + column[:, None], sums - column[:, None]], axis=1)
+    return sums
 
 
-def randomization_p_values(differences: np.ndarray, signs: np.ndarray) -> np.ndarray:
+def _exact_p_values(differences: np.ndarray) -> np.ndarray:
+    """The exact two-sided p-values over all 2^k sign patterns, by meeting in the middle: the
+    signed sums of the first half of the blocks against the sorted signed sums of the second
+    half, so 16 blocks cost 2 x 256 sums a row instead of 65 536 (the count is the same).
+
+    The signed sums are symmetric (flipping every sign negates the sum), so the allocations
+    at least as far from 0 as the observed one are twice those at or above ``threshold``."""
+    rows, blocks = differences.shape
+    threshold = np.abs(differences.sum(axis=1)) - _TIE * blocks  # the analysis's tie rule
+    half = blocks // 2
+    out = np.ones(rows)
+    positive = np.flatnonzero(threshold > 0)  # else every allocation counts: p = 1
+    for i in range(0, len(positive), 256):
+        chosen = positive[i:i + 256]
+        first = _signed_sums(differences[chosen, :half])
+        second = np.sort(_signed_sums(differences[chosen, half:]), axis=1)
+        wanted = threshold[chosen, None] - first  # second-half sums must reach this
+        # one searchsorted over all rows: each row's values moved to its own stretch
+        width = 2.0 * (np.abs(second).max() + np.abs(wanted).max()) + 1.0
+        offsets = width * np.arange(len(chosen))[:, None]
+        position = np.searchsorted((second + offsets).ravel(), (wanted + offsets).ravel())
+        below = position.reshape(wanted.shape) - second.shape[1] * np.arange(len(chosen))[:, None]
+        at_or_above = (second.shape[1] - below).sum(axis=1)
+        out[chosen] = 2.0 * at_or_above / 2.0 ** blocks
+    return out
+
+
+def randomization_p_values(differences: np.ndarray, rng: np.random.Generator | None = None,
+                           draws: int = MONTE_CARLO_DRAWS) -> np.ndarray:
     """Two-sided p-values of the block-order randomization test, one per row of ``differences``
-    (simulations x blocks): the share of allocations whose mean difference is at least as
-    far from 0 as the observed one.  ``signs`` holds the allocations (exact or drawn)."""
+    (trials x blocks): the share of allocations (each block's order flipped or not) whose mean
+    difference is at least as far from 0 as the observed one.  Exact over all 2^k allocations
+    up to ``EXACT_UP_TO_BLOCKS`` blocks; beyond, (hits + 1) / (draws + 1) over ``draws``
+    allocations drawn from ``rng``.  The analysis and the planner's simulations both use it."""
     differences = np.atleast_2d(np.asarray(differences, dtype=float))
-    observed = np.abs(differences.mean(axis=1))
     blocks = differences.shape[1]
-    exact = len(signs) == 2 ** blocks and blocks <= EXACT_UP_TO_BLOCKS
+    if blocks <= EXACT_UP_TO_BLOCKS:
+        return _exact_p_values(differences)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    signs = rng.choice((1.0, -1.0), size=(draws, blocks))
+    observed = np.abs(differences.mean(axis=1))
     out = np.empty(len(differences))
-    chunk = max(1, 4_000_000 // max(1, len(signs)))
+    chunk = max(1, 4_000_000 // draws)
     for i in range(0, len(differences), chunk):
         null = np.abs(differences[i:i + chunk] @ signs.T) / blocks
         count = (null >= observed[i:i + chunk, None] - _TIE).sum(axis=1)
-        out[i:i + chunk] = count / len(signs) if exact else (count + 1) / (len(signs) + 1)
+        out[i:i + chunk] = (count + 1) / (draws + 1)
     return out
 
 
@@ -224,23 +297,7 @@ def randomization_p_value(differences, seed: int = 0) -> float:
     d = np.asarray(differences, dtype=float)
     if d.size == 0:
         return 1.0
-    signs = _sign_matrix(d.size, np.random.default_rng(seed))
-    return float(randomization_p_values(d[None, :], signs)[0])
-
-
-def power(blocks: int, sessions_per_period: int, difference: float, noise: float,
-          alpha: float = ALPHA, simulations: int = POWER_SIMULATIONS, seed: int = 0) -> float:
-    """The chance that the trial's randomization test gives p < ``alpha`` when the true
-    difference is ``difference`` and the outcome's day-to-day noise is ``noise``
-    (independent days; seeded, so the same design gives the same figure)."""
-    if not can_reach_significance(blocks, alpha):
-        return 0.0
-    rng = np.random.default_rng(seed)
-    spread = noise * math.sqrt(2.0 / sessions_per_period)
-    d = rng.normal(difference, spread, size=(simulations, blocks))
-    signs = (_sign_matrix(blocks) if blocks <= POWER_EXACT_UP_TO_BLOCKS
-             else rng.choice((1.0, -1.0), size=(2_000, blocks)))
-    return float((randomization_p_values(d, signs) < alpha).mean())
+    return float(randomization_p_values(d[None, :], np.random.default_rng(seed))[0])
 
 
 def simulated_diary(plan: pd.DataFrame, effect: float, noise: float = 1.0, baseline: float = 5.0,
@@ -302,83 +359,12 @@ def outcome_series(daily: pd.DataFrame, doses: pd.DataFrame, outcome: str,
                      index=pd.DatetimeIndex(daily["date"])).dropna()
 
 
-def diary_noise(daily: pd.DataFrame, doses: pd.DataFrame, outcome: str,
-                area: str | None = None) -> tuple[float, int]:
-    """(day-to-day noise, days it is measured on): the spread of the outcome around its
-    local level (a centred ``NOISE_WINDOW_DAYS``-day mean), so slow drifts and flares lasting
-    weeks do not count as noise.  A diary with under ``MIN_NOISE_DAYS`` logged days gives
-    (the typical noise, 0)."""
-    series = outcome_series(daily, doses, outcome, area)
-    if len(series) < MIN_NOISE_DAYS:
-        return TYPICAL_NOISE[outcome], 0
-    series = series.asfreq("D")
-    level = series.rolling(NOISE_WINDOW_DAYS, center=True, min_periods=8).mean()
-    residual = (series - level).dropna()
-    if len(residual) < MIN_NOISE_DAYS or not residual.std() > 0:
-        return TYPICAL_NOISE[outcome], 0
-    return float(residual.std(ddof=1)), int(len(residual))
-
-
-@dataclass(frozen=True)
-class PlanCheck:
-    """What the planner tells before a plan is accepted."""
-
-    allocations: int
-    smallest_p: float
-    can_reach: bool
-    difference: float
-    noise: float
-    noise_days: int
-    power: float
-    weeks: float
-    last_date: dt.date
-
-    def warning(self) -> str | None:
-        if self.can_reach:
-            return None
-        return (f"With {int(math.log2(self.allocations))} blocks the design allows only "
-                f"{self.allocations} orders, so the smallest p-value it can reach is "
-                f"{self.smallest_p:.3f}: no result can reach p < {ALPHA:g}, however large the "
-                "difference. Choose at least 6 blocks for a trial that can show a difference.")
-
-    def sentences(self, outcome: str) -> list[str]:
-        unit = OUTCOME_UNITS[outcome]
-        noise_from = (f"measured in your diary over {self.noise_days} days" if self.noise_days
-                      else "a typical diary's, as yours is too new to measure")
-        said = [f"{self.allocations} possible orders: the smallest p-value this design can "
-                f"reach is {self.smallest_p:.3g}.",
-                f"Day-to-day noise {self.noise:.2f} {unit} ({noise_from}).",
-                f"If the true difference is {amount(self.difference, outcome)}, this design finds it "
-                f"(p < {ALPHA:g}) in about {self.power:.0%} of trials.",
-                f"It runs about {self.weeks:.0f} weeks, to {self.last_date:%d %b %Y}."]
-        warning = self.warning()
-        return [warning, *said] if warning else said
-
-    def to_dict(self) -> dict:
-        values = asdict(self)
-        values["last_date"] = self.last_date.isoformat()
-        values["warning"] = self.warning()
-        return values
-
-
 def amount(value: float, outcome: str) -> str:
     """'1 point (0-10)', '2.5 points (0-10)', '1 hour', '2 doses'."""
     unit = OUTCOME_UNITS[outcome]
     if abs(value) == 1:
         unit = {"points (0-10)": "point (0-10)", "hours": "hour", "doses": "dose"}[unit]
     return f"{value:g} {unit}"
-
-
-def check_plan(design: TrialDesign, plan: pd.DataFrame, noise: float, noise_days: int,
-               difference: float = DEFAULT_DIFFERENCE) -> PlanCheck:
-    last = pd.Timestamp(plan["date"].max()).date()
-    days = (last - design.start).days + 1 + OUTCOME_DAYS[design.outcome]
-    return PlanCheck(
-        allocations=allocations(design.blocks), smallest_p=smallest_p_value(design.blocks),
-        can_reach=can_reach_significance(design.blocks), difference=float(difference),
-        noise=float(noise), noise_days=int(noise_days),
-        power=power(design.blocks, design.sessions_per_period, abs(difference), noise),
-        weeks=days / 7, last_date=last)
 
 
 # --- running: planned sessions matched to the diary ------------------------------------------
@@ -487,6 +473,7 @@ class Progress:
     slots: pd.DataFrame
     unplanned: pd.DataFrame
     stopped_on: dt.date | None
+    today: dt.date = field(default_factory=dt.date.today)
 
     def counts(self) -> dict[str, int]:
         counts = self.slots["status"].value_counts()
@@ -518,7 +505,83 @@ def progress(design: TrialDesign, plan: pd.DataFrame, daily: pd.DataFrame,
     today = today or dt.date.today()
     slots, unplanned = match_sessions(design, plan, sessions, today, stopped_on)
     slots["outcome"] = slot_outcomes(design, slots, daily, doses)
-    return Progress(slots[SLOT_COLUMNS], unplanned, stopped_on)
+    return Progress(slots[SLOT_COLUMNS], unplanned, stopped_on, today)
+
+
+# --- lost periods: a block that can no longer count ----------------------------------------
+
+LOST_COLUMNS = ["block", "period", "pressure", "first", "last", "reason"]
+
+
+def lost_periods(design: TrialDesign, prog: Progress) -> pd.DataFrame:
+    """The periods whose sessions and outcome days are all past without one usable outcome
+    (no session given, or the outcome not logged after any): their blocks cannot count."""
+    wait = dt.timedelta(days=OUTCOME_DAYS[design.outcome])
+    label = OUTCOME_LABELS[design.outcome].lower()
+    rows = []
+    for (block, period), part in prog.slots.groupby(["block", "period"], sort=True):
+        if part["status"].isin(["ahead", "stopped"]).any():
+            continue
+        given = part["status"].isin(["given", "deviation"]).to_numpy()
+        if (given & part["outcome"].notna().to_numpy()).any():
+            continue
+        due = [pd.Timestamp(g).date() + wait for g in part["given_on"][given]]
+        if any(day >= prog.today for day in due):
+            continue  # an outcome can still be logged today
+        n, n_given = len(part), int(given.sum())
+        if n_given == 0:
+            reason = "no session was given" if n > 1 else "the session was not given"
+        elif n_given == n:
+            reason = (f"{label} was not logged after "
+                      f"{'the session' if n == 1 else 'either session' if n == 2 else 'any session'}")
+        else:
+            reason = (f"{n - n_given} session{'s' if n - n_given > 1 else ''} not given, and "
+                      f"{label} not logged after the other{'s' if n_given > 1 else ''}")
+        rows.append({"block": int(block), "period": int(period),
+                     "pressure": part["pressure"].iloc[0],
+                     "first": pd.Timestamp(part["date"].min()).date(),
+                     "last": pd.Timestamp(part["date"].max()).date(), "reason": reason})
+    return pd.DataFrame(rows, columns=LOST_COLUMNS)
+
+
+def lost_news(design: TrialDesign, prog: Progress) -> dict:
+    """What a lost period costs, as ``fibro trial status`` says it at once: the blocks that
+    can still count, the smallest p-value they allow, and whether a replacement block may be
+    added (one per lost block, while the trial runs)."""
+    lost = lost_periods(design, prog)
+    planned = int(prog.slots["block"].nunique())
+    lost_blocks = sorted(set(lost["block"]))
+    usable = planned - len(lost_blocks)
+    replacements = planned - design.blocks
+    smallest = smallest_p_value(usable)
+    may_replace = (len(lost_blocks) > replacements and prog.stopped_on is None
+                   and planned < MAX_BLOCKS)
+    news = {"lost_periods": [{**r, "first": r["first"].isoformat(), "last": r["last"].isoformat()}
+                             for r in lost.to_dict(orient="records")],
+            "lost_blocks": lost_blocks, "usable_blocks": usable, "blocks_planned": planned,
+            "replacement_blocks": replacements, "smallest_p_now": smallest,
+            "can_still_reach": smallest < ALPHA, "may_add_replacement": may_replace, "text": ""}
+    if lost.empty:
+        return news
+    said = []
+    for r in lost.itertuples():
+        span = (f"{r.first:%d %b}" if r.first == r.last else f"{r.first:%d %b} to {r.last:%d %b}")
+        said.append(f"Period {r.period} of block {r.block} ({r.pressure} pressure, {span}) has "
+                    f"no usable outcome: {r.reason}.")
+    which = ", ".join(str(b) for b in lost_blocks)
+    said.append(f"Block{'s' if len(lost_blocks) > 1 else ''} {which} cannot count, so at most "
+                f"{usable} of {planned} blocks can: the smallest p-value the test can then give "
+                f"is {smallest:.3g}" + (f", so no result can reach p < {ALPHA:g} now."
+                                        if smallest >= ALPHA else
+                                        f"; p < {ALPHA:g} is still possible, with less power."))
+    if may_replace:
+        said.append("One randomized replacement block can be added at the end of the schedule "
+                    "(`fibro trial add-block`, or on the Trial page).")
+    elif replacements:
+        said.append(f"{replacements} replacement block{'s were' if replacements > 1 else ' was'} "
+                    "added.")
+    news["text"] = " ".join(said)
+    return news
 
 
 def next_session_text(next_session: dict | None) -> str:
@@ -603,8 +666,103 @@ def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:+.2f}"
 
 
-def plain_sentence(design: TrialDesign, figures: dict, complete: bool, stopped_early: bool) -> str:
-    """What the result can and cannot tell, in words; never more than the design permits."""
+# --- probabilities a person can act on ------------------------------------------------------
+
+LEAN = 0.8  # a zone this probable is a lean the sentence says
+LEAN_AT_ALL = 0.9  # one pressure better at all (perhaps by less than the named difference)
+MIN_SPREAD_SHARE = 0.25  # block differences spread at least a quarter of the named difference
+PRIOR = ("a normal prior on the true difference centred on no difference, with a standard "
+         "deviation equal to the difference named when planning: before the trial it gives "
+         "16 % to each pressure being better by at least that much and 68 % to a smaller "
+         "difference, so the blocks must move it")
+
+
+def posterior_zones(differences, margin: float, lower_is_better: bool = True,
+                    prior_sd: float | None = None) -> dict | None:
+    """The posterior probability that the second pressure is better by at least ``margin``,
+    that the two are within it, and that the first is better by at least it (and that the
+    second is better at all), with the posterior mean and 95 % credible interval.
+
+    The model is Trialist's and the ``nof1`` package's simplest: block differences normal
+    around the true difference with an unknown spread (a flat prior on its log, which gives a
+    t likelihood with k - 1 degrees of freedom), and a weakly sceptical normal prior on the
+    difference (``PRIOR``; SD ``prior_sd``, the margin by default).  Whole-number ratings can
+    give identical blocks; their spread is taken as at least ``MIN_SPREAD_SHARE`` of the
+    margin so that a few ties do not make the model certain.  None below two blocks."""
+    d = np.asarray(differences, dtype=float)
+    k = len(d)
+    if k < 2 or not margin > 0:
+        return None
+    prior_sd = float(margin if prior_sd is None else prior_sd)
+    mean = float(d.mean())
+    se = max(float(d.std(ddof=1)), MIN_SPREAD_SHARE * margin) / math.sqrt(k)
+    reach = max(12 * prior_sd, abs(mean) + 60 * se, 2 * margin)
+    mu = np.linspace(-reach, reach, 40_001)
+    log_density = (-k / 2 * np.log1p(((mean - mu) / se) ** 2 / (k - 1))
+                   - mu ** 2 / (2 * prior_sd ** 2))
+    weight = np.exp(log_density - log_density.max())
+    weight /= weight.sum()
+    cumulative = np.cumsum(weight)
+    below, above = float(weight[mu <= -margin].sum()), float(weight[mu >= margin].sum())
+    negative = float(weight[mu < 0].sum() + weight[mu == 0].sum() / 2)
+    b_better, a_better = (below, above) if lower_is_better else (above, below)
+    return {"b_better": b_better, "within": max(0.0, 1.0 - below - above), "a_better": a_better,
+            "b_better_at_all": negative if lower_is_better else 1.0 - negative,
+            "a_better_at_all": 1.0 - negative if lower_is_better else negative,
+            "mean": float((weight * mu).sum()),
+            "low": float(mu[np.searchsorted(cumulative, 0.025)]),
+            "high": float(mu[np.searchsorted(cumulative, 0.975)]),
+            "margin": float(margin), "prior_sd": prior_sd, "n_blocks": k}
+
+
+def percent_text(p: float) -> str:
+    """'86 %'; never '100 %' or '0 %' for a probability short of certain."""
+    value = 100 * p
+    if value > 99:
+        return "over 99 %"
+    if value < 1:
+        return "under 1 %"
+    return f"{value:.0f} %"
+
+
+def lean_sentence(design: TrialDesign, zones: dict) -> str:
+    """What the three probabilities say, in words ('the data lean towards deep: ...')."""
+    a, b = design.pressure_a, design.pressure_b
+    label, margin = OUTCOME_LABELS[design.outcome].lower(), amount(zones["margin"], design.outcome)
+    for better, other, key in ((b, a, "b"), (a, b, "a")):
+        if zones[f"{key}_better"] >= LEAN:
+            return (f"The data lean towards {better} pressure: {percent_text(zones[f'{key}_better'])} "
+                    f"probability that, for you, it is associated with {label} better by at "
+                    f"least {margin} than {other} pressure.")
+    if zones["within"] >= LEAN:
+        return (f"The data lean towards no important difference: {percent_text(zones['within'])} "
+                f"probability that the two pressures are within {margin} of each other for "
+                f"{label}.")
+    for better, other, key in ((b, a, "b"), (a, b, "a")):
+        if zones[f"{key}_better_at_all"] >= LEAN_AT_ALL:
+            return (f"The data lean towards {better} pressure, perhaps by less than {margin}: "
+                    f"{percent_text(zones[f'{key}_better_at_all'])} probability that it is "
+                    f"associated with better {label} than {other} pressure, "
+                    f"{percent_text(zones[f'{key}_better'])} that it is better by at least {margin}.")
+    return ("The trial cannot tell the two pressures apart yet: the data do not lean clearly "
+            "either way, and a difference this size could come from day-to-day ups and downs "
+            "alone. That is not proof that they work the same.")
+
+
+def zones_sentence(design: TrialDesign, zones: dict) -> str:
+    a, b = design.pressure_a, design.pressure_b
+    margin = amount(zones["margin"], design.outcome)
+    return (f"Probabilities over {zones['n_blocks']} blocks: {b} better by at least {margin} "
+            f"{percent_text(zones['b_better'])}; within {margin} of each other "
+            f"{percent_text(zones['within'])}; {a} better by at least {margin} "
+            f"{percent_text(zones['a_better'])} (95 % credible interval for {b} minus {a}: "
+            f"{zones['low']:+.2f} to {zones['high']:+.2f}; prior: {PRIOR}).")
+
+
+def plain_sentence(design: TrialDesign, figures: dict, complete: bool, stopped_early: bool,
+                   zones: dict | None = None) -> str:
+    """What the result can and cannot tell, in words; never more than the design permits.
+    Beside the p-value it follows the three probabilities (``posterior_zones``)."""
     a, b = design.pressure_a, design.pressure_b
     label, unit = OUTCOME_LABELS[design.outcome].lower(), OUTCOME_UNITS[design.outcome]
     where = f" on the {domain.area_label(design.area).lower()}" if design.area else ""
@@ -625,10 +783,14 @@ def plain_sentence(design: TrialDesign, figures: dict, complete: bool, stopped_e
         said += (f"Because the order was randomized, the trial suggests that for you {b} "
                  f"pressure is {'better' if better else 'worse'} than {a} pressure for "
                  f"{label}. ")
+    elif zones is not None:
+        said += lean_sentence(design, zones) + " "
     else:
         said += ("The trial cannot tell the two pressures apart: a difference this size could "
                  "come from day-to-day ups and downs alone. That is not proof that they work "
                  "the same. ")
+    if zones is not None:
+        said += zones_sentence(design, zones) + " "
     if figures["smallest_p"] is not None and figures["smallest_p"] >= ALPHA:
         said += (f"With {figures['n_blocks']} blocks no result could reach p < {ALPHA:g}. ")
     excludes_zero = figures["ci_low"] > 0 or figures["ci_high"] < 0
@@ -642,23 +804,31 @@ def plain_sentence(design: TrialDesign, figures: dict, complete: bool, stopped_e
     return said + "It tells you about you, in this period; it is not a medical diagnosis."
 
 
-def trial_result(design: TrialDesign, prog: Progress) -> dict:
-    """The result as ``fibro trial result --json`` prints it."""
+def trial_result(design: TrialDesign, prog: Progress,
+                 difference: float = DEFAULT_DIFFERENCE) -> dict:
+    """The result as ``fibro trial result --json`` prints it; ``difference`` is the one named
+    when planning (the margin of the three probabilities)."""
     itt = estimate(design, prog.slots)
     counts = prog.counts()
+    blocks = block_differences(design, prog.slots)
+    zones = (posterior_zones(blocks["difference"].to_numpy(dtype=float), abs(difference),
+                             LOWER_IS_BETTER[design.outcome]) if itt["n_blocks"] >= 2 else None)
+    news = lost_news(design, prog)
     result = {
         "compare": [design.pressure_a, design.pressure_b],
         "outcome": design.outcome, "area": design.area,
         "estimate": itt["estimate"], "ci_low": itt["ci_low"], "ci_high": itt["ci_high"],
         "p_value": itt["p_value"], "n_sessions": itt["n_sessions"],
-        "n_blocks": itt["n_blocks"], "blocks_planned": design.blocks,
+        "n_blocks": itt["n_blocks"], "blocks_planned": news["blocks_planned"],
         "deviations": counts["deviation"], "missed": counts["missed"],
         "unplanned": int(len(prog.unplanned)),
         "complete": prog.complete, "stopped_early": prog.stopped_early,
         "smallest_p": itt["smallest_p"], "exact_test": itt["exact"],
         "analysis": "intention to treat",
-        "sentence": plain_sentence(design, itt, prog.complete, prog.stopped_early),
-        "blocks": block_differences(design, prog.slots).to_dict(orient="records"),
+        "difference": abs(difference), "probabilities": zones, "prior": PRIOR,
+        "lost": news,
+        "sentence": plain_sentence(design, itt, prog.complete, prog.stopped_early, zones),
+        "blocks": blocks.to_dict(orient="records"),
         "caveats": CAVEATS,
     }
     if counts["deviation"]:

@@ -52,7 +52,7 @@ from .reconnect import ReloadOnLostConnection
 from .report_button import ReportButton
 from .tables import table_html
 from .text import escape_html, escape_markdown_text
-from .trial_page import next_session_html
+from .trial_page import trial_news_html
 
 log = logging.getLogger(__name__)
 
@@ -521,9 +521,8 @@ class VisitView(pn.viewable.Viewer):
             self.rest.object = visit_rest_html(report)
 
     def _trial_html(self) -> str:
-        """The running trial's next session: the pressure this visit should give."""
-        found = open_trial(self.data.session, self.data.filters.patient)
-        return next_session_html(found) if found is not None and found.next_session() else ""
+        """The trial's news: a lost period, and the next session (the pressure to give)."""
+        return trial_news_html(open_trial(self.data.session, self.data.filters.patient))
 
     def __panel__(self):
         report = ReportButton(data=self.data, audience="therapist")  # for the days shown

@@ -19,7 +19,7 @@ from bokeh.plotting import figure
 from .. import domain
 from ..analysis import trial as tr
 from ..session import Refused
-from ..trials import OpenTrial, check_design, open_trial, save_plan
+from ..trials import OpenTrial, add_replacement_block, check_design, open_trial, save_plan
 from .datastore import DataStore
 from .text import escape_html
 
@@ -31,7 +31,9 @@ th { color: #3B3B4F; font-weight: 600; }
 .figures .n { font-size: 20px; font-weight: 600; }
 .note { color: #4A4A5E; }
 .deviation, .missed { color: #8A3B00; font-weight: 600; }
-.warning { color: #8A3B00; font-weight: 600; }
+.warning, .trial-lost { color: #8A3B00; font-weight: 600; }
+.zones { display: flex; flex-wrap: wrap; gap: 6px 22px; margin: 6px 0; }
+.zones .n { font-size: 20px; font-weight: 600; }
 @media (max-width: 700px) { table { font-size: 16px; } }  /* a phone: text at least 16 px */
 """
 INTRO = ("**Find out for sure.** Your diary can only show associations: sessions are booked "
@@ -54,6 +56,41 @@ def next_session_html(found: OpenTrial | None) -> str:
         return ""
     text = found.next_session_text()
     return f"<p class='trial-next'><b>Trial:</b> {escape_html(text)}.</p>"
+
+
+def lost_html(news: dict) -> str:
+    """A lost period, said at once: which, why, and what it costs."""
+    if not news["text"]:
+        return ""
+    return f"<p class='trial-lost'><b>Trial: a period was lost.</b> {escape_html(news['text'])}</p>"
+
+
+def trial_news_html(found: OpenTrial | None) -> str:
+    """What the Overview and the therapist's view show of a trial: a lost period first, then
+    the next planned session while one is to come."""
+    if found is None:
+        return ""
+    running = found.next_session() is not None
+    return lost_html(found.lost()) + (next_session_html(found) if running else "")
+
+
+def zones_html(result: dict) -> str:
+    """The three probabilities with the prior they assume."""
+    zones = result["probabilities"]
+    if zones is None:
+        return ""
+    a, b = result["compare"]
+    margin = tr.amount(zones["margin"], result["outcome"])
+    cells = ((f"{b} better by at least {margin}", zones["b_better"]),
+             (f"within {margin} of each other", zones["within"]),
+             (f"{a} better by at least {margin}", zones["a_better"]))
+    return ("<div class='zones'>" + "".join(
+        f"<div>{escape_html(label)}<br><span class='n'>{escape_html(tr.percent_text(p))}</span></div>"
+        for label, p in cells)
+        + f"<div>95 % credible interval<br><span class='n'>{_signed(zones['low'])} to "
+          f"{_signed(zones['high'])}</span></div></div>"
+        + f"<p class='note'>Probabilities from the {zones['n_blocks']} block differences, "
+          f"assuming {escape_html(result['prior'])}.</p>")
 
 
 def result_html(result: dict) -> str:
@@ -86,7 +123,7 @@ def result_html(result: dict) -> str:
                   f"{pp['n_sessions'][b]})")
         counts += f"<p class='trial-per-protocol'>Per protocol (deviations left out): {figure}.</p>"
     caveats = "".join(f"<li>{escape_html(c)}</li>" for c in result["caveats"])
-    return said + figures + counts + f"<ul class='note'>{caveats}</ul>"
+    return said + figures + zones_html(result) + counts + f"<ul class='note'>{caveats}</ul>"
 
 
 def schedule_html(slots: pd.DataFrame) -> str:
@@ -154,6 +191,12 @@ class TrialPage(pn.viewable.Viewer):
         self.stop_button = pn.widgets.Button(name="Stop the trial early", button_type="warning",
                                              css_classes=["trial-stop"])
         self.stop_button.on_click(self._stop)
+        self.lost = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PAGE_CSS],
+                                 css_classes=["trial-lost-box"])
+        self.replace_button = pn.widgets.Button(
+            name="Add a randomized replacement block", button_type="primary", visible=False,
+            css_classes=["trial-add-block"])
+        self.replace_button.on_click(self._add_block)
         self.planner = self._planner()
         self.data.param.watch(lambda _e: self.refresh(), ["diary"])
         self.refresh()
@@ -192,6 +235,9 @@ class TrialPage(pn.viewable.Viewer):
                                           visible=False, css_classes=["trial-anyway"])
         self.check_text = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PAGE_CSS],
                                        css_classes=["trial-check"])
+        self.use_proposal = pn.widgets.Button(name="Use the proposed design", visible=False,
+                                              css_classes=["trial-use-proposal"])
+        self.use_proposal.on_click(self._use_proposal)
         self.check_button.on_click(self._check)
         self.save_button.on_click(self._save)
         self.anyway.param.watch(lambda _e: self._enable_save(), "value")
@@ -204,7 +250,8 @@ class TrialPage(pn.viewable.Viewer):
             pn.Row(f["blocks"], f["sessions_per_period"], f["every_days"], f["start"],
                    f["difference"]),
             pn.Row(self.check_button, self.save_button, self.anyway),
-            self.check_text, sizing_mode="stretch_width", css_classes=["trial-planner"])
+            self.check_text, self.use_proposal, sizing_mode="stretch_width",
+            css_classes=["trial-planner"])
 
     def _design(self) -> tr.TrialDesign:
         values = {k: w.value for k, w in self.fields.items() if k != "difference"}
@@ -212,6 +259,7 @@ class TrialPage(pn.viewable.Viewer):
 
     def _forget_check(self) -> None:
         self._checked = None
+        self.use_proposal.visible = False
         self.anyway.param.update(value=False, visible=False)
         self.save_button.disabled = True
 
@@ -229,8 +277,7 @@ class TrialPage(pn.viewable.Viewer):
             return
         plan, check = check_design(self.data.session, self.data.filters.patient, design,
                                    self.fields["difference"].value or tr.DEFAULT_DIFFERENCE)
-        self._checked = (design, plan, check)
-        sentences = check.sentences(design.outcome)
+        sentences = check.sentences(design)
         warning = check.warning()
         items = "".join(f"<li class='{'warning' if s == warning else ''}'>{escape_html(s)}</li>"
                         for s in sentences)
@@ -239,8 +286,25 @@ class TrialPage(pn.viewable.Viewer):
                           for r in tr.schedule_records(plan))
         self.check_text.object = (f"<ul>{items}</ul><details><summary>The schedule this draws "
                                   f"(seed {design.seed})</summary><ul>{preview}</ul></details>")
+        proposal = check.proposal
+        other = (proposal.blocks, proposal.sessions_per_period) != (design.blocks,
+                                                                   design.sessions_per_period)
+        # set after the fields' own watchers (which forget the check) have run
+        self._checked = (design, plan, check)
+        self.use_proposal.param.update(
+            visible=proposal.reached and other,
+            name=f"Use {proposal.blocks} × {proposal.sessions_per_period} instead")
         self.anyway.param.update(value=False, visible=warning is not None)
         self._enable_save()
+
+    def _use_proposal(self, _event=None) -> None:
+        """Put the proposed blocks and sessions per period in the form and check it again."""
+        if self._checked is None:
+            return
+        proposal = self._checked[2].proposal
+        self.fields["blocks"].value = proposal.blocks
+        self.fields["sessions_per_period"].value = proposal.sessions_per_period
+        self._check()
 
     def _save(self, _event=None) -> None:
         if self._checked is None:
@@ -255,6 +319,20 @@ class TrialPage(pn.viewable.Viewer):
         self.check_text.object = ""
         self._say(f"Trial {trial_id} is planned: {len(plan)} sessions from "
                   f"{design.start:%d %b %Y}. Give the pressure the schedule says.", "success")
+        self.refresh()
+
+    def _add_block(self, _event=None) -> None:
+        if self.found is None:
+            return
+        try:
+            block = add_replacement_block(self.data.session, self.data.filters.patient, self.found)
+        except (ValueError, Refused) as error:
+            self._say(str(error), "danger")
+            return
+        first = block.iloc[0]
+        self._say(f"Replacement block {int(first['block'])} added from "
+                  f"{pd.Timestamp(first['date']):%d %b %Y}; its order was drawn at random "
+                  f"({first['pressure']} first).", "success")
         self.refresh()
 
     def _stop(self, _event=None) -> None:
@@ -288,8 +366,13 @@ class TrialPage(pn.viewable.Viewer):
             self.result.object = self.schedule.object = ""
             self.plot.objects = []
             self.stop_button.visible = False
+            self.lost.object = ""
+            self.replace_button.visible = False
             return
         result = self.found.result()
+        news = result["lost"]
+        self.lost.object = lost_html(news)
+        self.replace_button.visible = may_plan and news["may_add_replacement"]
         design = self.found.design
         where = f", {domain.area_label(design.area).lower()}" if design.area else ""
         self.next_line.object = (
@@ -310,28 +393,30 @@ class TrialPage(pn.viewable.Viewer):
 
     def __panel__(self):
         return pn.Column(pn.pane.Markdown(INTRO, sizing_mode="stretch_width"), self.read_only,
-                         self.message, self.next_line, self.result, self.plot, self.stop_button,
+                         self.message, self.next_line, self.lost, self.replace_button,
+                         self.result, self.plot, self.stop_button,
                          self.schedule, self.planner, sizing_mode="stretch_width",
                          max_width=1100, css_classes=["trial-page"])
 
 
 class TrialNextSession(pn.viewable.Viewer):
-    """One line on the Overview while a trial runs: the next planned session."""
+    """The trial on the Overview: a lost period at once, and the next planned session while
+    the trial runs."""
 
     data = param.ClassSelector(class_=DataStore)
 
     def __init__(self, **params):
         super().__init__(**params)
         self.line = pn.pane.HTML("", visible=False, sizing_mode="stretch_width",
-                                 css_classes=["trial-next-overview"])
+                                 stylesheets=[PAGE_CSS], css_classes=["trial-next-overview"])
         self.data.param.watch(lambda _e: self.refresh(), ["diary"])
         self.refresh()
 
     def refresh(self) -> None:
         patient = self.data.filters.patient
         found = None if patient is None else open_trial(self.data.session, patient)
-        running = found is not None and found.next_session() is not None
-        self.line.param.update(object=next_session_html(found) if running else "", visible=running)
+        said = trial_news_html(found)
+        self.line.param.update(object=said, visible=bool(said))
 
     def __panel__(self):
         return self.line
