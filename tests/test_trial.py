@@ -236,3 +236,155 @@ def test_the_planners_power_agrees_with_simulated_trials(blocks, effect):
     planned = planner.simulated_power(design(blocks=blocks), noise, effect).power
     hits = simulated_rate(blocks, effect, start_seed=20_000 + blocks * 100)
     assert stats.binomtest(hits, SIMULATIONS, planned).pvalue > 0.001, (hits, planned)
+
+
+# --- the exact test, computed by meeting in the middle ------------------------------------------
+
+@pytest.mark.parametrize("blocks", range(1, 13))
+def test_the_exact_p_values_are_those_of_every_allocation_counted_one_by_one(blocks):
+    """Whole-number ratings give block differences in halves, with many ties at the
+    threshold: the fast count must equal the plain count over all 2^k sign patterns."""
+    d = np.round(np.random.default_rng(blocks).normal(0.5, 1.5, size=(300, blocks)) * 2) / 2
+    signs = np.array(list(itertools.product((1.0, -1.0), repeat=blocks)))
+    counted = (np.abs(d @ signs.T) / blocks >= np.abs(d.mean(axis=1))[:, None] - 1e-9).mean(axis=1)
+    assert np.array_equal(tr.randomization_p_values(d), counted)
+
+
+# --- a lost period --------------------------------------------------------------------------------
+
+def lost_trial(today=TODAY):
+    """A 6 x 2 trial followed as planned, with pain not logged on the day after either
+    session of block 3's second period."""
+    d = design()
+    plan = tr.schedule(d)
+    daily, sessions = tr.simulated_diary(plan, 2.0, pressure_with_effect="deep", seed=4)
+    period = plan[(plan["block"] == 3) & (plan["period"] == 2)]
+    blank = [pd.Timestamp(day) + pd.Timedelta(days=1) for day in period["date"]]
+    daily = daily[~daily["date"].isin(blank)]
+    return d, plan, daily, sessions, period
+
+
+def test_a_period_without_a_usable_outcome_is_news_with_its_cost():
+    d, plan, daily, sessions, period = lost_trial()
+    prog = tr.progress(d, plan, daily, sessions, NO_DOSES, today=TODAY)
+    assert prog.counts()["given"] == 24 and prog.counts()["missed"] == 0  # all given as planned
+    lost = tr.lost_periods(d, prog)
+    assert lost[["block", "period"]].values.tolist() == [[3, 2]]
+    assert lost["reason"][0] == "pain the next day was not logged after either session"
+    news = tr.lost_news(d, prog)
+    assert news["usable_blocks"] == 5 and news["smallest_p_now"] == pytest.approx(2 / 32)
+    assert not news["can_still_reach"] and news["may_add_replacement"]
+    assert (f"Period 2 of block 3 ({period['pressure'].iloc[0]} pressure" in news["text"]
+            and "the smallest p-value the test can then give is 0.0625, so no result can "
+                "reach p < 0.05 now" in news["text"] and "fibro trial add-block" in news["text"])
+    result = tr.trial_result(d, prog)
+    assert result["n_blocks"] == 5 and result["lost"] == news
+
+
+def test_a_period_is_not_lost_while_its_outcome_can_still_be_logged():
+    d, plan, daily, sessions, period = lost_trial()
+    last = pd.Timestamp(period["date"].max()).date()
+    early = sessions[sessions["start"].dt.date <= last]
+    for today, lost in ((last + dt.timedelta(days=1), 0), (last + dt.timedelta(days=2), 1)):
+        prog = tr.progress(d, plan, daily, early, NO_DOSES, today=today)
+        assert len(tr.lost_periods(d, prog)) == lost, today
+    missed = sessions[~sessions["start"].dt.normalize().isin(pd.to_datetime(period["date"]))]
+    prog = tr.progress(d, plan, daily, missed, NO_DOSES, today=TODAY)
+    assert tr.lost_periods(d, prog)["reason"].tolist() == ["no session was given"]
+
+
+def test_a_replacement_block_is_randomized_from_the_seed_and_counts():
+    d, plan, daily, sessions, _period = lost_trial()
+    block = tr.replacement_block(d, plan, TODAY)
+    assert block["block"].unique().tolist() == [7] and len(block) == 4
+    assert tuple(block.drop_duplicates("period")["pressure"]) == tr.replacement_order(d, 7)
+    assert pd.Timestamp(block["date"].min()).date() == TODAY + dt.timedelta(days=1)
+    orders = {tr.replacement_order(design(seed=s), 7) for s in range(40)}
+    assert orders == {("light", "deep"), ("deep", "light")}  # a coin, not a fixed order
+    extended = pd.concat([plan, block], ignore_index=True)
+    assert tr.schedule_reproduces(d, extended) and tr.schedule_reproduces(d, plan)
+    swapped = extended.copy()
+    swapped.loc[swapped["block"] == 7, "pressure"] = block["pressure"][::-1].to_numpy()
+    assert not tr.schedule_reproduces(d, swapped)
+    # the replacement block given and measured: six blocks count again
+    later = TODAY + dt.timedelta(days=40)
+    daily2, sessions2 = tr.simulated_diary(extended, 2.0, pressure_with_effect="deep", seed=4)
+    daily2 = daily2[~daily2["date"].isin(daily["date"].pipe(lambda k: pd.DatetimeIndex([])))]
+    lost_days = [pd.Timestamp(x) + pd.Timedelta(days=1) for x in _period["date"]]
+    daily2 = daily2[~daily2["date"].isin(lost_days)]
+    prog = tr.progress(d, extended, daily2, sessions2, NO_DOSES, today=later)
+    news = tr.lost_news(d, prog)
+    assert news["replacement_blocks"] == 1 and not news["may_add_replacement"]
+    assert news["usable_blocks"] == 6 and news["can_still_reach"]
+    assert "1 replacement block was added" in news["text"]
+    assert tr.trial_result(d, prog)["n_blocks"] == 6
+
+
+# --- probabilities a person can act on -------------------------------------------------------------
+
+HAND = np.array([-1.5, -2.0, -0.5, -1.0, -2.5, 0.5])  # mean -1.17, SD 1.03, 6 blocks
+
+
+def test_the_three_probabilities_by_hand():
+    """The posterior of the true difference is the t likelihood (5 degrees of freedom, centre
+    -1.17, scale 1.03/sqrt 6) times the prior N(0, 1^2); integrated here by quad."""
+    from scipy import integrate
+
+    mean, se = HAND.mean(), HAND.std(ddof=1) / math.sqrt(6)
+
+    def density(mu):
+        return stats.t.pdf((mean - mu) / se, 5) * stats.norm.pdf(mu, 0, 1.0)
+
+    total = integrate.quad(density, -20, 20, points=[mean, 0])[0]
+    below = integrate.quad(density, -20, -1.0, points=[mean])[0] / total
+    above = integrate.quad(density, 1.0, 20)[0] / total
+    zones = tr.posterior_zones(HAND, 1.0, lower_is_better=True)
+    assert zones["b_better"] == pytest.approx(below, abs=1e-3)  # deep lower by >= 1 point
+    assert zones["a_better"] == pytest.approx(above, abs=1e-3)
+    assert zones["within"] == pytest.approx(1 - below - above, abs=1e-3)
+    assert 0.40 < zones["b_better"] < 0.50 and zones["a_better"] < 0.01
+    assert zones["low"] < zones["mean"] < zones["high"] < 0.5 and zones["n_blocks"] == 6
+    sleep = tr.posterior_zones(HAND, 1.0, lower_is_better=False)  # more sleep is better
+    assert sleep["a_better"] == pytest.approx(zones["b_better"])
+
+
+def test_the_probabilities_reach_their_textbook_limits():
+    # a vague prior: P(difference < 0) is the t-test's one-sided figure
+    mean, se = HAND.mean(), HAND.std(ddof=1) / math.sqrt(6)
+    vague = tr.posterior_zones(HAND, 1.0, prior_sd=1e4)
+    assert vague["b_better_at_all"] == pytest.approx(stats.t.cdf(-mean / se, 5), abs=2e-3)
+    # many blocks: the normal-normal closed form
+    many = np.random.default_rng(1).normal(-0.6, 1.5, size=400)
+    m, s2 = many.mean(), many.var(ddof=1) / 400
+    post_mean, post_sd = m * 1 / (1 + s2), math.sqrt(s2 / (1 + s2))
+    zones = tr.posterior_zones(many, 1.0)
+    assert zones["mean"] == pytest.approx(post_mean, abs=2e-3)
+    assert zones["b_better"] == pytest.approx(stats.norm.cdf(-1, post_mean, post_sd), abs=3e-3)
+    # identical whole-number blocks do not make the model certain
+    tied = tr.posterior_zones(np.full(6, -1.0), 1.0)
+    assert 0.05 < tied["b_better"] < 0.95
+
+
+def test_the_sentence_follows_the_probabilities_when_the_test_cannot_decide():
+    d = design()
+    # five blocks clearly for deep and one tied at 0: the test's smallest p is then 4/64
+    blocks = np.array([-2.5, -3.0, -2.5, -2.0, -3.5, 0.0])
+    assert tr.randomization_p_value(blocks) == pytest.approx(4 / 64)
+    figures = {"n_blocks": 6, "estimate": -2.25, "ci_low": -3.5, "ci_high": -1.0,
+               "p_value": 4 / 64, "smallest_p": 1 / 32}
+    zones = tr.posterior_zones(blocks, 1.0)
+    said = tr.plain_sentence(d, figures, True, False, zones)
+    assert zones["b_better"] >= tr.LEAN
+    assert (f"The data lean towards deep pressure: {tr.percent_text(zones['b_better'])} "
+            "probability that, for you, it is associated with pain the next day better by at "
+            "least 1 point (0-10) than light pressure.") in said
+    assert "cannot tell" not in said and "caused" not in said
+    assert "over 6 blocks" in said and "95 % credible interval" in said
+    within = tr.posterior_zones(np.array([0.2, -0.3, 0.1, 0.0, -0.2, 0.3]), 1.0)
+    said = tr.plain_sentence(d, {**figures, "estimate": 0.02, "ci_low": -0.2, "ci_high": 0.25,
+                                 "p_value": 0.8}, True, False, within)
+    assert "lean towards no important difference" in said
+    unclear = tr.posterior_zones(np.array([2.0, -2.5, 1.0, -1.0, 3.0, -2.0]), 1.0)
+    said = tr.plain_sentence(d, {**figures, "estimate": 0.08, "ci_low": -2.3, "ci_high": 2.5,
+                                 "p_value": 0.9}, True, False, unclear)
+    assert "cannot tell the two pressures apart yet" in said

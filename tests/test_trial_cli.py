@@ -71,7 +71,11 @@ def test_a_planned_trial_followed_and_imported_gives_back_its_effect(tmp_path, d
     if effect:
         assert result["p_value"] < 0.05 and "suggests" in result["sentence"]
     else:  # this diary (seed 2) is not among the 1 in 128 that a null trial flags
-        assert result["p_value"] >= 0.05 and "cannot tell" in result["sentence"]
+        assert result["p_value"] >= 0.05 and "suggests" not in result["sentence"]
+        zones = result["probabilities"]  # and the probabilities say "within 1 point"
+        assert zones["within"] > max(zones["b_better"], zones["a_better"])
+        assert result["difference"] == 1.0 and result["prior"] in result["sentence"]
+    assert result["lost"]["lost_periods"] == [] and result["lost"]["text"] == ""
 
     status = json.loads(fibro("trial", "status", "--db", db_url, "--json").stdout)
     assert status["given"] == 32 and status["next_session"] is None
@@ -125,3 +129,54 @@ def test_bad_options_name_themselves(db_url):
     out = fibro("trial", "plan", "--db", db_url, "--compare", "light,deep", "--every-days", 1,
                 check=False)
     assert out.returncode == 2 and "'--every-days'" in out.output
+
+
+def test_a_lost_period_is_said_at_once_and_a_replacement_block_can_be_added(tmp_path, db_url):
+    """Block 2's second period loses both next-day ratings: ``status`` says so first, with
+    what it costs, though every session was given as planned; ``add-block`` adds one
+    randomized block (once), which the status then lists and the seed still accounts for."""
+    planned = plan(db_url, "--blocks", 6)  # replaces the default 8: p < 0.05 needs all 6
+    schedule = planned["schedule"]
+    write_diary(tmp_path / "diary", schedule, 2.0, seed=1)
+    lost_days = {(dt.date.fromisoformat(r["date"]) + dt.timedelta(days=1)).isoformat()
+                 for r in schedule if r["block"] == 2 and r["period"] == 2}
+    path = tmp_path / "diary" / "daily.csv"
+    rows = [r for r in csv.reader(open(path, encoding="utf-8")) if r[0] not in lost_days]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    fibro("import", "csv", tmp_path / "diary", "--db", db_url)
+
+    text = fibro("trial", "status", "--db", db_url).stdout
+    first, second = text.splitlines()[:2]
+    assert first.startswith("Lost period: Period 2 of block 2 (")
+    assert "no usable outcome: pain the next day was not logged after either session" in first
+    assert ("at most 5 of 6 blocks can: the smallest p-value the test can then give is 0.0625, "
+            "so no result can reach p < 0.05 now") in first
+    assert "24 of 24 sessions given as planned" in second and "1 period lost" in second
+    status = json.loads(fibro("trial", "status", "--db", db_url, "--json").stdout)
+    assert status["lost"]["lost_blocks"] == [2] and status["lost"]["may_add_replacement"]
+    assert "Lost period:" in fibro("trial", "result", "--db", db_url).stdout
+
+    added = json.loads(fibro("trial", "add-block", "--db", db_url, "--json").stdout)["added"]
+    assert [r["block"] for r in added] == [7] * 4
+    assert dt.date.fromisoformat(added[0]["date"]) > dt.date.today()
+    again = fibro("trial", "add-block", "--db", db_url, check=False)
+    assert again.returncode == 1 and "each lost block can be replaced once" in again.output
+    status = json.loads(fibro("trial", "status", "--db", db_url, "--json").stdout)
+    assert status["planned"] == 28 and status["ahead"] == 4
+    assert status["next_session"]["block"] == 7 and status["schedule_reproduces_from_seed"]
+    assert status["lost"]["usable_blocks"] == 6 and status["lost"]["can_still_reach"]
+    assert "1 replacement block was added" in status["lost"]["text"]
+
+
+def test_the_plan_proposes_the_smallest_design_and_says_its_simulation(db_url):
+    out = json.loads(fibro("trial", "plan", "--db", db_url, "--compare", "light,deep",
+                           "--difference", 2.5, "--seed", 1, "--json").stdout)
+    planner = out["planner"]
+    assert planner["simulations"] == 4000 and 0 < planner["power_error"] < 0.02
+    assert planner["noise"]["days"] == 0  # a new diary: the typical one, said
+    assert planner["proposal"]["reached"] and planner["proposal"]["power"] >= 0.8
+    text = fibro("trial", "plan", "--db", db_url, "--compare", "light,deep", "--difference", 1,
+                 "--seed", 1).stdout
+    assert "too new to measure" in text and "simulated trials of this schedule" in text
+    assert "No design of reasonable length reaches 80 % power for 1 point" in text

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from dashboard.accounts import Accounts
 from dashboard.analysis import trial as tr
+from dashboard.analysis import trial_planner as planner
 from dashboard.records import DailyCheckin
 from dashboard.session import DiarySession, Refused
 from dashboard.store import SCHEMA_VERSION, TRIAL_TABLES, NotFound, Store
@@ -32,8 +33,9 @@ def test_a_trial_is_kept_with_its_seed_and_schedule(store):
     trial_id = plan_for(session, pid)
     (row,) = session.trials(pid).to_dict(orient="records")
     assert row["seed"] == 2**40 + 3 and row["area"] == "neck" and row["stopped_at"] is None
-    assert row["noise_days"] == 0 and row["noise"] == tr.TYPICAL_NOISE["pain_next_day"]
-    assert row["power"] == pytest.approx(tr.power(6, 2, 1.0, 1.0))
+    typical = planner.TYPICAL_DIARY["pain_next_day"]
+    assert row["noise_days"] == 0 and row["noise"] == typical.spread
+    assert row["power"] == planner.simulated_power(DESIGN, typical, 1.0).power
     kept = session.trial_schedule(pid, trial_id)
     drawn = tr.schedule(tr.design_from_row(row))
     assert kept["pressure"].tolist() == drawn["pressure"].tolist()
@@ -63,7 +65,8 @@ def test_the_patients_own_noise_is_used_once_the_diary_is_long_enough(store):
     store.save(pid, [DailyCheckin(dt.date(2025, 9, 1) + dt.timedelta(days=i),
                                   pain=5 + (2 if i % 2 else -2)) for i in range(60)])
     _plan, check = check_design(session, pid, DESIGN)
-    assert check.noise_days > 28 and check.noise == pytest.approx(2.0, rel=0.1)
+    assert check.noise.days == 60 and check.noise.spread == pytest.approx(2.0, rel=0.1)
+    assert check.noise.autocorrelation == -0.95  # 3, 7, 3, 7 ...: -1, kept within +-0.95
 
 
 def hosted(store, name):
@@ -89,12 +92,17 @@ def test_hosted_scopes_read_plan_and_stop(store):
     with pytest.raises(Refused):
         reed.stop_trial(pid, trial_id)
     with pytest.raises(Refused):
+        reed.add_trial_block(pid, trial_id, [])
+    with pytest.raises(Refused):
         ola.trials(pid)  # no grant: nothing
     second = plan_for(sam, pid)  # log scope: plans and adjusts
     assert sam.trials(pid)["created_by"].tolist() == ["ann", "sam"]
     assert sam.stop_trial(pid, second)
+    sam.add_trial_block(pid, trial_id, [{"date": dt.date.today(), "pressure": "light",
+                                         "block": 7, "period": 1}])
     actions = store.access_log(pid)["action"].tolist()
     assert "planned trial" in actions and "stopped trial" in actions and "refused log" in actions
+    assert "added trial block" in actions
 
 
 def test_the_demo_diary_cannot_run_a_trial(tmp_path):
@@ -124,3 +132,21 @@ def test_a_version_6_store_gains_the_trial_tables(db_url):
         assert len(again.trials(pid)) == 1
     finally:
         again.close()
+
+
+def test_a_replacement_block_is_appended_to_the_kept_schedule(store):
+    session = DiarySession(store)
+    pid = store.ensure_patient("Robin")
+    trial_id = plan_for(session, pid)
+    found = open_trial(session, pid)
+    block = tr.replacement_block(found.design, found.plan, dt.date.today())
+    session.add_trial_block(pid, trial_id, [
+        {"date": r.date, "pressure": r.pressure, "block": r.block, "period": r.period}
+        for r in block.itertuples()])
+    kept = session.trial_schedule(pid, trial_id)
+    assert len(kept) == 28 and kept["block"].tolist()[-4:] == [7] * 4
+    assert kept["date"].dt.date.tolist()[-4:] == block["date"].tolist()
+    assert open_trial(session, pid).reproducible
+    other = store.ensure_patient("Sam")
+    with pytest.raises(Refused):
+        session.add_trial_block(other, trial_id, [])

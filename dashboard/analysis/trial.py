@@ -696,11 +696,15 @@ def posterior_zones(differences, margin: float, lower_is_better: bool = True,
     prior_sd = float(margin if prior_sd is None else prior_sd)
     mean = float(d.mean())
     se = max(float(d.std(ddof=1)), MIN_SPREAD_SHARE * margin) / math.sqrt(k)
-    reach = max(12 * prior_sd, abs(mean) + 60 * se, 2 * margin)
-    mu = np.linspace(-reach, reach, 40_001)
+    # a grid fine where the prior is and where the blocks are (trapezoid weights)
+    mu = np.unique(np.concatenate([
+        np.linspace(-12 * prior_sd, 12 * prior_sd, 20_001),
+        np.linspace(mean - 60 * se, mean + 60 * se, 20_001), [-margin, 0.0, margin]]))
     log_density = (-k / 2 * np.log1p(((mean - mu) / se) ** 2 / (k - 1))
                    - mu ** 2 / (2 * prior_sd ** 2))
-    weight = np.exp(log_density - log_density.max())
+    steps = np.diff(mu)
+    weight = np.exp(log_density - log_density.max()) * (
+        np.concatenate([[0.0], steps]) + np.concatenate([steps, [0.0]])) / 2
     weight /= weight.sum()
     cumulative = np.cumsum(weight)
     below, above = float(weight[mu <= -margin].sum()), float(weight[mu >= margin].sum())
@@ -725,8 +729,12 @@ def percent_text(p: float) -> str:
     return f"{value:.0f} %"
 
 
-def lean_sentence(design: TrialDesign, zones: dict) -> str:
-    """What the three probabilities say, in words ('the data lean towards deep: ...')."""
+def lean_sentence(design: TrialDesign, zones: dict, interval: tuple | None = None) -> str:
+    """What the three probabilities say, in words ('the data lean towards deep: ...').
+
+    The prior alone puts 68 % within the margin, so "no important difference" is said only
+    when the blocks' own 95 % interval (``interval``) lies within the margin too: noisy
+    blocks that rule nothing out must not read as reassurance."""
     a, b = design.pressure_a, design.pressure_b
     label, margin = OUTCOME_LABELS[design.outcome].lower(), amount(zones["margin"], design.outcome)
     for better, other, key in ((b, a, "b"), (a, b, "a")):
@@ -734,7 +742,9 @@ def lean_sentence(design: TrialDesign, zones: dict) -> str:
             return (f"The data lean towards {better} pressure: {percent_text(zones[f'{key}_better'])} "
                     f"probability that, for you, it is associated with {label} better by at "
                     f"least {margin} than {other} pressure.")
-    if zones["within"] >= LEAN:
+    low, high = interval if interval is not None else (None, None)
+    data_within = low is not None and -zones["margin"] < low and high < zones["margin"]
+    if zones["within"] >= LEAN and data_within:
         return (f"The data lean towards no important difference: {percent_text(zones['within'])} "
                 f"probability that the two pressures are within {margin} of each other for "
                 f"{label}.")
@@ -784,7 +794,7 @@ def plain_sentence(design: TrialDesign, figures: dict, complete: bool, stopped_e
                  f"pressure is {'better' if better else 'worse'} than {a} pressure for "
                  f"{label}. ")
     elif zones is not None:
-        said += lean_sentence(design, zones) + " "
+        said += lean_sentence(design, zones, (figures["ci_low"], figures["ci_high"])) + " "
     else:
         said += ("The trial cannot tell the two pressures apart: a difference this size could "
                  "come from day-to-day ups and downs alone. That is not proof that they work "

@@ -54,6 +54,10 @@ OUTCOME_RANGE: dict[str, tuple[float, float]] = {
 GRAINS = (1.0, 0.5, 0.25, 0.1)
 
 
+def _pc(share: float) -> str:
+    return f"{100 * share:.0f} %"
+
+
 @dataclass(frozen=True)
 class DiaryNoise:
     """How the outcome behaves from day to day in a diary (or the stated default)."""
@@ -84,7 +88,7 @@ class DiaryNoise:
                  f"steps of {self.grain:g}" if self.grain else "any value")
         said = (f"spread {self.spread:.2f} {unit} around an average of {self.mean:.1f}, "
                 f"day-to-day correlation {self.autocorrelation:.2f}, {grain}, "
-                f"{self.unlogged:.0%} of days not logged")
+                f"{_pc(self.unlogged)} of days not logged")
         if self.days:
             return f"Your diary over {self.days} logged days: {said}."
         return (f"Your diary is too new to measure (under {MIN_NOISE_DAYS} logged days), so the "
@@ -254,20 +258,20 @@ class Proposal:
     def sentence(self, design: TrialDesign, difference: float) -> str:
         what = amount(difference, design.outcome)
         if not self.reached:
-            return (f"No design of reasonable length reaches {TARGET_POWER:.0%} power for "
+            return (f"No design of reasonable length reaches {_pc(TARGET_POWER)} power for "
                     f"{what}: the planner tried up to {PLAN_MAX_BLOCKS} blocks, "
                     f"{PLAN_MAX_SESSIONS_PER_PERIOD} sessions per period and {PLAN_MAX_WEEKS} "
                     f"weeks at one session every {design.every_days} days; the closest, "
                     f"{self.shape()} ({self.sessions} sessions, {self.weeks:.0f} weeks), reaches "
-                    f"{self.power:.0%}. A trial this size would most likely end without a clear "
+                    f"{_pc(self.power)}. A trial this size would most likely end without a clear "
                     "answer; a larger difference is easier to find.")
         same = (self.blocks, self.sessions_per_period) == (design.blocks, design.sessions_per_period)
         if same:
-            return (f"This is the smallest design that reaches {TARGET_POWER:.0%} power for "
-                    f"{what} ({self.power:.0%}).")
-        return (f"The smallest design reaching {TARGET_POWER:.0%} power for {what}: "
+            return (f"This is the smallest design that reaches {_pc(TARGET_POWER)} power for "
+                    f"{what} ({_pc(self.power)}).")
+        return (f"The smallest design reaching {_pc(TARGET_POWER)} power for {what}: "
                 f"{self.shape()} ({self.sessions} sessions, about {self.weeks:.0f} weeks), "
-                f"{self.power:.0%}.")
+                f"{_pc(self.power)}.")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "sessions": self.sessions}
@@ -341,10 +345,10 @@ class PlanCheck:
                 self.noise.describe(outcome),
                 f"If {design.pressure_b} pressure is truly better by "
                 f"{amount(self.difference, outcome)} ({OUTCOME_LABELS[outcome].lower()}), this "
-                f"design finds it (p < {ALPHA:g}) in about {self.power.power:.0%} of trials "
-                f"(± {self.power.error:.0%}: {self.power.simulations} simulated trials of this "
+                f"design finds it (p < {ALPHA:g}) in about {_pc(self.power.power)} of trials "
+                f"(± {_pc(self.power.error)}: {self.power.simulations} simulated trials of this "
                 f"schedule in a diary like yours, seed {self.power.seed}).",
-                f"In {self.power.lost_share:.0%} of them at least one period had no logged "
+                f"In {_pc(self.power.lost_share)} of them at least one period had no logged "
                 "outcome, so its block could not count.",
                 self.proposal.sentence(design, self.difference),
                 f"It runs about {self.weeks:.0f} weeks, to {self.last_date:%d %b %Y}."]
