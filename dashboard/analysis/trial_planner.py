@@ -154,11 +154,14 @@ def simulated_block_differences(design: TrialDesign, noise: DiaryNoise, differen
                                 simulations: int, rng: np.random.Generator) -> np.ndarray:
     """Block differences (second pressure minus first; simulations x blocks) of trials that
     follow ``design``'s schedule in a diary like ``noise``, with the second pressure better
-    by ``difference``; NaN where a period had no logged outcome (the block is lost)."""
+    by ``difference``; NaN where a period had no logged outcome (the block is lost).  Each
+    simulated trial draws its own order per block, as the trial will: the power is the
+    design's, averaged over its randomization, not that of one drawn order (so it does not
+    move with the seed)."""
     plan = schedule(design)
     days = (pd.to_datetime(plan["date"]) - pd.Timestamp(design.start)).dt.days.to_numpy()
-    is_b = (plan["pressure"] == design.pressure_b).to_numpy()
     n = len(plan)
+    shape = (simulations, design.blocks, 2, design.sessions_per_period)
     rho = noise.latent_autocorrelation
     shocks = rng.standard_normal((simulations, n))
     level = np.empty((simulations, n))
@@ -166,18 +169,18 @@ def simulated_block_differences(design: TrialDesign, noise: DiaryNoise, differen
     for j in range(1, n):  # AR(1) over the days between the outcomes the trial reads
         r = rho ** int(days[j] - days[j - 1])
         level[:, j] = r * level[:, j - 1] + math.sqrt(1 - r * r) * shocks[:, j]
+    b_second = rng.integers(0, 2, size=(simulations, design.blocks)).astype(bool)
+    is_b = np.broadcast_to(np.stack([~b_second, b_second], axis=2)[..., None], shape)
     better = -difference if LOWER_IS_BETTER[design.outcome] else difference
-    values = noise.mean + noise.latent_spread * level + better * is_b
+    values = noise.mean + noise.latent_spread * level + better * is_b.reshape(simulations, n)
     if noise.grain:
         values = np.round(values / noise.grain) * noise.grain
     values = np.clip(values, noise.low, noise.high)
     values[rng.random((simulations, n)) < noise.unlogged] = np.nan
-    shape = (simulations, design.blocks, 2, design.sessions_per_period)
     logged = ~np.isnan(values).reshape(shape)
     sums = np.nan_to_num(values).reshape(shape).sum(axis=3)
     counts = logged.sum(axis=3)
     means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-    b_second = is_b.reshape(shape[1:])[:, 1, 0]  # per block: B is the second period
     mean_b = np.where(b_second, means[:, :, 1], means[:, :, 0])
     mean_a = np.where(b_second, means[:, :, 0], means[:, :, 1])
     return mean_b - mean_a
