@@ -490,7 +490,8 @@ def diary_of(store: Store, patient: str | None):
 @click.option("--min-sessions", type=click.IntRange(2, 1000), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 def effects(db, patient, pressures, areas, min_sessions, as_json):
-    """Effects by pressure and body area: estimates, 95 % intervals, session counts."""
+    """Effects by pressure and body area: the main questions first (Holm-adjusted), then
+    every row as exploratory: estimates, 95 % intervals, session counts."""
     from .analysis import effects as fx
 
     daily, sessions, doses = diary_of(open_store(db), patient)
@@ -502,19 +503,30 @@ def effects(db, patient, pressures, areas, min_sessions, as_json):
     if not result["effects"]:
         click.echo(f"No matching massage sessions yet: {fx.NOT_ENOUGH}. An estimate needs "
                    f"{plural(min_sessions, 'session')}; log them with `fibro log session`.")
-    for row in result["effects"]:
-        figure = (fx.not_enough_text(row["n_sessions"], min_sessions) or fx.NOT_ENOUGH
-                  if row["estimate"] is None else
-                  f"{row['estimate']:+.2f} (95 % interval {row['ci_low']:+.2f} to "
-                  f"{row['ci_high']:+.2f}, p = {row['p_value']:.2f}): {row['verdict']}")
-        click.echo(f"{row['pressure']:<9} {row['area']:<11} {row['outcome']:<25} "
-                   f"n={row['n_sessions']:<4} {figure}")
+    rows = result["effects"] + [dict(row, pressure="deep-light", estimate=row["difference"],
+                                     n_sessions=min(row["n_a"], row["n_b"]))
+                                for row in result["comparisons"]]
+    for title, wanted in (("Main questions (adjusted together, Holm):", True),
+                          ("Exploratory (no readings):", False)):
+        chosen = [row for row in rows if row["primary"] is wanted]
+        if chosen:
+            click.echo(title)
+        for row in chosen:
+            if row["estimate"] is None:
+                figure = fx.not_enough_text(row["n_sessions"], min_sessions) or fx.NOT_ENOUGH
+            else:
+                adjusted = (", " + fx.p_phrase(row["p_adjusted"], "adjusted p")
+                            if row["primary"] else "")
+                figure = (f"{row['estimate']:+.2f} (95 % interval {row['ci_low']:+.2f} to "
+                          f"{row['ci_high']:+.2f}, {fx.p_phrase(row['p_value'])}{adjusted})"
+                          + (f": {row['reading']}" if row["primary"] else ""))
+            click.echo(f"  {row['pressure']:<10} {row['area']:<11} {row['outcome']:<25} "
+                       f"n={row['n_sessions']:<4} {figure}")
     if any(row["estimate"] is not None for row in result["effects"]):
         click.echo(fx.READING_RULE)
-    table = fx.effects_table(daily, sessions, doses, pressures=list(pressures) or None,
-                             areas=list(areas) or None, min_sessions=min_sessions)
-    for sentence in fx.plain_sentences(table):
-        click.echo("• " + sentence)
+    for kind in ("effects", "comparisons"):
+        for sentence in fx.plain_sentences(pd.DataFrame(result[kind])):
+            click.echo("• " + sentence)
     for caveat in fx.CAVEATS:
         click.echo("Note: " + caveat)
 

@@ -20,7 +20,7 @@ def test_effects_json_has_the_documented_shape(demo_db):
     out = json.loads(fibro("effects", "--db", str(demo_db), "--pressure", "deep", "--pressure",
                            "light", "--area", "neck", "--json").stdout)
     keys = {"pressure", "area", "outcome", "n_sessions", "n_comparison", "estimate", "ci_low",
-            "ci_high", "p_value", "verdict"}
+            "ci_high", "p_value", "verdict", "primary", "p_adjusted", "reading"}
     assert out["effects"] and all(set(row) == keys for row in out["effects"])
     assert {r["area"] for r in out["effects"]} == {"neck"}
     assert {r["pressure"] for r in out["effects"]} == {"deep", "light"}
@@ -32,8 +32,13 @@ def test_effects_json_has_the_documented_shape(demo_db):
     deep_now = next(r for r in pooled["effects"] if (r["pressure"], r["area"], r["outcome"]) ==
                     ("deep", "all", "pain_change_immediate"))
     assert deep_now["ci_low"] < -2.0 < deep_now["ci_high"] and deep_now["n_sessions"] >= 5
+    assert deep_now["primary"] is True and deep_now["reading"] == "lower"
+    assert deep_now["p_value"] <= deep_now["p_adjusted"] < 0.05
+    # A neck row is exploratory however small its p-value: no reading, no adjusted p.
+    assert all(r["primary"] is False and r["p_adjusted"] is None
+               and r["reading"] in ("exploratory", "not enough data yet") for r in out["effects"])
     comparison_keys = {"area", "outcome", "a", "b", "n_a", "n_b", "difference", "ci_low",
-                       "ci_high", "p_value"}
+                       "ci_high", "p_value", "primary", "p_adjusted", "reading"}
     assert out["comparisons"] and all(set(c) == comparison_keys for c in out["comparisons"])
 
 

@@ -134,7 +134,10 @@ def test_comparison_rows(effects):
     missing = result.comparisons["difference"].isna().to_numpy()
     assert missing.any() and (~missing).any()
     assert (rows.loc[missing, "Reading"] == ef.NOT_ENOUGH).all()
-    assert set(rows.loc[~missing, "Reading"]) <= {"lower with deep", "higher with deep", ef.UNCLEAR}
+    assert set(rows.loc[~missing, "Reading"]) <= {"lower with deep", "higher with deep",
+                                                  ef.UNCLEAR, ef.EXPLORATORY}
+    primary = result.comparisons["primary"].to_numpy()
+    assert (rows.loc[~primary & ~missing, "Reading"] == ef.EXPLORATORY).all()
     assert (rows["Deep sessions"] == result.comparisons["n_a"]).all()
 
 
@@ -269,7 +272,7 @@ def test_few_sessions_in_the_window_say_not_enough(data, effects):
 def table_cells(html: str, css_class: str) -> list[list[str]]:
     """The body cells of the table inside ``<div class="css_class">``, disclosed rows too."""
     part = html.split(f'<div class="{css_class}">')[1]
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", part.split("<h3>")[0])
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", re.split(r"<h[34]>", part)[0])
     return [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows if "<td" in row]
 
 

@@ -515,6 +515,12 @@ def p_text(value) -> str:
     return "< 0.01" if value < 0.01 else f"{value:.2f}"
 
 
+def p_phrase(value, name: str = "p") -> str:
+    """'p = 0.03', 'p < 0.01' or 'p –' (missing), as a clause of a sentence."""
+    text = p_text(value)
+    return f"{name} {text}" if text.startswith("<") or text == "–" else f"{name} = {text}"
+
+
 def reading(estimate: float, p_adjusted: float, primary: bool = True) -> str:
     """What a row says in words: ``EXPLORATORY`` for a row that is not a primary question;
     for a primary one LOWER or HIGHER when its Holm-adjusted p-value is below ``ALPHA``

@@ -30,13 +30,15 @@ from .text import escape_html
 
 ef.limit_blas_threads(1)  # for the whole served process: see the function's docstring
 
-MIN_SESSIONS = 5
+MIN_SESSIONS = ef.MIN_SESSIONS
 SCOPES = {"All days in the diary": "all", "Only the days shown": "window"}
 
 EFFECT_HEADERS = ["Pressure", "Body area", "Outcome", "Unit", "Sessions", "Comparison days",
-                  "Estimate", "95 % interval", "p-value", "Reading"]
+                  "Estimate", "95 % interval", "p-value", "Adjusted p", "Reading"]
 COMPARISON_HEADERS = ["Body area", "Outcome", "Unit", "Deep sessions", "Light sessions",
-                      "Deep minus light", "95 % interval", "p-value", "Reading"]
+                      "Deep minus light", "95 % interval", "p-value", "Adjusted p", "Reading"]
+PRIMARY_HEADERS = ["Question", "Outcome", "Sessions", "Estimate", "95 % interval", "p-value",
+                   "Adjusted p", "Reading"]
 
 PRESSURE_GLYPHS = {"circle": "●", "square": "■", "triangle": "▲", "diamond": "◆"}
 
@@ -52,6 +54,9 @@ class EffectsResult:
     sentences: list[str]
     session_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    primary: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ef.EFFECT_COLUMNS))
+    primary_comparisons: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=ef.COMPARISON_COLUMNS))
 
     @classmethod
     def empty(cls, pressures=()) -> "EffectsResult":
@@ -67,26 +72,28 @@ class EffectsResult:
 @pn.cache(max_items=16)
 def compute_effects(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
                     pressures: tuple[str, ...], areas: tuple[str, ...]) -> EffectsResult:
-    """Effects, deep-vs-light comparisons (None unless both are chosen) and event means.
+    """The primary answers (whatever the filters), the exploratory effects and deep-vs-light
+    comparisons (None unless both are chosen) for the filters, and event means.
 
     ``sessions`` holds every session of the period, so that comparison days avoid
-    sessions of any pressure; ``pressures`` and ``areas`` pick the rows.
+    sessions of any pressure; ``pressures`` and ``areas`` pick the exploratory rows.
+    The sentences come from the primary answers only.
     """
     started = time.perf_counter()
     if sessions.empty or not pressures:
         return EffectsResult.empty(pressures)
     chosen, area_list = list(pressures), list(areas) or None
+    primary, primary_comparisons = ef.primary_answers(daily, sessions, doses, MIN_SESSIONS)
     effects = ef.effects_table(daily, sessions, doses, chosen, area_list, MIN_SESSIONS)
     comparisons = (ef.deep_vs_light(daily, sessions, doses, area_list, MIN_SESSIONS)
                    if {"deep", "light"} <= set(chosen) else None)
     events = ef.event_aligned(daily, sessions, doses, chosen, area_list, EVENT_DAYS)
-    sentences = ef.plain_sentences(effects, max_rows=5)
-    if comparisons is not None:
-        sentences += ef.plain_sentences(comparisons, max_rows=3)
+    sentences = (ef.plain_sentences(primary, max_rows=6)
+                 + ef.plain_sentences(primary_comparisons, max_rows=2))
     matching = an.filter_sessions(sessions, chosen, area_list)["pressure"].value_counts()
     counts = {p: int(matching.get(p, 0)) for p in chosen}
     return EffectsResult(tuple(chosen), effects, comparisons, events, sentences, counts,
-                         time.perf_counter() - started)
+                         time.perf_counter() - started, primary, primary_comparisons)
 
 
 # --- display rows -------------------------------------------------------------
@@ -153,7 +160,7 @@ def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
         if key in one_row:
             written.add(key)
             rows.append([pressure, area_text(r.area), "Every outcome", "", one_row[key], "–", "–",
-                         "–", "–", ef.NOT_ENOUGH])
+                         "–", "–", "–", ef.NOT_ENOUGH])
             continue
         immediate = r.outcome == "pain_change_immediate"
         rows.append([
@@ -166,7 +173,8 @@ def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
             signed(r.estimate),
             interval(r.ci_low, r.ci_high),
             p_text(r.p_value),
-            r.verdict,
+            p_text(r.p_adjusted),
+            r.reading,
         ])
     table = pd.DataFrame(rows, columns=EFFECT_HEADERS)
     return table.astype({"Sessions": "int64", "Comparison days": "object"})
@@ -196,11 +204,10 @@ def waiting_html(effects: pd.DataFrame, limit: int = 6) -> str:
 
 def comparison_rows(comparisons: pd.DataFrame) -> pd.DataFrame:
     """A ``deep_vs_light`` table as readable text; missing differences say 'not enough data yet';
-    the reading follows ``effects.reading`` (interval and p-value must agree)."""
+    the reading is the analysis's own (``effects.reading``)."""
     rows = []
     for r in comparisons.itertuples(index=False):
-        verdict = (ef.NOT_ENOUGH if _missing(r.difference)
-                   else ef.reading(r.ci_low, r.ci_high, r.p_value))
+        verdict = r.reading
         if verdict in (ef.LOWER, ef.HIGHER):
             verdict = f"{verdict} with {r.a}"
         rows.append([
@@ -211,10 +218,57 @@ def comparison_rows(comparisons: pd.DataFrame) -> pd.DataFrame:
             signed(r.difference),
             interval(r.ci_low, r.ci_high),
             p_text(r.p_value),
+            p_text(r.p_adjusted),
             verdict,
         ])
     return pd.DataFrame(rows, columns=COMPARISON_HEADERS).astype(
         {"Deep sessions": "int64", "Light sessions": "int64"})
+
+
+def _primary_reading(reading: str, p_value, p_adjusted, family: int) -> str:
+    """A primary row's reading, saying why an interval that excludes 0 still reads unclear."""
+    if reading == ef.UNCLEAR and not _missing(p_value) and p_value < ef.ALPHA:
+        return f"{ef.UNCLEAR} once all {family} questions are counted"
+    return reading
+
+
+def primary_rows(primary: pd.DataFrame, comparisons: pd.DataFrame) -> pd.DataFrame:
+    """The primary questions as readable text: each pressure over all areas, then deep
+    compared with light, each on the change right after and on pain the next day."""
+    family = int(pd.concat([primary["p_adjusted"], comparisons["p_adjusted"]]).notna().sum())
+    rows = []
+    for r in primary.itertuples(index=False):
+        label = domain.PRESSURE_LABELS.get(r.pressure, str(r.pressure))
+        rows.append([f"{label}, all areas", ef.OUTCOME_LABELS[r.outcome], int(r.n_sessions),
+                     signed(r.estimate), interval(r.ci_low, r.ci_high), p_text(r.p_value),
+                     p_text(r.p_adjusted),
+                     _primary_reading(r.reading, r.p_value, r.p_adjusted, family)])
+    for r in comparisons.itertuples(index=False):
+        reading = _primary_reading(r.reading, r.p_value, r.p_adjusted, family)
+        if reading in (ef.LOWER, ef.HIGHER):
+            reading = f"{reading} with {r.a}"
+        rows.append(["Deep minus light", ef.OUTCOME_LABELS[r.outcome],
+                     f"{int(r.n_a)} + {int(r.n_b)}", signed(r.difference),
+                     interval(r.ci_low, r.ci_high), p_text(r.p_value), p_text(r.p_adjusted),
+                     reading])
+    return pd.DataFrame(rows, columns=PRIMARY_HEADERS)
+
+
+def primary_html(result: "EffectsResult") -> str:
+    """The main questions' table with what they are and how they are read (escaped)."""
+    if result.primary.empty:
+        return ""
+    rows = primary_rows(result.primary, result.primary_comparisons)
+    family = int(pd.concat([result.primary["p_adjusted"],
+                            result.primary_comparisons["p_adjusted"]]).notna().sum())
+    return ("<h3>The main questions</h3><p class='note'>Decided in advance, whatever the "
+            "sidebar shows: does each pressure (over all areas), and deep compared with light, "
+            "go with a change in pain right after a session and the next day? The next day is "
+            "compared with days that follow days like the session day, so sessions booked on "
+            f"bad days are judged fairly. The adjusted p-value counts all {family} questions "
+            "together (Holm), so that a diary where massage does nothing shows a finding "
+            "at most about 1 time in 20. Negative means lower.</p>"
+            + table_html(rows, "The main questions", NUMBER_COLUMNS, "primary-table"))
 
 
 def legend_html(counts: dict[str, int]) -> str:
@@ -239,9 +293,8 @@ def findings_html(sentences: list[str], caveats: list[str] = ef.CAVEATS) -> str:
         found = "".join(f"<li>{escape_html(s)}</li>" for s in sentences)
         found = f"<ul>{found}</ul>"
     else:
-        found = ("<p>Nothing stands out yet: no estimate has both a 95 % interval that "
-                 "excludes no change and a p-value below 0.05, or there are not enough sessions "
-                 "to say.</p>")
+        found = ("<p>Nothing stands out yet: none of the main questions has an adjusted p-value "
+                 "below 0.05, or there are not enough sessions to say.</p>")
     kept = "".join(f"<li>{escape_html(c)}</li>" for c in caveats)
     return (f'<div class="findings"><div class="box found"><h3>What stands out</h3>{found}</div>'
             f'<div class="box caveats"><h3>Keep in mind</h3><ul>{kept}</ul></div></div>')
@@ -274,14 +327,19 @@ p, li { font-size: 15px; line-height: 1.45; color: #3B3B4F; }
 .box li { margin-bottom: 4px; }
 .caveats { background: #F7F6F2; border-color: #E2DFD3; }
 .caveats li { color: #4A4A5A; font-size: 14px; }
+h4 { font-size: 15px; font-weight: 600; color: #2F2F3F; margin: 10px 0 4px; }
+details.explore { margin-top: 12px; border-top: 1px solid #D9D6E5; padding-top: 8px; }
+details.explore > summary { cursor: pointer; font-size: 16px; font-weight: 600; color: #2F2F3F;
+                            padding: 8px 0; min-height: 24px; }
 .legend { display: flex; flex-wrap: wrap; gap: 18px; font-size: 14.5px; color: #3B3B4F; }
 .glyph { font-size: 17px; }
 @media (max-width: 700px) { p, li, .note, .caveats li, .legend { font-size: 16px; } }  /* a phone */
 """
 
 
-TEXT_COLUMNS = ("Pressure", "Body area", "Outcome", "Unit", "Reading")
-NUMBER_COLUMNS = sorted(set(EFFECT_HEADERS + COMPARISON_HEADERS) - set(TEXT_COLUMNS))
+TEXT_COLUMNS = ("Pressure", "Body area", "Outcome", "Unit", "Reading", "Question")
+NUMBER_COLUMNS = sorted(set(EFFECT_HEADERS + COMPARISON_HEADERS + PRIMARY_HEADERS)
+                        - set(TEXT_COLUMNS))
 
 EVENTS_HEAD = ("<h3>Around a session</h3><p class='note'>Mean from three days before to three "
                "days after the matching sessions; the shaded band is a 95 % interval. Hover "
@@ -293,6 +351,7 @@ def above_figures_html(result: EffectsResult, headline: str) -> str:
     if not result.pressures:
         return headline + EVENTS_HEAD
     return (f'{headline}<div class="effects-findings">{findings_html(result.sentences)}</div>'
+            f'<div class="effects-primary">{primary_html(result)}</div>'
             f'{EVENTS_HEAD}<div class="effects-legend">{legend_html(result.session_counts)}</div>')
 
 
@@ -305,18 +364,21 @@ def tables_html(result: EffectsResult) -> str:
         comparison = ("<p class='note effects-no-comparison'>Choose both Deep and Light in the "
                       "sidebar to compare them.</p>")
     else:
-        comparison = ("<p class='note'>Deep minus light, with a permutation test of the "
-                      f"pressure labels. Fewer than {MIN_SESSIONS} sessions of either: not "
-                      "enough data yet.</p>"
+        comparison = ("<p class='note'>Deep minus light, with Welch's t-test. Fewer than "
+                      f"{MIN_SESSIONS} sessions of either: not enough data yet.</p>"
                       + table_html(comparison_rows(result.comparisons), "Deep compared with light",
                                    NUMBER_COLUMNS, "comparison-table"))
-    return ("<h3>Each pressure, body area and outcome</h3><p class='note'>Estimate: the mean "
-            "change per session compared with nearby days without a session (pain right after "
-            "a session: compared with just before it). Negative means lower. Fewer than "
-            f"{MIN_SESSIONS} sessions: not enough data yet.</p>"
+    return (f'<div class="effects-waiting">{waiting_html(result.effects)}</div>'
+            "<details class='explore'><summary>Explore every pressure, body area and outcome "
+            "(exploratory: no readings)</summary>"
+            "<p class='note'>Estimate: the mean change per session compared with nearby days "
+            "without a session (pain right after a session: compared with just before it; "
+            "the next day and night: with days that follow similar days). Negative means "
+            f"lower. Fewer than {MIN_SESSIONS} sessions: not enough data yet. A body area "
+            "that every session of a pressure included is not listed apart: its row would "
+            "repeat “All areas”.</p>"
             f"<p class='note effects-reading-rule'>{escape_html(ef.READING_RULE)}</p>"
-            + f'<div class="effects-waiting">{waiting_html(result.effects)}</div>' + effects
-            + "<h3>Deep compared with light</h3>" + comparison)
+            + effects + "<h4>Deep compared with light</h4>" + comparison + "</details>")
 
 
 def _html(text, **params) -> pn.pane.HTML:
