@@ -120,9 +120,12 @@ def test_summary_numbers(march_pdf):
 
 def test_effect_rows_with_interval_and_n(march_pdf):
     text = flat(text_of(march_pdf))
-    # 6 sessions alike: sign flips give p near 2/64, below 0.05, so the reading is "lower"
-    assert "Pain, after minus before the session −2.00 points −2.00 to −2.00 6 0.03 lower" in text
-    assert "both must agree" in text
+    # 6 sessions alike: the spread floored at the rating grain (0.3) gives a t interval of
+    # -2 +- 2.571 * 0.3 / sqrt(6); a main question, so its adjusted p is shown and read.
+    assert ("Pain, after minus before the session −2.00 points −2.31 to −1.69 6 < 0.01 "
+            "(< 0.01) lower") in text
+    assert "Sleep hours the night after 0.00 hours −0.31 to +0.31 6 1.00 exploratory" in text
+    assert "(Holm)" in text
     assert "Not enough data yet" not in text  # only light sessions, and enough of them
 
 

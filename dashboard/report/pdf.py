@@ -191,7 +191,8 @@ class _Builder:
                     if r.too_few or not r.sessions.empty else
                     "No massage sessions in this period, so no effects to estimate.")
             return out + [self.p(markup(text))]
-        rows = [["Pressure", "Area", "Outcome", "Estimate", "95 % interval", "n", "p", "Reading"]]
+        rows = [["Pressure", "Area", "Outcome", "Estimate", "95 % interval", "n",
+                 "p (adj.)", "Reading"]]
         for row in r.effects.itertuples():
             unit = fx.OUTCOME_UNITS[row.outcome]
             rows.append([_pressure(row.pressure),
@@ -199,7 +200,10 @@ class _Builder:
                          markup(fx.OUTCOME_LABELS[row.outcome]),
                          f"{signed(row.estimate)} {markup(unit.split(' ')[0])}",
                          f"{signed(row.ci_low)} to {signed(row.ci_high)}",
-                         str(row.n_sessions), fx.p_text(row.p_value), markup(row.verdict)])
+                         str(row.n_sessions),
+                         fx.p_text(row.p_value) + (f" ({fx.p_text(row.p_adjusted)})"
+                                                   if row.primary else ""),
+                         markup(row.reading)])
         out.append(self.table(rows, [2.1, 1.2, 3.0, 1.5, 1.9, 0.6, 0.8, 1.5]))
         notes = ["Estimate: mean over the n sessions of the change just after the session, or "
                  "of the day, night or 48 h after minus nearby days without a session; negative "
