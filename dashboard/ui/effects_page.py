@@ -328,9 +328,7 @@ p, li { font-size: 15px; line-height: 1.45; color: #3B3B4F; }
 .caveats { background: #F7F6F2; border-color: #E2DFD3; }
 .caveats li { color: #4A4A5A; font-size: 14px; }
 h4 { font-size: 15px; font-weight: 600; color: #2F2F3F; margin: 10px 0 4px; }
-details.explore { margin-top: 12px; border-top: 1px solid #D9D6E5; padding-top: 8px; }
-details.explore > summary { cursor: pointer; font-size: 16px; font-weight: 600; color: #2F2F3F;
-                            padding: 8px 0; min-height: 24px; }
+
 .legend { display: flex; flex-wrap: wrap; gap: 18px; font-size: 14.5px; color: #3B3B4F; }
 .glyph { font-size: 17px; }
 @media (max-width: 700px) { p, li, .note, .caveats li, .legend { font-size: 16px; } }  /* a phone */
@@ -352,12 +350,13 @@ def above_figures_html(result: EffectsResult, headline: str) -> str:
         return headline + EVENTS_HEAD
     return (f'{headline}<div class="effects-findings">{findings_html(result.sentences)}</div>'
             f'<div class="effects-primary">{primary_html(result)}</div>'
+            f'<div class="effects-waiting">{waiting_html(result.effects)}</div>'
             f'{EVENTS_HEAD}<div class="effects-legend">{legend_html(result.session_counts)}</div>')
 
 
 def tables_html(result: EffectsResult) -> str:
-    """Below the figures: the effects table with what more to log, and the deep-vs-light
-    comparison or how to get one (escaped)."""
+    """The exploratory rows, shown on request below the figures: every pressure, area and
+    outcome, and the deep-vs-light comparison or how to get one (escaped)."""
     effects = table_html(effect_rows(result.effects), "Each pressure, body area and outcome",
                          NUMBER_COLUMNS, "effects-table")
     if result.comparisons is None:
@@ -368,17 +367,14 @@ def tables_html(result: EffectsResult) -> str:
                       f"{MIN_SESSIONS} sessions of either: not enough data yet.</p>"
                       + table_html(comparison_rows(result.comparisons), "Deep compared with light",
                                    NUMBER_COLUMNS, "comparison-table"))
-    return (f'<div class="effects-waiting">{waiting_html(result.effects)}</div>'
-            "<details class='explore'><summary>Explore every pressure, body area and outcome "
-            "(exploratory: no readings)</summary>"
-            "<p class='note'>Estimate: the mean change per session compared with nearby days "
+    return ("<p class='note'>Estimate: the mean change per session compared with nearby days "
             "without a session (pain right after a session: compared with just before it; "
             "the next day and night: with days that follow similar days). Negative means "
             f"lower. Fewer than {MIN_SESSIONS} sessions: not enough data yet. A body area "
             "that every session of a pressure included is not listed apart: its row would "
             "repeat “All areas”.</p>"
             f"<p class='note effects-reading-rule'>{escape_html(ef.READING_RULE)}</p>"
-            + effects + "<h4>Deep compared with light</h4>" + comparison + "</details>")
+            + effects + "<h4>Deep compared with light</h4>" + comparison)
 
 
 def _html(text, **params) -> pn.pane.HTML:
@@ -416,8 +412,17 @@ class EffectsPage(pn.viewable.Viewer):
         self.event_figures.grid.css_classes = ["effects-events"]  # (the pane's would be lost)
         self.event_pane = pn.pane.Bokeh(self.event_figures.grid, sizing_mode="stretch_width",
                                         margin=(4, 10), min_height=2 * EVENT_HEIGHT)
-        self.tables = _html(tables_html(self.result), css_classes=["effects-tables"])
-        self.figures = pn.Column(self.above, self.event_pane, self.tables,
+        # The exploratory rows (dozens, and 17 phone screens tall when open) wait behind a
+        # toggle whose state survives every recomputation (a <details> in the pane would
+        # close at each filter click).
+        self.tables = _html(tables_html(self.result), css_classes=["effects-tables"],
+                            visible=False)
+        self.explore = pn.widgets.Toggle(
+            label="Show every pressure, body area and outcome (exploratory)", color="primary",
+            variant="outline", css_classes=["effects-explore"], margin=(8, 10))
+        self.explore.param.watch(lambda event: setattr(self.tables, "visible", event.new),
+                                 "value")
+        self.figures = pn.Column(self.above, self.event_pane, self.explore, self.tables,
                                  sizing_mode="stretch_width")
         # Served, the figures are computed as soon as the page is built, while it travels to
         # the browser (waiting until it was drawn cost a round trip), and the page arrives

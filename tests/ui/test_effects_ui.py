@@ -82,7 +82,7 @@ STATE_JS = """() => {
   // The tables, column by column, read from the page (HTML tables in the panes' shadow roots;
   // the rows behind "Show the other rows" too).
   const walk = root => root.querySelectorAll('*').forEach(el => {
-    for (const name of ['effects-table', 'comparison-table']) {
+    for (const name of ['effects-table', 'comparison-table', 'primary-table']) {
       if (!el.classList.contains(name)) continue;
       const headers = [...el.querySelectorAll('table')[0].querySelectorAll('thead th')]
         .map(th => th.textContent);
@@ -199,6 +199,13 @@ class EffectsTab:
         self.page.wait_for_function(READY_JS, arg=PANEL_TITLES)
         return self
 
+    def explore(self) -> "EffectsTab":
+        """Open the exploratory rows as a person does: the toggle below the figures."""
+        toggle = self.page.get_by_role("button", name=re.compile("Show every pressure"))
+        toggle.click()
+        expect(self.page.locator(".effects-table  tbody tr").first).to_be_visible()
+        return self
+
     def _block(self, route) -> None:
         self.offsite_requests.append(route.request.url)
         route.abort()
@@ -258,14 +265,32 @@ def test_nothing_is_computed_before_the_tab_is_opened(page: Page, effects_server
         "Light / soft stroking", "Moderate", "Deep", "Unknown"}, "computed while hidden"
     tab.tab("Effects").click()
     tab.wait_for_sessions(86 - 13)
-    expect(page.locator(".effects-table  tbody tr").first).to_be_visible()
+    tab.explore()
     tab.settle()
     page.goto("about:blank")
     assert tab.console_errors == [] and tab.offsite_requests == []
 
 
+def test_main_questions_come_first_and_the_rest_is_folded(effects_tab):
+    """The main questions (three pressures and deep minus light, two outcomes each) are on
+    screen at once with their adjusted p; the exploratory rows wait behind a toggle."""
+    page = effects_tab.page
+    expect(page.locator(".primary-table  tbody tr")).to_have_count(8)
+    primary = effects_tab.state()["tables"]["primary-table"]
+    assert primary["Question"][:2] == ["Light / soft stroking, all areas"] * 2
+    assert primary["Question"][-2:] == ["Deep minus light"] * 2
+    assert all(p != "–" for p in primary["Adjusted p"])
+    assert set(primary["Reading"]) <= {"lower", "higher", "no clear difference",
+                                       "lower with deep", "higher with deep",
+                                       "not enough data yet"} | {
+        r for r in primary["Reading"] if r.startswith("no clear difference once all")}
+    expect(page.locator(".effects-findings .found li").first).to_contain_text("associated with")
+    expect(page.locator(".effects-table")).to_be_hidden()
+
+
 def test_plots_tables_and_text_render(effects_tab):
     page = effects_tab.page
+    effects_tab.explore()
     expect(page.locator(".comparison-table  tbody tr").first).to_be_visible()
     state = effects_tab.state()
     for title in PANEL_TITLES:
@@ -274,6 +299,12 @@ def test_plots_tables_and_text_render(effects_tab):
     assert set(effects["Pressure"]) == {"Light / soft stroking", "Moderate", "Deep", "Unknown"}
     assert "nan" not in {str(v).lower() for column in effects.values() for v in column}
     assert "not enough data yet" in effects["Reading"]
+    # Only the all-areas rows of the main questions may read; every other row is exploratory.
+    for area, outcome, reading in zip(effects["Body area"], effects["Outcome"],
+                                      effects["Reading"]):
+        if area != "All areas" or outcome not in ("Pain the next day",
+                                                  "Pain, after minus before the session"):
+            assert reading in ("exploratory", "not enough data yet")
     assert len(state["tables"]["comparison-table"]["Body area"]) > 0
     expect(page.locator(".effects-table  tbody tr").first).to_be_visible()
     expect(page.locator(".effects-findings .found li").first).to_contain_text("associated with")
@@ -311,6 +342,8 @@ def test_hovering_a_marker_shows_the_number_of_sessions(effects_tab):
 def test_clicking_a_pressure_changes_the_tables(effects_tab):
     page = effects_tab.page
     n = effects_tab.matching_sessions()
+    effects_tab.explore()
+    primary = effects_tab.state()["tables"]["primary-table"]
     first_row = page.locator(".effects-table  tbody tr").first
     expect(first_row).to_contain_text("Light / soft stroking")
 
@@ -320,6 +353,7 @@ def test_clicking_a_pressure_changes_the_tables(effects_tab):
     expect(first_row).to_contain_text("Moderate")
     state = effects_tab.state()
     assert set(state["tables"]["effects-table"]["Pressure"]) == {"Moderate", "Deep", "Unknown"}
+    assert state["tables"]["primary-table"] == primary  # the main questions stay as they were
     assert "comparison-table" not in state["tables"]
     expect(page.locator(".comparison-table")).to_have_count(0)
     expect(page.locator(".effects-no-comparison")).to_contain_text("Choose both Deep and Light")
@@ -356,3 +390,22 @@ def test_screenshot(effects_tab, artifacts):
     path = artifacts / "effects.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
+
+
+def test_on_a_phone_the_main_questions_come_before_the_figures(effects_tab, artifacts):
+    """At 390 x 844 the main questions sit above the figures, and the exploratory rows stay
+    folded until asked for (this test app squeezes the page beside its sidebar, so only
+    the order and the folding are checked here, not the real app's height)."""
+    page = effects_tab.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    effects_tab.settle()
+    primary = page.locator(".primary-table").bounding_box()
+    figures = page.locator(".effects-events").bounding_box()
+    assert primary["y"] < figures["y"]
+    folded = page.evaluate("() => document.documentElement.scrollHeight")
+    effects_tab.explore()
+    effects_tab.settle()
+    opened = page.evaluate("() => document.documentElement.scrollHeight")
+    print(f"phone page height: {folded} px folded, {opened} px with every row")
+    assert folded < opened
+    page.screenshot(path=str(artifacts / "effects-phone.png"), full_page=False)
