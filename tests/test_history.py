@@ -227,7 +227,7 @@ def test_what_people_typed_is_sent_as_it_was_typed(store):
     fields = [c["field"] for c in history.table.columns]
     cells = dict(zip(fields, row["cells"]))
     assert cells["name"] == HOSTILE and cells["reason"] == HOSTILE
-    assert (cells["dose"], cells["unit"], cells["drug_class"]) == ("500", "mg", "other")
+    assert (cells["dose"], cells["unit"], cells["drug_class"]) == ("500", "mg", "Other")
     assert row["name"] == f"Select {HOSTILE} at {day(2)} 08:00"
 
 
@@ -242,3 +242,18 @@ def test_a_record_table_needs_nothing_from_the_network():
     table = RecordTable(label="x")
     assert "http" not in RECORD_ESM and "import " not in RECORD_ESM
     assert table.selected is None and table.page == 1
+
+
+def test_codes_are_shown_in_the_words_of_the_forms(store):
+    """Pressure, areas and drug class read as the forms name them, not as stored codes."""
+    history = history_of(store, SessionForm)
+    fields = [c["field"] for c in history.table.columns]
+    rows = [dict(zip(fields, row["cells"])) for row in history.table.rows]
+    assert [(r["pressure"], r["areas"]) for r in rows] == [
+        ("Light / soft stroking", "Neck"), ("Deep", "Neck"), ("Deep", "Lower back")]
+    store.save_by_name({"Ann": [MassageSession(start=dt.datetime.combine(DAYS[0], dt.time(9)),
+                                               duration_min=30, pressure="unknown",
+                                               areas=("neck", "upper_back"))]})
+    history.form.data.reload()
+    first = dict(zip(fields, history.table.rows[0]["cells"]))
+    assert (first["pressure"], first["areas"]) == ("Unknown", "Neck, Upper back")

@@ -17,7 +17,7 @@ from .. import domain
 from ..records import DailyCheckin, MassageSession, MedicationDose
 from ..store import DuplicateEntry, StoreUnavailable
 from .datastore import DataStore
-from .rating import BLANK, Choice, ChoiceGroups, rating_choice, rating_input, rating_value, show_rating
+from .rating import BLANK, Choice, ChoiceGroup, ChoiceGroups, rating_choice, rating_input, rating_value, show_rating
 from .tables import RecordTable, record_page
 from .tabs import LazyTabs
 from .text import escape_html, escape_markdown_text
@@ -447,8 +447,35 @@ class SessionForm(RecordForm):
                 f"{record.start:%a %d %b %Y %H:%M}")
 
 
+RECENT_MEDICINES = 6  # choices offered by a tap; any other name is typed
+RECENT_DAYS = 30
+
+
+def recent_medicines(doses: pd.DataFrame, limit: int = RECENT_MEDICINES) -> list[dict]:
+    """The person's own medicines to offer as taps: those taken most often in the last
+    ``RECENT_DAYS`` days of their diary first (then the most recently taken), each with
+    its latest dose, class and unit."""
+    if doses is None or doses.empty:
+        return []
+    doses = doses.dropna(subset=["name"]).sort_values("time")
+    doses = doses[doses["name"].astype(str).str.strip() != ""]
+    if doses.empty:
+        return []
+    recent = doses[doses["time"] > doses["time"].max() - pd.Timedelta(days=RECENT_DAYS)]
+    key = doses["name"].astype(str).str.strip().str.lower()
+    counts = recent["name"].astype(str).str.strip().str.lower().value_counts()
+    latest = doses.assign(key=key).drop_duplicates("key", keep="last")
+    latest = latest.assign(count=latest["key"].map(counts).fillna(0))
+    latest = latest.sort_values(["count", "time"], ascending=False).head(limit)
+    return [{"name": str(row["name"]).strip(), "drug_class": row["drug_class"],
+             "dose": None if pd.isna(row["dose"]) else float(row["dose"]),
+             "unit": "" if pd.isna(row["unit"]) else str(row["unit"])}
+            for _, row in latest.iterrows()]
+
+
 class DoseForm(RecordForm):
-    """A dose: when, what (known names fill in the class), how much, why."""
+    """A dose: when, what (the person's recent medicines by a tap, which fills in the rest;
+    known names fill in the class), how much, why."""
 
     kind = "doses"
     title = "Medication dose"
@@ -456,6 +483,9 @@ class DoseForm(RecordForm):
     def _fields(self) -> dict:
         fields = {
             "time": when_picker("Taken at"),
+            "recent": ChoiceGroup(label="Your recent medicines", narrow_columns=2,
+                                  hint="a tap fills in the name, class and last dose",
+                                  css_classes=["recent-medicines"]),
             "name": pn.widgets.AutocompleteInput(
                 name="Medicine", options=[], restrict=False, case_sensitive=False,
                 min_characters=1, placeholder="e.g. Paracetamol", sizing_mode="stretch_width"),
@@ -469,12 +499,23 @@ class DoseForm(RecordForm):
                                            sizing_mode="stretch_width"),
         }
         fields["name"].param.watch(self._fill_class, "value")
+        fields["recent"].param.watch(self._fill_recent, "value")
         return fields
 
     def __panel__(self):
         self._offer_names()
         self.data.param.watch(lambda _e: self._offer_names(), "diary")
         return super().__panel__()
+
+    def _fill_recent(self, event) -> None:
+        """A recent medicine tapped: its name, class, and the dose and unit last taken."""
+        chosen = next((m for m in self._recent if m["name"] == event.new), None)
+        if chosen is None:
+            return
+        f = self.fields
+        f["name"].value = chosen["name"]
+        f["drug_class"].value = chosen["drug_class"]
+        f["dose"].value, f["unit"].value = chosen["dose"], chosen["unit"]
 
     def _known_classes(self) -> dict[str, str]:
         """Lower-case name -> class: the person's own earlier entries win over the built-in list."""
@@ -491,15 +532,27 @@ class DoseForm(RecordForm):
         builtin = sorted(n.capitalize() for n in domain.KNOWN_DRUGS)
         self.fields["name"].options = own + [n for n in builtin if n.lower() not in
                                              {o.lower() for o in own}]
+        self._recent = recent_medicines(doses)
+        recent = self.fields["recent"]
+        recent.param.update(options=[{"text": m["name"], "value": m["name"]} for m in self._recent],
+                            visible=bool(self._recent))
+        self._follow_name()
+
+    def _follow_name(self) -> None:
+        """The recent medicine named in the Medicine field is the one shown chosen."""
+        typed = (self.fields["name"].value or "").strip().lower()
+        names = {m["name"].lower(): m["name"] for m in getattr(self, "_recent", [])}
+        self.fields["recent"].value = names.get(typed)
 
     def _fill_class(self, event) -> None:
+        self._follow_name()
         if self.editing is None and event.new:
             known = self._known_classes().get(str(event.new).strip().lower())
             if known:
                 self.fields["drug_class"].value = known
 
     def layout(self) -> list:
-        return [self.field("time"), self.field("name"),
+        return [self.field("time"), self.field("recent"), self.field("name"),
                 pn.Row(self.field("drug_class"), self.field("dose"), self.field("unit")),
                 self.field("reason")]
 
@@ -556,6 +609,11 @@ class History(pn.viewable.Viewer):
               "pain_before": "Pain before", "pain_after": "Pain after", "time": "Taken at",
               "name": "Medicine", "drug_class": "Class", "dose": "Dose", "unit": "Unit",
               "reason": "Reason"}
+    LABELS = {  # code -> what the forms show
+        "pressure": lambda code: domain.PRESSURE_LABELS.get(code, code),
+        "areas": lambda codes: ", ".join(domain.area_label(a) for a in str(codes or "").split(";") if a),
+        "drug_class": lambda code: domain.DRUG_CLASS_LABELS.get(code, code),
+    }
     NUMBERS = {"pain", "sleep_hours", "sleep_quality", "fatigue", "duration_min", "pain_before",
                "pain_after", "dose"}
     WIDE = {"notes", "reason"}
@@ -607,6 +665,9 @@ class History(pn.viewable.Viewer):
         when = self.COLUMNS[kind][0]
         rows = frame.sort_values(when, ascending=False)[columns].reset_index(drop=True)
         rows[when] = rows[when].dt.strftime("%Y-%m-%d" if kind == "daily" else "%Y-%m-%d %H:%M")
+        for column, label in self.LABELS.items():  # the words the forms use, not the codes
+            if column in rows:
+                rows[column] = rows[column].map(label)
         return rows
 
     def _radio_name(self, row) -> str:

@@ -520,7 +520,7 @@ def test_massage_session_by_clicking_and_typing(tabs, own_db):
     start = f"{day:%Y-%m-%d} 10:15"
     expect(ui.history_rows("sessions").filter(has_text=start)).to_have_count(1)
     shown = next(r for r in ui.history("sessions") if r["start"] == start)
-    assert (shown["pressure"], shown["areas"], shown["therapist"]) == ("deep", "neck;upper_back", "Mira Lee")
+    assert (shown["pressure"], shown["areas"], shown["therapist"]) == ("Deep", "Neck, Upper back", "Mira Lee")
     assert shown["notes"] == HOSTILE_NOTE
 
     sessions = read_store(own_db)["sessions"]
@@ -550,7 +550,7 @@ def test_dose_of_a_known_medicine_fills_in_its_class(tabs, own_db):
     expect(ui.history_rows("doses").filter(has_text="Ibuprofen")).to_have_count(1)
     shown = next(r for r in ui.history("doses") if r["name"] == "Ibuprofen")
     assert (shown["time"], shown["drug_class"], float(shown["dose"]), shown["unit"], shown["reason"]) == (
-        f"{taken:%Y-%m-%d %H:%M}", "nsaid", 400, "mg", "neck pain")
+        f"{taken:%Y-%m-%d %H:%M}", "NSAID", 400, "mg", "neck pain")
 
     doses = read_store(own_db)["doses"]
     assert len(doses) == 2

@@ -123,3 +123,30 @@ def test_a_narrow_window_gets_the_narrow_layout_whatever_its_user_agent(open_pag
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.locator("#sidebar-toggle").click()
     expect(page.locator("#sidebar")).to_be_visible()
+
+
+@pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_usual_medicine_is_logged_by_taps_alone(open_page, own_db, device):
+    """The person's own medicines are choices: one tap fills in name, class and the last
+    dose; Save stores it (Log, Medication dose, the medicine, Save: four taps, no typing)."""
+    ui = open_page(own_db, device)
+    ui.go_to_log()
+    form = ui.show("doses")
+    recent = form.get_by_role("radiogroup", name="Your recent medicines")
+    choice = recent.get_by_role("radio", name="Paracetamol", exact=True)
+    box = choice.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44, box
+    choice.tap() if device is PHONE else choice.click()
+    expect(choice).to_have_attribute("aria-checked", "true")
+    expect(ui.field("doses", "Medicine").locator("input:visible").first).to_have_value("Paracetamol")
+    expect(ui.field("doses", "Dose").locator("input:visible").first).to_have_value("500")
+    name = "phone" if device is PHONE else "desktop"
+    ui.screenshot("doses", f"dose-by-taps-{name}.png")
+    save = form.locator(".save-button button")
+    save.tap() if device is PHONE else save.click()
+    expect(ui.message("doses")).to_contain_text("Saved: Paracetamol at")
+    doses = read_store(own_db)["doses"]
+    assert len(doses) == 2
+    latest = doses.sort_values("time").iloc[-1]
+    assert (latest["name"], latest["drug_class"], latest["dose"], latest["unit"]) == (
+        "Paracetamol", "simple_analgesic", 500, "mg")
