@@ -127,7 +127,7 @@ def test_a_lost_period_is_news_on_the_page_the_overview_and_the_therapists_view(
     assert "Period 2 of block 2" in reed.lost.object and not reed.replace_button.visible
     data = DataStore(DiarySession.hosted(store, accounts.sign_in("reed", PASSWORD)))
     assert "Period 2 of block 2" in TrialNextSession(data=data).line.object
-    assert "Period 2 of block 2" in VisitView(data=data, therapist="reed").body.object
+    assert "Period 2 of block 2" in VisitView(data=data, therapist="reed").head.object
     ann._add_block()
     assert "Replacement block 7 added" in ann.message.object
     assert "1 replacement block was added" in ann.lost.object and not ann.replace_button.visible
