@@ -122,7 +122,11 @@ def trial_plan(db, patient, compare, area, outcome, blocks, sessions_per_period,
                f"{sessions_per_period} sessions per period (seed {design.seed}).")
     for sentence in check.sentences(design):
         click.echo("• " + sentence)
-    for row in tr.schedule_records(plan):
+    _echo_schedule(tr.schedule_records(plan))
+
+
+def _echo_schedule(rows: list[dict]) -> None:
+    for row in rows:
         click.echo(f"  {row['date']}  {row['pressure']:<9} block {row['block']}, "
                    f"period {row['period']}")
 
@@ -189,6 +193,8 @@ def trial_result(db, patient, trial_id, as_json):
         click.echo(f"  block {row['block']} ({row['order']}): {b} {row['mean_b']:.2f} "
                    f"(n={row['n_b']}) − {a} {row['mean_a']:.2f} (n={row['n_a']}) = "
                    f"{row['difference']:+.2f}")
+    if result["probabilities"] is not None:
+        click.echo(f"Prior of the probabilities: {result['prior']}.")
     for caveat in result["caveats"]:
         click.echo("Note: " + caveat)
 
@@ -215,9 +221,7 @@ def trial_add_block(db, patient, trial_id, as_json):
         return
     click.echo(f"Trial {found.trial_id}: replacement block {rows[0]['block']} added, its order "
                f"drawn at random ({rows[0]['pressure']} first).")
-    for row in rows:
-        click.echo(f"  {row['date']}  {row['pressure']:<9} block {row['block']}, "
-                   f"period {row['period']}")
+    _echo_schedule(rows)
 
 
 @trial.command("stop")

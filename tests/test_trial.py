@@ -294,7 +294,7 @@ def test_a_period_is_not_lost_while_its_outcome_can_still_be_logged():
 
 
 def test_a_replacement_block_is_randomized_from_the_seed_and_counts():
-    d, plan, daily, sessions, _period = lost_trial()
+    d, plan, _daily, _sessions, period = lost_trial()
     block = tr.replacement_block(d, plan, TODAY)
     assert block["block"].unique().tolist() == [7] and len(block) == 4
     assert tuple(block.drop_duplicates("period")["pressure"]) == tr.replacement_order(d, 7)
@@ -309,8 +309,7 @@ def test_a_replacement_block_is_randomized_from_the_seed_and_counts():
     # the replacement block given and measured: six blocks count again
     later = TODAY + dt.timedelta(days=40)
     daily2, sessions2 = tr.simulated_diary(extended, 2.0, pressure_with_effect="deep", seed=4)
-    daily2 = daily2[~daily2["date"].isin(daily["date"].pipe(lambda k: pd.DatetimeIndex([])))]
-    lost_days = [pd.Timestamp(x) + pd.Timedelta(days=1) for x in _period["date"]]
+    lost_days = [pd.Timestamp(x) + pd.Timedelta(days=1) for x in period["date"]]
     daily2 = daily2[~daily2["date"].isin(lost_days)]
     prog = tr.progress(d, extended, daily2, sessions2, NO_DOSES, today=later)
     news = tr.lost_news(d, prog)

@@ -74,7 +74,8 @@ def test_a_planned_trial_followed_and_imported_gives_back_its_effect(tmp_path, d
         assert result["p_value"] >= 0.05 and "suggests" not in result["sentence"]
         zones = result["probabilities"]  # and the probabilities say "within 1 point"
         assert zones["within"] > max(zones["b_better"], zones["a_better"])
-        assert result["difference"] == 1.0 and result["prior"] in result["sentence"]
+        assert result["difference"] == 1.0 and "weakly sceptical prior" in result["sentence"]
+        assert result["prior"] in fibro("trial", "result", "--db", db_url).stdout
     assert result["lost"]["lost_periods"] == [] and result["lost"]["text"] == ""
 
     status = json.loads(fibro("trial", "status", "--db", db_url, "--json").stdout)

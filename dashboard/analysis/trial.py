@@ -35,7 +35,6 @@ Pure functions on plain values and the frames of ``Store.daily``, ``Store.sessio
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
 import secrets
 from dataclasses import asdict, dataclass, field
@@ -576,7 +575,7 @@ def lost_news(design: TrialDesign, prog: Progress) -> dict:
                                         f"; p < {ALPHA:g} is still possible, with less power."))
     if may_replace:
         said.append("One randomized replacement block can be added at the end of the schedule "
-                    "(`fibro trial add-block`, or on the Trial page).")
+                    "(on the Trial page, or with fibro trial add-block).")
     elif replacements:
         said.append(f"{replacements} replacement block{'s were' if replacements > 1 else ' was'} "
                     "added.")
@@ -766,7 +765,8 @@ def zones_sentence(design: TrialDesign, zones: dict) -> str:
             f"{percent_text(zones['b_better'])}; within {margin} of each other "
             f"{percent_text(zones['within'])}; {a} better by at least {margin} "
             f"{percent_text(zones['a_better'])} (95 % credible interval for {b} minus {a}: "
-            f"{zones['low']:+.2f} to {zones['high']:+.2f}; prior: {PRIOR}).")
+            f"{zones['low']:+.2f} to {zones['high']:+.2f}; under a weakly sceptical prior, "
+            "centred on no difference).")
 
 
 def plain_sentence(design: TrialDesign, figures: dict, complete: bool, stopped_early: bool,

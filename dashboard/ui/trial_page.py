@@ -246,9 +246,9 @@ class TrialPage(pn.viewable.Viewer):
         f = self.fields
         return pn.Column(
             pn.pane.Markdown("### Plan a trial"),
-            pn.Row(f["pressure_a"], f["pressure_b"], f["outcome"], f["area"]),
-            pn.Row(f["blocks"], f["sessions_per_period"], f["every_days"], f["start"],
-                   f["difference"]),
+            pn.FlexBox(f["pressure_a"], f["pressure_b"], f["outcome"], f["area"], f["blocks"],
+                       f["sessions_per_period"], f["every_days"], f["start"], f["difference"],
+                       sizing_mode="stretch_width"),  # wraps on a narrow screen
             pn.Row(self.check_button, self.save_button, self.anyway),
             self.check_text, self.use_proposal, sizing_mode="stretch_width",
             css_classes=["trial-planner"])
