@@ -12,6 +12,16 @@ from collections.abc import Callable
 import panel as pn
 
 
+# Panel's Tabs hide the tabs not shown (``visibility: hidden``) in the one grid cell they
+# share with the shown one, so the page kept the height of the longest tab visited: About
+# scrolled through thousands of pixels of nothing after Effects. A hidden tab takes no
+# height (its width, and so its plots' layout, is kept for when it is shown again).
+HIDDEN_TAB_CSS = """
+[aria-hidden="true"]:has(~ .bk-header), .bk-header ~ [aria-hidden="true"] {
+  max-height: 0 !important; overflow: hidden; }
+"""
+
+
 class LazyTabs:
     """``pn.Tabs`` over ``builders`` (title -> a function returning the tab's contents: one
     viewable or a list of them), each called the first time its tab is active.
@@ -37,6 +47,7 @@ class LazyTabs:
                              if t in flex_holders else
                              pn.Column(sizing_mode="stretch_width", css_classes=list(holder_classes)))
                          for t in self.titles if t not in eager}
+        tab_params["stylesheets"] = [*tab_params.get("stylesheets", []), HIDDEN_TAB_CSS]
         self.tabs = pn.Tabs(*((t, self.built.get(t, self._holders.get(t))) for t in self.titles),
                             dynamic=False, **tab_params)
         self.tabs.param.watch(self.open, "active")

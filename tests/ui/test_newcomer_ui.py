@@ -150,3 +150,45 @@ def test_a_usual_medicine_is_logged_by_taps_alone(open_page, own_db, device):
     latest = doses.sort_values("time").iloc[-1]
     assert (latest["name"], latest["drug_class"], latest["dose"], latest["unit"]) == (
         "Paracetamol", "simple_analgesic", 500, "mg")
+
+
+MAIN_HEIGHT = "() => document.getElementById('main').scrollHeight"
+PLOT_WIDTHS = """() => [...Bokeh.index.all_views()].filter(v => v.model.below && v.frame && v.el.isConnected)
+    .map(v => v.frame.bbox.width)"""
+
+
+@pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_short_page_is_short_after_a_long_one(browser, dashboard_server, device):
+    """After Effects (long), About scrolls only through About: a hidden tab takes no height;
+    back on the Overview its plots are drawn at their width again."""
+    context = browser.new_context(**device)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(dashboard_server.url)
+        expect(page.locator(".fibro-summary .head")).to_be_visible()
+        viewport = device["viewport"]["height"]
+        page.locator(".bk-tab", has_text=re.compile(r"^Effects$")).click()
+        for _ in range(300):  # its tables arrive when computed
+            effects = page.evaluate(MAIN_HEIGHT)
+            if effects > 1.5 * viewport:
+                break
+            page.wait_for_timeout(300)
+        assert effects > 1.5 * viewport, effects
+        page.locator(".bk-tab", has_text=re.compile(r"^About$")).click()
+        about = page.get_by_role("heading", name="About this dashboard")
+        expect(about).to_be_visible()
+        page.wait_for_timeout(500)
+        shown = page.evaluate(MAIN_HEIGHT)
+        about_page = page.locator(".bk-panel-models-layout-Column", has=about).first.bounding_box()
+        assert shown <= max(viewport, about_page["y"] + about_page["height"] + 200), (
+            f"About scrolls {shown} px for {about_page['height']:.0f} px of page (Effects: {effects})")
+        name = "phone" if device is PHONE else "desktop"
+        page.screenshot(path=str(ARTIFACTS / f"about-after-effects-{name}.png"), full_page=True)
+        page.locator(".bk-tab", has_text=re.compile(r"^Overview$")).click()
+        expect(page.locator(".linked-plots")).to_be_visible()
+        page.wait_for_timeout(500)
+        widths = page.evaluate(PLOT_WIDTHS)
+        assert len(widths) >= 3 and min(widths) > 200, widths
+    finally:
+        context.close()
