@@ -175,7 +175,7 @@ def test_the_plan_proposes_the_smallest_design_and_says_its_simulation(db_url):
                            "--difference", 2.5, "--seed", 1, "--json").stdout)
     planner = out["planner"]
     assert planner["simulations"] == 4000 and 0 < planner["power_error"] < 0.02
-    assert planner["noise"]["days"] == 0  # a new diary: the typical one, said
+    assert planner["noise_days"] == 0 == planner["diary"]["days"]  # a new diary: the typical one, said
     assert planner["proposal"]["reached"] and planner["proposal"]["power"] >= 0.8
     text = fibro("trial", "plan", "--db", db_url, "--compare", "light,deep", "--difference", 1,
                  "--seed", 1).stdout

@@ -41,6 +41,9 @@ POWER_SEED = 20_261_206  # fixed, so a design and a diary always give the same f
 # than the analysis (2 000, not 20 000): the p-value moves by its own draw error only.
 PLANNER_DRAWS = 2_000
 MIN_NOISE_DAYS = 42  # logged days before the diary's own noise is used (six weeks)
+# The diary's last year is measured: an imported history with months-long gaps years ago
+# would otherwise count those months as "unlogged days" of the trial to come.
+NOISE_SPAN_DAYS = 365
 TARGET_POWER = 0.8
 # "A design of reasonable length": the designs the planner searches.
 PLAN_MIN_BLOCKS = 6  # fewer cannot reach p < 0.05
@@ -124,10 +127,12 @@ def _grain(values: np.ndarray) -> float:
 def diary_noise(daily: pd.DataFrame, doses: pd.DataFrame, outcome: str,
                 area: str | None = None) -> DiaryNoise:
     """The outcome's mean, marginal spread, lag-1 autocorrelation, grain and unlogged share,
-    measured in the diary; the typical diary when it has under ``MIN_NOISE_DAYS`` logged days
-    (or no spread at all)."""
+    measured in the diary's last ``NOISE_SPAN_DAYS`` days; the typical diary when they hold
+    under ``MIN_NOISE_DAYS`` logged days (or no spread at all)."""
     series = outcome_series(daily, doses, outcome, area)
     series = series[~series.index.duplicated()].sort_index()
+    if len(series):
+        series = series[series.index > series.index.max() - pd.Timedelta(days=NOISE_SPAN_DAYS)]
     values = series.to_numpy(dtype=float)
     if len(values) < MIN_NOISE_DAYS or not values.std() > 0:
         return TYPICAL_DIARY[outcome]
@@ -363,7 +368,8 @@ class PlanCheck:
                 "can_reach": self.can_reach, "difference": self.difference,
                 "power": self.power.power, "power_error": self.power.error,
                 "lost_share": self.power.lost_share, "simulations": self.power.simulations,
-                "seed": self.power.seed, "noise": self.noise.to_dict(),
+                "seed": self.power.seed, "noise": self.noise.spread,
+                "noise_days": self.noise.days, "diary": self.noise.to_dict(),
                 "proposal": self.proposal.to_dict(), "target_power": TARGET_POWER,
                 "weeks": self.weeks, "last_date": self.last_date.isoformat(),
                 "warning": self.warning()}
