@@ -7,6 +7,8 @@ in ``dashboard.domain``.  Blanks mean "not recorded".
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
@@ -26,8 +28,10 @@ FILES = {"daily": "daily.csv", "sessions": "sessions.csv", "doses": "medications
 
 
 def _number(series: pd.Series) -> pd.Series:
-    """Numbers as the shortest text that reads back the same (5.0 -> '5'); NaN -> ''."""
-    return series.map(lambda v: "" if pd.isna(v) else repr(float(v)).removesuffix(".0"))
+    """Numbers as the shortest text that reads back the same (5.0 -> '5'); NaN -> ''.
+    A negative zero is 0 (``+ 0.0``): PostgreSQL keeps the -0.0 the demo generator makes,
+    SQLite does not, and one diary exports the same from either."""
+    return series.map(lambda v: "" if pd.isna(v) else repr(float(v) + 0.0).removesuffix(".0"))
 
 
 def template_frames(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
@@ -71,6 +75,11 @@ def template_frames(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataF
     return frames
 
 
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """One template table as the bytes of its UTF-8 CSV file."""
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
 def write_template(frames: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:
     """Write the three tables as UTF-8 CSV into ``out_dir``; returns the paths."""
     out = Path(out_dir)
@@ -78,9 +87,19 @@ def write_template(frames: dict[str, pd.DataFrame], out_dir: str | Path) -> list
     paths = []
     for key, name in FILES.items():
         path = out / name
-        frames[key].to_csv(path, index=False, lineterminator="\n")
+        path.write_bytes(csv_bytes(frames[key]))
         paths.append(path)
     return paths
+
+
+def zip_template(frames: dict[str, pd.DataFrame]) -> bytes:
+    """The three tables as ``write_template`` writes them, in one zip file made in memory
+    (the dashboard's download: nothing is written to disk)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key, name in FILES.items():
+            archive.writestr(name, csv_bytes(frames[key]))
+    return buffer.getvalue()
 
 
 # --- reading ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from .datastore import DataStore
 from .bodymap import AreaBodyMap
 from .checkin import QuickCheckin, checkin_requested
 from .effects_page import EffectsPage
+from .export import DiaryDownload
 from .forms import LogPage
 from .rating import show_rating
 from .scores_page import ScoresPage
@@ -295,7 +296,7 @@ class App(pn.viewable.Viewer):
 
         parts = [AboutPage()]
         if self.data.session.principal.role in ("owner", "patient"):
-            parts.append(ReminderButton())
+            parts += [ReminderButton(), DiaryDownload(data=self.data)]
         return pn.Column(*parts, sizing_mode="stretch_width")
 
     def page_builders(self) -> dict:

@@ -192,3 +192,36 @@ def test_a_short_page_is_short_after_a_long_one(browser, dashboard_server, devic
         assert len(widths) >= 3 and min(widths) > 200, widths
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_diary_downloads_as_the_cli_s_files(open_page, own_db, device, tmp_path):
+    """About: "Download your diary" gives a zip of the very files `fibro export` writes."""
+    import io
+    import zipfile
+
+    from click.testing import CliRunner
+
+    from dashboard.cli import main
+    from dashboard.importers.template import FILES
+
+    ui = open_page(own_db, device)
+    ui.page.locator(".bk-tab", has_text=re.compile(r"^About$")).click()
+    button = ui.page.locator(".diary-download").get_by_role("button", name=re.compile("Download your diary"))
+    expect(button).to_be_visible()
+    box = button.bounding_box()
+    assert box["x"] + box["width"] <= device["viewport"]["width"], box
+    assert box["height"] >= (44 if device is PHONE else 30), box  # a touch target on a phone
+    name = "phone" if device is PHONE else "desktop"
+    button.scroll_into_view_if_needed()
+    ui.page.screenshot(path=str(ARTIFACTS / f"about-download-{name}.png"))
+    with ui.page.expect_download() as download:
+        button.click()
+    assert re.fullmatch(r"fibro-diary-\d{4}-\d\d-\d\d\.zip", download.value.suggested_filename)
+    with zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes())) as archive:
+        got = {n: archive.read(n) for n in archive.namelist()}
+    result = CliRunner().invoke(main, ["export", "--db", str(own_db), "--out", str(tmp_path / "cli")],
+                                env={"FIBRO_DB": None})
+    assert result.exit_code == 0, result.output
+    assert got == {n: (tmp_path / "cli" / n).read_bytes() for n in FILES.values()}
+    assert b"Paracetamol" in got["medications.csv"]
