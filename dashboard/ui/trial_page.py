@@ -31,7 +31,8 @@ th { color: #3B3B4F; font-weight: 600; }
 .figures .n { font-size: 20px; font-weight: 600; }
 .note { color: #4A4A5E; }
 .deviation, .missed { color: #8A3B00; font-weight: 600; }
-.warning, .trial-lost { color: #8A3B00; font-weight: 600; }
+.warning { color: #8A3B00; font-weight: 600; }
+.trial-lost { color: #8A3B00; }  /* the headline bold, the explanation plain */
 .zones { display: flex; flex-wrap: wrap; gap: 6px 22px; margin: 6px 0; }
 .zones .n { font-size: 20px; font-weight: 600; }
 @media (max-width: 700px) { table { font-size: 16px; } }  /* a phone: text at least 16 px */
