@@ -295,3 +295,34 @@ def test_previous_period_has_the_same_length(hand_made):
     assert pd.isna(report.figures[2].change) or report.figures[2].change == pytest.approx(
         report.figures[2].now - report.figures[2].before)
     store.close()
+
+
+def test_a_session_logged_today_is_on_the_chart_and_unknown_sessions_are_not_asked_for(tmp_path):
+    """A new diary whose last entry is a session today at 17:30 (and a dose at 21:00): both lie
+    inside the chart's date axis; sessions of unknown pressure are named as too few but the
+    report never asks the person to log more of them."""
+    from dashboard.report.chart import x_limits
+
+    today = dt.date(2026, 12, 6)
+    records = [DailyCheckin(date=today - dt.timedelta(days=n), pain=5.0) for n in range(4)]
+    records += [MassageSession(start=dt.datetime.combine(today - dt.timedelta(days=n), dt.time(17, 30)),
+                               duration_min=45, pressure=p, areas=("neck",))
+                for n, p in ((0, "deep"), (1, "unknown"), (3, "unknown"))]
+    records.append(MedicationDose(time=dt.datetime.combine(today, dt.time(21)), name="Ibuprofen",
+                                  drug_class="nsaid", dose=400, unit="mg"))
+    store = Store(tmp_path / "diary.sqlite")
+    store.save_by_name({NAME: records})
+    pid = int(store.patients()["id"].iloc[0])
+    report = build_report(NAME, store.daily(pid), store.sessions(pid), store.doses(pid), today=today)
+    store.close()
+    assert report.end == today
+    first, last = x_limits(report)
+    for when in [*report.sessions["start"], *report.doses["time"]]:
+        assert first <= when <= last, f"{when} is off the chart ({first} to {last})"
+    assert last >= pd.Timestamp(today) + pd.Timedelta(hours=12) + pd.Timedelta(days=0.425)  # the dose bar
+    assert "unknown" in report.too_few and "unknown" not in report.needed
+    out = tmp_path / "report.pdf"
+    render_pdf(report, out)
+    text = flat(text_of(out))
+    assert "more unknown" not in text.lower(), text
+    assert "more deep session" in text.lower(), text

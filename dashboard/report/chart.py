@@ -99,6 +99,15 @@ def _style(ax, label: str) -> None:
         ax.spines[side].set_visible(False)
 
 
+def x_limits(report: Report) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The chart's first and last instant: half a day before the first day's point, and the
+    whole last day (its sessions and its dose bar, at noon; noon was the edge, and a
+    session logged today at 17:30 lay past it); at least ``MIN_DAYS_SHOWN`` days."""
+    start = pd.Timestamp(report.start) - pd.Timedelta(hours=12)
+    end = pd.Timestamp(report.end) + pd.Timedelta(days=1)
+    return min(start, end - pd.Timedelta(days=MIN_DAYS_SHOWN)), end
+
+
 def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
     """The figure as a PNG at ``DPI`` dots per inch, ``width_in`` inches wide."""
     fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
@@ -107,9 +116,7 @@ def draw(report: Report, width_in: float, height_in: float = 4.4) -> bytes:
     daily, sessions = report.daily, report.sessions
     long = report.days > LINE_DAYS
     lines = _weekly(daily) if long else daily
-    start = pd.Timestamp(report.start) - pd.Timedelta(hours=12)
-    end = pd.Timestamp(report.end) + pd.Timedelta(hours=12)
-    start = min(start, end - pd.Timedelta(days=MIN_DAYS_SHOWN))
+    start, end = x_limits(report)
 
     for when in sessions["start"] if not long else ():
         for ax in (pain_ax, sleep_ax, dose_ax):

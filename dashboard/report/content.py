@@ -206,8 +206,9 @@ def period_effects(daily, sessions, doses, start, end, pressures=None, areas=Non
     too_few = [p for p in domain.PRESSURES
                if p in set(table["pressure"]) and p not in set(shown["pressure"])]
     pooled = table[table["area"] == fx.ALL_AREAS]
+    # Sessions of unknown pressure (imported) are not asked for: nobody books one.
     needed = {p: fx.sessions_needed(int(pooled.loc[pooled["pressure"] == p, "n_sessions"].max()))
-              for p in too_few}
+              for p in too_few if p != "unknown"}
     return shown, too_few, needed
 
 
