@@ -7,7 +7,6 @@ import gc
 import logging
 import os
 
-import holoviews as hv
 import pandas as pd
 import panel as pn
 import param
@@ -48,21 +47,11 @@ PERSONAL_PAGES = ("Overview", "Effects", "Log", "Scores", "Trial", "Import", "Ab
 READ_ONLY_PAGES = ("Overview", "Effects", "Scores", "Trial", "About")  # therapists and link holders
 
 
-@functools.cache
-def use_bokeh_backend() -> None:
-    """Register HoloViews' Bokeh backend and load the options ``hv.opts.Curve`` & co. need."""
-    import holoviews.plotting.bokeh  # noqa: F401
-
-    hv.Store.set_current_backend("bokeh")
-
-
 def load_extensions() -> None:
-    """HoloViews' Bokeh plotting and Panel's FileDropper, whichever entry point runs the app.
-
-    ``panel serve dashboard/app.py``, ``fibro serve`` and the notebook all end up
-    here, so none of them depends on another having called ``hv.extension``.
-    """
-    use_bokeh_backend()
+    """Panel's FileDropper and the serving process's settings, whichever entry point runs
+    the app: ``panel serve dashboard/app.py``, ``fibro serve`` and the notebook all end up
+    here. The figures are plain Bokeh (``plots.py``, ``charts.py``), so HoloViews is not
+    imported: it is for exploring in a notebook (``dashboard/explore.py``)."""
     if served_page():
         pn.extension(*PANEL_EXTENSIONS, exception_handler=log_callback_error)
         without_mathjax()

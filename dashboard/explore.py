@@ -1,0 +1,367 @@
+"""Exploring a diary in a notebook: HoloViews objects on the app's own ``DataStore``.
+
+Every function takes the ``DataStore`` the app uses (``DataStore(DiarySession.personal())``)
+and returns a ``hv.DynamicMap`` that follows its ``Filters``: setting
+``data.filters.pressures`` in a cell redraws every view made from it. The results are
+ordinary HoloViews objects: they compose with ``+`` and ``*``, take ``.opts(...)``, and
+``save`` writes one to a standalone HTML file.
+
+``Exploration`` links the date views: brushing days in one highlights them in the others
+(``hv.link_selections``, one instance per ``Exploration``), and the days chosen come back
+as data (``days()``) with their after-session summary (``summary()``, from
+``analysis.summary``, as the app's summary row). No statistics are computed here: the
+numbers come from the analysis layer, this module only shapes them into elements.
+
+The served app does not import this module (nor HoloViews): its figures are plain Bokeh
+(``ui/plots.py``), which measured 2.8x cheaper per visit than the HoloViews ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from html.parser import HTMLParser
+from pathlib import Path
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import param
+
+from . import domain
+from .analysis import effects as fx
+from .analysis import summary as an
+from .ui import plots
+from .ui.datastore import DataStore
+
+DATE = hv.Dimension("date", label="Date")
+PAIN = hv.Dimension("pain", label=domain.rating_axis_label("pain"), range=(0, 10))
+SLEEP_HOURS = hv.Dimension("sleep_hours", label="Hours asleep", range=(0, 12))
+PAINKILLERS = hv.Dimension("painkiller_doses", label="Painkiller doses (as-needed classes)")
+OFFSET = hv.Dimension("offset", label="Days from the session (0 = session day)")
+EVENT_DAYS = 3  # the event-aligned means run from 3 days before to 3 days after
+EVENT_MEASURES = {"pain": PAIN, "sleep_hours": SLEEP_HOURS,
+                  "doses": hv.Dimension("doses", label="Painkiller doses (as-needed classes)")}
+WIDTH, HEIGHT = 800, 220
+SESSION_VDIMS = [PAIN, hv.Dimension("pressure_label", label="Pressure"),
+                 hv.Dimension("areas_label", label="Areas"),
+                 hv.Dimension("pain_change", label="Pain before → after")]
+
+
+@functools.cache
+def use_bokeh() -> None:
+    """Load HoloViews' Bokeh plotting (once): the options below are Bokeh's."""
+    import holoviews.plotting.bokeh  # noqa: F401
+
+    if hv.Store.current_backend != "bokeh":
+        hv.Store.set_current_backend("bokeh")
+
+
+def _following(data: DataStore, build, *extra) -> hv.DynamicMap:
+    """A DynamicMap that calls ``build(data)`` again whenever the diary or a filter changes
+    (``extra``: more parameters it depends on, e.g. ``data.param.span``)."""
+    use_bokeh()
+    f = data.filters
+
+    def frame(diary, date_range, pressures, areas, patient, *_more):
+        return build(data)
+
+    return hv.DynamicMap(param.bind(frame, data.param.diary, f.param.date_range,
+                                    f.param.pressures, f.param.areas, f.param.patient, *extra))
+
+
+# --- the frames each view draws: shaped from the store's, no statistics ---------------
+
+def pain_frame(daily: pd.DataFrame, areas=None) -> tuple[pd.DataFrame, str]:
+    """The daily pain the app plots (the selected areas' when logged), broken at gaps, and
+    what it is ('Pain (overall)')."""
+    pain, label = an.daily_pain(daily, areas)
+    dates, values = plots.break_at_gaps(daily["date"], pain) if len(daily) else ([], [])
+    return pd.DataFrame({"date": pd.to_datetime(dates), "pain": np.asarray(values, "float64")}), label
+
+
+def sleep_frame(daily: pd.DataFrame) -> pd.DataFrame:
+    """Hours asleep each night, broken at gaps."""
+    dates, values = (plots.break_at_gaps(daily["date"], daily["sleep_hours"]) if len(daily)
+                     else ([], []))
+    return pd.DataFrame({"date": pd.to_datetime(dates), "sleep_hours": np.asarray(values, "float64")})
+
+
+def painkiller_frame(daily: pd.DataFrame, doses: pd.DataFrame) -> pd.DataFrame:
+    """Doses of as-needed classes per logged day (a check-in or a dose; 0 on a logged day
+    without one, as the summary counts painkiller days)."""
+    per_day = an.doses_per_day(doses)
+    acute = per_day[[c for c in domain.ACUTE_CLASSES if c in per_day.columns]].sum(axis=1)
+    days = pd.DatetimeIndex(daily["date"] if len(daily) else [], name="date").union(per_day.index)
+    counts = acute.reindex(days, fill_value=0).astype("float64")
+    return pd.DataFrame({"date": days, "painkiller_doses": counts.to_numpy()})
+
+
+def session_frame(sessions: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
+    """One row per session as the app's markers place it (``plots.session_columns``)."""
+    columns = plots.session_columns(sessions, daily)
+    frame = pd.DataFrame(columns)
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+# --- the views ------------------------------------------------------------------------
+
+def _dated(curve: hv.Element, title: str) -> hv.Element:
+    return curve.opts(title=title, width=WIDTH, height=HEIGHT, show_grid=True,
+                      tools=["hover"], framewise=True)
+
+
+def pain(data: DataStore) -> hv.DynamicMap:
+    """Daily pain (0-10) over the filtered days."""
+    def build(data):
+        frame, label = pain_frame(data.daily(), data.filters.areas)
+        return _dated(hv.Curve(frame, DATE, PAIN, label=label), "Pain")
+    return _following(data, build)
+
+
+def sleep(data: DataStore) -> hv.DynamicMap:
+    """Hours asleep each night over the filtered days."""
+    def build(data):
+        curve = hv.Curve(sleep_frame(data.daily()), DATE, SLEEP_HOURS, label="Hours asleep")
+        return _dated(curve.opts(color=plots.HOURS_COLOR), "Sleep")
+    return _following(data, build)
+
+
+def painkillers(data: DataStore) -> hv.DynamicMap:
+    """Doses of as-needed painkillers per logged day over the filtered days."""
+    def build(data):
+        curve = hv.Curve(painkiller_frame(data.daily(), data.doses()), DATE, PAINKILLERS,
+                         label="Painkiller doses")
+        return _dated(curve.opts(color=domain.DRUG_CLASS_COLORS["opioid"],
+                                 interpolation="steps-mid"), "Painkillers")
+    return _following(data, build)
+
+
+def _session_points(frame: pd.DataFrame, pressure: str) -> hv.Scatter:
+    return hv.Scatter(frame[frame["pressure"] == pressure], DATE, SESSION_VDIMS,
+                      label=domain.PRESSURE_LABELS[pressure]).opts(
+        color=domain.PRESSURE_COLORS[pressure], marker=domain.PRESSURE_MARKERS[pressure],
+        size=9, line_color="white", tools=["hover"])
+
+
+def sessions(data: DataStore) -> hv.DynamicMap:
+    """The matching sessions as points at the pain they were logged with, coloured and
+    shaped by pressure (the app's palette), one legend entry per pressure."""
+    def build(data):
+        frame = session_frame(data.matching_sessions(), data.daily())
+        # every pressure, always: a DynamicMap keeps the layers of its first frame
+        return hv.Overlay([_session_points(frame, p) for p in domain.PRESSURES])
+    return _following(data, build)
+
+
+def session_layers(data: DataStore) -> hv.Overlay:
+    """``sessions`` as an overlay of one DynamicMap per pressure, which
+    ``hv.link_selections`` reaches into (it does not look inside a DynamicMap of an
+    overlay)."""
+    def of_pressure(pressure):
+        return _following(data, lambda data: _session_points(
+            session_frame(data.matching_sessions(), data.daily()), pressure))
+    return hv.Overlay([of_pressure(p) for p in domain.PRESSURES])
+
+
+def event_frame(data: DataStore, measure: str = "pain") -> pd.DataFrame:
+    """The analysis layer's event-aligned means (``effects.event_aligned``) of ``measure``,
+    days -3..+3 around the matching sessions (those in the selected span when there is
+    one), by pressure, with their 95 % band and n."""
+    diary, f = data.diary, data.filters
+    if diary.sessions.empty:
+        return pd.DataFrame(columns=fx.EVENT_COLUMNS)
+    start, end = data.span if data.span else (f.start, f.end)
+    matching = an.filter_sessions(diary.sessions, f.pressures, f.areas, start, end)
+    table = fx.event_aligned(diary.daily, matching, diary.doses, pressures=f.pressures,
+                             areas=f.areas, days=EVENT_DAYS)
+    return table[table["measure"] == measure].reset_index(drop=True)
+
+
+def event_means(data: DataStore, measure: str = "pain") -> hv.DynamicMap:
+    """Mean ``measure`` (pain, sleep_hours or doses) from 3 days before to 3 after the
+    matching sessions, one line and 95 % band per pressure; follows the filters and the
+    brushed span (``data.span``)."""
+    value = EVENT_MEASURES[measure]
+
+    def build(data):
+        table = event_frame(data, measure)
+        layers = []
+        for p in domain.PRESSURES:  # every pressure, always: a DynamicMap keeps its layers
+            rows = table[table["pressure"] == p].rename(columns={"mean": value.name})
+            rows = rows[["offset", value.name, "ci_low", "ci_high", "n"]].astype("float64")
+            color = domain.PRESSURE_COLORS[p]
+            band = [hv.Dimension("ci_low", label=value.label), hv.Dimension("ci_high", label="95 % band")]
+            layers.append(hv.Area(rows, OFFSET, band,
+                                  label=domain.PRESSURE_LABELS[p]).opts(
+                color=color, alpha=0.2, line_alpha=0))
+            layers.append(hv.Curve(rows, OFFSET, [value, "n"], label=domain.PRESSURE_LABELS[p]).opts(
+                color=color, line_width=2, tools=["hover"]))
+        title = f"{value.label.split(' (')[0]} around sessions: mean and 95 % band"
+        return hv.Overlay(layers).opts(title=title, width=WIDTH, height=HEIGHT + 60,
+                                       show_grid=True, legend_position="right",
+                                       framewise=True)
+    return _following(data, build, data.param.span)
+
+
+# --- linked views and the selection ---------------------------------------------------
+
+class Exploration(param.Parameterized):
+    """The date views of one ``DataStore`` linked by brushing, and the event-aligned means.
+
+    Brushing days in any date view highlights them in all (its own ``link_selections``)
+    and sets ``data.span``, the app's own "selected days": ``days()`` and ``summary()``
+    read it back, the event-aligned means redraw for the sessions in it, and an app on the
+    same ``DataStore`` shows the span too. ``select(first, last)`` does the same from a cell.
+    """
+
+    data = param.ClassSelector(class_=DataStore)
+    selection = param.ClassSelector(class_=hv.link_selections, doc="This exploration's own")
+
+    def __init__(self, data: DataStore, **params):
+        use_bokeh()
+        super().__init__(data=data, selection=hv.link_selections.instance(), **params)
+        self.selection.param.watch(self._brushed, "selection_expr")
+        data.param.watch(self._span_changed, "span")
+
+    def date_views(self) -> hv.Layout:
+        """Pain with the sessions, sleep and painkillers on one date axis, brushable."""
+        linked = self.selection((pain(self.data) * session_layers(self.data)).opts(
+            legend_position="right") + sleep(self.data) + painkillers(self.data))
+        return linked.cols(1)
+
+    def layout(self, measure: str = "pain") -> hv.Layout:
+        """The date views and, below them, the means around sessions of ``measure``."""
+        return (self.date_views() + event_means(self.data, measure)).cols(1)
+
+    def _calendar(self) -> pd.DataFrame:
+        f = self.data.filters
+        if f.start is None:
+            return pd.DataFrame({"date": pd.DatetimeIndex([])})
+        return pd.DataFrame({"date": pd.date_range(f.start, f.end, freq="D")})
+
+    def _brushed(self, event) -> None:
+        """The days a brush (or ``select``) chose become ``data.span``."""
+        if event.new is None:
+            self.data.span = None
+            return
+        chosen = self.selection.filter(self._calendar())["date"]
+        span = (chosen.min(), chosen.max()) if len(chosen) else None
+        if span != self.data.span:
+            self.data.span = span
+
+    def _span_changed(self, event) -> None:
+        """A span chosen elsewhere (the app's plots) is selected here too."""
+        if event.new is None:
+            if self.selection.selection_expr is not None:
+                self.selection.selection_expr = None
+            return
+        if self._span_of_selection() != tuple(event.new):
+            self.selection.selection_expr = _days_expr(*event.new)
+
+    def _span_of_selection(self):
+        if self.selection.selection_expr is None:
+            return None
+        chosen = self.selection.filter(self._calendar())["date"]
+        return (chosen.min(), chosen.max()) if len(chosen) else None
+
+    def select(self, first, last) -> None:
+        """Select the days ``first`` to ``last`` (inclusive), as a brush over them would."""
+        self.selection.selection_expr = _days_expr(first, last)
+
+    def clear(self) -> None:
+        """No days selected: the summary covers the filtered date range again."""
+        self.selection.selection_expr = None
+
+    def days(self) -> pd.DataFrame:
+        """The check-ins of the selected days (all shown days when none are selected)."""
+        daily = self.data.daily()
+        if not self.data.span:
+            return daily
+        return an.in_window(daily, "date", *self.data.span)
+
+    def summary(self) -> an.WindowSummary:
+        """After-session days vs other days in the selection (``analysis.summary``)."""
+        return self.data.summary()
+
+    def summary_frame(self) -> pd.DataFrame:
+        """``summary()`` as a table: one row per measure, with n and the 95 % interval."""
+        result = self.summary()
+        rows = [{"measure": c.measure, "unit": c.unit, "after_sessions": c.after,
+                 "other_days": c.other, "n_after": c.n_after, "n_other": c.n_other,
+                 "difference": c.difference, "ci_low": c.ci_low, "ci_high": c.ci_high}
+                for c in result.comparisons]
+        return pd.DataFrame(rows).assign(first_day=result.start, last_day=result.end,
+                                         n_sessions=result.n_sessions)
+
+
+def _days_expr(first, last) -> hv.dim:
+    """The selection of the days ``first``..``last``: their points sit at midnight."""
+    first, last = pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()
+    return (hv.dim(DATE.name) >= first) & (hv.dim(DATE.name) <= last)
+
+
+# --- saving -----------------------------------------------------------------------------
+
+class _NetworkReferences(HTMLParser):
+    """The http(s) addresses a page's tags would load (script/img/iframe src, link href)."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if (name == "src" or (tag == "link" and name == "href")) and value \
+                    and value.strip().lower().startswith(("http://", "https://", "//")):
+                self.found.append(value)
+
+
+def network_references(html: str) -> list[str]:
+    """What a saved page would fetch from the network when opened (none for ``save``'s)."""
+    parser = _NetworkReferences()
+    parser.feed(html)
+    return parser.found
+
+
+def forget_frames(obj) -> None:
+    """Drop the frames the DynamicMaps in ``obj`` (and those they are made from) keep.
+
+    A drawn DynamicMap remembers its first frame and a new drawing starts from it: after a
+    filter or selection change, ``hv.render`` or ``save`` of the same object would show
+    the old state (the live plot itself follows). Measured with HoloViews 1.23.2.
+    """
+    for dmap in obj.traverse(lambda d: d, [hv.DynamicMap]):
+        dmap.data.clear()  # in place: link_selections' clones share the dict
+        for inner in getattr(dmap.callback, "inputs", []):
+            forget_frames(inner)
+
+
+def save(obj, filename, title: str = "Diary views") -> Path:
+    """Write ``obj`` to a standalone HTML file that loads nothing from the network: its
+    current state drawn by Bokeh, with BokehJS inline.
+
+    ``hv.save(obj, filename, resources="inline")`` inlines the scripts too, but Panel 1.9
+    wraps the figure in its page, which links its icons and has BokehJS fetch Panel's
+    stylesheets from cdn.holoviz.org (measured: 2 links, 4 stylesheet requests; the
+    figures still draw offline). The file holds diary data: it is made readable by its
+    owner only.
+    """
+    from bokeh.embed import file_html
+    from bokeh.resources import INLINE
+
+    use_bokeh()
+    forget_frames(obj)
+    path = Path(filename).with_suffix(".html")
+    figure = hv.render(obj, backend="bokeh")
+    # Bokeh warns that the figure's Python callbacks (brushing) cannot run in a file: known
+    quiet = logging.getLogger("bokeh.embed.util")
+    level, quiet.level = quiet.level, logging.ERROR
+    try:
+        page = file_html(figure, INLINE, title)
+    finally:
+        quiet.level = level
+    path.write_text(page, encoding="utf-8")
+    path.chmod(0o600)
+    return path
