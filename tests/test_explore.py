@@ -1,0 +1,182 @@
+"""dashboard/explore.py without a browser: its HoloViews views hold the store's data, follow
+the Filters, a selection gives the days and the summary the analysis layer computes for
+them, a saved page loads nothing from the network; and the served app loads no HoloViews."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import domain, explore
+from dashboard.analysis import effects as fx
+from dashboard.analysis import summary as an
+from dashboard.store import Store
+from dashboard.ui.datastore import DataStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def data(demo_path):
+    store = Store(demo_path)
+    yield DataStore(store)
+    store.close()
+
+
+def frame(dmap: hv.DynamicMap) -> hv.Element:
+    return dmap[()]
+
+
+def present(element: hv.Element, column: str) -> pd.DataFrame:
+    """The rows an element draws (gaps are NaN rows that break the line)."""
+    return element.dframe().dropna(subset=[column]).reset_index(drop=True)
+
+
+def test_the_date_views_hold_the_stores_days(data):
+    daily = data.daily()
+    assert len(daily) > 100
+    pain = present(frame(explore.pain(data)), "pain")
+    assert list(pain["date"]) == list(daily["date"])
+    assert np.allclose(pain["pain"], daily["pain"])
+    sleep = present(frame(explore.sleep(data)), "sleep_hours")
+    hours = daily.dropna(subset=["sleep_hours"])
+    assert list(sleep["date"]) == list(hours["date"]) and np.allclose(sleep["sleep_hours"],
+                                                                       hours["sleep_hours"])
+    doses = frame(explore.painkillers(data)).dframe().set_index("date")["painkiller_doses"]
+    acute = data.doses()[data.doses()["drug_class"].isin(domain.ACUTE_CLASSES)]
+    assert doses.sum() == len(acute) > 0
+    first = acute["time"].dt.normalize().min()
+    assert doses[first] == (acute["time"].dt.normalize() == first).sum()
+
+
+def test_sessions_are_points_by_pressure_in_the_apps_colours(data):
+    overlay = frame(explore.sessions(data))
+    matching = data.matching_sessions()
+    by_label = {e.label: e for e in overlay}
+    for pressure in domain.PRESSURES:
+        points = by_label[domain.PRESSURE_LABELS[pressure]]
+        want = matching[matching["pressure"] == pressure]
+        assert list(points.dframe()["date"]) == list(want["start"])
+        style = hv.Store.lookup_options("bokeh", points, "style").kwargs
+        assert style["color"] == domain.PRESSURE_COLORS[pressure]
+        assert style["marker"] == domain.PRESSURE_MARKERS[pressure]
+    assert sum(len(e) for e in overlay) == len(matching) > 10
+
+
+def test_a_filter_change_changes_the_views(data):
+    points, pain = explore.sessions(data), explore.pain(data)
+    shown = {e.label: len(e) for e in frame(points)}
+    assert shown[domain.PRESSURE_LABELS["deep"]] > 0
+    data.filters.pressures = ["light", "moderate"]
+    now = {e.label: len(e) for e in frame(points)}
+    assert now[domain.PRESSURE_LABELS["deep"]] == 0
+    assert now[domain.PRESSURE_LABELS["light"]] == shown[domain.PRESSURE_LABELS["light"]]
+    data.filters.areas = ["neck"]
+    assert frame(pain).label == "Pain in neck"  # the area's own pain, as in the app
+    before = len(present(frame(pain), "pain"))
+    first, last = data.filters.date_range
+    data.filters.date_range = (last - pd.Timedelta(days=29).to_pytimedelta(), last)
+    neck = an.daily_pain(data.daily(), ["neck"])[0]
+    assert len(present(frame(pain), "pain")) == neck.notna().sum() < before
+    assert 25 <= neck.notna().sum() <= 30
+
+
+def test_the_event_means_are_the_analysis_layers(data):
+    means = frame(explore.event_means(data, "pain"))
+    f = data.filters
+    table = fx.event_aligned(data.diary.daily, data.matching_sessions(), data.diary.doses,
+                             pressures=f.pressures, areas=f.areas, days=3)
+    deep = table[(table["measure"] == "pain") & (table["pressure"] == "deep")]
+    curves = [e for e in means if type(e) is hv.Curve
+              and e.label == domain.PRESSURE_LABELS["deep"]]
+    assert len(curves) == 1
+    drawn = curves[0].dframe()
+    assert list(drawn["offset"]) == list(range(-3, 4))
+    assert np.allclose(drawn["pain"], deep["mean"], equal_nan=True)
+    band = [e for e in means if isinstance(e, hv.Area)
+            and e.label == domain.PRESSURE_LABELS["deep"]][0].dframe()
+    assert np.allclose(band["ci_low"], deep["ci_low"], equal_nan=True)
+    assert np.allclose(band["ci_high"], deep["ci_high"], equal_nan=True)
+    data.filters.pressures = ["light"]
+    kept = {e.label for e in frame(explore.event_means(data)) if len(e.dframe().dropna())}
+    assert kept == {domain.PRESSURE_LABELS["light"]}
+
+
+def test_a_selection_gives_its_days_and_their_summary(data):
+    views = explore.Exploration(data)
+    layout = views.layout()
+    assert isinstance(layout, hv.Layout)
+    views.select("2026-03-01", "2026-03-21")
+    assert data.span == (pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-21"))
+    days = views.days()
+    assert days["date"].min() >= pd.Timestamp("2026-03-01")
+    assert days["date"].max() <= pd.Timestamp("2026-03-21")
+    expected = an.window_summary(data.diary.daily, data.diary.doses,
+                                 an.filter_sessions(data.diary.sessions, data.filters.pressures),
+                                 "2026-03-01", "2026-03-21")
+    assert views.summary() == expected
+    table = views.summary_frame()
+    assert list(table["n_after"]) == [c.n_after for c in expected.comparisons]
+    assert (table["first_day"] == pd.Timestamp("2026-03-01")).all()
+    # the sessions drawn as selected are those of the chosen days
+    selected = [e for e in views.date_views()[0][()]
+                if isinstance(e, hv.Scatter) and e.label == domain.PRESSURE_LABELS["light"]]
+    in_span = data.matching_sessions()["start"].between("2026-03-01", "2026-03-22")
+    light = data.matching_sessions()["pressure"] == "light"
+    assert min(len(e) for e in selected) == int((in_span & light).sum())
+    views.clear()
+    assert data.span is None and len(views.days()) == len(data.daily())
+
+
+def test_a_span_chosen_in_the_app_is_selected_in_the_views(data):
+    views = explore.Exploration(data)
+    other = explore.Exploration(data)  # its own link_selections: nothing shared at module level
+    assert views.selection is not other.selection
+    data.span = (pd.Timestamp("2026-04-01"), pd.Timestamp("2026-04-05"))
+    chosen = views.selection.filter(pd.DataFrame({"date": pd.date_range("2026-03-25", "2026-04-10")}))
+    assert list(chosen["date"]) == list(pd.date_range("2026-04-01", "2026-04-05"))
+    assert len(views.days()) <= 5
+
+
+def test_views_compose_and_take_options(data):
+    combined = (explore.pain(data) * explore.sessions(data)).opts(height=300)
+    assert isinstance(combined, hv.DynamicMap)
+    layout = explore.pain(data) + explore.sleep(data)
+    assert isinstance(layout, hv.Layout) and len(layout) == 2
+    figure = hv.render(combined)
+    assert figure.height == 300
+
+
+def test_a_saved_page_loads_nothing_from_the_network(data, tmp_path):
+    views = explore.Exploration(data)
+    layout = views.layout()
+    hv.render(layout)
+    data.filters.pressures = ["moderate"]  # the file shows the state at saving
+    path = explore.save(layout, tmp_path / "views")
+    html = path.read_text()
+    assert path.suffix == ".html" and oct(path.stat().st_mode & 0o777) == "0o600"
+    assert explore.network_references(html) == []
+    assert "BEGIN bokeh.min.js" in html  # BokehJS is inside the file
+    assert "Moderate" in html
+    assert explore.network_references('<link rel="icon" href="https://cdn.x/i.png">'
+                                      '<script src="//cdn.x/a.js"></script>') == [
+        "https://cdn.x/i.png", "//cdn.x/a.js"]  # the check can fail
+
+
+def test_the_served_app_does_not_import_holoviews(demo_path):
+    """Importing the served entry points and building a page leave HoloViews unloaded."""
+    code = ("import sys; from dashboard.ui import app, hosted; import dashboard.cli; "
+            "from dashboard.store import Store; from dashboard.ui.datastore import DataStore; "
+            f"a = app.App(data=DataStore(Store({str(demo_path)!r}))); a.__panel__(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('holoviews', 'hvplot')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
