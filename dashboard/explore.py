@@ -6,10 +6,10 @@ and returns a ``hv.DynamicMap`` that follows its ``Filters``: setting
 ordinary HoloViews objects: they compose with ``+`` and ``*``, take ``.opts(...)``, and
 ``save`` writes one to a standalone HTML file.
 
-``Exploration`` links the date views: brushing days in one highlights them in the others
-(``hv.link_selections``, one instance per ``Exploration``), and the days chosen come back
-as data (``days()``) with their after-session summary (``summary()``, from
-``analysis.summary``, as the app's summary row). No statistics are computed here: the
+``Exploration`` links the date views: brushing days in one marks them in the others (a
+``BoundsX`` stream per view, made per call, and the ``DataStore``'s ``span``), and the days
+chosen come back as data (``days()``) with their after-session summary (``summary()``,
+from ``analysis.summary``, as the app's summary row). No statistics are computed here: the
 numbers come from the analysis layer, this module only shapes them into elements.
 
 The served app does not import this module (nor HoloViews): its figures are plain Bokeh
@@ -116,7 +116,11 @@ def pain(data: DataStore) -> hv.DynamicMap:
     """Daily pain (0-10) over the filtered days."""
     def build(data):
         frame, label = pain_frame(data.daily(), data.filters.areas)
-        return _dated(hv.Curve(frame, DATE, PAIN, label=label), "Pain")
+        anchors = domain.anchors_text(domain.rating_anchors("pain"), ", ")
+        # what the pain is (overall, or the selected areas') goes in the axis and title, not
+        # the label: a DynamicMap's overlay matches its layers by label
+        shown = PAIN.clone(label=f"{label} ({anchors})")
+        return _dated(hv.Curve(frame, DATE, shown, label="Daily pain"), label)
     return _following(data, build)
 
 
@@ -153,16 +157,6 @@ def sessions(data: DataStore) -> hv.DynamicMap:
         # every pressure, always: a DynamicMap keeps the layers of its first frame
         return hv.Overlay([_session_points(frame, p) for p in domain.PRESSURES])
     return _following(data, build)
-
-
-def session_layers(data: DataStore) -> hv.Overlay:
-    """``sessions`` as an overlay of one DynamicMap per pressure, which
-    ``hv.link_selections`` reaches into (it does not look inside a DynamicMap of an
-    overlay)."""
-    def of_pressure(pressure):
-        return _following(data, lambda data: _session_points(
-            session_frame(data.matching_sessions(), data.daily()), pressure))
-    return hv.Overlay([of_pressure(p) for p in domain.PRESSURES])
 
 
 def event_frame(data: DataStore, measure: str = "pain") -> pd.DataFrame:
@@ -207,72 +201,78 @@ def event_means(data: DataStore, measure: str = "pain") -> hv.DynamicMap:
 
 # --- linked views and the selection ---------------------------------------------------
 
+def selected_days(data: DataStore) -> hv.DynamicMap:
+    """The selected days (``data.span``) as a band over a date view; nothing when none."""
+    use_bokeh()
+
+    def band(span):
+        first, last = span if span else (None, None)
+        if span:
+            first, last = pd.Timestamp(first), pd.Timestamp(last) + pd.Timedelta(days=1)
+        return hv.VSpan(first, last).opts(color=plots.SPAN_COLOR, alpha=0.35, line_alpha=0)
+    return hv.DynamicMap(param.bind(band, data.param.span))
+
+
+def brushed_span(x0, x1) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The days a brush from ``x0`` to ``x1`` touches, as the app's plots take them: the
+    day of each end (Bokeh gives datetimes as milliseconds)."""
+    ends = sorted(pd.Timestamp(x, unit="ms") if isinstance(x, int | float) else pd.Timestamp(x)
+                  for x in (x0, x1))
+    return ends[0].normalize(), ends[1].normalize()
+
+
 class Exploration(param.Parameterized):
     """The date views of one ``DataStore`` linked by brushing, and the event-aligned means.
 
-    Brushing days in any date view highlights them in all (its own ``link_selections``)
-    and sets ``data.span``, the app's own "selected days": ``days()`` and ``summary()``
-    read it back, the event-aligned means redraw for the sessions in it, and an app on the
-    same ``DataStore`` shows the span too. ``select(first, last)`` does the same from a cell.
+    Brushing days (the box-select tool, across the dates) in any date view sets
+    ``data.span``, the app's own "selected days": every date view shows them as a band,
+    the event-aligned means are redrawn for the sessions in them, ``days()`` and
+    ``summary()`` read them back, and an app on the same ``DataStore`` shows the same
+    span. ``select(first, last)`` does what a brush does, from a cell.
+
+    The link is a ``BoundsX`` stream per view, made per ``date_views()`` call, and the
+    ``data.span`` param: ``hv.link_selections`` did the same and dimmed the unselected
+    points, but one brush redrew 60 plots from 949 callbacks (39 s on this machine's two
+    shared cores, against well under a second for a band).
     """
 
     data = param.ClassSelector(class_=DataStore)
-    selection = param.ClassSelector(class_=hv.link_selections, doc="This exploration's own")
 
     def __init__(self, data: DataStore, **params):
         use_bokeh()
-        super().__init__(data=data, selection=hv.link_selections.instance(), **params)
-        self.selection.param.watch(self._brushed, "selection_expr")
-        data.param.watch(self._span_changed, "span")
+        super().__init__(data=data, **params)
+        self.brushes: list[hv.streams.BoundsX] = []
+
+    def _brushable(self, view: hv.DynamicMap) -> hv.DynamicMap:
+        view = view.opts(tools=["hover", "xbox_select"], active_tools=["xbox_select"])
+        brush = hv.streams.BoundsX(source=view, boundsx=None)
+        brush.add_subscriber(self._brushed)
+        self.brushes.append(brush)
+        return view
+
+    def _brushed(self, boundsx=None) -> None:
+        if boundsx is not None and None not in boundsx:
+            self.select(*brushed_span(*boundsx))
 
     def date_views(self) -> hv.Layout:
         """Pain with the sessions, sleep and painkillers on one date axis, brushable."""
-        linked = self.selection((pain(self.data) * session_layers(self.data)).opts(
-            legend_position="right") + sleep(self.data) + painkillers(self.data))
-        return linked.cols(1)
+        span = selected_days(self.data)
+        return (self._brushable(pain(self.data)) * sessions(self.data) * span
+                + self._brushable(sleep(self.data)) * span
+                + self._brushable(painkillers(self.data)) * span).cols(1)
 
     def layout(self, measure: str = "pain") -> hv.Layout:
         """The date views and, below them, the means around sessions of ``measure``."""
         return (self.date_views() + event_means(self.data, measure)).cols(1)
 
-    def _calendar(self) -> pd.DataFrame:
-        f = self.data.filters
-        if f.start is None:
-            return pd.DataFrame({"date": pd.DatetimeIndex([])})
-        return pd.DataFrame({"date": pd.date_range(f.start, f.end, freq="D")})
-
-    def _brushed(self, event) -> None:
-        """The days a brush (or ``select``) chose become ``data.span``."""
-        if event.new is None:
-            self.data.span = None
-            return
-        chosen = self.selection.filter(self._calendar())["date"]
-        span = (chosen.min(), chosen.max()) if len(chosen) else None
-        if span != self.data.span:
-            self.data.span = span
-
-    def _span_changed(self, event) -> None:
-        """A span chosen elsewhere (the app's plots) is selected here too."""
-        if event.new is None:
-            if self.selection.selection_expr is not None:
-                self.selection.selection_expr = None
-            return
-        if self._span_of_selection() != tuple(event.new):
-            self.selection.selection_expr = _days_expr(*event.new)
-
-    def _span_of_selection(self):
-        if self.selection.selection_expr is None:
-            return None
-        chosen = self.selection.filter(self._calendar())["date"]
-        return (chosen.min(), chosen.max()) if len(chosen) else None
-
     def select(self, first, last) -> None:
         """Select the days ``first`` to ``last`` (inclusive), as a brush over them would."""
-        self.selection.selection_expr = _days_expr(first, last)
+        first, last = sorted((pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()))
+        self.data.span = (first, last)
 
     def clear(self) -> None:
         """No days selected: the summary covers the filtered date range again."""
-        self.selection.selection_expr = None
+        self.data.span = None
 
     def days(self) -> pd.DataFrame:
         """The check-ins of the selected days (all shown days when none are selected)."""
@@ -294,12 +294,6 @@ class Exploration(param.Parameterized):
                 for c in result.comparisons]
         return pd.DataFrame(rows).assign(first_day=result.start, last_day=result.end,
                                          n_sessions=result.n_sessions)
-
-
-def _days_expr(first, last) -> hv.dim:
-    """The selection of the days ``first``..``last``: their points sit at midnight."""
-    first, last = pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()
-    return (hv.dim(DATE.name) >= first) & (hv.dim(DATE.name) <= last)
 
 
 # --- saving -----------------------------------------------------------------------------
@@ -333,7 +327,7 @@ def forget_frames(obj) -> None:
     the old state (the live plot itself follows). Measured with HoloViews 1.23.2.
     """
     for dmap in obj.traverse(lambda d: d, [hv.DynamicMap]):
-        dmap.data.clear()  # in place: link_selections' clones share the dict
+        dmap.data.clear()  # in place: a clone (``.opts``) shares the dict
         for inner in getattr(dmap.callback, "inputs", []):
             forget_frames(inner)
 

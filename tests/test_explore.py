@@ -79,7 +79,7 @@ def test_a_filter_change_changes_the_views(data):
     assert now[domain.PRESSURE_LABELS["deep"]] == 0
     assert now[domain.PRESSURE_LABELS["light"]] == shown[domain.PRESSURE_LABELS["light"]]
     data.filters.areas = ["neck"]
-    assert frame(pain).label == "Pain in neck"  # the area's own pain, as in the app
+    assert frame(pain).vdims[0].label.startswith("Pain in neck (")  # the area's own, as in the app
     before = len(present(frame(pain), "pain"))
     first, last = data.filters.date_range
     data.filters.date_range = (last - pd.Timedelta(days=29).to_pytimedelta(), last)
@@ -112,12 +112,15 @@ def test_the_event_means_are_the_analysis_layers(data):
 def test_a_selection_gives_its_days_and_their_summary(data):
     views = explore.Exploration(data)
     layout = views.layout()
-    assert isinstance(layout, hv.Layout)
-    views.select("2026-03-01", "2026-03-21")
+    assert isinstance(layout, hv.Layout) and len(layout) == 4
+    means = explore.event_means(data)
+    before = frame(means)
+    views.select("2026-03-21", "2026-03-01")
     assert data.span == (pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-21"))
     days = views.days()
     assert days["date"].min() >= pd.Timestamp("2026-03-01")
     assert days["date"].max() <= pd.Timestamp("2026-03-21")
+    assert len(days) >= 15
     expected = an.window_summary(data.diary.daily, data.diary.doses,
                                  an.filter_sessions(data.diary.sessions, data.filters.pressures),
                                  "2026-03-01", "2026-03-21")
@@ -125,23 +128,27 @@ def test_a_selection_gives_its_days_and_their_summary(data):
     table = views.summary_frame()
     assert list(table["n_after"]) == [c.n_after for c in expected.comparisons]
     assert (table["first_day"] == pd.Timestamp("2026-03-01")).all()
-    # the sessions drawn as selected are those of the chosen days
-    selected = [e for e in views.date_views()[0][()]
-                if isinstance(e, hv.Scatter) and e.label == domain.PRESSURE_LABELS["light"]]
-    in_span = data.matching_sessions()["start"].between("2026-03-01", "2026-03-22")
-    light = data.matching_sessions()["pressure"] == "light"
-    assert min(len(e) for e in selected) == int((in_span & light).sum())
+    band = frame(explore.selected_days(data))
+    assert (band.data[0], band.data[1]) == (pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-22"))
+    # the means around sessions are now those of the sessions in the chosen days
+    n_before = max(e.dframe()["n"].max() for e in before if type(e) is hv.Curve)
+    n_after = max(e.dframe()["n"].max() for e in frame(means) if type(e) is hv.Curve)
+    assert 0 < n_after < n_before
     views.clear()
     assert data.span is None and len(views.days()) == len(data.daily())
+    assert frame(explore.selected_days(data)).data[0] is None
 
 
-def test_a_span_chosen_in_the_app_is_selected_in_the_views(data):
+def test_a_brush_selects_the_days_it_touches(data):
     views = explore.Exploration(data)
-    other = explore.Exploration(data)  # its own link_selections: nothing shared at module level
-    assert views.selection is not other.selection
-    data.span = (pd.Timestamp("2026-04-01"), pd.Timestamp("2026-04-05"))
-    chosen = views.selection.filter(pd.DataFrame({"date": pd.date_range("2026-03-25", "2026-04-10")}))
-    assert list(chosen["date"]) == list(pd.date_range("2026-04-01", "2026-04-05"))
+    views.date_views()
+    other = explore.Exploration(data)
+    other.date_views()
+    assert len(views.brushes) == 3 and not set(views.brushes) & set(other.brushes)
+    x0 = pd.Timestamp("2026-04-01 18:00").value // 10**6  # Bokeh's milliseconds
+    x1 = pd.Timestamp("2026-04-05 06:00").value // 10**6
+    views.brushes[1].event(boundsx=(x0, x1))  # what the sleep view's box-select sends
+    assert data.span == (pd.Timestamp("2026-04-01"), pd.Timestamp("2026-04-05"))
     assert len(views.days()) <= 5
 
 
