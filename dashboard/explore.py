@@ -128,7 +128,7 @@ def sleep(data: DataStore) -> hv.DynamicMap:
     """Hours asleep each night over the filtered days."""
     def build(data):
         curve = hv.Curve(sleep_frame(data.daily()), DATE, SLEEP_HOURS, label="Hours asleep")
-        return _dated(curve.opts(color=plots.HOURS_COLOR), "Sleep")
+        return _dated(curve.opts(color=plots.HOURS_COLOR), "Hours asleep")
     return _following(data, build)
 
 
@@ -138,7 +138,7 @@ def painkillers(data: DataStore) -> hv.DynamicMap:
         curve = hv.Curve(painkiller_frame(data.daily(), data.doses()), DATE, PAINKILLERS,
                          label="Painkiller doses")
         return _dated(curve.opts(color=domain.DRUG_CLASS_COLORS["opioid"],
-                                 interpolation="steps-mid"), "Painkillers")
+                                 interpolation="steps-mid"), "Painkiller doses")
     return _following(data, build)
 
 
