@@ -50,11 +50,29 @@ SESSION_VDIMS = [PAIN, hv.Dimension("pressure_label", label="Pressure"),
 
 @functools.cache
 def use_bokeh() -> None:
-    """Load HoloViews' Bokeh plotting (once): the options below are Bokeh's."""
+    """Load HoloViews' Bokeh plotting (once): the options below are Bokeh's. And have a
+    view shown in a notebook read Panel's stylesheets from the kernel, as Panel's own do."""
     import holoviews.plotting.bokeh  # noqa: F401
+    from panel.viewable import Viewable
 
     if hv.Store.current_backend != "bokeh":
         hv.Store.set_current_backend("bokeh")
+    Viewable._preprocessing_hooks.append(_inline_stylesheets)
+
+
+def _inline_stylesheets(viewable, root, changed=None, old_models=None) -> None:
+    """With ``pn.extension(inline=True)`` Panel's notebook display inlines the stylesheets of
+    the models it draws (``Viewable._repr_mimebundle_``); HoloViews' display
+    (``Renderer._render_panel``) does not, and each view shown asked cdn.holoviz.org for
+    four (seen in tests/ui/test_jupyterlab_ui.py). On a first drawing (no ``old_models``),
+    this does the same; Panel itself does it for models added later."""
+    import panel as pn
+    from bokeh.models import UIElement
+    from panel.io.notebook import patch_inline_stylesheets
+
+    if old_models is None and pn.config.inline:
+        for model in root.select({"type": UIElement}):
+            patch_inline_stylesheets(model)
 
 
 def _following(data: DataStore, build, *extra) -> hv.DynamicMap:

@@ -196,3 +196,53 @@ def test_no_request_leaves_the_computer(notebook_page):
     expect(summary).to_have_text(before, timeout=CLICK_MS)
     page.wait_for_load_state("networkidle")
     assert off_host == []
+
+
+# The HoloViews date views of ``explore.Exploration``, by title: the frame's place on the
+# page, and whether a band of selected days (a visible BoxAnnotation with both ends) is drawn.
+EXPLORE_TITLES = ("Pain (overall)", "Hours asleep", "Painkiller doses")
+EXPLORE_JS = """(titles) => [...Bokeh.index.all_views()]
+  .filter(v => v.model.type === 'Figure' && v.model.title != null
+          && titles.includes(v.model.title.text))
+  .map(v => {
+    const box = v.canvas_view.el.getBoundingClientRect();
+    const frame = v.frame.bbox;
+    return {
+      title: v.model.title.text, left: box.left + frame.left, right: box.left + frame.right,
+      middle: box.top + frame.top + frame.height / 2, frame_width: frame.width,
+      bands: [...v.model.renderers, ...v.model.center].filter(m => m.type === 'BoxAnnotation'
+        && m.visible && m.left != null && m.right != null && !Number.isNaN(m.left)).length,
+    };
+  })"""
+
+
+def explore_views(page) -> dict[str, dict]:
+    page.wait_for_function(f"""() => window.Bokeh !== undefined
+        && ({EXPLORE_JS})({json.dumps(EXPLORE_TITLES)}).filter(f => f.frame_width > 0).length
+           >= {len(EXPLORE_TITLES)}""")
+    views = page.evaluate(EXPLORE_JS, list(EXPLORE_TITLES))
+    return {v["title"]: v for v in views}  # the first output's (the linked views) come first
+
+
+def test_a_brush_in_one_view_marks_the_days_in_the_others(notebook_page, artifacts):
+    page, _ = notebook_page
+    page.evaluate("""(title) => [...Bokeh.index.all_views()].find(v => v.model.type === 'Figure'
+        && v.model.title != null && v.model.title.text === title).el.scrollIntoView()""",
+                  "Hours asleep")
+    views = explore_views(page)
+    assert all(v["bands"] == 0 for v in views.values()), views  # the notebook ended unselected
+    summary = page.locator(SUMMARY_HEAD).first
+    before = summary.inner_text()
+    sleep = views["Hours asleep"]
+    start = sleep["left"] + (sleep["right"] - sleep["left"]) * 0.55
+    end = sleep["left"] + (sleep["right"] - sleep["left"]) * 0.75
+    page.mouse.move(start, sleep["middle"])
+    page.mouse.down()
+    page.mouse.move(end, sleep["middle"], steps=8)
+    page.mouse.up()
+    page.wait_for_function(f"""() => ({EXPLORE_JS})({json.dumps(EXPLORE_TITLES)})
+        .filter(f => f.title === 'Pain (overall)' && f.bands > 0).length > 0""",
+                           timeout=CLICK_MS)
+    page.screenshot(path=artifacts / "jupyterlab-brushed.png")
+    # the same days are the app's selection: its summary says so
+    expect(summary).not_to_have_text(before, timeout=CLICK_MS)
