@@ -25,6 +25,7 @@ import datetime as dt
 import html
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -145,9 +146,11 @@ class LoginHandler(_Handler):
         self.write(self.form(said))
 
     def form(self, said: str = "", name: str = "") -> str:
+        after = html.escape(self.after_sign_in(), quote=True)
         return plain_page("Sign in", (
             "<h1>Sign in</h1>" + said +
             "<form method='post' action='/login'>" + self.xsrf_form_html() +
+            f"<input type='hidden' name='next' value='{after}'>" +
             "<label for='name'>User name</label>"
             f"<input id='name' name='name' type='text' autocomplete='username' required "
             f"autofocus value='{html.escape(name, quote=True)}'>"
@@ -167,7 +170,13 @@ class LoginHandler(_Handler):
                                  name))
             return
         self.sign_in_with(token)
-        self.redirect("/app")
+        self.redirect(self.after_sign_in())
+
+    def after_sign_in(self) -> str:
+        """Where the sign-in leads: the page first asked for (``next``, e.g. a reminder's
+        ``/app?checkin=1``) when it is this app's page, else ``/app``."""
+        wanted = self.get_argument("next", "/app")
+        return wanted if re.fullmatch(r"/app(\?[\w=&%.-]*)?", wanted) else "/app"
 
 
 class LogoutHandler(_Handler):
@@ -541,11 +550,10 @@ def patient_list_html(listed: pd.DataFrame) -> str:
 
 
 def base_url() -> str:
-    """The address this page was reached at (scheme and host), for new links."""
-    request = pn.state.curdoc.session_context.request
-    headers = request.headers
-    scheme = headers.get("X-Forwarded-Proto", "http").split(",")[0].strip()
-    return f"{scheme}://{headers.get('Host', '127.0.0.1')}"
+    """The address new links start with (``reminder.page_base_url``)."""
+    from .reminder import page_base_url
+
+    return page_base_url()
 
 
 def hosted_page(store_url: str, secret: str) -> pn.viewable.Viewable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 
 import panel as pn
 import param
@@ -29,7 +30,12 @@ def logged_on(data: DataStore, day: dt.date) -> bool:
 
 
 def page_base_url() -> str:
-    """Scheme and host this page was reached at (the reminder links back to it)."""
+    """Where links made by a page point (the reminder, a read-only link): ``$FIBRO_BASE_URL``
+    when set (``fibro serve --phone`` sets it to the address it printed), else the scheme
+    and host this page was reached at."""
+    configured = os.environ.get("FIBRO_BASE_URL")
+    if configured:
+        return configured.rstrip("/")
     context = getattr(pn.state.curdoc, "session_context", None)
     request = getattr(context, "request", None)
     if request is None:
