@@ -90,6 +90,21 @@ def _following(data: DataStore, build, *extra) -> hv.DynamicMap:
 
 # --- the frames each view draws: shaped from the store's, no statistics ---------------
 
+def shown_daily(data: DataStore) -> pd.DataFrame:
+    """The check-ins of the filtered days (none while no diary is shown: an empty store)."""
+    if data.filters.patient is None:
+        return pd.DataFrame({"date": pd.DatetimeIndex([]), "pain": [], "sleep_hours": []})
+    return data.daily()
+
+
+def shown_doses(data: DataStore) -> pd.DataFrame:
+    return pd.DataFrame() if data.filters.patient is None else data.doses()
+
+
+def shown_sessions(data: DataStore) -> pd.DataFrame:
+    return pd.DataFrame() if data.filters.patient is None else data.matching_sessions()
+
+
 def pain_frame(daily: pd.DataFrame, areas=None) -> tuple[pd.DataFrame, str]:
     """The daily pain the app plots (the selected areas' when logged), broken at gaps, and
     what it is ('Pain (overall)')."""
@@ -133,7 +148,7 @@ def _dated(curve: hv.Element, title: str) -> hv.Element:
 def pain(data: DataStore) -> hv.DynamicMap:
     """Daily pain (0-10) over the filtered days."""
     def build(data):
-        frame, label = pain_frame(data.daily(), data.filters.areas)
+        frame, label = pain_frame(shown_daily(data), data.filters.areas)
         anchors = domain.anchors_text(domain.rating_anchors("pain"), ", ")
         # what the pain is (overall, or the selected areas') goes in the axis and title, not
         # the label: a DynamicMap's overlay matches its layers by label
@@ -145,7 +160,7 @@ def pain(data: DataStore) -> hv.DynamicMap:
 def sleep(data: DataStore) -> hv.DynamicMap:
     """Hours asleep each night over the filtered days."""
     def build(data):
-        curve = hv.Curve(sleep_frame(data.daily()), DATE, SLEEP_HOURS, label="Hours asleep")
+        curve = hv.Curve(sleep_frame(shown_daily(data)), DATE, SLEEP_HOURS, label="Hours asleep")
         return _dated(curve.opts(color=plots.HOURS_COLOR), "Hours asleep")
     return _following(data, build)
 
@@ -153,7 +168,7 @@ def sleep(data: DataStore) -> hv.DynamicMap:
 def painkillers(data: DataStore) -> hv.DynamicMap:
     """Doses of as-needed painkillers per logged day over the filtered days."""
     def build(data):
-        curve = hv.Curve(painkiller_frame(data.daily(), data.doses()), DATE, PAINKILLERS,
+        curve = hv.Curve(painkiller_frame(shown_daily(data), shown_doses(data)), DATE, PAINKILLERS,
                          label="Painkiller doses")
         return _dated(curve.opts(color=domain.DRUG_CLASS_COLORS["opioid"],
                                  interpolation="steps-mid"), "Painkiller doses")
@@ -171,7 +186,7 @@ def sessions(data: DataStore) -> hv.DynamicMap:
     """The matching sessions as points at the pain they were logged with, coloured and
     shaped by pressure (the app's palette), one legend entry per pressure."""
     def build(data):
-        frame = session_frame(data.matching_sessions(), data.daily())
+        frame = session_frame(shown_sessions(data), shown_daily(data))
         # every pressure, always: a DynamicMap keeps the layers of its first frame
         return hv.Overlay([_session_points(frame, p) for p in domain.PRESSURES])
     return _following(data, build)
@@ -294,7 +309,7 @@ class Exploration(param.Parameterized):
 
     def days(self) -> pd.DataFrame:
         """The check-ins of the selected days (all shown days when none are selected)."""
-        daily = self.data.daily()
+        daily = shown_daily(self.data)
         if not self.data.span:
             return daily
         return an.in_window(daily, "date", *self.data.span)

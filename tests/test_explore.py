@@ -187,3 +187,29 @@ def test_the_served_app_does_not_import_holoviews(demo_path):
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_new_diary_and_an_empty_store_draw_without_error(tmp_path):
+    """Two check-ins, no session and no dose; and a store with no diary at all."""
+    import datetime as dt
+
+    from dashboard.records import DailyCheckin
+
+    store = Store(tmp_path / "new.sqlite")
+    store.save_by_name({"Ann": [DailyCheckin(date=dt.date(2026, 5, 1), pain=4),
+                                DailyCheckin(date=dt.date(2026, 5, 3), pain=6, sleep_hours=7)]},
+                       today=dt.date(2026, 6, 1))
+    empty = Store(tmp_path / "empty.sqlite")
+    for data in (DataStore(store), DataStore(empty)):
+        views = explore.Exploration(data)
+        hv.render(views.layout())
+        for measure in explore.EVENT_MEASURES:
+            hv.render(explore.event_means(data, measure))
+        assert sum(len(e) for e in frame(explore.sessions(data))) == 0
+    pain = present(frame(explore.pain(DataStore(store))), "pain")
+    assert list(pain["pain"]) == [4.0, 6.0]
+    views = explore.Exploration(DataStore(store))
+    views.select("2026-05-01", "2026-05-02")
+    assert len(views.days()) == 1 and views.summary().comparisons[0].n_other == 1
+    store.close()
+    empty.close()

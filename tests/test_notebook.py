@@ -28,9 +28,9 @@ def expected_numbers(path) -> dict:
     """What the notebook should print, computed here from the store and the analysis layer."""
     store = Store(path)
     data = DataStore(store)
-    last = pd.Timestamp(data.filters.end)
+    first, last = pd.Timestamp(data.filters.start), pd.Timestamp(data.filters.end)
     views = explore.Exploration(data)
-    views.select(last - pd.Timedelta(days=20), last)
+    views.select(max(first, last - pd.Timedelta(days=20)), last)
     selected = views.summary()
     numbers = {
         "counts": f"{len(data.diary.daily)} daily check-ins, {len(data.diary.sessions)} sessions, "
