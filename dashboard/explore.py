@@ -140,9 +140,17 @@ def session_frame(sessions: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
 
 # --- the views ------------------------------------------------------------------------
 
+DAY_HOVER = ("Day", "@{date}{%a %d %b %Y}")
+SESSION_HOVER = [("Session", "@{date}{%a %d %b %Y %H:%M}"), ("Pressure", "@{pressure_label}"),
+                 ("Areas", "@{areas_label}"), ("Pain before → after", "@{pain_change}")]
+DATE_FORMAT = {"@{date}": "datetime"}  # else the hover shows Bokeh's milliseconds
+
+
 def _dated(curve: hv.Element, title: str) -> hv.Element:
-    return curve.opts(title=title, width=WIDTH, height=HEIGHT, show_grid=True,
-                      tools=["hover"], framewise=True)
+    value = curve.vdims[0]
+    return curve.opts(title=title, width=WIDTH, height=HEIGHT, show_grid=True, tools=["hover"],
+                      hover_tooltips=[DAY_HOVER, (value.label, f"@{{{value.name}}}")],
+                      hover_formatters=DATE_FORMAT, framewise=True)
 
 
 def pain(data: DataStore) -> hv.DynamicMap:
@@ -179,7 +187,8 @@ def _session_points(frame: pd.DataFrame, pressure: str) -> hv.Scatter:
     return hv.Scatter(frame[frame["pressure"] == pressure], DATE, SESSION_VDIMS,
                       label=domain.PRESSURE_LABELS[pressure]).opts(
         color=domain.PRESSURE_COLORS[pressure], marker=domain.PRESSURE_MARKERS[pressure],
-        size=9, line_color="white", tools=["hover"])
+        size=9, line_color="white", tools=["hover"], hover_tooltips=SESSION_HOVER,
+        hover_formatters=DATE_FORMAT)
 
 
 def sessions(data: DataStore) -> hv.DynamicMap:
