@@ -121,3 +121,20 @@ def test_the_medication_plots_top_follows_the_diary_not_the_days_shown(tmp_path)
                              drug_class=domain.DRUG_CLASSES[0]))
     assert top.end == dose_top(data.diary.doses) == 3.0
     store.close()
+
+
+def test_a_new_diary_s_days_shown_start_on_its_first_day(tmp_path):
+    """One day logged: that day alone is shown (not the day before it too); a second day
+    widens the range to both, still from the first."""
+    day = dt.date(2026, 3, 6)
+    store = Store(tmp_path / "own.sqlite")
+    store.save_by_name({"Me": [DailyCheckin(day, pain=3)]})
+    data = DataStore(store)
+    assert data.filters.param.date_range.bounds == (day, day)
+    assert data.filters.date_range == (day, day)
+    assert data.daily()["date"].tolist() == [pd.Timestamp(day)]
+    store.save(int(data.filters.patient), [DailyCheckin(day + dt.timedelta(days=1), pain=4)])
+    data.reload()
+    assert data.filters.param.date_range.bounds == (day, day + dt.timedelta(days=1))
+    assert data.filters.date_range == (day, day + dt.timedelta(days=1))
+    store.close()

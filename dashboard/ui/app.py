@@ -230,7 +230,8 @@ class App(pn.viewable.Viewer):
         asked = checkin_requested()
         card = pn.Card(title=QuickCheckin.title, collapsed=not (asked or on_a_phone()),
                        sizing_mode="stretch_width", css_classes=["quick-checkin-card"],
-                       header_css_classes=["quick-checkin-header"])
+                       header_css_classes=["card-header", "quick-checkin-header"])  # Panel's own
+        # class kept: without it the header lost its chevron, the sign that it opens
 
         def unfold(event=None) -> None:
             # Built when first unfolded: folded (on a computer) it would add its ratings'

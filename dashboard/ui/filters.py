@@ -43,7 +43,9 @@ class Filters(param.Parameterized):
         today = dt.date.today()
         first = pd.Timestamp(first_day).date() if first_day is not None else today - dt.timedelta(days=90)
         last = pd.Timestamp(last_day).date() if last_day is not None else today
-        first = min(first, last - dt.timedelta(days=1))  # a slider needs two different ends
+        # A one-day diary shows that day alone (the slider takes equal ends): "Days shown"
+        # started the day before a new diary's first day, and kept it once the diary grew.
+        first = min(first, last)
         self.param.date_range.bounds = (first, last)
         self.date_range = (max(first, last - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)), last)
 
@@ -69,7 +71,7 @@ class Filters(param.Parameterized):
         low, high = self.param.date_range.bounds
         first = max(pd.Timestamp(first_day).date(), low)
         last = min(pd.Timestamp(last_day).date(), high)
-        if first >= last:  # one day: a slider needs two different ends
+        if first >= last and low < high:  # one day of several: the slider's handles apart
             first, last = max(low, last - dt.timedelta(days=1)), max(last, low + dt.timedelta(days=1))
         self.date_range = (first, min(last, high))
 

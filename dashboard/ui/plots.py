@@ -395,13 +395,13 @@ class LinkedFigures:
             x="date", y="pain", marker="marker", fill_color="color", line_color="white",
             line_width=1, size=10))
         self.pain_item = LegendItem(label="Pain (overall)", renderers=[line, dots])
-        swatches = []
+        self.pressure_items = {}  # the legend names the pressures the filter shows
         for p in domain.PRESSURES:  # one marker layer; the legend names each pressure
             swatch = fig.add_glyph(self.nothing, Scatter(
                 x="x", y="y", marker=domain.PRESSURE_MARKERS[p], fill_color=domain.PRESSURE_COLORS[p],
                 line_color="white", line_width=1, size=10))
-            swatches.append(LegendItem(label=domain.PRESSURE_LABELS[p], renderers=[swatch]))
-        legend.items = [*legend.items, self.pain_item, *swatches]
+            self.pressure_items[p] = LegendItem(label=domain.PRESSURE_LABELS[p], renderers=[swatch])
+        legend.items = [*legend.items, self.pain_item, *self.pressure_items.values()]
         fig.add_tools(HoverTool(renderers=[markers], tooltips=SESSION_TOOLTIPS, formatters=DAY_FORMAT),
                       HoverTool(renderers=[dots], tooltips=[("Day", "@date{%Y-%m-%d}"),
                                                              ("Pain", "@{value}{0.0}")],
@@ -428,8 +428,13 @@ class LinkedFigures:
         quality_dots = fig.add_glyph(self.quality_days, Scatter(
             x="date", y="value", marker="diamond", fill_color=QUALITY_COLOR,
             line_color=QUALITY_COLOR, size="size"), y_range_name="quality")
+        # The naps' swatch paints from the undrawn point: the bars' own painted none while
+        # no nap fell in the days shown.
+        nap_swatch = fig.add_glyph(self.nothing, Scatter(
+            x="x", y="y", marker="square", size=12, fill_color=NAP_COLOR, fill_alpha=0.9,
+            line_color=HOURS_COLOR, line_width=0.5))
         legend.items = [*legend.items, LegendItem(label="Hours asleep", renderers=[hours, dots]),
-                        LegendItem(label=NAP_LABEL, renderers=[naps]),
+                        LegendItem(label=NAP_LABEL, renderers=[nap_swatch]),
                         LegendItem(label="Sleep quality", renderers=[quality, quality_dots])]
         if self.narrow:  # the naps' label is too long for two columns of 16 px text on a phone
             legend.ncols = 1
@@ -506,6 +511,12 @@ class LinkedFigures:
         """Session markers and the after-session bands of all three plots."""
         self.sessions.data = session_columns(matching_sessions, daily)
         self.shading.data = shading_columns(matching_sessions, self.shown)
+
+    def show_pressures(self, pressures) -> None:
+        """The pain plot's legend names only the pressures the filter shows."""
+        for pressure, item in self.pressure_items.items():
+            if item.visible != (pressure in pressures):
+                item.visible = pressure in pressures
 
     def update_doses(self, doses: pd.DataFrame, present: set[str], top: float) -> None:
         """Stacked bars per drug class; the legend names the classes in the diary."""

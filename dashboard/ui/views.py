@@ -65,6 +65,7 @@ class LinkedPlots(View):
             daily = ds.daily()
             figures.update_daily(daily, f.areas)
             figures.update_sessions(ds.matching_sessions(), daily)
+            figures.show_pressures(f.pressures)
             present = set(diary.doses.get("drug_class", []))
             figures.update_doses(ds.doses(), present, self._dose_top(diary))
 
@@ -77,7 +78,9 @@ class LinkedPlots(View):
         return self._top
 
     def _show_sessions(self, *_events) -> None:
-        self.figures.update_sessions(self.data.matching_sessions(), self.data.daily())
+        with pn.io.hold():
+            self.figures.update_sessions(self.data.matching_sessions(), self.data.daily())
+            self.figures.show_pressures(self.data.filters.pressures)
 
     def _show_areas(self, *_events) -> None:
         daily = self.data.daily()

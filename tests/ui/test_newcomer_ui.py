@@ -225,3 +225,79 @@ def test_the_diary_downloads_as_the_cli_s_files(open_page, own_db, device, tmp_p
     assert result.exit_code == 0, result.output
     assert got == {n: (tmp_path / "cli" / n).read_bytes() for n in FILES.values()}
     assert b"Paracetamol" in got["medications.csv"]
+
+
+def test_legends_name_the_pressures_shown_and_naps_have_a_sample(open_page, own_db):
+    """With no nap in the days shown, "Naps" still has its colour sample; a pressure
+    filtered out leaves the legend, and comes back with its button."""
+    from tests.ui.test_dashboard_ui import PAIN, SWATCHES_JS
+
+    ui = open_page(own_db, DESKTOP)
+    page = ui.page
+
+    def legends():
+        page.wait_for_timeout(400)  # samples are painted on the next animation frame
+        return {title: {e["label"]: e["painted"] for e in entries}
+                for title, entries in page.evaluate(SWATCHES_JS, [PAIN, "Sleep"]).items()}
+
+    from dashboard.ui.plots import NAP_LABEL
+
+    shown = legends()
+    assert shown["Sleep"].get(NAP_LABEL) is True, shown
+    assert {"Light / soft stroking", "Moderate", "Deep", "Unknown"} <= set(shown[PAIN]), shown
+    deep = page.locator(".pressure-filter").get_by_role("button", name="Deep", exact=True)
+    deep.click()
+    for _ in range(50):
+        shown = legends()
+        if "Deep" not in shown[PAIN]:
+            break
+    assert "Deep" not in shown[PAIN] and "Moderate" in shown[PAIN], shown
+    assert all(shown[PAIN].values()), shown
+    page.screenshot(path=str(ARTIFACTS / "legend-without-deep.png"))
+    deep.click()
+    for _ in range(50):
+        shown = legends()
+        if "Deep" in shown[PAIN]:
+            break
+    assert shown[PAIN].get("Deep") is True, shown
+
+
+def test_a_one_day_diary_shows_that_day_from_its_first_day(open_page, tmp_path):
+    """"Days shown" of a diary with one check-in starts on that day, not the day before."""
+    from dashboard.records import DailyCheckin
+    from dashboard.store import Store
+
+    today = dt.date.today()
+    db = tmp_path / "one" / "fibro.sqlite"
+    db.parent.mkdir()
+    store = Store(db)
+    store.save_by_name({"Me": [DailyCheckin(date=today, pain=4, sleep_hours=7)]})
+    store.close()
+    ui = open_page(db, DESKTOP)
+    title = ui.page.locator("#sidebar .bk-slider-title").first
+    expect(title).to_contain_text(f"{today:%d %b %Y}")
+    yesterday = today - dt.timedelta(days=1)
+    assert f"{yesterday:%d %b %Y}" not in title.text_content(), title.text_content()
+    ui.page.screenshot(path=str(ARTIFACTS / "one-day-diary.png"))
+
+
+def test_the_folded_check_in_shows_and_says_that_it_opens(open_page, own_db):
+    """On a computer the folded check-in's header has a visible chevron and says it is
+    folded (aria-expanded false); opened, it says so."""
+    ui = open_page(own_db, DESKTOP)
+    header = ui.page.locator("button.quick-checkin-header")
+    expect(header).to_have_attribute("aria-expanded", "false")
+    expect(header).to_have_accessible_name(re.compile("Today's check-in"))
+    chevron = header.locator("svg").first
+    expect(chevron).to_be_visible()
+    box = chevron.bounding_box()
+    assert box["width"] >= 12 and box["height"] >= 12, box
+    from PIL import Image
+    import io
+    drawn = Image.open(io.BytesIO(chevron.screenshot())).convert("L")
+    dark = sum(1 for value in drawn.getdata() if value < 128)
+    assert dark >= 10, f"the chevron is not drawn ({dark} dark pixels)"
+    header.screenshot(path=str(ARTIFACTS / "checkin-folded-desktop.png"))
+    header.click()
+    expect(ui.page.locator(".form-quick")).to_be_visible()
+    expect(header).to_have_attribute("aria-expanded", "true")

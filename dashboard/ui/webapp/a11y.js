@@ -55,6 +55,13 @@
       collect(button);
       button.setAttribute("aria-label", text.replace(/\s+/g, " ").trim() || "Show or hide");
     }
+    // ... and says whether the card is open.
+    if (view.model && typeof view.model.collapsed === "boolean" && view.model.collapsible !== false) {
+      for (const button of root.querySelectorAll("button.card-header")) {
+        const open = String(!view.model.collapsed);
+        if (button.getAttribute("aria-expanded") !== open) button.setAttribute("aria-expanded", open);
+      }
+    }
     // Tabs: a tab list whose tabs say which one is shown.
     for (const list of root.querySelectorAll(".bk-headers-wrapper:not([role])")) {
       list.setAttribute("role", "tablist");
@@ -102,4 +109,6 @@
   }
 
   window.addEventListener("DOMContentLoaded", () => { pass(); setInterval(pass, 500); });
+  // a click or key may fold or unfold a card: its state is said at once, not up to 0.5 s later
+  for (const kind of ["click", "keyup"]) document.addEventListener(kind, () => setTimeout(pass, 0), true);
 })();
