@@ -67,6 +67,7 @@ def _session(day: dt.date, hour: int, therapist: str, pressure: str = "moderate"
                           pain_before=6, pain_after=4)
 
 
+@pytest.mark.both_engines
 def test_since_last_visit_compares_with_the_visit_before_today_after_logging(store):
     today = dt.date.today()
     earlier = today - dt.timedelta(days=12)
@@ -84,6 +85,7 @@ def test_since_last_visit_compares_with_the_visit_before_today_after_logging(sto
     assert "Deep" in view.head.object
 
 
+@pytest.mark.both_engines
 def test_the_visit_report_is_computed_once_per_revision_and_for_every_session(store):
     today = dt.date.today()
     days = [DailyCheckin(date=today - dt.timedelta(days=i), pain=5) for i in range(10)]
@@ -96,18 +98,19 @@ def test_the_visit_report_is_computed_once_per_revision_and_for_every_session(st
     assert fresh is not first and len(fresh.visit.sessions) == 2
 
 
+@pytest.mark.both_engines
 def test_a_write_by_another_process_is_seen_at_the_next_reading(store, tmp_path):
     """The cache is keyed by the revision stored in the database: ``fibro log session`` in
-    a separate process bumps it, so this process reads the diary again."""
-    if store.path is None:
-        pytest.skip("the CLI writes to a SQLite file here")
+    a separate process bumps it, so this process reads the diary again (SQLite file and
+    PostgreSQL server alike)."""
     today = dt.date.today()
     days = [DailyCheckin(date=today - dt.timedelta(days=i), pain=5) for i in range(10)]
     sam, ann = _clinic(store, [*days, _session(today - dt.timedelta(days=3), 10, "sam")])
     before = sam.visit_report(ann, "sam")
     assert sam.visit_report(ann, "sam") is before
     done = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", "log", "session", "--db", str(store.path),
+        [sys.executable, "-m", "dashboard.cli", "log", "session", "--db",
+         str(store.path) if store.path else store.url,
          "--patient", "ann", "--start", f"{today:%Y-%m-%d}T08:00", "--duration", "30",
          "--pressure", "light", "--areas", "neck", "--therapist", "Kim"],
         capture_output=True, text=True, timeout=120)
