@@ -24,12 +24,9 @@ import argparse
 import datetime as dt
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +34,8 @@ sys.path[:0] = [str(ROOT)]
 
 from clinic_load import cpu_seconds  # noqa: E402
 from run import OFFSITE, PAGE_JS, QUIET_MS, TIMEOUT_MS, chromium  # noqa: E402
+
+from tests.ui.conftest import Server  # noqa: E402
 
 from dashboard.accounts import Accounts  # noqa: E402
 from dashboard.demo import write_demo  # noqa: E402
@@ -81,55 +80,16 @@ def write_store(folder: Path, days: int) -> Path:
     return path
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def served(command: list[str], db: Path, log: Path, checkout: Path = ROOT) -> Server:
+    """A server of ``checkout``'s code (its folder first on the path) on a free local port."""
+    return Server(db, log, command, env={"PYTHONPATH": str(checkout)}, cwd=checkout)
 
 
-class Served:
-    """A server on a free local port; ``probe`` is the page that answers once it is up."""
-
-    def __init__(self, command: list[str], db: Path, log: Path, probe: str = "/app",
-                 checkout: Path = ROOT):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/app"
-        self.probe = f"http://127.0.0.1:{self.port}{probe}"
-        self.log = open(log, "w")
-        command = [part.format(port=self.port, db=db) for part in command]
-        env = {**os.environ, "FIBRO_DB": str(db), "PYTHONUNBUFFERED": "1",
-               "PYTHONPATH": str(checkout)}  # that checkout's code, not the editable install
-        self.process = subprocess.Popen(command, cwd=checkout, env=env, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
-
-    def wait_until_up(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited; see {self.log.name}")
-            try:
-                with urllib.request.urlopen(self.probe, timeout=60):
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.5)
-        raise RuntimeError(f"server did not answer; see {self.log.name}")
-
-    def cpu(self) -> float:
-        return cpu_seconds(self.process.pid)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+def cpu(server: Server) -> float:
+    return cpu_seconds(server.process.pid)
 
 
-def signed_in_state(browser, hosted: Served) -> tuple[dict, float]:
+def signed_in_state(browser, hosted: Server) -> tuple[dict, float]:
     """The therapist's cookies after one sign-in, and the server CPU of that form post (the
     redirect to the page is not followed)."""
     context = browser.new_context()
@@ -139,16 +99,16 @@ def signed_in_state(browser, hosted: Served) -> tuple[dict, float]:
     page.fill("#name", THERAPIST)
     page.fill("#password", PASSWORD)
     context.route("**/app", lambda route: route.abort())
-    before = hosted.cpu()
+    before = cpu(hosted)
     with page.expect_request("**/app"):
         page.click("button[type=submit]")
-    used = hosted.cpu() - before
+    used = cpu(hosted) - before
     state = context.storage_state()
     context.close()
     return state, used
 
 
-def visit(browser, served: Served, ready_js: str, ready_at: str, settle: float,
+def visit(browser, server: Server, ready_js: str, ready_at: str, settle: float,
           state: dict | None = None) -> tuple[float, float]:
     """(server CPU seconds, seconds from navigation to ready) of one fresh visit."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000},
@@ -157,14 +117,14 @@ def visit(browser, served: Served, ready_js: str, ready_at: str, settle: float,
     context.add_init_script(PAGE_JS)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    before = served.cpu()
-    page.goto(served.url, wait_until="commit")
+    before = cpu(server)
+    page.goto(server.url, wait_until="commit")
     page.wait_for_function(ready_js, arg=QUIET_MS, polling=50)
     ready = page.evaluate(ready_at) / 1000
     page.goto("about:blank")
     context.close()
     time.sleep(settle)
-    return served.cpu() - before, ready
+    return cpu(server) - before, ready
 
 
 PERSONAL_READY = "(quiet) => window.fibroReady()"
@@ -186,18 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         db = write_store(Path(folder), args.days)
         serve_hosted = [sys.executable, "-m", "dashboard.cli", "serve", "--hosted", "--db", "{db}",
                         "--port", "{port}"]
-        hosted = Served(serve_hosted, db, Path(folder) / "hosted.log", probe="/login")
+        hosted = served(serve_hosted, db, Path(folder) / "hosted.log")
         servers = [hosted]
         if args.before is not None:
-            servers.append(Served(serve_hosted, db, Path(folder) / "before.log", probe="/login",
+            servers.append(served(serve_hosted, db, Path(folder) / "before.log",
                                   checkout=args.before.resolve()))
-        personal = Served([sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--port",
+        personal = served([sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--port",
                            "{port}", "--address", "127.0.0.1", "--allow-websocket-origin",
                            "127.0.0.1:{port}"], db, Path(folder) / "personal.log")
         servers.append(personal)
         try:
-            for served in servers:
-                served.wait_until_up()
+            for server in servers:
+                server.wait_until_up()
             with chromium() as browser:
                 state, signin_cpu = signed_in_state(browser, hosted)
                 visits = {"therapist": lambda: visit(browser, hosted, VISIT_READY_JS,
@@ -216,13 +176,10 @@ def main(argv: list[str] | None = None) -> int:
                     for who, run in visits.items():
                         rows[who].append(run())
         finally:
-            for served in servers:
-                served.stop()
-            for served in servers:
-                problems = [line for line in Path(served.log.name).read_text().splitlines()
-                            if "Traceback" in line or " ERROR " in line]
-                if problems:
-                    print(f"{served.log.name}: {problems[:3]}", file=sys.stderr)
+            for server in servers:
+                server.stop()
+                if server.problems():
+                    print(f"{server.log_path}: {server.problems()[:3]}", file=sys.stderr)
     load = os.getloadavg()[0]
     med = {who: (statistics.median(c for c, _ in v), statistics.median(r for _, r in v))
            for who, v in rows.items()}

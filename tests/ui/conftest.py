@@ -63,19 +63,20 @@ class Server:
     command is given, with ``{port}`` and ``{db}`` filled in), its output in a log file."""
 
     def __init__(self, db: Path, log_path: Path, command: list[str] = PANEL_SERVE,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, cwd: Path = ROOT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/app"
         self.db = db
         self.command = [part.format(port=self.port, db=db) for part in command]
         self.env = env or {}
+        self.cwd = cwd  # another checkout serves its own code (benchmarks/therapist_visit.py)
         self.log_path = log_path
         self._log = open(log_path, "w")
         self.process = self._start()
 
     def _start(self) -> subprocess.Popen:
         env = {**os.environ, "FIBRO_DB": str(self.db), "PYTHONUNBUFFERED": "1", **self.env}
-        return subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self._log,
+        return subprocess.Popen(self.command, cwd=self.cwd, env=env, stdout=self._log,
                                 stderr=subprocess.STDOUT)
 
     def log(self) -> str:
