@@ -514,10 +514,6 @@ class VisitView(pn.viewable.Viewer):
         self.logging_part.objects = [pn.pane.Markdown("### Log the session you just gave"), form]
         self.refresh()
 
-    @property
-    def form(self) -> SessionForm | None:
-        return self.logging_part.objects[1] if self.logging_part.objects else None
-
     def refresh(self) -> None:
         diary = self.data.diary
         if diary.daily.empty and diary.sessions.empty:
