@@ -22,7 +22,7 @@ from .export import DiaryDownload
 from .forms import LogPage
 from .rating import show_rating
 from .scores_page import ScoresPage
-from .tabs import LazyTabs
+from .tabs import LazyTabs, page_heading
 from .trial_page import TrialNextSession, TrialPage
 from .import_page import ImportPage
 from .report_button import ReportButton
@@ -277,7 +277,8 @@ class App(pn.viewable.Viewer):
         parts = [self.welcome(), NotLoggedToday(data=self.data), *checkin,
                  DemoBanner(data=self.data), SummaryRow(data=self.data),
                  ReportButton(data=self.data), plots, AreaBodyMap(data=self.data)]
-        return pn.Column(screen, TrialNextSession(data=self.data), *parts, sizing_mode="stretch_width",
+        return pn.Column(page_heading("Overview"), screen, TrialNextSession(data=self.data), *parts,
+                         sizing_mode="stretch_width",
                          name="Overview")
 
     def about(self) -> pn.Column:
@@ -319,7 +320,8 @@ class App(pn.viewable.Viewer):
 
         eager = {titles[0], "Overview"} if self.eager_pages is None else set(self.eager_pages)
         lazy = LazyTabs(self.page_builders(), eager=eager, on_build=follow, flex_holders={"Overview"},
-                        holder_classes=["page"], sizing_mode="stretch_width")
+                        holder_classes=["page"], headings=set(PERSONAL_PAGES) - {"Overview"},
+                        sizing_mode="stretch_width")  # the Overview says its own heading
         self.built_pages, self.tabs = lazy.built, lazy.tabs
         return lazy.tabs
 

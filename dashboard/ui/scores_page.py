@@ -354,7 +354,7 @@ class FiqrForm(Questionnaire):
         sections = []
         for name, heading in FIQR_DOMAINS.items():
             keys = [key for key, _label, d in scores.FIQR_ITEMS if d == name]
-            sections.append(pn.pane.Markdown(f"#### {heading}"))
+            sections.append(pn.pane.Markdown(f"### {heading}"))  # under the page's h2
             sections.extend(self.items[k] for k in keys)
         return pn.Column(
             pn.pane.HTML(FIQR_COPYRIGHT, css_classes=["fiqr-copyright", "plain"],

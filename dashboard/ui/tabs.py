@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import panel as pn
 
+from .text import escape_html
+
 
 # Panel's Tabs hide the tabs not shown (``visibility: hidden``) in the one grid cell they
 # share with the shown one, so the page kept the height of the longest tab visited: About
@@ -20,6 +22,18 @@ HIDDEN_TAB_CSS = """
 [aria-hidden="true"]:has(~ .bk-header), .bk-header ~ [aria-hidden="true"] {
   max-height: 0 !important; overflow: hidden; }
 """
+
+
+def page_heading(title: str) -> pn.pane.HTML:
+    """A page's heading of level 2, for screen readers and axe's heading order (the page's
+    title is the one h1; a page's own headings start at h3 under it). Not drawn: the tab
+    above already says it."""
+    return pn.pane.HTML(f'<h2 style="{VISUALLY_HIDDEN}">{escape_html(title)}</h2>',
+                        margin=0, css_classes=["page-heading"])
+
+
+VISUALLY_HIDDEN = ("position: absolute; width: 1px; height: 1px; margin: 0; overflow: hidden; "
+                   "clip-path: inset(50%); white-space: nowrap;")
 
 
 class LazyTabs:
@@ -35,11 +49,12 @@ class LazyTabs:
     stylesheets).  Titles in ``flex_holders`` get a column ``FlexBox`` as holder: it has no
     layout of its own, so a grid of figures built into it later is laid out (in a holder
     ``Column`` the Overview's linked plots came out 0 px wide, bokeh/bokeh#13384).
+    A built tab whose title is in ``headings`` starts with it as a hidden h2 (``page_heading``).
     """
 
     def __init__(self, builders: dict[str, Callable], eager=(), on_build: Callable | None = None,
-                 holder_classes=(), flex_holders=(), **tab_params):
-        self.builders, self.on_build = dict(builders), on_build
+                 holder_classes=(), flex_holders=(), headings=(), **tab_params):
+        self.builders, self.on_build, self.headings = dict(builders), on_build, set(headings)
         self.titles = list(self.builders)
         self.built: dict[str, object] = {t: self.builders[t]() for t in self.titles if t in eager}
         self._holders = {t: (pn.FlexBox(flex_direction="column", flex_wrap="nowrap",
@@ -63,4 +78,5 @@ class LazyTabs:
         built = self.built[title] = self.builders[title]()
         if self.on_build is not None:
             self.on_build(title, built, index)
-        holder.objects = list(built) if isinstance(built, (list, tuple)) else [built]
+        contents = list(built) if isinstance(built, (list, tuple)) else [built]
+        holder.objects = [page_heading(title), *contents] if title in self.headings else contents
