@@ -230,10 +230,15 @@ class Accounts:
 
     def principal(self, signin_token: str | None, now: dt.datetime | None = None) -> Principal | None:
         """Who holds this sign-in token, while it, its user or its link are still valid."""
-        if not signin_token:
+        return self.principal_of(token_hash(signin_token) if signin_token else None, now)
+
+    def principal_of(self, signin_hash: str | None, now: dt.datetime | None = None) -> Principal | None:
+        """Who signed in with the token of this hash (``token_hash``), while it is valid: what
+        a served page keeps, so the token itself never leaves the cookie."""
+        if not signin_hash:
             return None
         now = now or utcnow()
-        signin = self.store.signin(token_hash(signin_token))
+        signin = self.store.signin(signin_hash)
         if signin is None or signin["created_at"] < now - SIGNIN_LIFE:
             return None
         if signin["user_id"] is not None:

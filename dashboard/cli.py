@@ -19,9 +19,9 @@ import sqlalchemy.exc
 from . import demo as demo_module
 from . import domain
 from .importers.common import escape_controls
-from .records import DailyCheckin, MassageSession, MedicationDose, Record
-from .session import DEFAULT_PATIENT, DiarySession
-from .store import SchemaTooNew, Store, StoreUnavailable, default_db_path
+from .records import DailyCheckin, InvalidRecord, MassageSession, MedicationDose, Record
+from .session import CLI_KINDS, DEFAULT_PATIENT, ENTRY_NAMES, DiarySession, bad_entry_notes
+from .store import SchemaTooNew, Store, StoreUnavailable, ValueRefused, default_db_path
 from .wording import plural
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -130,13 +130,20 @@ class FibroCommand(click.Command):
     """A command whose expected failures end in one line naming the option, not a traceback.
 
     The single place that turns a path that is a folder, missing or unreadable
-    (``OSError``), a ``--db`` that cannot be a store and a database that does not
-    answer into click errors.
+    (``OSError``), a ``--db`` that cannot be a store, a database that does not
+    answer and a value refused by the limits or the database into click errors.
     """
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except InvalidRecord as error:  # e.g. a --patient name longer than the limit
+            problems = "; ".join(f"{option_name(field)}: {message}"
+                                 for field, message in error.problems.items())
+            raise click.ClickException(escape_controls(
+                f"Invalid value ({problems}). Nothing was saved.")) from error
+        except ValueRefused as error:  # the message names no value and no SQL
+            raise click.ClickException(str(error)) from error
         except OSError as error:
             message = path_error(ctx, error)
             if message is None:
@@ -174,6 +181,12 @@ def pick_patient(store: Store, name: str | None) -> tuple[int, str] | None:
 @click.group(cls=FibroGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """A private massage and fibromyalgia diary: log, import, export, serve the dashboard."""
+
+
+def say_left_out(store: Store, patient_id: int | None = None) -> None:
+    """Name, on stderr, the entries a read leaves out for their date (``Store.bad_entries``)."""
+    for note in bad_entry_notes(store.bad_entries(patient_id)):
+        click.echo(escape_controls("Note: " + note), err=True)
 
 
 def patient_for_writing(store: Store, name: str | None) -> str:
@@ -274,6 +287,7 @@ def export(db, out, patient):
     if patients.empty:
         raise click.ClickException(f"{store.path or store.shown_url} holds no diary yet; nothing to export")
     chosen = pick_patient(store, patient)
+    say_left_out(store, None if chosen is None else chosen[0])
     if chosen is not None:
         pid, _name = chosen
         frames = template_frames(store.daily(pid), store.sessions(pid), store.doses(pid))
@@ -531,6 +545,8 @@ def diary_of(store: Store, patient: str | None):
         names = ", ".join(store.patients()["name"]) or "none yet"
         raise click.UsageError(f"say whose diary with --patient (patients: {names})")
     diary = DiarySession(store).diary(chosen[0])
+    for note in bad_entry_notes(diary.bad):
+        click.echo(escape_controls("Note: " + note), err=True)
     return diary.daily, diary.sessions, diary.doses
 
 
@@ -695,6 +711,7 @@ def report(db, patient, start, end, out, audience, paper):
         names = ", ".join(store.patients()["name"])
         raise click.UsageError(f"say whose diary with --patient (patients: {names})")
     pid, name = chosen
+    say_left_out(store, pid)
     try:
         content = report_from_store(store, pid, name, start=start, end=end, audience=audience)
     except ReportError as error:
@@ -704,6 +721,25 @@ def report(db, patient, start, end, out, audience, paper):
     click.echo(escape_controls(
         f"Wrote {out} ({plural(pages, 'page')}, {paper}): "
         f"{name}, {content.start:%Y-%m-%d} to {content.end:%Y-%m-%d}, for the {audience}."))
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(list(CLI_KINDS)))
+@click.argument("entry_id", metavar="ID", type=click.IntRange(1))
+@db_option
+def delete(kind, entry_id, db):
+    """Delete one check-in, session or dose by its id (e.g. one a note names as left out for
+    its date); prints what it deleted, so it can be logged again."""
+    from .store import NotFound
+
+    try:
+        record = DiarySession(open_store(db)).delete(CLI_KINDS[kind], entry_id)
+    except NotFound:
+        raise click.BadParameter(f"there is no {ENTRY_NAMES[CLI_KINDS[kind]]} with id {entry_id}",
+                                 param_hint="'ID'") from None
+    when = getattr(record, "date", None) or getattr(record, "start", None) or record.time
+    click.echo(escape_controls(f"Deleted the {ENTRY_NAMES[CLI_KINDS[kind]]} {entry_id} "
+                               f"({when})."))
 
 
 def format_import_summary(summary: dict) -> str:

@@ -3,6 +3,13 @@
 A record is a plain frozen dataclass; ``validate()`` returns every problem at
 once as ``{field: message}`` so a form can show each message beside its field
 and a CLI or importer can name the column.
+
+The limits below are the one set every entry point goes through (forms, a widget value
+set through the websocket, ``fibro log``, importers, the store's own check before a
+write), so a value is refused with the same message on SQLite and PostgreSQL instead of
+failing in one database's column: dates from ``DATE_MIN`` (diary entries not in the
+future; plans up to ``DAYS_AHEAD`` days ahead) and texts no longer than their columns
+(``TEXT_MAX``; the store's schema takes its lengths from here).
 """
 
 from __future__ import annotations
@@ -13,6 +20,63 @@ import numbers
 from dataclasses import dataclass, field, fields
 
 from . import domain
+
+DATE_MIN = dt.date(1900, 1, 1)  # earlier dates are typing mistakes (and pandas stops at 1677)
+DAYS_AHEAD = 365  # the latest date anything may carry: a plan a year ahead
+# The longest text of each field, in characters: the String(n) columns of the store; notes
+# and reasons are TEXT there, bounded here so one entry cannot grow without limit.
+TEXT_MAX = {"name": 200, "technique": 200, "therapist": 200, "unit": 40,
+            "notes": 10_000, "reason": 10_000}
+PATIENT_NAME_MAX = 200  # patients.name
+
+
+def latest_date(today: dt.date | None = None) -> dt.date:
+    """The last date anything stored may carry (``DAYS_AHEAD`` after today)."""
+    return (today or dt.date.today()) + dt.timedelta(days=DAYS_AHEAD)
+
+
+def date_problem(day: dt.date, today: dt.date | None = None, future: bool = False) -> str | None:
+    """Why ``day`` (a date or datetime) cannot be stored, or None: before ``DATE_MIN``, in the
+    future (unless ``future``: a plan), or more than ``DAYS_AHEAD`` days ahead."""
+    day = day.date() if isinstance(day, dt.datetime) else day
+    today = today or dt.date.today()
+    if day < DATE_MIN:
+        return f"{day.isoformat()} is before {DATE_MIN.isoformat()}, the earliest date accepted"
+    if not future and day > today:
+        return f"{day.isoformat()} is in the future"
+    if day > latest_date(today):
+        return (f"{day.isoformat()} is more than {DAYS_AHEAD} days ahead "
+                f"(the latest date accepted is {latest_date(today).isoformat()})")
+    return None
+
+
+def text_problem(value, limit: int) -> str | None:
+    """Why a text cannot be stored, or None: not text, longer than ``limit`` characters, or
+    holding a NUL character (PostgreSQL refuses those; SQLite would keep them)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return "must be text"
+    if len(value) > limit:
+        return f"is {len(value):,} characters long; at most {limit:,} are accepted"
+    if "\x00" in value:
+        return "contains a NUL character (\\0), which cannot be stored"
+    return None
+
+
+def patient_name_problem(name) -> str | None:
+    """Why a patient's name cannot be stored, or None."""
+    if not isinstance(name, str) or not name.strip():
+        return "a patient needs a name"
+    return text_problem(name.strip(), PATIENT_NAME_MAX)
+
+
+def _check_texts(problems: dict[str, str], record) -> None:
+    for name, limit in TEXT_MAX.items():
+        if hasattr(record, name) and name not in problems:
+            problem = text_problem(getattr(record, name), limit)
+            if problem:
+                problems[name] = problem
 
 
 class InvalidRecord(ValueError):
@@ -48,10 +112,10 @@ def _check_nap_minutes(problems: dict[str, str], value) -> None:
         problems["nap_minutes"] = f"{value:g} is outside 0-{domain.NAP_MINUTES_MAX} minutes"
 
 
-def _check_not_future(problems: dict[str, str], name: str, when, today: dt.date) -> None:
-    day = when.date() if isinstance(when, dt.datetime) else when
-    if day > today:
-        problems[name] = f"{day.isoformat()} is in the future"
+def _check_date(problems: dict[str, str], name: str, when, today: dt.date) -> None:
+    problem = date_problem(when, today)
+    if problem:
+        problems[name] = problem
 
 
 @dataclass(frozen=True)
@@ -81,7 +145,7 @@ class DailyCheckin:
         if not isinstance(self.date, dt.date) or isinstance(self.date, dt.datetime):
             problems["date"] = "must be a date (YYYY-MM-DD)"
         else:
-            _check_not_future(problems, "date", self.date, today or dt.date.today())
+            _check_date(problems, "date", self.date, today or dt.date.today())
         for name in domain.DAILY_RATINGS:
             _check_rating(problems, name, getattr(self, name))
         hours = self.sleep_hours
@@ -94,6 +158,7 @@ class DailyCheckin:
                 problems[key] = f"unknown body area {area!r}"
             else:
                 _check_rating(problems, key, value)
+        _check_texts(problems, self)
         return problems
 
 
@@ -116,12 +181,12 @@ class MassageSession:
         if not isinstance(self.start, dt.datetime):
             problems["start"] = "must be a date and time (YYYY-MM-DDTHH:MM)"
         else:
-            _check_not_future(problems, "start", self.start, today or dt.date.today())
+            _check_date(problems, "start", self.start, today or dt.date.today())
         if _missing(self.duration_min) or not isinstance(self.duration_min, (int, float)):
             problems["duration_min"] = "is required, in minutes"
         elif not 0 < self.duration_min <= 24 * 60:
             problems["duration_min"] = f"{self.duration_min:g} minutes is not a session length"
-        elif isinstance(self.start, dt.datetime):
+        elif isinstance(self.start, dt.datetime) and "start" not in problems:
             end = self.start + dt.timedelta(minutes=float(self.duration_min))
             if end.date() != self.start.date():
                 problems["duration_min"] = "the session would end on another day"
@@ -137,6 +202,7 @@ class MassageSession:
                 problems["areas"] = f"unknown body area {', '.join(map(repr, unknown))}"
         _check_rating(problems, "pain_before", self.pain_before)
         _check_rating(problems, "pain_after", self.pain_after)
+        _check_texts(problems, self)
         return problems
 
 
@@ -156,15 +222,20 @@ class MedicationDose:
         if not isinstance(self.time, dt.datetime):
             problems["time"] = "must be a date and time (YYYY-MM-DDTHH:MM)"
         else:
-            _check_not_future(problems, "time", self.time, today or dt.date.today())
-        if not self.name or not self.name.strip():
+            _check_date(problems, "time", self.time, today or dt.date.today())
+        if not isinstance(self.name, str) or not self.name.strip():
             problems["name"] = "is required"
         if self.drug_class not in domain.DRUG_CLASSES:
             problems["drug_class"] = (
                 f"unknown drug class {self.drug_class!r}; use one of {', '.join(domain.DRUG_CLASSES)}"
             )
-        if not _missing(self.dose) and (not isinstance(self.dose, (int, float)) or self.dose < 0):
+        if _missing(self.dose):
+            pass
+        elif not isinstance(self.dose, (int, float)) or isinstance(self.dose, bool) or self.dose < 0:
             problems["dose"] = "must be zero or more"
+        elif not math.isfinite(self.dose):
+            problems["dose"] = "must be a finite number"
+        _check_texts(problems, self)
         return problems
 
 

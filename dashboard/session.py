@@ -17,14 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from . import demo
-from .accounts import OWNER, Accounts, Principal, status, utcnow
-from .records import MassageSession
+from .accounts import OWNER, Accounts, Principal, status, token_hash, utcnow
+from .records import DATE_MIN, MassageSession, latest_date
 from .store import Store, default_db_path, store_url
 
 DEFAULT_PATIENT = "Me"  # the patient of a personal store's first entry
@@ -35,6 +35,11 @@ _RANK = {"read": 0, "log": 1, "write": 2}
 
 class Refused(PermissionError):
     """An action the acting person may not take; the message names nobody's data."""
+
+
+class SignedOut(Refused):
+    """The sign-in this session was made for has ended (signed out, password changed,
+    link revoked or expired): nothing more is read or written through it."""
 
 
 @functools.lru_cache(maxsize=16)
@@ -92,13 +97,32 @@ def allows(scope: str | None, action: str) -> bool:
     return scope is not None and action in _SCOPE_ALLOWS[scope]
 
 
+# A stored kind as a person and ``fibro delete`` name it.
+ENTRY_NAMES = {"daily": "check-in", "sessions": "session", "doses": "dose"}
+CLI_KINDS = {"checkin": "daily", "session": "sessions", "dose": "doses"}
+
+
+def bad_entry_notes(bad: pd.DataFrame) -> list[str]:
+    """One sentence per entry left out for its date (``Store.bad_entries``): which, its
+    value, the limits and how to fix it."""
+    cli = {kind: name for name, kind in CLI_KINDS.items()}
+    return [f"The {ENTRY_NAMES[r.kind]} with id {r.id} has the {r.field} {r.value!r}, outside "
+            f"{DATE_MIN.isoformat()} to {latest_date().isoformat()}, so it is left out. Delete it "
+            f"on the Log page (in your own diary) or with `fibro delete {cli[r.kind]} {r.id}`, "
+            f"and log it again with the right date."
+            for r in bad.itertuples()]
+
+
 @dataclass(frozen=True)
 class Diary:
-    """A patient's three tables as the store returns them."""
+    """A patient's three tables as the store returns them, and the entries left out of them
+    because their date is outside the limits (``Store.bad_entries``: kind, id, field, value)."""
 
     daily: pd.DataFrame
     sessions: pd.DataFrame
     doses: pd.DataFrame
+    bad: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["kind", "id", "patient_id", "field", "value"]))
 
     @classmethod
     def empty(cls) -> "Diary":
@@ -116,7 +140,8 @@ class Diary:
 @functools.lru_cache(maxsize=32)
 def _read_diary(store: Store, patient_id: int, revision: int) -> Diary:
     """Cached per store revision, so a save makes the next read fresh."""
-    return Diary(store.daily(patient_id), store.sessions(patient_id), store.doses(patient_id))
+    return Diary(store.daily(patient_id), store.sessions(patient_id), store.doses(patient_id),
+                 store.bad_entries(patient_id))
 
 
 @functools.lru_cache(maxsize=64)
@@ -136,13 +161,13 @@ class DiarySession:
     """One person's way into one store: what they may see and every change they make."""
 
     def __init__(self, store: Store, principal: Principal = OWNER, own_store: Store | None = None,
-                 is_demo: bool = False, signin_token: str | None = None):
+                 is_demo: bool = False, signin_hash: str | None = None):
         self.store = store
         self.own_store = own_store or store
         self.is_demo = is_demo
         self.principal = principal
         self.accounts = Accounts(self.own_store)
-        self._signin_token = signin_token
+        self.signin_hash = signin_hash  # the hash only: the token stays in the cookie
 
     @classmethod
     def personal(cls, location=None) -> "DiarySession":
@@ -152,18 +177,28 @@ class DiarySession:
 
     @classmethod
     def hosted(cls, store: Store, signin_token: str | None) -> "DiarySession":
-        """The session of whoever holds ``signin_token``; ``Refused`` when it is not valid."""
-        principal = Accounts(store).principal(signin_token)
+        """The session of whoever holds ``signin_token``; ``SignedOut`` when it is not valid."""
+        return cls.signed_in(store, token_hash(signin_token) if signin_token else None)
+
+    @classmethod
+    def signed_in(cls, store: Store, signin_hash: str | None) -> "DiarySession":
+        """The session of the sign-in whose token hashes to ``signin_hash`` (a served page
+        knows only the hash); ``SignedOut`` when it is not valid."""
+        principal = Accounts(store).principal_of(signin_hash)
         if principal is None:
-            raise Refused("Please sign in again.")
-        return cls(store, principal, signin_token=signin_token)
+            raise SignedOut("Please sign in again.")
+        return cls(store, principal, signin_hash=signin_hash)
 
     # --- who may do what -------------------------------------------------------
 
     def scopes(self) -> dict[int, str]:
-        """Patient id -> 'read', 'log' or 'write', as of now."""
+        """Patient id -> 'read', 'log' or 'write', as of now.  Every read and write asks this
+        first, so a sign-in that has ended (sign-out, password change) stops them at once
+        (``SignedOut``)."""
         if not self.principal.hosted:
             return {int(i): "write" for i in self.store.patients()["id"]}
+        if not self.still_valid():
+            raise SignedOut("Please sign in again.")
         p = self.principal
         grants = (self.store.grants(therapist_id=p.user_id) if p.role == "therapist"
                   else pd.DataFrame())
@@ -208,7 +243,7 @@ class DiarySession:
         """Whether the sign-in (and its user or link) still stands; always in personal mode."""
         if not self.principal.hosted:
             return True
-        return self.accounts.principal(self._signin_token) == self.principal
+        return self.accounts.principal_of(self.signin_hash) == self.principal
 
     # --- reading ---------------------------------------------------------------
 

@@ -35,7 +35,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import domain
-from .records import DailyCheckin, MassageSession, MedicationDose, Record, check
+from . import records as limits
+from .records import (DailyCheckin, InvalidRecord, MassageSession, MedicationDose, Record,
+                      check, patient_name_problem)
 
 SCHEMA_VERSION = 7
 BACKUPS_KEPT = 5  # of each kind: before an import, before a schema upgrade
@@ -64,7 +66,7 @@ meta = sa.Table(
 patients = sa.Table(
     "patients", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("name", sa.String(limits.PATIENT_NAME_MAX), nullable=False, unique=True),
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
@@ -108,8 +110,8 @@ sessions = sa.Table(
     sa.Column("start", sa.DateTime, nullable=False),
     sa.Column("duration_min", sa.Float, nullable=False),
     sa.Column("pressure", sa.String(20), nullable=False),
-    sa.Column("technique", sa.String(200), nullable=False, server_default=""),
-    sa.Column("therapist", sa.String(200), nullable=False, server_default=""),
+    sa.Column("technique", sa.String(limits.TEXT_MAX["technique"]), nullable=False, server_default=""),
+    sa.Column("therapist", sa.String(limits.TEXT_MAX["therapist"]), nullable=False, server_default=""),
     _rating("pain_before"),
     _rating("pain_after"),
     sa.Column("notes", sa.Text, nullable=False, server_default=""),
@@ -129,10 +131,10 @@ doses = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     _patient_fk(),
     sa.Column("time", sa.DateTime, nullable=False),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(limits.TEXT_MAX["name"]), nullable=False),
     sa.Column("drug_class", sa.String(40), nullable=False),
     sa.Column("dose", sa.Float, nullable=True),
-    sa.Column("unit", sa.String(40), nullable=False, server_default=""),
+    sa.Column("unit", sa.String(limits.TEXT_MAX["unit"]), nullable=False, server_default=""),
     sa.Column("reason", sa.Text, nullable=False, server_default=""),
     sa.Column("source", sa.String(40), nullable=False, server_default=""),
     sa.UniqueConstraint("patient_id", "time", "name", name="uq_dose_patient_time_name"),
@@ -342,6 +344,18 @@ NOT_SAVED = ("Could not save: the database did not answer. Nothing was saved; "
 NOT_ANSWERED = "The database did not answer. Please try again in a moment."
 
 
+VALUE_REFUSED = ("Could not save: the database refused a value (too long or out of range). "
+                 "Nothing was saved.")
+
+
+class ValueRefused(ValueError):
+    """The database refused a value the records' limits let through (a column's length or
+    range): the write was rolled back.  The message names no value, row or SQL."""
+
+    def __init__(self, message: str = VALUE_REFUSED):
+        super().__init__(message)
+
+
 class StoreUnavailable(RuntimeError):
     """The database did not answer a read or a write: it could not be reached or was lost
     midway (a stopped or restarting server, a dropped connection, a lock never granted).
@@ -499,9 +513,7 @@ class Store:
 
     def ensure_patient(self, name: str) -> int:
         """The id of the patient called ``name``, created when new."""
-        name = name.strip()
-        if not name:
-            raise ValueError("a patient needs a name")
+        name = _checked_patient_name(name)
         with self.engine.connect() as conn:
             found = conn.execute(sa.select(patients.c.id).where(patients.c.name == name)).scalar()
         if found is not None:
@@ -622,6 +634,9 @@ class Store:
         """Keep a questionnaire's answers and result; a second one the same day replaces it."""
         if instrument not in INSTRUMENTS:
             raise ValueError(f"unknown instrument {instrument!r}; use one of {', '.join(INSTRUMENTS)}")
+        problem = limits.date_problem(taken_on)
+        if problem:
+            raise InvalidRecord({"taken_on": problem})
         patient_id = int(patient_id)
         with self._write() as conn:
             conn.execute(assessments.delete().where(
@@ -637,7 +652,7 @@ class Store:
         patient_id = int(patient_id)
         query = (sa.select(assessments.c.taken_on, assessments.c.result, assessments.c.answers)
                  .where(assessments.c.patient_id == patient_id,
-                        assessments.c.instrument == instrument)
+                        assessments.c.instrument == instrument, _readable(assessments.c.taken_on))
                  .order_by(assessments.c.taken_on))
         with self.engine.connect() as conn:
             rows = conn.execute(query).fetchall()
@@ -653,11 +668,12 @@ class Store:
         ``nap_minutes`` is float64 like the ratings, so a blank is NaN.
         """
         patient_id = int(patient_id)  # a numpy integer would bind as a blob and match nothing
-        query = (sa.select(daily_checkins).where(daily_checkins.c.patient_id == patient_id)
+        readable = _readable(daily_checkins.c.date)
+        query = (sa.select(daily_checkins).where(daily_checkins.c.patient_id == patient_id, readable)
                  .order_by(daily_checkins.c.date))
         areas_q = (sa.select(daily_checkins.c.id, area_pain.c.area, area_pain.c.pain)
                    .join(area_pain, area_pain.c.checkin_id == daily_checkins.c.id)
-                   .where(daily_checkins.c.patient_id == patient_id))
+                   .where(daily_checkins.c.patient_id == patient_id, readable))
         with self.engine.connect() as conn:
             frame = _frame(conn.execute(query), [c.name for c in daily_checkins.columns], daily_checkins)
             by_area = _frame(conn.execute(areas_q), ["id", "area", "pain"])
@@ -673,11 +689,12 @@ class Store:
     def sessions(self, patient_id: int) -> pd.DataFrame:
         """Massage sessions, oldest first; ``areas`` is ';'-joined in vocabulary order."""
         patient_id = int(patient_id)  # a numpy integer would bind as a blob and match nothing
-        query = (sa.select(sessions).where(sessions.c.patient_id == patient_id)
+        readable = _readable(sessions.c.start)
+        query = (sa.select(sessions).where(sessions.c.patient_id == patient_id, readable)
                  .order_by(sessions.c.start))
         areas_q = (sa.select(session_areas.c.session_id, session_areas.c.area)
                    .join(sessions, sessions.c.id == session_areas.c.session_id)
-                   .where(sessions.c.patient_id == patient_id))
+                   .where(sessions.c.patient_id == patient_id, readable))
         with self.engine.connect() as conn:
             frame = _frame(conn.execute(query), [c.name for c in sessions.columns], sessions)
             links = _frame(conn.execute(areas_q), ["session_id", "area"])
@@ -691,12 +708,32 @@ class Store:
     def doses(self, patient_id: int) -> pd.DataFrame:
         """Medication doses, oldest first."""
         patient_id = int(patient_id)  # a numpy integer would bind as a blob and match nothing
-        query = (sa.select(doses).where(doses.c.patient_id == patient_id)
+        query = (sa.select(doses).where(doses.c.patient_id == patient_id, _readable(doses.c.time))
                  .order_by(doses.c.time))
         with self.engine.connect() as conn:
             frame = _frame(conn.execute(query), [c.name for c in doses.columns], doses)
         frame["time"] = pd.to_datetime(frame["time"]).astype("datetime64[ns]")
         return frame
+
+    def bad_entries(self, patient_id: int | None = None) -> pd.DataFrame:
+        """Stored entries the readers leave out because their date is outside the limits
+        (``records.DATE_MIN`` to ``records.latest_date()``; written before the limits, or by
+        hand): kind, id, patient_id, field, value (as the database holds it, as text).
+
+        ``daily``, ``sessions`` and ``doses`` show the rest; a page, the CLI and the report
+        name these so they can be fixed (``delete``, ``replace``).
+        """
+        rows = []
+        with self.engine.connect() as conn:
+            for kind, column in _DATED.items():
+                table = column.table
+                query = sa.select(table.c.id, table.c.patient_id, sa.cast(column, sa.String)).where(
+                    sa.not_(_readable(column))).order_by(table.c.id)
+                if patient_id is not None:
+                    query = query.where(table.c.patient_id == int(patient_id))
+                rows += [(kind, int(i), int(p), column.name, str(v))
+                         for i, p, v in conn.execute(query)]
+        return pd.DataFrame(rows, columns=["kind", "id", "patient_id", "field", "value"])
 
     # --- reading many patients at once (a therapist's list) ------------------------------
 
@@ -705,7 +742,8 @@ class Store:
         pressure), in one query on the (patient_id, start) index."""
         ids = [int(i) for i in patient_ids]
         latest = (sa.select(sessions.c.patient_id, sa.func.max(sessions.c.start).label("start"))
-                  .where(sessions.c.patient_id.in_(ids)).group_by(sessions.c.patient_id)
+                  .where(sessions.c.patient_id.in_(ids), _readable(sessions.c.start))
+                  .group_by(sessions.c.patient_id)
                   .subquery())
         query = (sa.select(sessions.c.patient_id, sessions.c.start, sessions.c.therapist,
                            sessions.c.pressure)
@@ -1098,6 +1136,9 @@ def _unavailable(context: sa.engine.ExceptionContext) -> StoreUnavailable | None
     a database, keep their own type.  The pool's pre-ping is left alone: it reconnects.
     """
     wrapped = context.sqlalchemy_exception
+    if isinstance(wrapped, sa.exc.DataError) and not context.is_pre_ping:
+        log.warning("the database refused a value: %s", type(context.original_exception).__name__)
+        return ValueRefused()
     if context.is_pre_ping or not isinstance(wrapped, (sa.exc.OperationalError,
                                                        sa.exc.InterfaceError)):
         return None
@@ -1129,15 +1170,21 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
 
 def _patient_id_in(conn: sa.Connection, name: str) -> int:
     """The id of patient ``name`` inside a write transaction, created when new."""
-    name = name.strip()
-    if not name:
-        raise ValueError("a patient needs a name")
+    name = _checked_patient_name(name)
     found = conn.execute(sa.select(patients.c.id).where(patients.c.name == name)).scalar()
     if found is not None:
         return int(found)
     return int(conn.execute(
         patients.insert().values(name=name, created_at=dt.datetime.now())
     ).inserted_primary_key[0])
+
+
+def _checked_patient_name(name) -> str:
+    """``name`` stripped, or ``InvalidRecord`` naming the ``patient`` (empty, too long...)."""
+    problem = patient_name_problem(name)
+    if problem:
+        raise InvalidRecord({"patient": problem})
+    return name.strip()
 
 
 def _read_version(conn: sa.Connection) -> int:
@@ -1335,6 +1382,17 @@ def _save_records(conn: sa.Connection, patient_id: int, records: list[Record],
 
 
 _TABLES = {"daily": daily_checkins, "sessions": sessions, "doses": doses}
+_DATED = {"daily": daily_checkins.c.date, "sessions": sessions.c.start, "doses": doses.c.time}
+
+
+def _readable(column: sa.Column):
+    """The SQL condition of a date or time inside the limits (``records.DATE_MIN`` to
+    ``records.latest_date()``): pandas, the analyses and the plots can use such a row."""
+    first, last = limits.DATE_MIN, limits.latest_date()
+    if isinstance(column.type, sa.DateTime):
+        after = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
+        return sa.and_(column >= dt.datetime.combine(first, dt.time()), column < after)
+    return sa.and_(column >= first, column <= last)
 
 
 def _bump_revision(conn: sa.Connection, patient_id: int) -> None:

@@ -113,7 +113,13 @@ def stylesheets_from_the_notebook_server(view: pn.viewable.Viewable) -> None:
 
 
 def log_callback_error(error: Exception) -> None:
-    """An error in a callback goes to the server's log, never to the page."""
+    """An error in a callback goes to the server's log, never to the page; a refusal of the
+    session layer (e.g. a click after the sign-in ended, whose page then empties) is no error."""
+    from ..session import Refused
+
+    if isinstance(error, Refused):
+        log.info("A dashboard callback was refused: %s", error)
+        return
     log.error("A dashboard callback failed", exc_info=error)
 
 
@@ -258,6 +264,7 @@ class App(pn.viewable.Viewer):
                 show_rating(form.fields[name], value)
 
     def overview(self) -> pn.Column:
+        from .left_out import LeftOutEntries
         from .reminder import NotLoggedToday
 
         checkin = [self.quick_checkin()] if "Log" in self.page_names else []
@@ -275,7 +282,7 @@ class App(pn.viewable.Viewer):
         # After the first own entry the page reloads: "saved" is said first, where the person
         # is, above the check-in (which then shows today's saved answers).
         parts = [self.welcome(), NotLoggedToday(data=self.data), *checkin,
-                 DemoBanner(data=self.data), SummaryRow(data=self.data),
+                 DemoBanner(data=self.data), LeftOutEntries(data=self.data), SummaryRow(data=self.data),
                  ReportButton(data=self.data), plots, AreaBodyMap(data=self.data)]
         return pn.Column(page_heading("Overview"), screen, TrialNextSession(data=self.data), *parts,
                          sizing_mode="stretch_width",

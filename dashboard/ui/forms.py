@@ -15,7 +15,7 @@ from panel.custom import JSComponent
 
 from .. import domain
 from ..records import DailyCheckin, MassageSession, MedicationDose
-from ..store import DuplicateEntry, StoreUnavailable
+from ..store import DuplicateEntry, StoreUnavailable, ValueRefused
 from .datastore import DataStore
 from .rating import BLANK, Choice, ChoiceGroup, ChoiceGroups, rating_choice, rating_input, rating_value, show_rating
 from .tables import RecordTable, record_page
@@ -249,7 +249,7 @@ class RecordForm(pn.viewable.Viewer):
         except DuplicateEntry as error:
             self.show_problems({error.field: str(error)})
             return
-        except StoreUnavailable as error:  # rolled back: the form keeps what was typed
+        except (StoreUnavailable, ValueRefused) as error:  # rolled back: the form keeps what was typed
             self.say(str(error), "danger")
             return
         verb = "Updated" if self.editing is not None else "Saved"
@@ -769,4 +769,7 @@ class LogPage(pn.viewable.Viewer):
         return [form, rule(), History(form=form)]
 
     def __panel__(self):
-        return pn.Column(FocusFixes(), self.tabs, sizing_mode="stretch_width")
+        from .left_out import LeftOutEntries
+
+        return pn.Column(FocusFixes(), LeftOutEntries(data=self.data, deletable=True), self.tabs,
+                         sizing_mode="stretch_width")

@@ -15,8 +15,13 @@ session layer (``dashboard.session``), never here; this module only lays out pag
 * a **link holder** gets that patient's dashboard read-only with a banner;
 * an **admin** manages accounts with ``fibro user`` and sees no diary.
 
-Every 30 s an open page checks its sign-in and access again; when they have ended
-(sign-out elsewhere, password change, revoked grant or link, expiry) it empties itself.
+The sign-in never reaches the page: the Bokeh session token embedded in ``/app`` carries
+no cookie (``include_cookies=[]``, the ``Cookie`` header excluded), only the *hash* of the
+sign-in it was made for (``SigninBinding``), and a websocket is accepted only from a browser
+signed in with that same sign-in (``bind_websockets_to_signin``).  Every call of the session
+layer checks that the sign-in still stands; sign-out in this server ends its open pages at
+once, and every ``CHECK_SECONDS`` an open page checks its sign-in and access again (sign-out
+elsewhere, password change, revoked grant or link, expiry) and empties itself.
 """
 
 from __future__ import annotations
@@ -27,19 +32,22 @@ import logging
 import os
 import re
 import secrets
+import weakref
 from pathlib import Path
 
 import pandas as pd
 import panel as pn
 import param
+from bokeh.application.handlers.handler import Handler
 from bokeh.server.auth_provider import AuthProvider
+from bokeh.util.token import check_token_signature, get_token_payload
 from tornado.web import RequestHandler, decode_signed_value
 
 from .. import domain
-from ..accounts import AccountError, Accounts
+from ..accounts import AccountError, Accounts, token_hash
 from ..analysis import effects as fx
 from ..analysis.visit import FALLBACK_DAYS, FLARE_RISE
-from ..session import DiarySession, Refused, shared_store
+from ..session import DiarySession, Refused, SignedOut, shared_store
 from ..store import Store
 from ..trials import open_trial
 from ..wording import plural
@@ -58,7 +66,8 @@ from .trial_page import trial_news_html
 log = logging.getLogger(__name__)
 
 COOKIE = "fibro_signin"
-CHECK_SECONDS = 30  # an open page re-checks its sign-in and access this often
+PAYLOAD_KEY = "fibro_signin"  # in the page's session token: the sign-in's hash, never the token
+CHECK_SECONDS = 10  # an open page re-checks its sign-in and access this often
 ENDED = ("**This page has ended.** The sign-in or the access it used is no longer valid "
          "(signed out, revoked or expired). Nothing of the diary is shown any more.")
 LINK_ENDED = "This link has ended. Ask the person who sent it for a new one if you need it."
@@ -91,6 +100,59 @@ def signin_token(secret: str, raw: str | None) -> str | None:
         return None
     value = decode_signed_value(secret, COOKIE, raw, max_age_days=30)
     return value.decode() if value else None
+
+
+def signin_hash_of(secret: str, request) -> str | None:
+    """The hash of the sign-in a request's signed cookie holds (None without a valid one)."""
+    morsel = request.cookies.get(COOKIE)
+    token = signin_token(secret, morsel.value if morsel is not None else None)
+    return token_hash(token) if token else None
+
+
+class SigninBinding(Handler):
+    """Adds to a page's Bokeh session token the hash of the sign-in the page is made for
+    (Bokeh's ``process_request`` hook; the cookies themselves are kept out of the token).
+
+    The page's session is made from it (``hosted_page``), and the websocket of that page is
+    accepted only from a browser holding the same sign-in (``bind_websockets_to_signin``)."""
+
+    def __init__(self, secret: str):
+        super().__init__()
+        self.secret = secret
+
+    def modify_document(self, doc) -> None:  # the page itself is built by the app's handler
+        pass
+
+    def process_request(self, request) -> dict:
+        return {PAYLOAD_KEY: signin_hash_of(self.secret, request)}
+
+
+def bind_websockets_to_signin(secret: str) -> None:
+    """Refuse a websocket whose page token was made for another sign-in than the browser's:
+    a page token of user A used by a browser signed in as B (or signed out) gets a 403."""
+    from bokeh.server.views.ws import WSHandler
+
+    if getattr(WSHandler, "_fibro_bound_to_signin", False):
+        return
+    plain_get = WSHandler.get
+
+    async def get(self, *args, **kwargs):
+        offered = [p.strip() for p in self.request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+        token = offered[1] if len(offered) == 2 and offered[0] == "bokeh" else None
+        bound = None
+        if token and check_token_signature(token, secret_key=self.application.secret_key,
+                                           signed=self.application.sign_sessions):
+            bound = get_token_payload(token).get(PAYLOAD_KEY)
+        if not bound or bound != signin_hash_of(secret, self.request):
+            log.warning("Refused a websocket: its page was made for another sign-in (%s)",
+                        self.request.remote_ip)
+            self.set_status(403)
+            self.finish("This page belongs to another sign-in.")
+            return
+        return await plain_get(self, *args, **kwargs)
+
+    WSHandler.get = get
+    WSHandler._fibro_bound_to_signin = True
 
 
 # --- plain pages (login, ended) ------------------------------------------------------------
@@ -184,6 +246,7 @@ class LogoutHandler(_Handler):
         token = self.current_token()
         if token:
             self.accounts.sign_out(token)
+            HostedPage.end_pages_of(token_hash(token))
         self.clear_cookie(COOKIE, path="/")
         self.redirect("/login?signed-out=1")
 
@@ -556,10 +619,10 @@ def hosted_page(store_url: str, secret: str) -> pn.viewable.Viewable:
     """The served page for whoever is signed in (the server already required a sign-in)."""
     load_extensions()
     store = shared_store(store_url)  # one Store (one pool) per process
-    request = pn.state.curdoc.session_context.request
-    token = signin_token(secret, request.cookies.get(COOKIE))
+    context = pn.state.curdoc.session_context
+    signin = context.token_payload.get(PAYLOAD_KEY)  # see SigninBinding
     try:
-        page = HostedPage(DiarySession.hosted(store, token))
+        page = HostedPage(DiarySession.signed_in(store, signin))
     except Refused:
         return short_message(ENDED, "warning")
     except Exception:
@@ -579,8 +642,12 @@ class HostedPage:
     sign-in, the link or every grant has ended, the page empties itself in place.
     """
 
+    _open: dict[str, weakref.WeakSet] = {}  # sign-in hash -> its open pages (this process)
+
     def __init__(self, session: DiarySession):
         self.session = session
+        self.document = pn.state.curdoc
+        HostedPage._open.setdefault(session.signin_hash, weakref.WeakSet()).add(self)
         who = session.principal
         self.data: DataStore | None = None
         self.intro = pn.pane.Markdown("", css_classes=["patients"], sizing_mode="stretch_width")
@@ -659,14 +726,27 @@ class HostedPage:
         if not self.patient_card.collapsed:
             self.patient_table.object = patient_list_html(self.session.patient_list())
 
+    @classmethod
+    def end_pages_of(cls, signin_hash: str) -> None:
+        """End, at once, this process's open pages of a sign-in (it was just signed out)."""
+        for page in list(cls._open.pop(signin_hash, ())):
+            if page.document is not None:
+                page.document.add_next_tick_callback(page.end)
+            else:
+                page.end()
+
     def check(self) -> None:
         """Follow the session layer's answer now: fewer patients, or none at all."""
-        if not self.session.still_valid():
+        try:
+            if not self.session.still_valid():
+                self.end()
+                return
+            if self.data is None:  # an admin, or a therapist nobody has shared a diary with yet
+                return
+            visible = self.session.patients()
+        except SignedOut:  # it ended between the two questions
             self.end()
             return
-        if self.data is None:  # an admin, or a therapist nobody has shared a diary with yet
-            return
-        visible = self.session.patients()
         if visible.empty:
             self.end()
             return
@@ -683,11 +763,15 @@ class HostedPage:
 
     def end(self) -> None:
         """Empty the page: the diary's models leave the document; a short message stays."""
-        self.callback.stop()
+        callback = getattr(self, "callback", None)
+        if callback is not None:
+            callback.stop()
         self.side.objects = []
         for part in self.main:
             if isinstance(part, pn.layout.ListLike):
                 part.objects = []
+            elif isinstance(part, pn.pane.PaneBase):
+                part.object = ""
             part.visible = False
         self.ended.visible = True
 
@@ -701,9 +785,15 @@ def serve_hosted(location, port: int, address: str, show: bool, origins: list[st
     """Run the hosted server (blocks): login required for every page.  Requests are logged
     (tornado's access log, link tokens masked); passwords, tokens and diaries never are."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from panel.io.application import build_applications
+
     store = shared_store(location)
     secret = cookie_secret(store)
-    pn.serve({"app": lambda: hosted_page(store.url, secret)}, port=port, address=address,
+    apps = build_applications({"app": lambda: hosted_page(store.url, secret)}, title=TITLE)
+    apps["/app"].add(SigninBinding(secret))
+    bind_websockets_to_signin(secret)
+    pn.serve(apps, port=port, address=address,
              show=show, title=TITLE, websocket_origin=origins, cookie_secret=secret,
              auth_provider=StoreAuth(store.url, secret), use_xheaders=use_xheaders,
-             sign_sessions=True, secret_key=secret)
+             sign_sessions=True, secret_key=secret,
+             include_cookies=[], exclude_headers=["Cookie"])  # no sign-in in the page

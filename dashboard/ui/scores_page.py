@@ -18,6 +18,7 @@ from ..analysis import scores
 from ..analysis.scores import overuse_notes
 from .bodymap import WpiBodyMap
 from .charts import acr_history_figure, fiqr_history_figure, overuse_figure
+from ..records import InvalidRecord
 from ..session import DEFAULT_PATIENT
 from ..store import StoreUnavailable
 from .datastore import DataStore
@@ -201,6 +202,9 @@ class Questionnaire(pn.viewable.Viewer):
                                       self.result_dict(self.result))
         except StoreUnavailable as error:  # rolled back: nothing kept; pressing Keep again may work
             self.say(str(error), "danger")
+            return
+        except InvalidRecord as error:  # a date outside the limits (records.date_problem)
+            self.say(f"Date answered: {error.problems['taken_on']}. Nothing was kept.", "danger")
             return
         self.kept += 1
         where = " in your own diary (not the demo)" if self.data.is_demo else ""
