@@ -226,13 +226,17 @@ class DiarySession:
         return None if patient_id is None else self.scopes().get(int(patient_id))
 
     def may(self, patient_id, action: str) -> bool:
-        return allows(self.scope(patient_id), action)
+        """Whether the action is allowed now (False once the sign-in has ended)."""
+        try:
+            return allows(self.scope(patient_id), action)
+        except SignedOut:
+            return False
 
     def require(self, patient_id, action: str) -> int:
         """``patient_id`` as an int when the action is allowed, else ``Refused`` (logged)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
-        if self.may(patient_id, action):
+        if allows(self.scope(patient_id), action):  # SignedOut once the sign-in has ended
             return int(patient_id)
         if self.principal.hosted:
             self._log("refused " + action, patient_id if self._is_patient(patient_id) else None)
