@@ -28,6 +28,9 @@ SCOPES = ("read", "log")  # read: see the dashboard; log: also log the sessions 
 MIN_PASSWORD = 8
 LOCKOUT_FAILURES = 5  # failed sign-ins for one name ...
 LOCKOUT = dt.timedelta(minutes=15)  # ... refuse further attempts for this long
+ADDRESS_FAILURES = 20  # failed sign-ins from one client address within LOCKOUT, any names:
+# then that address is refused for the rest of the window (guessing across many names, or
+# locking other people's accounts, costs an address more than a handful of tries)
 DEFAULT_LINK_LIFE = dt.timedelta(days=14)
 SIGNIN_LIFE = dt.timedelta(days=30)  # then sign in again (the cookie lasts no longer either)
 NAME_PATTERN = re.compile(r"^[\w.@+-]{1,100}$")
@@ -102,7 +105,8 @@ class Accounts:
 
     # --- users ---------------------------------------------------------------
 
-    def add_user(self, name: str, role: str, password: str, now: dt.datetime | None = None) -> int:
+    def add_user(self, name: str, role: str, password: str, now: dt.datetime | None = None,
+                 actor: str = "owner") -> int:
         """A new user; a patient user owns the patient of the same name (created when new)."""
         name = (name or "").strip()
         if not NAME_PATTERN.match(name):
@@ -111,11 +115,14 @@ class Accounts:
             raise AccountError(f"{role!r} is not a role; use one of {', '.join(ROLES)}")
         _check_password(password)
         patient_id = self.store.ensure_patient(name) if role == "patient" else None
+        now = now or utcnow()
         try:
-            return self.store.add_user(name, role, _hasher.hash(password), patient_id,
-                                       now or utcnow())
+            user_id = self.store.add_user(name, role, _hasher.hash(password), patient_id, now)
         except DuplicateEntry as error:
             raise AccountError(str(error)) from None
+        self.store.log_access(now, actor, f"user {user_id} added ({role})", user_id=user_id,
+                              patient_id=patient_id)
+        return user_id
 
     def user(self, name: str) -> dict:
         found = self.store.user(name=name)
@@ -126,14 +133,20 @@ class Accounts:
     def users(self) -> pd.DataFrame:
         return self.store.users()
 
-    def remove_user(self, name: str) -> None:
-        if not self.store.remove_user(name):
+    def remove_user(self, name: str, actor: str = "owner") -> None:
+        user = self.store.user(name=name)
+        if user is None or not self.store.remove_user(name):
             raise AccountError(f"there is no user called {name!r}")
+        self.store.log_access(utcnow(), actor, f"user {user['id']} removed", user_id=user["id"])
 
-    def set_password(self, name: str, password: str, now: dt.datetime | None = None) -> None:
+    def set_password(self, name: str, password: str, now: dt.datetime | None = None,
+                     actor: str = "owner") -> None:
         """A new password; the user's open sign-ins end (on every device)."""
         _check_password(password)
-        self.store.set_password(self.user(name)["id"], _hasher.hash(password), now or utcnow())
+        now = now or utcnow()
+        user_id = self.user(name)["id"]
+        self.store.set_password(user_id, _hasher.hash(password), now)
+        self.store.log_access(now, actor, "password changed", user_id=user_id)
 
     # --- grants and links ----------------------------------------------------
 
@@ -195,24 +208,34 @@ class Accounts:
 
     # --- signing in ----------------------------------------------------------
 
-    def sign_in(self, name: str, password: str, now: dt.datetime | None = None) -> str:
+    def sign_in(self, name: str, password: str, now: dt.datetime | None = None,
+                address: str | None = None) -> str:
         """A new sign-in token for a right name and password, or ``AccountError``.
 
         After ``LOCKOUT_FAILURES`` failures for a name within ``LOCKOUT``, every attempt
-        for it is refused until the window has passed, right password or not.
+        for it is refused until the window has passed, right password or not; after
+        ``ADDRESS_FAILURES`` failures from one client ``address`` (any names), every attempt
+        from it.  Refusals come before the password hash is computed.  Each attempt is in
+        the access log with its address.
         """
         now = now or utcnow()
         name = (name or "").strip()[:100]
-        if self.store.count_access(name, "sign-in failed", now - LOCKOUT) >= LOCKOUT_FAILURES:
-            self.store.log_access(now, name, "sign-in refused (locked)")
+        since = now - LOCKOUT
+        if address and self.store.count_access(None, "sign-in failed", since,
+                                               address=address) >= ADDRESS_FAILURES:
+            self.store.log_access(now, name, "sign-in refused (address)", address=address)
+            raise AccountError("Too many failed sign-ins from this address; "
+                               "try again in 15 minutes.")
+        if self.store.count_access(name, "sign-in failed", since) >= LOCKOUT_FAILURES:
+            self.store.log_access(now, name, "sign-in refused (locked)", address=address)
             raise AccountError("Too many failed sign-ins for this name; try again in 15 minutes.")
         user = self.store.user(name=name) if name else None
         if not _verify(user["password_hash"] if user else _NO_SUCH_USER, password or ""):
-            self.store.log_access(now, name, "sign-in failed")
+            self.store.log_access(now, name, "sign-in failed", address=address)
             raise AccountError("That user name and password do not match.")
         token = new_token()
         self.store.start_signin(token_hash(token), now, user_id=user["id"])
-        self.store.log_access(now, name, "signed in", user_id=user["id"])
+        self.store.log_access(now, name, "signed in", user_id=user["id"], address=address)
         return token
 
     def open_link(self, token: str, now: dt.datetime | None = None) -> str:

@@ -296,6 +296,9 @@ def export(db, out, patient):
                 for pid, name in zip(patients["id"], patients["name"])]
         frames = {key: pd.concat([f[key] for f in each], ignore_index=True) for key in each[0]}
     paths = write_template(frames, out)
+    session = DiarySession(store)
+    for pid in ([chosen[0]] if chosen is not None else patients["id"]):
+        session.taking(pid, "export (fibro export)")  # a row in the access log
     for path, key in zip(paths, ("daily", "sessions", "doses")):
         click.echo(f"{path}: {plural(len(frames[key]), 'row')}")
 
@@ -718,6 +721,7 @@ def report(db, patient, start, end, out, audience, paper):
         raise click.BadParameter(str(error), param_hint="'--from' / '--to'") from error
     paper = paper or paper_for_locale()
     pages = render_pdf(content, out, paper)
+    DiarySession(store).taking(pid, f"{audience} report (fibro report)")
     click.echo(escape_controls(
         f"Wrote {out} ({plural(pages, 'page')}, {paper}): "
         f"{name}, {content.start:%Y-%m-%d} to {content.end:%Y-%m-%d}, for the {audience}."))

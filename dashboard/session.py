@@ -282,6 +282,14 @@ class DiarySession:
             return self.own_store.assessments(int(found.iloc[0]), instrument)
         return self.store.assessments(self.require(patient_id, "read"), instrument)
 
+    def taking(self, patient_id, what: str) -> int:
+        """Check, then note in the access log, that the diary leaves the page or the store as
+        a file (``what``: 'report for the therapist', 'export'...): a report built from the
+        diary already loaded is refused once the sign-in has ended, and leaves a row."""
+        pid = self.require(patient_id, "read")
+        self._log(f"took {what}"[:40], pid)
+        return pid
+
     def opened(self, patient_id) -> None:
         """Note in the access log that a user or link holder opened a patient's dashboard."""
         if self.principal.hosted and self.principal.role != "patient":

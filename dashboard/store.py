@@ -39,7 +39,7 @@ from . import records as limits
 from .records import (DailyCheckin, InvalidRecord, MassageSession, MedicationDose, Record,
                       check, patient_name_problem)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 BACKUPS_KEPT = 5  # of each kind: before an import, before a schema upgrade
 _SCHEMA_LOCK_KEY = 0x46_49_42_52_4F  # "FIBRO": the PostgreSQL advisory lock held while migrating
 _WRITE_LOCK_KEY = 0x46_49_42_52_57  # "FIBRW": held by every PostgreSQL write transaction
@@ -205,10 +205,13 @@ access_log = sa.Table(
     sa.Column("link_id", sa.Integer, nullable=True),
     sa.Column("patient_id", sa.Integer, nullable=True),
     sa.Column("action", sa.String(40), nullable=False),  # never health data or secrets
+    sa.Column("address", sa.String(45), nullable=True),  # v8: the client of a sign-in attempt
 )
 
 sa.Index("ix_access_log_patient_at", access_log.c.patient_id, access_log.c.at)
 sa.Index("ix_access_log_actor_action_at", access_log.c.actor, access_log.c.action, access_log.c.at)
+sa.Index("ix_access_log_address_action_at", access_log.c.address, access_log.c.action,
+         access_log.c.at)
 ACCOUNT_TABLES = (users, grants, links, signins, access_log)
 
 sa.Index("ix_sessions_patient_start", sessions.c.patient_id, sessions.c.start)
@@ -303,9 +306,18 @@ def _add_trials(conn: sa.Connection) -> None:
         table.create(conn)
 
 
+def _add_access_address(conn: sa.Connection) -> None:
+    """v7 -> v8: the client address of sign-in attempts (per-address limit, audit).  A store
+    that reached v5 in the same upgrade has the column already (v5 creates today's table)."""
+    if "address" not in {c["name"] for c in sa.inspect(conn).get_columns("access_log")}:
+        conn.exec_driver_sql("ALTER TABLE access_log ADD COLUMN address VARCHAR(45)")
+    for index in access_log.indexes:
+        index.create(conn, checkfirst=True)
+
+
 # version reached -> the step that reaches it from the version before
 MIGRATIONS = {2: _add_source_columns, 3: _add_assessments, 4: _add_nap_minutes, 5: _add_accounts,
-              6: _add_indexes, 7: _add_trials}
+              6: _add_indexes, 7: _add_trials, 8: _add_access_address}
 INSTRUMENTS = ("acr2016", "fiqr")
 
 
@@ -896,25 +908,30 @@ class Store:
                                                 signins.c.ended_at.is_(None)).values(ended_at=now))
 
     def log_access(self, now: dt.datetime, actor: str, action: str, user_id: int | None = None,
-                   link_id: int | None = None, patient_id: int | None = None) -> None:
+                   link_id: int | None = None, patient_id: int | None = None,
+                   address: str | None = None) -> None:
         with self._write() as conn:
             conn.execute(access_log.insert().values(
                 at=now, actor=actor[:100], action=action[:40], user_id=user_id, link_id=link_id,
-                patient_id=None if patient_id is None else int(patient_id)))
+                patient_id=None if patient_id is None else int(patient_id),
+                address=None if address is None else address[:45]))
 
     def access_log(self, patient_id: int | None = None) -> pd.DataFrame:
         """The access log, newest first: at, actor, action, user_id, link_id, patient_id."""
-        columns = ["at", "actor", "action", "user_id", "link_id", "patient_id"]
+        columns = ["at", "actor", "action", "user_id", "link_id", "patient_id", "address"]
         query = sa.select(*(access_log.c[c] for c in columns)).order_by(access_log.c.id.desc())
         if patient_id is not None:
             query = query.where(access_log.c.patient_id == int(patient_id))
         with self.engine.connect() as conn:
             return _frame(conn.execute(query), columns)
 
-    def count_access(self, actor: str, action: str, since: dt.datetime) -> int:
-        """How often ``actor`` did ``action`` since ``since`` (failed sign-ins, for the lockout)."""
+    def count_access(self, actor: str | None, action: str, since: dt.datetime,
+                     address: str | None = None) -> int:
+        """How often ``actor`` (or, with ``address``, that client address) did ``action``
+        since ``since`` (failed sign-ins, for the lockouts by name and by address)."""
+        who = (access_log.c.actor == actor) if address is None else (access_log.c.address == address)
         query = sa.select(sa.func.count()).where(
-            access_log.c.actor == actor, access_log.c.action == action, access_log.c.at >= since)
+            who, access_log.c.action == action, access_log.c.at >= since)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar())
 

@@ -187,12 +187,15 @@ def start_app(db_url: str, port: int, cookie_secret: str, log: Path,
                             start_new_session=True, cwd=HERE.parent)
 
 
-def nginx_site(listen: str, app_ports: list[int], server_name: str = "localhost") -> str:
-    """``deploy/nginx-site.conf.template`` filled in: where nginx listens, the app processes."""
+def nginx_site(listen: str, app_ports: list[int], server_name: str = "localhost",
+               access_log: str = "/var/log/nginx/fibro-access.log") -> str:
+    """``deploy/nginx-site.conf.template`` filled in: where nginx listens, the app processes,
+    the (token-masked) access log."""
     upstreams = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"
                            for p in app_ports)
     text = NGINX_SITE.read_text()
-    for key, value in {"UPSTREAMS": upstreams, "LISTEN": listen, "SERVER_NAME": server_name}.items():
+    for key, value in {"UPSTREAMS": upstreams, "LISTEN": listen, "SERVER_NAME": server_name,
+                       "ACCESS_LOG": access_log}.items():
         text = text.replace("{{" + key + "}}", value)
     return text
 
@@ -206,7 +209,8 @@ def nginx_config(listen_port: int, app_ports: list[int], folder: Path,
     user = "" if account is None else (
         f"user {account.pw_name} {grp.getgrgid(account.pw_gid).gr_name};\n")
     return NGINX_MAIN.format(user=user, runtime=folder,
-                             site=nginx_site(f"127.0.0.1:{listen_port}", app_ports))
+                             site=nginx_site(f"127.0.0.1:{listen_port}", app_ports,
+                                             access_log=str(folder / "nginx-access.log")))
 
 
 def nginx_bin() -> str | None:
@@ -255,6 +259,8 @@ class ClinicStack:
             for port, app in zip(self.app_ports, self.apps):
                 wait_for_port(port, app, timeout=120)
             self.folder.chmod(0o711)  # nginx's workers (nobody, under root) reach their temp folders
+            for log_name in ("nginx-access.log", "nginx-error.log"):  # owner-only from the start
+                os.close(os.open(self.folder / log_name, os.O_CREAT | os.O_WRONLY, 0o600))
             conf = self.folder / "nginx.conf"
             conf.write_text(nginx_config(self.port, self.app_ports, self.folder, self.account))
             self.nginx = subprocess.Popen([nginx_bin(), "-c", str(conf), "-p", str(self.folder),

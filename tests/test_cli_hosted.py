@@ -68,7 +68,8 @@ def test_users_grants_links_and_audit(db):
     assert [s["status"] for s in statuses] == ["revoked"]
     audit = json.loads(ok(fibro("audit", "--patient", "ann", "--json", "--db", db)))
     assert [a["action"] for a in audit] == ["grant 1 revoked", f"link {made['id']} revoked",
-                                            f"link {made['id']} created", "grant 1 added"]
+                                            f"link {made['id']} created", "grant 1 added",
+                                            "user 1 added (patient)"]  # her own account
     assert token not in json.dumps(audit)
 
 

@@ -258,11 +258,11 @@ def test_a_version_4_store_opens_unchanged_and_gains_the_account_tables(tmp_path
         conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     conn.close()
     store = Store(path)
-    assert store.schema_version() == SCHEMA_VERSION == 7
+    assert store.schema_version() == SCHEMA_VERSION == 8
     assert store.daily(store.ensure_patient("ann"))["pain"].tolist() == [5.0]
     Accounts(store).add_user("ann", "patient", PASSWORD)
     assert store.user(name="ann")["patient_id"] == store.ensure_patient("ann")
-    assert list(tmp_path.glob("v4.before-v7-*.sqlite"))
+    assert list(tmp_path.glob("v4.before-v8-*.sqlite"))
 
 
 def test_a_sign_in_lasts_thirty_days(clinic):

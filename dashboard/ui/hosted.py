@@ -33,6 +33,7 @@ import os
 import re
 import secrets
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -41,13 +42,15 @@ import param
 from bokeh.application.handlers.handler import Handler
 from bokeh.server.auth_provider import AuthProvider
 from bokeh.util.token import check_token_signature, get_token_payload
-from tornado.web import RequestHandler, decode_signed_value
+from panel.io.state import set_curdoc
+from tornado.ioloop import IOLoop
+from tornado.web import OutputTransform, RequestHandler, decode_signed_value
 
 from .. import domain
 from ..accounts import AccountError, Accounts, token_hash
 from ..analysis import effects as fx
 from ..analysis.visit import FALLBACK_DAYS, FLARE_RISE
-from ..session import DiarySession, Refused, SignedOut, shared_store
+from ..session import Diary, DiarySession, Refused, SignedOut, shared_store
 from ..store import Store
 from ..trials import open_trial
 from ..wording import plural
@@ -71,6 +74,25 @@ CHECK_SECONDS = 10  # an open page re-checks its sign-in and access this often
 ENDED = ("**This page has ended.** The sign-in or the access it used is no longer valid "
          "(signed out, revoked or expired). Nothing of the diary is shown any more.")
 LINK_ENDED = "This link has ended. Ask the person who sent it for a new one if you need it."
+# Argon2 takes ~0.1 s of a core per sign-in: it runs in these threads, never on the event
+# loop (30 sign-ins at once had stalled every other request for up to 12.7 s), two at a time.
+SIGNIN_THREADS = 2
+_signin_pool = ThreadPoolExecutor(SIGNIN_THREADS, thread_name_prefix="fibro-signin")
+SIGNINS_AT_ONCE_PER_ADDRESS = 2  # more from one client address at the same moment: 429
+_signing_in: dict[str, int] = {}  # client address -> its sign-ins in progress
+SECURITY_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'",
+                    "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
+
+
+class SecurityHeaders(OutputTransform):
+    """Every response of the hosted server, Bokeh's and Panel's pages included: never in a
+    frame (clickjacking), no referrer (a link's address), no type sniffing."""
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):
+        for name, value in SECURITY_HEADERS.items():
+            if name not in headers:
+                headers[name] = value
+        return status_code, headers, chunk
 
 
 # --- the cookie secret -------------------------------------------------------------------
@@ -187,10 +209,8 @@ class _Handler(RequestHandler):
     def initialize(self, store_url: str) -> None:
         self.accounts = Accounts(shared_store(store_url))
 
-    def set_default_headers(self) -> None:
+    def set_default_headers(self) -> None:  # and SECURITY_HEADERS, as on every response
         self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Frame-Options", "DENY")
-        self.set_header("Referrer-Policy", "no-referrer")
 
     def sign_in_with(self, token: str) -> None:
         self.set_signed_cookie(COOKIE, token, expires_days=None, httponly=True, samesite="Lax",
@@ -221,16 +241,29 @@ class LoginHandler(_Handler):
             "autocomplete='current-password' required>"
             "<button type='submit'>Sign in</button></form>"))
 
-    def post(self) -> None:
+    async def post(self) -> None:
         self.check_xsrf_cookie()
         name = self.get_body_argument("name", "")
+        address = self.request.remote_ip or ""
+        if _signing_in.get(address, 0) >= SIGNINS_AT_ONCE_PER_ADDRESS:
+            self.set_status(429)
+            self.write(self.form("<p class='problem' role='alert'>Too many sign-ins at once from "
+                                 "your address; wait a moment and try again.</p>", name))
+            return
+        _signing_in[address] = _signing_in.get(address, 0) + 1
         try:
-            token = self.accounts.sign_in(name, self.get_body_argument("password", ""))
+            token = await IOLoop.current().run_in_executor(
+                _signin_pool, lambda: self.accounts.sign_in(
+                    name, self.get_body_argument("password", ""), address=address))
         except AccountError as refusal:
             self.set_status(401)
             self.write(self.form(f"<p class='problem' role='alert'>{html.escape(str(refusal))}</p>",
                                  name))
             return
+        finally:
+            _signing_in[address] -= 1
+            if not _signing_in[address]:
+                del _signing_in[address]
         self.sign_in_with(token)
         self.redirect(self.after_sign_in())
 
@@ -242,7 +275,18 @@ class LoginHandler(_Handler):
 
 
 class LogoutHandler(_Handler):
+    """``GET /logout`` asks (a link or an image elsewhere cannot sign anyone out); the form
+    posts back with the XSRF token, and only that signs out."""
+
     def get(self) -> None:
+        self.write(plain_page("Sign out", (
+            "<h1>Sign out</h1><p>Sign out of the diary on this browser?</p>"
+            "<form method='post' action='/logout'>" + self.xsrf_form_html()
+            + "<button type='submit' class='confirm-sign-out'>Sign out</button></form>"
+            "<p><a href='/app'>Back to the diary</a></p>")))
+
+    def post(self) -> None:
+        self.check_xsrf_cookie()
         token = self.current_token()
         if token:
             self.accounts.sign_out(token)
@@ -265,6 +309,27 @@ class LinkHandler(_Handler):
 
     def _request_summary(self) -> str:  # the access log never shows the token
         return f"{self.request.method} /link/... ({self.request.remote_ip})"
+
+
+LINK_IN_TEXT = re.compile(r"/link/[^\s\"'?#]+")
+
+
+def mask_link_tokens(text: str) -> str:
+    """``/link/<anything>`` as ``/link/...``: a token followed by ``/``, ``.`` or ``)`` did not
+    match the link route, and its 404 was logged with the whole token."""
+    return LINK_IN_TEXT.sub("/link/...", text)
+
+
+class MaskTokens(logging.Filter):
+    """On every handler of the hosted server's log: link tokens masked in every line
+    (ours, Tornado's access log, Bokeh's), whatever route answered."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_link_tokens(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
 
 
 class StoreAuth(AuthProvider):
@@ -731,9 +796,15 @@ class HostedPage:
         """End, at once, this process's open pages of a sign-in (it was just signed out)."""
         for page in list(cls._open.pop(signin_hash, ())):
             if page.document is not None:
-                page.document.add_next_tick_callback(page.end)
+                page.document.add_next_tick_callback(page._end_in_its_document)
             else:
                 page.end()
+
+    def _end_in_its_document(self) -> None:
+        """``end`` from another request's handler: Panel sends the changes of the page's
+        own document only while it is the current one."""
+        with set_curdoc(self.document), pn.io.hold(self.document):
+            self.end()
 
     def check(self) -> None:
         """Follow the session layer's answer now: fewer patients, or none at all."""
@@ -766,6 +837,11 @@ class HostedPage:
         callback = getattr(self, "callback", None)
         if callback is not None:
             callback.stop()
+        if self.data is not None:  # every view follows to an empty diary, hidden or not
+            try:
+                self.data.diary = Diary.empty()
+            except Refused:  # a view asked the session again: it is over, as it should be
+                pass
         self.side.objects = []
         for part in self.main:
             if isinstance(part, pn.layout.ListLike):
@@ -785,6 +861,10 @@ def serve_hosted(location, port: int, address: str, show: bool, origins: list[st
     """Run the hosted server (blocks): login required for every page.  Requests are logged
     (tornado's access log, link tokens masked); passwords, tokens and diaries never are."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    loggers = [logging.getLogger(), *(logger for logger in logging.root.manager.loggerDict.values()
+                                      if isinstance(logger, logging.Logger))]  # Bokeh's has its own
+    for handler in {h for logger in loggers for h in logger.handlers}:
+        handler.addFilter(MaskTokens())
     from panel.io.application import build_applications
 
     store = shared_store(location)
@@ -792,8 +872,11 @@ def serve_hosted(location, port: int, address: str, show: bool, origins: list[st
     apps = build_applications({"app": lambda: hosted_page(store.url, secret)}, title=TITLE)
     apps["/app"].add(SigninBinding(secret))
     bind_websockets_to_signin(secret)
-    pn.serve(apps, port=port, address=address,
-             show=show, title=TITLE, websocket_origin=origins, cookie_secret=secret,
-             auth_provider=StoreAuth(store.url, secret), use_xheaders=use_xheaders,
-             sign_sessions=True, secret_key=secret,
-             include_cookies=[], exclude_headers=["Cookie"])  # no sign-in in the page
+    server = pn.serve(apps, port=port, address=address,
+                      show=show, title=TITLE, websocket_origin=origins, cookie_secret=secret,
+                      auth_provider=StoreAuth(store.url, secret), use_xheaders=use_xheaders,
+                      sign_sessions=True, secret_key=secret, start=False,
+                      include_cookies=[], exclude_headers=["Cookie"])  # no sign-in in the page
+    server._tornado.transforms.append(SecurityHeaders)  # Bokeh's Tornado app (as Panel reads it)
+    server.start()
+    server.io_loop.start()

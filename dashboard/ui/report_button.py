@@ -8,6 +8,7 @@ the button's loading spinner; the browser then saves the PDF.
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import panel as pn
 import param
 
 from ..report import AUDIENCES, build_report, paper_for_locale, pdf_bytes
+from ..session import Refused
 from .datastore import DataStore
 from .scores_page import past_results
 
@@ -82,6 +84,11 @@ class ReportButton(pn.viewable.Viewer):
 
     async def _make(self) -> io.BytesIO:
         request = self.request()
+        try:  # the sign-in still stands (else SignedOut); the access log gets a row
+            self.data.session.taking(self.data.filters.patient, f"{request.audience} report")
+        except Refused as refusal:
+            self._status.object = f"No report: {html.escape(str(refusal))}"
+            raise
         self._download.loading = True
         self._status.object = "Preparing the report…"
         try:

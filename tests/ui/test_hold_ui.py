@@ -188,25 +188,28 @@ def test_a_page_token_is_refused_on_another_users_websocket(browser, hosted, cli
 
 def test_sign_out_in_another_tab_and_a_password_change_end_open_pages(browser, hosted, clinic):
     _store, accounts = clinic
-    context, tab = signed_in_context(browser, hosted, "ann")
+    context, tab = signed_in_context(browser, hosted, "tom")
     wait_for_dashboard(tab)
+    expect(tab.locator(".visit-view")).to_contain_text(MARK)  # ann's diary, on tom's page
     expect(tab.locator(".page-ended")).to_be_hidden()
     assert MARK in tab.evaluate(ALL_DATA_JS)
     other = context.new_page()  # the same browser, another tab: signs out
     other.goto(hosted.url)
     wait_for_dashboard(other)
     other.locator(".sign-out").click()
+    other.locator(".confirm-sign-out").click()  # GET /logout only asks; the form posts
     expect(other).to_have_url(re.compile(r"/login"))
     expect(tab.locator(".page-ended")).to_be_visible(timeout=5_000)  # this server: at once
     assert MARK not in tab.evaluate(ALL_DATA_JS)
     context.close()
 
-    context, tab = signed_in_context(browser, hosted, "ann")
+    context, tab = signed_in_context(browser, hosted, "tom")
     wait_for_dashboard(tab)
+    expect(tab.locator(".visit-view")).to_contain_text(MARK)
     try:
-        accounts.set_password("ann", "another long password")  # as `fibro user password` does
+        accounts.set_password("tom", "another long password")  # as `fibro user password` does
         expect(tab.locator(".page-ended")).to_be_visible(timeout=10_000)
         assert MARK not in tab.evaluate(ALL_DATA_JS)
     finally:
-        accounts.set_password("ann", PASSWORD)
+        accounts.set_password("tom", PASSWORD)
         context.close()

@@ -271,6 +271,7 @@ def test_sign_out_ends_the_session_on_the_server(page: Page, hosted, context):
     wait_for_dashboard(page)
     cookies = context.cookies()
     page.locator(".sign-out").click()
+    page.locator(".confirm-sign-out").click()  # GET /logout only asks; the form posts
     expect(page).to_have_url(re.compile(r"/login\?signed-out=1"))
     context.add_cookies(cookies)  # the old cookie, replayed, no longer signs anyone in
     page.goto(hosted.url)
