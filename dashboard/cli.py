@@ -21,7 +21,8 @@ from . import domain
 from .importers.common import escape_controls
 from .records import DailyCheckin, InvalidRecord, MassageSession, MedicationDose, Record
 from .session import CLI_KINDS, DEFAULT_PATIENT, ENTRY_NAMES, DiarySession, bad_entry_notes
-from .store import SchemaTooNew, Store, StoreUnavailable, ValueRefused, default_db_path
+from .store import (BackupFailed, SchemaTooNew, Store, StoreUnavailable, ValueRefused,
+                    default_db_path)
 from .wording import plural
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -142,8 +143,8 @@ class FibroCommand(click.Command):
                                  for field, message in error.problems.items())
             raise click.ClickException(escape_controls(
                 f"Invalid value ({problems}). Nothing was saved.")) from error
-        except ValueRefused as error:  # the message names no value and no SQL
-            raise click.ClickException(str(error)) from error
+        except (ValueRefused, BackupFailed) as error:  # no value, SQL or traceback in them
+            raise click.ClickException(escape_controls(str(error))) from error
         except OSError as error:
             message = path_error(ctx, error)
             if message is None:

@@ -351,6 +351,11 @@ class NotFound(LookupError):
     pass
 
 
+class BackupFailed(RuntimeError):
+    """A backup could not be written whole (e.g. the disk is full): the partial copy was
+    removed, and the write it was for did not happen."""
+
+
 NOT_SAVED = ("Could not save: the database did not answer. Nothing was saved; "
              "please try again in a moment.")
 NOT_ANSWERED = "The database did not answer. Please try again in a moment."
@@ -485,14 +490,16 @@ class Store:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         target = self.path.with_name(f"{self.path.stem}.{suffix}-{stamp}{self.path.suffix}")
         _create_private(target)
-        source = sqlite3.connect(self.path, timeout=60)
         try:
-            dest = sqlite3.connect(target)
-            with dest:
-                source.backup(dest)
-            dest.close()
-        finally:
-            source.close()
+            _copy_checked(self.path, target)
+        except (sqlite3.Error, OSError) as error:
+            with contextlib.suppress(OSError):
+                target.unlink()  # a 0-byte or partial file must not look like a backup
+            reason = "the disk is full" if _disk_full(error) else type(error).__name__
+            log.warning("Backup %s failed (%s); removed", target.name, reason)
+            raise BackupFailed(
+                f"Could not back up the store before changing it ({reason}): nothing was "
+                f"changed. Free some space beside {self.path} and try again.") from None
         _prune_backups(self.path, suffix)
         return target
 
@@ -1023,6 +1030,47 @@ def _create_private(path: Path) -> None:
             folder.mkdir(mode=0o700)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def _copy_checked(source_path: Path, target: Path) -> None:
+    """Copy a SQLite database with SQLite's backup API, then read the copy back: it must pass
+    ``PRAGMA quick_check`` and hold as many rows per table as the source saw."""
+    source = sqlite3.connect(source_path, timeout=60, isolation_level=None)
+    try:
+        source.execute("BEGIN")  # one snapshot for the copy and the counts compared with it
+        source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        dest = sqlite3.connect(target)
+        try:
+            with dest:
+                source.backup(dest)
+            tables = [name for (name,) in dest.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")]
+            if dest.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("the copy does not pass quick_check")
+            for table in tables:
+                query = f'SELECT count(*) FROM "{table}"'
+                if dest.execute(query).fetchone() != source.execute(query).fetchone():
+                    raise sqlite3.DatabaseError(f"the copy of {table} differs")
+        finally:
+            dest.close()
+    finally:
+        source.close()  # ends the read transaction
+
+
+def _disk_full(error: BaseException) -> bool:
+    import errno
+
+    return (getattr(error, "errno", None) == errno.ENOSPC
+            or (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_FULL
+            or "disk is full" in str(error))
+
+
+def open_private(path: str | os.PathLike):
+    """A file opened for writing (emptied) that only its owner may read (0600), also when it
+    existed with a looser mode: exports and reports hold health data."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "wb")
 
 
 def _sidecars(path: Path) -> list[Path]:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import domain
+from ..store import open_private
 from ..records import DailyCheckin, Record
 from .common import (ImportFormatError, Ledger, ParsedImport, Table, checked, daily_records,
                      date_span, dose_records, header_of, long_daily, merge_records, parse_numbers,
@@ -87,7 +88,8 @@ def write_template(frames: dict[str, pd.DataFrame], out_dir: str | Path) -> list
     paths = []
     for key, name in FILES.items():
         path = out / name
-        path.write_bytes(csv_bytes(frames[key]))
+        with open_private(path) as file:  # health data: owner-only (0600)
+            file.write(csv_bytes(frames[key]))
         paths.append(path)
     return paths
 

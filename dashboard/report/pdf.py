@@ -79,6 +79,16 @@ def _number(value: float | None, decimals: int = 1, unit: str = "") -> str:
     return f"{value:.{decimals}f}" + (f" {unit}" if unit else "")
 
 
+CELL_CHARS = 80  # a name longer than this is cut in the report ('…'); the export keeps it whole
+
+
+def cut(text, limit: int = CELL_CHARS) -> str:
+    """``text`` at most ``limit`` characters ('…' at the end when cut): one table row must fit
+    a page (a 20,000-character therapist name stopped the PDF with a LayoutError)."""
+    text = "" if text is None else str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _day(value) -> str:
     return f"{pd.Timestamp(value):%d %b %Y}"
 
@@ -127,13 +137,14 @@ class _Builder:
         r = self.r
         lines = [self.p(f"Massage &amp; fibromyalgia diary: report {AUDIENCE_TITLES[r.audience]}",
                         "small"),
-                 self.p(markup(r.patient), "title"),
+                 self.p(markup(cut(r.patient, 200)), "title"),
                  self.p(f"<b>Period</b> {_day(r.start)} to {_day(r.end)} ({r.days} days) · "
                         f"<b>generated</b> {_day(r.generated)}"),
                  self.p(f"<b>{markup(DISCLAIMER)}</b>")]
         if r.filters:
             lines.append(self.p(f"Sessions shown: {markup(r.filters)}."))
-        missing = undrawable(r.patient + "".join(r.sessions["therapist"].fillna("").astype(str)))
+        missing = undrawable(cut(r.patient, 200) + "".join(
+            r.sessions["therapist"].fillna("").astype(str).map(cut)))
         if missing:
             lines.append(self.p(f"No font on the computer that made this report can draw "
                                 f"{markup(' '.join(missing))}; those characters are kept in the "
@@ -172,7 +183,7 @@ class _Builder:
             pain = f"{_number(row.pain_before, 0)} → {_number(row.pain_after, 0)}"
             rows.append([f"{row.start:%a %d %b %Y}", _pressure(row.pressure), markup(areas),
                          _number(row.duration_min, 0), pain,
-                         markup("" if pd.isna(row.therapist) else row.therapist)])
+                         markup("" if pd.isna(row.therapist) else cut(row.therapist))])
         out.append(self.table(rows, [2.2, 2.4, 3.4, 0.7, 1.7, 2.2]))
         counts = s["pressure"].value_counts()
         tally = ", ".join(f"{counts[p]} {domain.PRESSURE_LABELS[p].lower()}"
@@ -319,7 +330,12 @@ def render_pdf(report: Report, out, paper: str = "a4") -> int:
     if paper not in PAPERS:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}, not {paper!r}")
     register()
-    target = str(out) if isinstance(out, (str, Path)) else out
+    if isinstance(out, (str, Path)):  # a health-data file: owner-only (0600)
+        from ..store import open_private
+
+        with open_private(out) as file:
+            return render_pdf(report, file, paper)
+    target = out
     with _render_lock:
         doc = SimpleDocTemplate(
             target, pagesize=PAPERS[paper], leftMargin=MARGIN, rightMargin=MARGIN,

@@ -26,6 +26,7 @@ import param
 
 from ..importers import ImportFormatError, guess_kind
 from ..records import InvalidRecord
+from ..store import BackupFailed
 from ..wording import plural
 from .datastore import DataStore
 from .serving import with_document_lock
@@ -192,7 +193,7 @@ class ImportPage(pn.viewable.Viewer):
             if dry_run:
                 self.status.object = f"<p>{said}</p>"
             return summary
-        except (ImportFormatError, InvalidRecord, ValueError) as error:
+        except (ImportFormatError, InvalidRecord, ValueError, BackupFailed) as error:
             self.status.object = (f"<p class='import-error'>{escape_html(str(error))}</p>"
                                   "<p>Nothing was imported.</p>")
             self.confirm_button.visible = False
