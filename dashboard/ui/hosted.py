@@ -837,11 +837,6 @@ class HostedPage:
         callback = getattr(self, "callback", None)
         if callback is not None:
             callback.stop()
-        if self.data is not None:  # every view follows to an empty diary, hidden or not
-            try:
-                self.data.diary = Diary.empty()
-            except Refused:  # a view asked the session again: it is over, as it should be
-                pass
         self.side.objects = []
         for part in self.main:
             if isinstance(part, pn.layout.ListLike):
@@ -850,6 +845,13 @@ class HostedPage:
                 part.object = ""
             part.visible = False
         self.ended.visible = True
+        if self.data is not None:  # last: views built but hidden follow to an empty diary
+            diary = self.data.diary
+            try:
+                self.data.diary = Diary(diary.daily.iloc[0:0], diary.sessions.iloc[0:0],
+                                        diary.doses.iloc[0:0])
+            except Refused:  # a view asked the session again: it is over, as it should be
+                pass
 
     def keep_checking(self) -> None:
         seconds = float(os.environ.get("FIBRO_ACCESS_CHECK_SECONDS", CHECK_SECONDS))  # tests: shorter
