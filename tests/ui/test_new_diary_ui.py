@@ -179,6 +179,8 @@ def test_a_diary_in_its_first_weeks(tmp_path, page: Page, browser, artifacts, se
     page.goto(server.url)
     board.wait_until_drawn()
     page.locator(".bk-tab", has_text="Effects").click()
+    expect(page.locator(".effects-scope-text")).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name=re.compile("Show every pressure")).click()
     expect(page.locator(".effects-table")).to_be_visible(timeout=TIMEOUT_MS)
     if 0 < sessions < MIN_SESSIONS:
         expect(page.locator("body")).to_contain_text(
