@@ -699,7 +699,7 @@ def test_second_tab_sees_a_new_entry_after_reload(tabs, own_db):
     second.reload()
     second.show("doses")
     expect(second.history_rows("doses")).to_have_count(2)
-    expect(second.history_rows("doses").filter(has_text="Pregabalin")).to_contain_text("anticonvulsant")
+    expect(second.history_rows("doses").filter(has_text="Pregabalin")).to_contain_text("Anticonvulsant")
 
 
 def test_saving_requests_nothing_from_other_hosts(tabs, own_db):
