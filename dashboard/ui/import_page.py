@@ -8,9 +8,11 @@ when the session or the server ends) and runs it off the event loop, so the
 dashboard stays responsive during a long import.
 
 Uploads travel in chunks (Panel's FileDropper), so a file is not limited by the
-websocket's message size; the limit, said on the page before choosing a file, is
-``FIBRO_MAX_UPLOAD_MB`` (default 200 MB: a ten-year export of any supported app is
-far smaller).
+websocket's message size; each chunk is written to a private temporary file as it arrives
+and the limit is enforced as the bytes come (``uploads.StreamedFileDropper``: nothing is
+held whole in memory, and an upload left unfinished is dropped). The limit, said on the
+page before choosing a file, is ``FIBRO_MAX_UPLOAD_MB`` (default 200 MB: a ten-year export
+of any supported app is far smaller).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -31,6 +34,7 @@ from ..wording import plural
 from .datastore import DataStore
 from .serving import with_document_lock
 from .text import escape_html
+from .uploads import StreamedFileDropper
 
 KIND_LABELS = {
     "bearable": "Bearable export (CSV)",
@@ -45,24 +49,33 @@ CHUNK_BYTES = 4 * 1024 * 1024
 
 
 @contextlib.contextmanager
-def staged(files: dict[str, bytes]):
-    """The uploaded files in a private temporary folder while the block runs: the path to
-    import (the file, or the folder when there are several); removed afterwards."""
+def staged(files: dict[str, Path | bytes]):
+    """The uploaded files (paths of received uploads, or bytes) in a private temporary folder
+    while the block runs: the path to import (the file, or the folder when there are
+    several); removed afterwards.  Files are copied on disk, never read into memory."""
     with tempfile.TemporaryDirectory(prefix="fibro-import-") as folder:
         paths = []
         for name, content in files.items():
             path = Path(folder) / (Path(name).name or "upload.csv")
-            path.write_bytes(content)
+            if isinstance(content, (bytes, str)):
+                path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+            else:
+                shutil.copyfile(content, path)
             path.chmod(0o600)
             paths.append(path)
         yield Path(folder) if len(paths) > 1 else paths[0]
 
 
-def too_large(files: dict[str, bytes], limit_mb: int = MAX_UPLOAD_MB) -> str | None:
+def _size(content) -> int:
+    return len(content) if isinstance(content, (bytes, str)) else Path(content).stat().st_size
+
+
+def too_large(files: dict[str, Path | bytes], limit_mb: int = MAX_UPLOAD_MB) -> str | None:
     """A message naming the first file above the limit, or None."""
     for name, content in files.items():
-        if len(content) > limit_mb * 1024 * 1024:
-            return (f"{escape_html(name)} is {len(content) / 1024 / 1024:.0f} MB; files up to "
+        size = _size(content)
+        if size > limit_mb * 1024 * 1024:
+            return (f"{escape_html(name)} is {size / 1024 / 1024:.0f} MB; files up to "
                     f"{limit_mb} MB can be imported here. Nothing was imported.")
     return None
 SUMMARY_CSS = """
@@ -106,8 +119,8 @@ class ImportPage(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.upload = pn.widgets.FileDropper(
-            multiple=True, accepted_filetypes=[".csv", ".txt", "text/csv", "text/plain"],
+        self.upload = StreamedFileDropper(
+            limit_bytes=MAX_UPLOAD_MB * 1024 * 1024, multiple=True, accepted_filetypes=[".csv", ".txt", "text/csv", "text/plain"],
             max_file_size=f"{MAX_UPLOAD_MB}MB", chunk_size=CHUNK_BYTES, layout="compact",
             css_classes=["import-file"], sizing_mode="stretch_width")
         self.kind = pn.widgets.Select(name="Kind of file", options={GUESS: GUESS, **{
@@ -126,7 +139,7 @@ class ImportPage(pn.viewable.Viewer):
                                    stylesheets=[SUMMARY_CSS])
         self.check_button.on_click(self._check)
         self.confirm_button.on_click(self._confirm)
-        self.upload.param.watch(self._received, "value")
+        self.upload.param.watch(self._received, ["files", "refused"])
         self._kind: str | None = None
 
     def __panel__(self):
@@ -143,20 +156,22 @@ class ImportPage(pn.viewable.Viewer):
     def _received(self, _event=None) -> None:
         """A new upload: forget the last check and say what arrived."""
         self._forget()
+        if self.upload.refused:
+            self.status.object = f"<p class='import-error'>{escape_html(self.upload.refused)}</p>"
+            return
         files = self._files()
         if files:
             self.status.object = "<p class='import-received'>Received " + ", ".join(
-                f"{escape_html(name)} ({len(content) / 1024:,.0f} KB)"
+                f"{escape_html(name)} ({_size(content) / 1024:,.0f} KB)"
                 for name, content in files.items()) + ". Check it next.</p>"
 
     def _forget(self) -> None:
         self.confirm_button.visible = False
         self.result.object = self.status.object = ""
 
-    def _files(self) -> dict[str, bytes]:
-        """The uploaded files as bytes (text arrives decoded as UTF-8; encoded back unchanged)."""
-        return {name: content.encode("utf-8") if isinstance(content, str) else content
-                for name, content in (self.upload.value or {}).items()}
+    def _files(self) -> dict[str, Path]:
+        """The received uploads: name -> their private file."""
+        return dict(self.upload.files)
 
     def _chosen_kind(self, path: Path) -> tuple[str | None, str]:
         if self.kind.value != GUESS:
@@ -167,7 +182,7 @@ class ImportPage(pn.viewable.Viewer):
                           "Choose the kind above.")
         return guessed, f"Guessed from its first line: <b>{escape_html(KIND_LABELS[guessed])}</b>."
 
-    def _import(self, files: dict[str, bytes], dry_run: bool) -> tuple[str, dict | None]:
+    def _import(self, files: dict[str, Path], dry_run: bool) -> tuple[str, dict | None]:
         """In a worker thread: stage the files, settle the kind, import (or dry-run) them."""
         with staged(files) as path:
             if dry_run:
@@ -214,6 +229,7 @@ class ImportPage(pn.viewable.Viewer):
         if summary is None:
             return
         self.confirm_button.visible = False
+        self.upload.discard()  # the uploaded copy is not needed any more
         self.result.object = summary_html(summary)
         self.status.object = "<p class='import-done'><b>Imported.</b> The plots now include it.</p>"
         known = set(self.data.filters.param.patient.names)

@@ -185,8 +185,10 @@ def test_a_28_mb_export_imports_and_leaves_no_temporary_files(tmp_path, page: Pa
     assert len(Store(db).daily(1)) == 3651
     assert list(server_tmp.glob("fibro-import-*")) == []
     assert problems == []
+    assert list(server_tmp.glob("fibro-upload-*/*")) == []  # the upload, once imported
     server.stop()
     assert list(server_tmp.glob("fibro-import-*")) == []
+    assert list(server_tmp.glob("fibro-upload-*")) == []
     assert serious_problems(server.log()) == []
 
 
@@ -202,5 +204,49 @@ def test_a_file_above_the_limit_is_refused_with_a_message(tmp_path, page: Page, 
            ).to_be_visible(timeout=TIMEOUT_MS)
     page.locator(".import-check button").click()
     expect(page.locator(".import-status")).to_contain_text("Choose a file first")
+    assert len(Store(db).daily(1)) == 1
+    server.stop()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+RAISE_CLIENT_LIMIT_JS = """() => {
+  let n = 0;
+  for (const doc of window.Bokeh.documents)
+    for (const m of doc._all_models.values())
+      if (m.properties && 'max_file_size' in m.properties && 'chunk_size' in m.properties)
+        { m.max_file_size = '500MB'; n++; }
+  return n;
+}"""
+
+
+def test_an_upload_past_the_limit_is_refused_as_its_bytes_arrive(tmp_path, page: Page,
+                                                                 serve_store):
+    """The attack: the browser's own limit lifted from a page script, then a file 14 times the
+    server's limit sent. The server stops at the limit, keeps no part of it, and its memory
+    grows by about a chunk, not by the file (issue 23: +850 MB for 300 MB)."""
+    server_tmp = tmp_path / "server-tmp"
+    server_tmp.mkdir()
+    db = own_store_with_one_day(tmp_path / "own.sqlite")
+    big = big_daily_csv(tmp_path / "daily.csv")  # about 28 MB
+    server = serve_store(db, env={"FIBRO_MAX_UPLOAD_MB": "2", "TMPDIR": str(server_tmp)},
+                         clean_log=False)
+    problems: list[str] = []
+    open_import_page(page, server.url, problems)
+    before = rss_mb(server.process.pid)
+    assert page.evaluate(RAISE_CLIENT_LIMIT_JS) >= 1
+    page.locator(".import-file input[type=file]").set_input_files(str(big))
+    expect(page.locator(".import-status")).to_contain_text("daily.csv is larger than 2 MB",
+                                                           timeout=TIMEOUT_MS)
+    page.wait_for_timeout(3000)  # the rest of the chunks arrive and are ignored
+    grown = rss_mb(server.process.pid) - before
+    print(f"\n28 MB sent against a 2 MB limit: server memory +{grown:.0f} MB")
+    assert grown < 60, grown
+    assert list(server_tmp.glob("fibro-upload-*/*")) == []
     assert len(Store(db).daily(1)) == 1
     server.stop()
