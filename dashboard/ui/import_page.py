@@ -2,10 +2,10 @@
 
 The parsing and the all-or-nothing save are ``dashboard.importers.import_into``, reached
 through the session layer (``DataStore.import_file``);
-this page only puts the uploaded bytes in a private temporary folder for the
-length of one check or import (removed right after, so nothing is left behind
-when the session or the server ends) and runs it off the event loop, so the
-dashboard stays responsive during a long import.
+this page copies the received upload (a private file, see below) into a private temporary
+folder for the length of one check or import (removed right after) and runs it off the
+event loop, so the dashboard stays responsive during a long import.  The received file
+itself is removed when the session or the server ends.
 
 Uploads travel in chunks (Panel's FileDropper), so a file is not limited by the
 websocket's message size; each chunk is written to a private temporary file as it arrives
@@ -229,7 +229,6 @@ class ImportPage(pn.viewable.Viewer):
         if summary is None:
             return
         self.confirm_button.visible = False
-        self.upload.discard()  # the uploaded copy is not needed any more
         self.result.object = summary_html(summary)
         self.status.object = "<p class='import-done'><b>Imported.</b> The plots now include it.</p>"
         known = set(self.data.filters.param.patient.names)

@@ -56,6 +56,9 @@ class StreamedFileDropper(pn.widgets.FileDropper):
     files = param.Dict(default={}, doc="Completed uploads: file name -> private path")
     refused = param.String(default="", doc="Why the last upload was dropped, if it was")
 
+    _rename = {**pn.widgets.FileDropper._rename, "limit_bytes": None, "idle_seconds": None,
+               "files": None, "refused": None}  # server-side only
+
     def __init__(self, **params):
         super().__init__(**params)
         self._partial: dict[str, _Partial] = {}
