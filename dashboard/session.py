@@ -25,7 +25,7 @@ import pandas as pd
 from . import demo
 from .accounts import OWNER, Accounts, Principal, status, token_hash, utcnow
 from .records import DATE_MIN, MassageSession, latest_date
-from .store import Store, default_db_path, store_url
+from .store import NOT_SAVED, Store, StoreUnavailable, default_db_path, store_url
 
 DEFAULT_PATIENT = "Me"  # the patient of a personal store's first entry
 ACTIONS = ("read", "log", "write")  # see a diary; add a massage session; any change
@@ -155,6 +155,21 @@ def _visit_report(store: Store, patient_id: int, revision: int, therapist: str, 
     kept = {instrument: store.assessments(patient_id, instrument) for instrument in INSTRUMENTS}
     return visit_report(diary.daily, diary.sessions, diary.doses, kept, therapist,
                         pd.Timestamp(today))
+
+
+def _saving(method):
+    """A write of the session: a database that does not answer the checks before it (the
+    sign-in, the grants) is said as for the write itself, "Could not save... Nothing was
+    saved" (``NOT_SAVED``), not as a failed read."""
+    @functools.wraps(method)
+    def write(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except StoreUnavailable as error:
+            if str(error) == NOT_SAVED:
+                raise
+            raise StoreUnavailable(NOT_SAVED) from error
+    return write
 
 
 class DiarySession:
@@ -310,6 +325,7 @@ class DiarySession:
 
     # --- writing ---------------------------------------------------------------
 
+    @_saving
     def save(self, patient_id, records: list) -> int:
         """Save records (one transaction); returns the patient id they were saved for.
 
@@ -327,14 +343,17 @@ class DiarySession:
             self._log(f"logged {len(records)} session(s)", pid)
         return pid
 
+    @_saving
     def replace(self, kind: str, record_id: int, record) -> int:
         self.require(self.store.patient_of(kind, record_id), "write")
         return self.store.replace(kind, record_id, record)
 
+    @_saving
     def delete(self, kind: str, record_id: int):
         self.require(self.store.patient_of(kind, record_id), "write")
         return self.store.delete(kind, record_id)
 
+    @_saving
     def save_assessment(self, patient_id, instrument: str, taken_on: dt.date, answers: dict,
                         result: dict) -> int:
         """Keep a questionnaire; while the demo is shown, in the own store (the demo stays
@@ -379,6 +398,7 @@ class DiarySession:
         self._own_trial(pid, trial_id)
         return self.store.trial_schedule(trial_id)
 
+    @_saving
     def plan_trial(self, patient_id, plan: dict, schedule: list[dict]) -> int:
         """Keep a new trial for the patient (the patient, or a therapist with ``log`` scope);
         returns its id.  The demo diary cannot run one."""
@@ -391,6 +411,7 @@ class DiarySession:
             self._log("planned trial", pid)
         return trial_id
 
+    @_saving
     def stop_trial(self, patient_id, trial_id: int) -> bool:
         """Stop a trial early (``log`` scope); False when it was stopped already."""
         pid = self.require(patient_id, "log")
