@@ -125,7 +125,7 @@ def test_a_version_6_store_gains_the_trial_tables(db_url):
     store.close()
     again = Store(db_url)
     try:
-        assert again.schema_version() == SCHEMA_VERSION == 7
+        assert again.schema_version() == SCHEMA_VERSION == 8  # v8: access_log.address
         assert again.daily(pid)["pain"].tolist() == [4]
         assert again.trials(pid).empty
         plan_for(DiarySession(again), pid)
