@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard.accounts import Principal
+from dashboard.accounts import Accounts
 from dashboard.records import DailyCheckin
 from dashboard.session import DiarySession
 from dashboard.store import Store
@@ -36,9 +36,10 @@ def test_the_note_shows_until_today_is_logged(tmp_path):
 def test_no_note_on_the_demo_or_for_a_therapist(tmp_path):
     store = own_store(tmp_path, days_ago=2)
     assert not NotLoggedToday(data=DataStore(store, is_demo=True)).__panel__().visible
-    therapist = Principal(kind="user", name="tom", role="therapist", user_id=1)
-    session = DiarySession(store, own_store=store)
-    session.principal = therapist
+    accounts = Accounts(store)  # a therapist signed in, with a grant to the diary
+    accounts.add_user("tom", "therapist", "a long test password")
+    accounts.add_grant("me", "tom", "read")
+    session = DiarySession.hosted(store, accounts.sign_in("tom", "a long test password"))
     assert not NotLoggedToday(data=DataStore(session)).__panel__().visible
 
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard.records import DailyCheckin
-from dashboard.store import ACCOUNT_TABLES, SCHEMA_VERSION, Store, metadata
+from dashboard.store import ACCOUNT_TABLES, SCHEMA_VERSION, TRIAL_TABLES, Store, metadata
 from test_store_safety import open_at_once_and_save
 
 SCHEMA_V1 = Path(__file__).parent / "data" / "schema_v1.sql"
@@ -58,6 +58,9 @@ def old_postgres_store(url: str, version: int) -> str:
             for table in ACCOUNT_TABLES + (metadata.tables["sessions"], metadata.tables["doses"]):
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
+        if version >= 7:  # v7 added the trial tables with their index
+            for table in TRIAL_TABLES:
+                table.create(conn)
         conn.exec_driver_sql(f"UPDATE meta SET value = '{version}'")
     engine.dispose()
     return url
