@@ -110,10 +110,15 @@ class Person:
         from bokeh.client import ClientSession
         from bokeh.util.token import generate_jwt_token, generate_session_id
 
+        from dashboard.accounts import token_hash
+        from dashboard.ui.hosted import PAYLOAD_KEY, signin_token
+
         _local.cookie = f"{COOKIE}={self.cookie}"
         session_id = generate_session_id(secret_key=self.secret.encode(), signed=True)
+        # What the page's token carries since the sign-in left it: the sign-in's hash only.
+        signin = token_hash(signin_token(self.secret, self.cookie))
         token = generate_jwt_token(session_id, secret_key=self.secret.encode(), signed=True,
-                                   extra_payload={"cookies": {COOKIE: self.cookie},
+                                   extra_payload={PAYLOAD_KEY: signin,
                                                   "headers": {"Host": self.address[7:]}})
         ws = self.address.replace("http://", "ws://") + "/app/ws"
         session = ClientSession(session_id=session_id, websocket_url=ws)
