@@ -18,9 +18,8 @@ from dashboard.demo import write_demo
 from dashboard.records import MassageSession
 from dashboard.store import Store
 from tests.test_limits import insert_year_one_session
-from tests.ui.conftest import Server
-from tests.ui.test_hosted_ui import (ALL_DATA_JS, HOSTED, PASSWORD, TIMEOUT_MS, base,
-                                     open_tab, real_problems, sign_in, wait_for_dashboard)
+from tests.ui.test_hosted_ui import (ALL_DATA_JS, PASSWORD, TIMEOUT_MS, base, open_tab,
+                                     serve_hosted, sign_in, wait_for_dashboard)
 
 pytestmark = pytest.mark.ui
 
@@ -45,15 +44,7 @@ def clinic(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hosted(clinic, artifacts):
-    store, _accounts = clinic
-    server = Server(store.path, artifacts / "hold-server.log", HOSTED,
-                    env={"FIBRO_ACCESS_CHECK_SECONDS": "2"})
-    try:
-        server.wait_until_up()
-        yield server
-    finally:
-        server.stop()
-    assert real_problems(server.log()) == [], f"errors in the server log {server.log_path}"
+    yield from serve_hosted(clinic[0].path, artifacts / "hold-server.log")
 
 
 SET_PICKER_JS = """(value) => {

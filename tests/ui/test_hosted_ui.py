@@ -74,19 +74,22 @@ def clinic(tmp_path_factory):
     return store, accounts
 
 
-@pytest.fixture(scope="module")
-def hosted(clinic, artifacts):
-    """``fibro serve --hosted`` on the clinic store for this module's tests (pages re-check
-    access every 2 s instead of 30)."""
-    store, _accounts = clinic
-    server = Server(store.path, artifacts / "hosted-server.log", HOSTED,
-                    env={"FIBRO_ACCESS_CHECK_SECONDS": "2"})
+def serve_hosted(db, log_path):
+    """``fibro serve --hosted`` on ``db`` while the caller's fixture lasts (pages re-check
+    access every 2 s instead of 30); its log must hold no real problem at the end."""
+    server = Server(db, log_path, HOSTED, env={"FIBRO_ACCESS_CHECK_SECONDS": "2"})
     try:
         server.wait_until_up()
         yield server
     finally:
         server.stop()
     assert real_problems(server.log()) == [], f"errors in the server log {server.log_path}"
+
+
+@pytest.fixture(scope="module")
+def hosted(clinic, artifacts):
+    """The hosted server on the clinic store for this module's tests."""
+    yield from serve_hosted(clinic[0].path, artifacts / "hosted-server.log")
 
 
 CLOSED_SOCKET = re.compile(r"^.*Task exception was never retrieved\n.*?WebSocketClosedError\n",
