@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -1218,14 +1219,40 @@ def _unavailable(context: sa.engine.ExceptionContext) -> StoreUnavailable | None
     return StoreUnavailable(NOT_SAVED if writing else NOT_ANSWERED)
 
 
+# Switching a rollback-journal file to WAL needs an exclusive lock, and SQLite answers
+# "database is locked" at once, without waiting in its busy handler, when another
+# process holds a lock it could deadlock with (several processes opening an old store at
+# the same moment: 1 of 10 failed on CI).  So the switch is retried here for as long as
+# any other wait; a file already in WAL (the mode is stored in the file) skips it.
+WAL_SWITCH_WAIT_S = 60.0
+
+
 def _sqlite_on_connect(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event issues BEGIN itself
     cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=60000")
-    cursor.close()
+    try:
+        cursor.execute("PRAGMA busy_timeout=60000")
+        _switch_to_wal(cursor)
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _switch_to_wal(cursor) -> None:
+    deadline = time.monotonic() + WAL_SWITCH_WAIT_S
+    pause = 0.01
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
 
 def _sqlite_on_begin(conn: sa.Connection) -> None:

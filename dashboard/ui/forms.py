@@ -91,11 +91,27 @@ input.flatpickr-mobile { min-width: max-content; }
 """
 
 
-def when_picker(name: str) -> pn.widgets.DatetimePicker:
+SESSION_MINUTES = 60  # the length a new session is offered with
+
+
+def just_now() -> dt.datetime:
+    return dt.datetime.now().replace(second=0, microsecond=0)
+
+
+def session_start(duration_min: float, now: dt.datetime | None = None) -> dt.datetime:
+    """When a session that just ended began: ``duration_min`` before now, but not before
+    today's midnight. (Starting it at "now" made the form refuse every session offered
+    after 23:00: an hour from 23:27 ends on another day.)"""
+    now = now or just_now()
+    return max(now - dt.timedelta(minutes=float(duration_min or 0)),
+               dt.datetime.combine(now.date(), dt.time(0)))
+
+
+def when_picker(name: str, value: dt.datetime | None = None) -> pn.widgets.DatetimePicker:
     """A date and time up to the end of today, now at first, shown in 24 hours (or on a phone
     in full, in its own language)."""
     return pn.widgets.DatetimePicker(
-        name=name, value=dt.datetime.now().replace(second=0, microsecond=0), end=end_of_today(),
+        name=name, value=value or just_now(), end=end_of_today(),
         enable_seconds=False, military_time=True, width=220, stylesheets=[WHEN_CSS])
 
 
@@ -376,8 +392,8 @@ class SessionForm(RecordForm):
 
     def _fields(self) -> dict:
         return {
-            "start": when_picker("Started"),
-            "duration_min": pn.widgets.IntInput(name="Minutes", value=60, start=1, end=1440,
+            "start": when_picker("Started", session_start(SESSION_MINUTES)),
+            "duration_min": pn.widgets.IntInput(name="Minutes", value=SESSION_MINUTES, start=1, end=1440,
                                                 step=5, width=120),
             "pressure": Choice(
                 label="Pressure", value="moderate", narrow_columns=2,
@@ -435,8 +451,7 @@ class SessionForm(RecordForm):
 
     def clear(self) -> None:
         f = self.fields
-        f["start"].param.update(value=dt.datetime.now().replace(second=0, microsecond=0),
-                                end=end_of_today())
+        f["start"].param.update(value=session_start(f["duration_min"].value), end=end_of_today())
         f["areas"].value = []
         f["technique"].value = f["notes"].value = ""
         show_rating(f["pain_before"], None)
@@ -575,8 +590,7 @@ class DoseForm(RecordForm):
         f["reason"].value = record.reason
 
     def clear(self) -> None:
-        self.fields["time"].param.update(value=dt.datetime.now().replace(second=0, microsecond=0),
-                                         end=end_of_today())
+        self.fields["time"].param.update(value=just_now(), end=end_of_today())
         self.fields["reason"].value = ""
 
     def describe(self, record) -> str:
