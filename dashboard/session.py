@@ -19,6 +19,7 @@ import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -102,14 +103,16 @@ ENTRY_NAMES = {"daily": "check-in", "sessions": "session", "doses": "dose"}
 CLI_KINDS = {"checkin": "daily", "session": "sessions", "dose": "doses"}
 
 
-def bad_entry_notes(bad: pd.DataFrame) -> list[str]:
+def bad_entry_notes(bad: pd.DataFrame, escape: Callable[[str], str] = str) -> list[str]:
     """One sentence per entry left out for its date (``Store.bad_entries``): which, its
-    value, the limits and how to fix it."""
+    value, the limits and how to fix it. The stored value goes through ``escape`` (a page
+    passes its Markdown escaping); the command stays in backticks, as code."""
     cli = {kind: name for name, kind in CLI_KINDS.items()}
-    return [f"The {ENTRY_NAMES[r.kind]} with id {r.id} has the {r.field} {r.value!r}, outside "
-            f"{DATE_MIN.isoformat()} to {latest_date().isoformat()}, so it is left out. Delete it "
-            f"on the Log page (in your own diary) or with `fibro delete {cli[r.kind]} {r.id}`, "
-            f"and log it again with the right date."
+    return [f"The {ENTRY_NAMES[r.kind]} with id {int(r.id)} has the {r.field} "
+            f"{escape(repr(r.value))}, outside {DATE_MIN.isoformat()} to "
+            f"{latest_date().isoformat()}, so it is left out. Delete it on the Log page (in your "
+            f"own diary) or with `fibro delete {cli[r.kind]} {int(r.id)}`, and log it again with "
+            f"the right date."
             for r in bad.itertuples()]
 
 

@@ -208,6 +208,9 @@ def test_a_therapists_list_and_the_patients_page_data_open_beside_the_bad_entry(
 
     banner = LeftOutEntries(data=data, deletable=True)
     assert f"session with id {bad_id}" in banner.alert.object and banner.alert.visible
+    # the command is Markdown code (the banner showed the backticks as text), the value escaped
+    assert f" `fibro delete session {bad_id}`," in banner.alert.object
+    assert "0001\\-01\\-01 10\\:00" in banner.alert.object
     assert not banner.controls.visible  # a therapist may log, not delete
 
     own = LeftOutEntries(data=DataStore(DiarySession(store)), deletable=True)  # the Log page's

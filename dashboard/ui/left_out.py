@@ -38,10 +38,9 @@ class LeftOutEntries(pn.viewable.Viewer):
 
     def refresh(self) -> None:
         bad = self.data.diary.bad
-        notes = bad_entry_notes(bad)
+        notes = bad_entry_notes(bad, escape=escape_markdown_text)
         self.alert.param.update(
-            object=("**Some entries cannot be shown.** " if notes else "")
-            + " ".join(escape_markdown_text(n) for n in notes),
+            object=("**Some entries cannot be shown.** " if notes else "") + " ".join(notes),
             visible=bool(notes))
         options = {f"{ENTRY_NAMES[r.kind].capitalize()} {r.id} ({r.value})": f"{r.kind}:{r.id}"
                    for r in bad.itertuples()}
