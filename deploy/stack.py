@@ -188,14 +188,15 @@ def start_app(db_url: str, port: int, cookie_secret: str, log: Path,
 
 
 def nginx_site(listen: str, app_ports: list[int], server_name: str = "localhost",
-               access_log: str = "/var/log/nginx/fibro-access.log") -> str:
+               access_log: str = "/var/log/nginx/fibro-access.log",
+               error_log: str = "/var/log/nginx/fibro-error.log") -> str:
     """``deploy/nginx-site.conf.template`` filled in: where nginx listens, the app processes,
-    the (token-masked) access log."""
+    the (token-masked) access log and the site's error log (critical errors only)."""
     upstreams = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"
                            for p in app_ports)
     text = NGINX_SITE.read_text()
     for key, value in {"UPSTREAMS": upstreams, "LISTEN": listen, "SERVER_NAME": server_name,
-                       "ACCESS_LOG": access_log}.items():
+                       "ACCESS_LOG": access_log, "ERROR_LOG": error_log}.items():
         text = text.replace("{{" + key + "}}", value)
     return text
 
@@ -210,7 +211,8 @@ def nginx_config(listen_port: int, app_ports: list[int], folder: Path,
         f"user {account.pw_name} {grp.getgrgid(account.pw_gid).gr_name};\n")
     return NGINX_MAIN.format(user=user, runtime=folder,
                              site=nginx_site(f"127.0.0.1:{listen_port}", app_ports,
-                                             access_log=str(folder / "nginx-access.log")))
+                                             access_log=str(folder / "nginx-access.log"),
+                                             error_log=str(folder / "nginx-error.log")))
 
 
 def nginx_bin() -> str | None:

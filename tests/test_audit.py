@@ -5,6 +5,8 @@ masked in log lines and in the nginx template's access log."""
 from __future__ import annotations
 
 import datetime as dt
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -83,3 +85,43 @@ def test_the_nginx_template_logs_no_link_token(tmp_path):
     log_format = conf[conf.index("log_format fibro_masked"):conf.index("upstream")]
     assert "$request " not in log_format and "$request_uri" not in log_format
     assert "$http_referer" not in log_format and "$args" not in log_format
+
+
+def test_nginx_with_its_apps_down_writes_no_link_token_in_its_error_log(tmp_path):
+    """Real nginx with the template, its one app process down: a link's page gets 502, and
+    neither log holds the token (nginx's error log names the request line of a failed
+    upstream connection, so the site logs only critical errors there)."""
+    import shutil
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    from deploy.stack import free_port, nginx_config
+
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        pytest.skip("nginx is not installed (scripts/test.sh installs it)")
+    listen, dead = free_port(), free_port()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(nginx_config(listen, [dead], tmp_path))
+    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp_path), "-e",
+                             str(tmp_path / "nginx-error.log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    token = "t" * 43
+    try:
+        status = None
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{listen}/link/{token}", timeout=5)
+            except urllib.error.HTTPError as error:
+                status = error.code
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 502
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    logs = {name: (tmp_path / name).read_text() for name in ("nginx-access.log", "nginx-error.log")}
+    assert "/link/..." in logs["nginx-access.log"]
+    assert [name for name, text in logs.items() if token in text] == []
