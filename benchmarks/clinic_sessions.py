@@ -111,7 +111,7 @@ class Person:
         from bokeh.util.token import generate_jwt_token, generate_session_id
 
         from dashboard.accounts import token_hash
-        from dashboard.ui.hosted import PAYLOAD_KEY, signin_token
+        from dashboard.ui.signin import PAYLOAD_KEY, signin_token
 
         _local.cookie = f"{COOKIE}={self.cookie}"
         session_id = generate_session_id(secret_key=self.secret.encode(), signed=True)

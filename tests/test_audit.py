@@ -67,7 +67,7 @@ def test_reports_and_exports_leave_a_row_and_stop_after_sign_out(store, tmp_path
 
 
 def test_link_tokens_are_masked_in_log_lines():
-    from dashboard.ui.hosted import mask_link_tokens
+    from dashboard.ui.signin import mask_link_tokens
 
     token = "k" * 43
     for tail in ("", "/", ".", ")", "?x=1"):

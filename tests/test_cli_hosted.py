@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from dashboard.accounts import Accounts
 from dashboard.cli import main
 from dashboard.store import Store
-from dashboard.ui.hosted import COOKIE, cookie_secret, signin_token
+from dashboard.ui.signin import COOKIE, cookie_secret, signin_token
 
 PASSWORD = "a long enough password"
 pytestmark = pytest.mark.both_engines

@@ -14,7 +14,7 @@ from dashboard.records import MassageSession
 from dashboard.session import DiarySession
 from dashboard.trials import check_design, open_trial, save_plan
 from dashboard.ui.datastore import DataStore
-from dashboard.ui.hosted import VisitView
+from dashboard.ui.visit import VisitView
 from dashboard.ui.trial_page import TrialNextSession, TrialPage, result_html, schedule_html
 
 PASSWORD = "a long enough password"

@@ -14,7 +14,7 @@ from dashboard.accounts import Accounts
 from dashboard.records import DailyCheckin, MassageSession
 from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
-from dashboard.ui.hosted import VisitView
+from dashboard.ui.visit import VisitView
 
 PASSWORD = "a long enough password"
 
