@@ -19,7 +19,8 @@ import pytest
 from dashboard.accounts import Accounts
 from dashboard.records import DailyCheckin, MassageSession
 from dashboard.session import DiarySession
-from dashboard.store import _WRITE_LOCK_KEY, NOT_ANSWERED, NOT_SAVED, Store, StoreUnavailable
+from dashboard.store import NOT_ANSWERED, NOT_SAVED, Store, StoreUnavailable
+from dashboard.store.engine import _WRITE_LOCK_KEY
 from tests.pg import skipping_postgres
 
 PASSWORD = "correct horse battery"

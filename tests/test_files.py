@@ -13,9 +13,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from dashboard import demo, store as store_module
+from dashboard import demo
 from dashboard.cli import main
 from dashboard.store import Store
+from dashboard.store import files as store_files
 
 END = dt.date(2026, 11, 20)
 
@@ -44,13 +45,13 @@ def test_a_full_disk_during_the_pre_import_backup(diary, tmp_path, monkeypatch):
     """The copy fails half-way (ENOSPC): no 0-byte 'backup' is left, nothing is imported,
     and the message says so in one line."""
     store, db = diary
-    plain_copy = store_module._copy_checked
+    plain_copy = store_files._copy_checked
 
     def disk_full(source, target):
         target.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)  # what was written so far
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(store_module, "_copy_checked", disk_full)
+    monkeypatch.setattr(store_files, "_copy_checked", disk_full)
     before = len(store.doses(1))
     result = CliRunner().invoke(main, ["import", "csv", str(medications_folder(tmp_path / "in")),
                                        "--db", str(db)], catch_exceptions=False)
@@ -60,7 +61,7 @@ def test_a_full_disk_during_the_pre_import_backup(diary, tmp_path, monkeypatch):
     assert list(tmp_path.glob("fibro.before-import-*.sqlite")) == []
     assert len(store.doses(1)) == before
 
-    monkeypatch.setattr(store_module, "_copy_checked", plain_copy)  # space again: it works
+    monkeypatch.setattr(store_files, "_copy_checked", plain_copy)  # space again: it works
     result = CliRunner().invoke(main, ["import", "csv", str(tmp_path / "in"), "--db", str(db)])
     assert result.exit_code == 0, result.output
     (backup,) = tmp_path.glob("fibro.before-import-*.sqlite")

@@ -79,7 +79,7 @@ def test_a_bad_record_writes_nothing_at_all(store):
 def test_failure_inside_the_transaction_rolls_back(store, monkeypatch):
     """A database error half-way leaves nothing written (the transaction, not validation)."""
     pid = store.ensure_patient("Robin")
-    import dashboard.store as store_module
+    from dashboard.store import rows as store_module
 
     original_insert = store_module._insert
 
@@ -317,9 +317,9 @@ def test_a_postgresql_server_that_never_answers_is_unavailable_not_a_hang(monkey
     import socket
     import time
 
-    import dashboard.store as store_module
+    from dashboard.store import engine as store_engine
 
-    monkeypatch.setattr(store_module, "PG_CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(store_engine, "PG_CONNECT_TIMEOUT_S", 2)
     hung = socket.socket()
     hung.bind(("127.0.0.1", 0))
     hung.listen(4)  # the kernel completes the handshake; nobody ever reads or answers
@@ -334,7 +334,7 @@ def test_a_postgresql_server_that_never_answers_is_unavailable_not_a_hang(monkey
 
 
 def test_only_postgresql_gets_a_connect_timeout_and_a_url_may_set_its_own():
-    from dashboard.store import PG_CONNECT_TIMEOUT_S, _server_connect_args
+    from dashboard.store.engine import PG_CONNECT_TIMEOUT_S, _server_connect_args
 
     assert _server_connect_args("postgresql+psycopg://u@h/db") == {
         "connect_timeout": PG_CONNECT_TIMEOUT_S}
