@@ -58,6 +58,8 @@ MALFORMED = [
     ("bearable", "bearable_export.csv", "bearable_bad_date.csv", 29, "date", "'31st Feb 2020'"),
     ("bearable", "bearable_export.csv", "bearable_out_of_range.csv", 30, "rating/amount", "outside 0-4"),
     ("bearable", "bearable_export.csv", "bearable_truncated.csv", 39, "rating/amount", "cut off"),
+    ("bearable", "bearable_export.csv", "bearable_cut_in_notes.csv", 22, "notes",
+     "cut off inside a quoted value"),
     ("bearable", "bearable_export.csv", "bearable_wrong_kind.csv", 1, None, "not a Bearable export"),
     ("fitbit-sleep", "fitbit_one_person.csv", "fitbit_bad_date.csv", 3, "SleepDay",
      "'31/02/2016 12:00:00 AM' is not a date like 4/12/2016 12:00:00 AM"),
@@ -436,3 +438,19 @@ def test_header_only_file_imports_nothing(store, tmp_path, kind, header):
     summary = import_into(store, kind, path)
     assert summary["rows_read"] == 0 and total(summary["created"]) == 0
     assert summary["patients"] == [] and store.is_empty()
+
+
+def test_a_file_without_a_last_line_end_says_its_last_line_may_be_cut(tmp_path):
+    """A file cut inside an unquoted last value cannot be told from a whole one, except that
+    exports end with a line break: the preview says so, naming the line."""
+    whole = (FIX / "bearable_export.csv").read_bytes()
+    cut = whole[:whole.index(b"had a back mass") + len(b"had a back mass")]
+    path = tmp_path / "bearable.csv"
+    path.write_bytes(cut)
+    parsed = parse("bearable", path)
+    line = cut.count(b"\n") + 1
+    assert [n for n in parsed.notes if "no line end" in n] == [
+        f"bearable.csv has no line end after its last line (line {line}): if the file was cut "
+        "off there, that line's last value is incomplete; check it, or export the file again"]
+    assert not [n for n in parse("bearable", FIX / "bearable_export.csv").notes
+                if "no line end" in n]

@@ -166,7 +166,31 @@ def read_rows(path: str | Path) -> tuple[list[tuple[int, list[str]]], bool, list
         raise ImportFormatError(f"not readable as CSV ({exc})", path, reader.line_num + 1) from None
     if not rows:
         raise ImportFormatError("the file is empty", path)
-    return rows, text.endswith(("\n", "\r")), notes
+    # a last line as wide as the first ending in an open quote: cut in its last value (a
+    # shorter one is named, with its column, by the importers' row-length checks)
+    if len(rows) > 1 and len(rows[-1][1]) == len(rows[0][1]) and _ends_inside_quotes(text):
+        raise ImportFormatError("the last line is cut off inside a quoted value (its closing "
+                                "quote is missing); the file looks truncated, export it again",
+                                path, rows[-1][0], rows[0][1][-1].strip())
+    ends_with_newline = text.endswith(("\n", "\r"))
+    if not ends_with_newline:
+        notes = [*notes, f"{Path(path).name} has no line end after its last line (line "
+                         f"{rows[-1][0]}): if the file was cut off there, that line's last "
+                         "value is incomplete; check it, or export the file again"]
+    return rows, ends_with_newline, notes
+
+
+def _ends_inside_quotes(text: str) -> bool:
+    """Whether the text ends inside a quoted value: a file cut in the middle of a quoted
+    last column (Bearable's notes) keeps every column, so only the open quote shows it.
+    The tolerant reader above takes such a value as it is; a strict one says "unexpected end
+    of data" (its other complaints, such as a stray quote, are not cut-offs)."""
+    try:
+        for _fields in csv.reader(io.StringIO(text, newline=""), strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def normalize_name(name: str) -> str:
