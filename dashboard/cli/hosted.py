@@ -1,21 +1,21 @@
 """``fibro user|grant|link|audit``: the hosted mode's accounts from the terminal.
 
-Registered on ``fibro`` by ``dashboard.cli``.  Passwords are asked for (twice, hidden)
-or read from standard input; a link's address is printed once and never stored.
+Registered on ``fibro``'s ``main`` group (``cli.base``) when ``dashboard.cli`` is imported.  Passwords are
+asked for (twice, hidden) or read from standard input; a link's address is printed once and
+never stored.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 
 import click
 import pandas as pd
 
-from .accounts import ROLES, SCOPES, AccountError, Accounts
-from .cli import db_option, main, open_store
-from .importers.common import escape_controls
+from ..accounts import ROLES, SCOPES, AccountError, Accounts
+from ..importers.common import escape_controls
+from .base import db_option, main, open_store, read_password, show_table
 
 LINK_BASE_HELP = ("Address the therapist will open, e.g. https://diary.example.org "
                   "(default: $FIBRO_BASE_URL, else http://127.0.0.1:5006)")
@@ -34,24 +34,6 @@ def refusing(func):
             raise click.ClickException(escape_controls(str(error))) from None
     run.__name__, run.__doc__ = func.__name__, func.__doc__
     return run
-
-
-def read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-
-
-def show_table(frame: pd.DataFrame, as_json: bool, columns: list[str]) -> None:
-    frame = frame[columns]
-    if as_json:
-        records = json.loads(frame.to_json(orient="records", date_format="iso"))
-        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
-    elif frame.empty:
-        click.echo("None.")
-    else:
-        text = frame.astype(object).where(frame.notna(), "").to_string(index=False)
-        click.echo("\n".join(escape_controls(line) for line in text.splitlines()))
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

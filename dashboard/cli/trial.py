@@ -1,6 +1,6 @@
 """``fibro trial plan|status|result|stop``: a randomized n-of-1 trial of two pressures.
 
-Registered on ``fibro`` by ``dashboard.cli``; the same functions as the Trial page
+Registered on ``fibro``'s ``main`` group (``cli.base``); the same functions as the Trial page
 (``dashboard.trials``), through the session layer as the store's owner.
 """
 
@@ -11,12 +11,12 @@ import json
 
 import click
 
-from . import domain
-from .analysis import trial as tr
-from .cli import DATE, db_option, main, open_store, patient_for_writing, pick_patient
-from .importers.common import escape_controls
-from .session import DiarySession, Refused
-from .trials import add_replacement_block, check_design, open_trial, save_plan
+from .. import domain
+from ..analysis import trial as tr
+from ..session import DiarySession, Refused
+from ..trials import add_replacement_block, check_design, open_trial, save_plan
+from .base import (DATE, db_option, main, open_store, patient_for_writing, pick_patient,
+                   text_table)
 
 _OPTIONS = {"pressure_a": "--compare", "pressure_b": "--compare", "outcome": "--outcome",
             "area": "--area", "blocks": "--blocks", "sessions_per_period": "--sessions-per-period",
@@ -126,9 +126,10 @@ def trial_plan(db, patient, compare, area, outcome, blocks, sessions_per_period,
 
 
 def _echo_schedule(rows: list[dict]) -> None:
-    for row in rows:
-        click.echo(f"  {row['date']}  {row['pressure']:<9} block {row['block']}, "
-                   f"period {row['period']}")
+    for line in text_table([(row["date"], row["pressure"],
+                             f"block {row['block']}, period {row['period']}") for row in rows],
+                           indent="  "):
+        click.echo(line)
 
 
 @trial.command("status")
@@ -154,11 +155,14 @@ def trial_status(db, patient, trial_id, as_json):
                f"{status['missed']} missed, {status['ahead']} to come{lost_part}"
                + (", stopped early" if status["stopped_early"] else "") + ".")
     click.echo(status["next_session_text"][0].upper() + status["next_session_text"][1:] + ".")
+    lines = []
     for row in status["sessions"]:
         said = "; ".join(t for t in (row["deviation"], row["note"]) if t)
         note = f" ({said})" if said else ""
-        click.echo(f"  {row['date']}  {row['pressure']:<9} block {row['block']}, period "
-                   f"{row['period']}: {row['status']}{escape_controls(note)}")
+        lines.append((row["date"], row["pressure"],
+                      f"block {row['block']}, period {row['period']}: {row['status']}{note}"))
+    for line in text_table(lines, indent="  "):
+        click.echo(line)
     for row in status["unplanned_sessions"]:
         click.echo(f"  unplanned session {row['start']} ({row['pressure']})")
 
