@@ -16,8 +16,8 @@ shows (``DiaryNoise``):
 Each simulated trial follows the planned schedule (blocks x sessions per period, the outcome
 on the day the trial reads it), the second pressure better by the named difference, and is
 analysed as the trial is: period means of the logged outcomes, blocks with both periods
-measured, and the same randomization test (``trial.randomization_p_values``, exact up to 16
-blocks).  The figure is seeded (the same design and diary always show the same number) and
+measured, and the same randomization test (``randomization.randomization_p_values``, exact
+up to 16 blocks).  The figure is seeded (the same design and diary always show the same number) and
 comes with its Monte Carlo error.  ``benchmarks/trial_power.py`` checks it against a
 simulation written separately.
 """
@@ -31,9 +31,10 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .trial import (ALPHA, EXACT_UP_TO_BLOCKS, LOWER_IS_BETTER, OUTCOME_DAYS, OUTCOME_LABELS,
-                    OUTCOME_UNITS, TrialDesign, allocations, amount, can_reach_significance,
-                    outcome_series, randomization_p_values, schedule, smallest_p_value)
+from .randomization import (ALPHA, EXACT_UP_TO_BLOCKS, allocations, can_reach_significance,
+                            randomization_p_values, smallest_p_value)
+from .trial import (LOWER_IS_BETTER, OUTCOME_DAYS, OUTCOME_LABELS, OUTCOME_UNITS, TrialDesign,
+                    amount, outcome_series, schedule)
 
 POWER_SIMULATIONS = 4_000  # Monte Carlo error of a power near 0.5: +-1.6 points (95 %)
 POWER_SEED = 20_261_206  # fixed, so a design and a diary always give the same figure
