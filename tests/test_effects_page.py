@@ -55,20 +55,6 @@ def all_cells(table: pd.DataFrame) -> list[str]:
     return [str(v) for v in table.to_numpy().ravel()]
 
 
-# --- formatting ---------------------------------------------------------------
-
-def test_numbers_have_two_decimals_a_true_minus_and_no_nan():
-    assert ep.signed(-1.234) == "−1.23"
-    assert ep.signed(0.346) == "+0.35"
-    assert ep.signed(-0.001) == "0.00"
-    assert ep.signed(float("nan")) == ep.signed(None) == "–"
-    assert ep.interval(-1.11, 0.159) == "−1.11 to +0.16"
-    assert ep.interval(float("nan"), 1.0) == "–"
-    assert ep.p_text(0.0005) == "< 0.01"
-    assert ep.p_text(0.3138) == "0.31"
-    assert ep.p_text(float("nan")) == "–"
-
-
 def test_effect_rows_are_readable(effects):
     result = effects.compute()
     rows = ep.effect_rows(result.effects)

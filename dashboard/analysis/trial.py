@@ -44,6 +44,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import domain
+from ..formatting import interval, signed
 from .randomization import (ALPHA, EXACT_UP_TO_BLOCKS, randomization_p_value,
                             smallest_p_value)
 from .summary import daily_pain
@@ -575,10 +576,6 @@ def estimate(design: TrialDesign, slots: pd.DataFrame, per_protocol: bool = Fals
     }
 
 
-def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.2f}"
-
-
 # --- probabilities a person can act on ------------------------------------------------------
 
 LEAN = 0.8  # a zone this probable is a lean the sentence says
@@ -684,7 +681,7 @@ def zones_sentence(design: TrialDesign, zones: dict) -> str:
             f"{percent_text(zones['b_better'])}; within {margin} of each other "
             f"{percent_text(zones['within'])}; {a} better by at least {margin} "
             f"{percent_text(zones['a_better'])} (95 % credible interval for {b} minus {a}: "
-            f"{zones['low']:+.2f} to {zones['high']:+.2f}; under a weakly sceptical prior, "
+            f"{interval(zones['low'], zones['high'])}; under a weakly sceptical prior, "
             "centred on no difference).")
 
 
@@ -705,8 +702,8 @@ def plain_sentence(design: TrialDesign, figures: dict, complete: bool, stopped_e
              "The trial was stopped early; the result uses the blocks finished so far."
              if stopped_early else "The trial is still running; this is an interim look.")
     said = (f"{state} With {b} pressure{where}, {label} was on average {abs(est):.2f} {unit} "
-            f"{direction} than with {a} pressure (95 % interval {_number(figures['ci_low'])} to "
-            f"{_number(figures['ci_high'])}, over {figures['n_blocks']} blocks; "
+            f"{direction} than with {a} pressure (95 % interval {signed(figures['ci_low'])} to "
+            f"{signed(figures['ci_high'])}, over {figures['n_blocks']} blocks; "
             f"randomization p = {figures['p_value']:.3f}). ")
     if figures["p_value"] < ALPHA:
         said += (f"Because the order was randomized, the trial suggests that for you {b} "

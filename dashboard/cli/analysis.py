@@ -10,6 +10,7 @@ import click
 import pandas as pd
 
 from .. import domain
+from ..formatting import interval, p_phrase, signed
 from ..importers.common import escape_controls
 from ..session import DiarySession
 from ..wording import plural
@@ -52,10 +53,11 @@ def effects(db, patient, pressures, areas, min_sessions, as_json):
             if row["estimate"] is None:
                 figure = fx.not_enough_text(row["n_sessions"], min_sessions) or fx.NOT_ENOUGH
             else:
-                adjusted = (", " + fx.p_phrase(row["p_adjusted"], "adjusted p")
+                adjusted = (", " + p_phrase(row["p_adjusted"], "adjusted p")
                             if row["primary"] else "")
-                figure = (f"{row['estimate']:+.2f} (95 % interval {row['ci_low']:+.2f} to "
-                          f"{row['ci_high']:+.2f}, {fx.p_phrase(row['p_value'])}{adjusted})"
+                figure = (f"{signed(row['estimate'])} (95 % interval "
+                          f"{interval(row['ci_low'], row['ci_high'])}, {p_phrase(row['p_value'])}"
+                          f"{adjusted})"
                           + (f": {row['reading']}" if row["primary"] else ""))
             lines.append((row["pressure"], row["area"], row["outcome"],
                           f"n={row['n_sessions']}", figure))

@@ -13,6 +13,7 @@ import click
 
 from .. import domain
 from ..analysis import trial as tr
+from ..formatting import signed
 from ..session import DiarySession, Refused
 from ..trials import add_replacement_block, check_design, open_trial, save_plan
 from .base import (DATE, db_option, main, open_store, patient_for_writing, pick_patient,
@@ -190,21 +191,17 @@ def trial_result(db, patient, trial_id, as_json):
     if "per_protocol" in result:
         pp = result["per_protocol"]
         figure = ("not enough data yet" if pp["estimate"] is None else
-                  f"{pp['estimate']:+.2f} (95 % interval {_signed(pp['ci_low'])} to "
-                  f"{_signed(pp['ci_high'])}, p = {pp['p_value']:.3f}, {pp['n_blocks']} blocks)")
+                  f"{signed(pp['estimate'])} (95 % interval {signed(pp['ci_low'])} to "
+                  f"{signed(pp['ci_high'])}, p = {pp['p_value']:.3f}, {pp['n_blocks']} blocks)")
         click.echo(f"Per protocol (deviations left out): {figure}.")
     for row in result["blocks"]:
         click.echo(f"  block {row['block']} ({row['order']}): {b} {row['mean_b']:.2f} "
                    f"(n={row['n_b']}) − {a} {row['mean_a']:.2f} (n={row['n_a']}) = "
-                   f"{row['difference']:+.2f}")
+                   f"{signed(row['difference'])}")
     if result["probabilities"] is not None:
         click.echo(f"Prior of the probabilities: {result['prior']}.")
     for caveat in result["caveats"]:
         click.echo("Note: " + caveat)
-
-
-def _signed(value) -> str:
-    return "—" if value is None else f"{value:+.2f}"
 
 
 @trial.command("add-block")

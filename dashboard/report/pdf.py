@@ -8,7 +8,6 @@ in it is shown as typed, never interpreted.  Nothing here touches the network.
 from __future__ import annotations
 
 import io
-import math
 import os
 import threading
 from pathlib import Path
@@ -23,6 +22,7 @@ from reportlab.platypus import (CondPageBreak, Image, KeepTogether, Paragraph, S
 
 from .. import domain
 from ..analysis import effects as fx
+from ..formatting import number, p_text, signed
 from ..wording import log_more, plural
 from ..analysis import scores
 from . import chart
@@ -63,20 +63,6 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=11, leading=14,
                              spaceBefore=8, spaceAfter=3),
     }
-
-
-def signed(value: float, decimals: int = 2) -> str:
-    """'+0.40', '−1.25' (a true minus sign), '0.00'."""
-    text = f"{abs(value):.{decimals}f}"
-    if float(text) == 0:
-        return text
-    return ("+" if value > 0 else "−") + text
-
-
-def _number(value: float | None, decimals: int = 1, unit: str = "") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{decimals}f}" + (f" {unit}" if unit else "")
 
 
 CELL_CHARS = 80  # a name longer than this is cut in the report ('…'); the export keeps it whole
@@ -158,8 +144,8 @@ class _Builder:
         rows = [["", "This period", f"Previous {r.days} days ({before})", "Change"]]
         for f in r.figures:
             change = "–" if f.change is None else signed(f.change, f.decimals)
-            rows.append([markup(f.label), _number(f.now, f.decimals, f.unit),
-                         _number(f.before, f.decimals, f.unit), change])
+            rows.append([markup(f.label), number(f.now, f.decimals, f.unit),
+                         number(f.before, f.decimals, f.unit), change])
         return [self.heading("summary"), self.table(rows, [4.2, 1.6, 3.2, 1.2])]
 
     def chart(self) -> list:
@@ -180,9 +166,9 @@ class _Builder:
         for row in shown.itertuples():
             areas = ", ".join(domain.area_label(a) for a in str(row.areas).split(
                 domain.AREAS_SEPARATOR) if a)
-            pain = f"{_number(row.pain_before, 0)} → {_number(row.pain_after, 0)}"
+            pain = f"{number(row.pain_before, 0)} → {number(row.pain_after, 0)}"
             rows.append([f"{row.start:%a %d %b %Y}", _pressure(row.pressure), markup(areas),
-                         _number(row.duration_min, 0), pain,
+                         number(row.duration_min, 0), pain,
                          markup("" if pd.isna(row.therapist) else cut(row.therapist))])
         out.append(self.table(rows, [2.2, 2.4, 3.4, 0.7, 1.7, 2.2]))
         counts = s["pressure"].value_counts()
@@ -212,7 +198,7 @@ class _Builder:
                          f"{signed(row.estimate)} {markup(unit.split(' ')[0])}",
                          f"{signed(row.ci_low)} to {signed(row.ci_high)}",
                          str(row.n_sessions),
-                         fx.p_text(row.p_value) + (f" ({fx.p_text(row.p_adjusted)})"
+                         p_text(row.p_value) + (f" ({p_text(row.p_adjusted)})"
                                                    if row.primary else ""),
                          markup(row.reading)])
         out.append(self.table(rows, [2.1, 1.2, 3.0, 1.5, 1.9, 0.6, 0.8, 1.5]))

@@ -21,6 +21,7 @@ from bokeh.plotting import figure
 from .. import domain
 from ..analysis import scores
 from ..analysis.effects import EVENT_COLUMNS
+from ..formatting import with_minus
 from .serving import on_a_phone
 
 INK = "#3B3B4F"
@@ -56,7 +57,7 @@ EVENT_DAYS = 3
 EVENT_HEIGHT = 230
 DODGE = 0.07  # days between the pressures' markers at the same offset, so none hides another
 MIN_SPAN = 3.0  # a y axis chosen from the data spans at least this much, so noise looks small
-DAY_TICKS = {d: ("session" if d == 0 else f"{d:+d}".replace("-", "−"))
+DAY_TICKS = {d: ("session" if d == 0 else with_minus(f"{d:+d}"))
              for d in range(-EVENT_DAYS, EVENT_DAYS + 1)}
 
 

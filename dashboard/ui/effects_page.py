@@ -9,7 +9,6 @@ while the page is on screen.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -19,16 +18,14 @@ import param
 
 from .. import domain
 from ..analysis import effects as ef
-from ..analysis.effects import p_text  # every view shows p-values alike
 from ..analysis import summary as an
+from ..formatting import day_span, interval, missing, p_text, signed
 from ..wording import log_more, plural
 from .charts import EVENT_DAYS, EVENT_HEIGHT, EventFigures
 from .datastore import DataStore
 from .serving import served_page, with_document_lock
 from .tables import TABLE_CSS, table_html
 from .text import escape_html
-
-ef.limit_blas_threads(1)  # for the whole served process: see the function's docstring
 
 MIN_SESSIONS = ef.MIN_SESSIONS
 SCOPES = {"All days in the diary": "all", "Only the days shown": "window"}
@@ -97,27 +94,6 @@ def compute_effects(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataF
 
 
 # --- display rows -------------------------------------------------------------
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def signed(value, decimals: int = 2) -> str:
-    """'+0.35', '−1.20' (a true minus sign), or '–' when missing."""
-    if _missing(value):
-        return "–"
-    text = f"{abs(value):.{decimals}f}"
-    if float(text) == 0:
-        return text
-    return f"+{text}" if value > 0 else f"−{text}"
-
-
-def interval(low, high, decimals: int = 2) -> str:
-    """'−1.11 to +0.16', or '–' when either end is missing."""
-    if _missing(low) or _missing(high):
-        return "–"
-    return f"{signed(low, decimals)} to {signed(high, decimals)}"
-
 
 def area_text(area: str) -> str:
     """'All areas' or the area's label."""
@@ -227,7 +203,7 @@ def comparison_rows(comparisons: pd.DataFrame) -> pd.DataFrame:
 
 def _primary_reading(reading: str, p_value, p_adjusted, family: int) -> str:
     """A primary row's reading, saying why an interval that excludes 0 still reads unclear."""
-    if reading == ef.UNCLEAR and not _missing(p_value) and p_value < ef.ALPHA:
+    if reading == ef.UNCLEAR and not missing(p_value) and p_value < ef.ALPHA:
         return f"{ef.UNCLEAR} once all {family} questions are counted"
     return reading
 
@@ -304,7 +280,7 @@ def scope_html(scope: str, first, last, n_sessions: int) -> str:
     """Which days the figures use, and how many matching sessions that gives."""
     if first is None or last is None:
         return '<p class="scope">There is nothing in this diary yet.</p>'
-    days = f"{pd.Timestamp(first):%d %b %Y} – {pd.Timestamp(last):%d %b %Y}"
+    days = day_span(pd.Timestamp(first), pd.Timestamp(last))
     which = ("all days in the diary" if scope == "all"
              else "only the days shown in the sidebar")
     hint = ("" if scope == "all"

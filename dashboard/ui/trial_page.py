@@ -18,6 +18,7 @@ from bokeh.plotting import figure
 
 from .. import domain
 from ..analysis import trial as tr
+from ..formatting import signed
 from ..session import Refused
 from ..trials import OpenTrial, add_replacement_block, check_design, open_trial, save_plan
 from .datastore import DataStore
@@ -45,10 +46,6 @@ PLOT_HEIGHT = 280
 BLOCKS_TITLE = "Difference in each block (hover: sessions behind it)"
 STATUS_WORDS = {"given": "given as planned", "deviation": "deviation", "missed": "missed",
                 "stopped": "not given (stopped early)", "ahead": "to come"}
-
-
-def _signed(value) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value:+.2f}"
 
 
 def next_session_html(found: OpenTrial | None) -> str:
@@ -88,8 +85,8 @@ def zones_html(result: dict) -> str:
     return ("<div class='zones'>" + "".join(
         f"<div>{escape_html(label)}<br><span class='n'>{escape_html(tr.percent_text(p))}</span></div>"
         for label, p in cells)
-        + f"<div>95 % credible interval<br><span class='n'>{_signed(zones['low'])} to "
-          f"{_signed(zones['high'])}</span></div></div>"
+        + f"<div>95 % credible interval<br><span class='n'>{signed(zones['low'])} to "
+          f"{signed(zones['high'])}</span></div></div>"
         + f"<p class='note'>Probabilities from the {zones['n_blocks']} block differences, "
           f"assuming {escape_html(result['prior'])}.</p>")
 
@@ -104,8 +101,8 @@ def result_html(result: dict) -> str:
     p = result["p_value"]
     figures = (
         f"<div class='figures'>"
-        f"<div>{escape_html(b)} minus {escape_html(a)}<br><span class='n'>{_signed(result['estimate'])}</span> {escape_html(unit)}</div>"
-        f"<div>95 % interval<br><span class='n'>{_signed(result['ci_low'])} to {_signed(result['ci_high'])}</span></div>"
+        f"<div>{escape_html(b)} minus {escape_html(a)}<br><span class='n'>{signed(result['estimate'])}</span> {escape_html(unit)}</div>"
+        f"<div>95 % interval<br><span class='n'>{signed(result['ci_low'])} to {signed(result['ci_high'])}</span></div>"
         f"<div>randomization p<br><span class='n'>{p:.3f}</span>"
         f"{' (exact)' if result['exact_test'] else ' (from random draws)'}</div>"
         f"<div>sessions<br><span class='n'>{escape_html(a)} {result['n_sessions'][a]}, "
@@ -118,8 +115,8 @@ def result_html(result: dict) -> str:
     pp = result.get("per_protocol")
     if pp:
         figure = ("not enough data yet" if pp["estimate"] is None else
-                  f"{_signed(pp['estimate'])} (95 % interval {_signed(pp['ci_low'])} to "
-                  f"{_signed(pp['ci_high'])}, p = {pp['p_value']:.3f}, {pp['n_blocks']} blocks; "
+                  f"{signed(pp['estimate'])} (95 % interval {signed(pp['ci_low'])} to "
+                  f"{signed(pp['ci_high'])}, p = {pp['p_value']:.3f}, {pp['n_blocks']} blocks; "
                   f"sessions {escape_html(a)} {pp['n_sessions'][a]}, {escape_html(b)} "
                   f"{pp['n_sessions'][b]})")
         counts += f"<p class='trial-per-protocol'>Per protocol (deviations left out): {figure}.</p>"

@@ -8,6 +8,7 @@ import param
 
 from .. import domain
 from ..analysis import summary as an
+from ..formatting import MISSING, day_span, with_minus
 from ..wording import plural
 from . import plots
 from .datastore import DataStore
@@ -98,9 +99,8 @@ class LinkedPlots(View):
 def _format(value, unit: str) -> str:
     """A figure with a true minus sign, so negative numbers read the same everywhere."""
     if value is None:
-        return "–"
-    text = f"{value:.0f}\u00a0%" if unit.startswith("%") else f"{value:.1f}"
-    return text.replace("-", "\u2212")
+        return MISSING
+    return with_minus(f"{value:.0f}\u00a0%" if unit.startswith("%") else f"{value:.1f}")
 
 
 class SummaryRow(View):
@@ -139,7 +139,7 @@ def summary_html(summary: an.WindowSummary, filters, selected: bool = False) -> 
     """The summary row as HTML (every text escaped)."""
     when = ""
     if summary.start is not None and summary.end is not None:
-        when = f"{summary.start:%d %b %Y} – {summary.end:%d %b %Y}"
+        when = day_span(summary.start, summary.end)
     cards = []
     for c in summary.comparisons:
         if c.enough:
