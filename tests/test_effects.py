@@ -441,3 +441,45 @@ def test_demo_deep_pressure_is_followed_by_more_pain_than_light(demo_frames):
     assert row.p_value < 0.01
     truth = BUILT_IN_EFFECTS["pain_next_day"]["deep"] - BUILT_IN_EFFECTS["pain_next_day"]["light"]
     assert row.ci_low <= truth <= row.ci_high
+
+
+# --- BLAS threads: one while the bootstrap runs, given back after ---------------------------
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_importing_the_app_leaves_the_blas_threads_alone():
+    """The limit is set where the work happens, never when a module is imported."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy, scipy.linalg; from threadpoolctl import threadpool_info as info; "
+            "before = [p['num_threads'] for p in info()]; "
+            "import dashboard.ui.effects_page, dashboard.cli; "
+            "after = [p['num_threads'] for p in info()]; "
+            "assert before == after and max(after) > 1, (before, after)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_one_blas_thread_limits_the_block_and_gives_the_limit_back(demo_frames, monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(2, user_api="blas"):
+        before = _blas_threads()
+        assert before and max(before) == 2
+        seen = []
+        real = ef._event_rows
+        monkeypatch.setattr(ef, "_event_rows", lambda *a: seen.append(_blas_threads()) or real(*a))
+        ef.event_aligned(*demo_frames)
+        assert seen and all(threads == [1] * len(before) for threads in seen)
+        with ef.one_blas_thread:
+            with ef.one_blas_thread:  # a second caller at once shares the limit
+                assert _blas_threads() == [1] * len(before)
+            assert _blas_threads() == [1] * len(before)  # the first is still inside
+        assert _blas_threads() == before

@@ -52,14 +52,16 @@ most rows repeat the primary ones with fewer sessions.
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import math
+import threading
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import ThreadpoolController
 
 from .. import domain
 from ..wording import log_more, plural
@@ -449,35 +451,40 @@ def holm(p_values: dict) -> dict:
     return adjusted
 
 
-_BLAS_SET_THREADS = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
-                     "scipy_openblas_set_num_threads_64_", "openblas_set_num_threads64_")
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """The BLAS libraries loaded (numpy's and scipy's OpenBLAS), found once, on first use."""
+    return ThreadpoolController()
 
 
-def limit_blas_threads(threads: int = 1) -> bool:
-    """Ask the OpenBLAS that numpy loaded to use at most ``threads`` threads; True if it could.
+class _OneBlasThread:
+    """BLAS limited to one thread while any caller is inside (the limit is the process's:
+    concurrent callers, a served app's sessions, share it; the last one out restores it)."""
 
-    The bootstrap products of ``event_aligned`` are small: on a busy machine OpenBLAS's
-    threads wait on each other and made them 2-25 times slower (the ten-year Effects
-    computation: 1.9 s with threads, 1.0 s without, at load 4). ``OPENBLAS_NUM_THREADS``
-    only works if set before numpy is imported, which a served app cannot do, and
-    threadpoolctl is not a dependency; this does what it does for OpenBLAS (Linux only).
-    """
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line and ".so" in line}
-    except OSError:
-        return False
-    for path in sorted(paths):
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in _BLAS_SET_THREADS:
-            setter = getattr(library, name, None)
-            if setter is not None:
-                setter(ctypes.c_int(threads))
-                return True
-    return False
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._limiter = None
+
+    def __enter__(self):
+        with self._lock:
+            if not self._inside:
+                self._limiter = _blas_controller().limit(limits=1, user_api="blas")
+            self._inside += 1
+
+    def __exit__(self, *_exc):
+        with self._lock:
+            self._inside -= 1
+            if not self._inside:
+                self._limiter.restore_original_limits()
+
+
+# The bootstrap products of ``event_aligned`` are small: on a busy machine OpenBLAS's threads
+# wait on each other and made them 2-25 times slower (the ten-year Effects computation: 1.9 s
+# with threads, 1.0 s without, at load 4).  ``OPENBLAS_NUM_THREADS`` only works if set before
+# numpy is imported, which a served app cannot do; threadpoolctl limits the loaded libraries
+# for the block only, so the randomization test's large products keep their threads.
+one_blas_thread = _OneBlasThread()
 
 
 def _rng(seed: int, *key: str) -> np.random.Generator:
@@ -506,19 +513,6 @@ def not_enough_text(n_sessions: int, min_sessions: int = MIN_SESSIONS) -> str:
     ('' when it has enough), for the Effects page, the CLI and the report."""
     needed = sessions_needed(n_sessions, min_sessions)
     return f"{NOT_ENOUGH}: {log_more(needed)}" if needed else ""
-
-
-def p_text(value) -> str:
-    """A p-value as every view shows it: two decimals, '< 0.01' below that, '–' when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return "< 0.01" if value < 0.01 else f"{value:.2f}"
-
-
-def p_phrase(value, name: str = "p") -> str:
-    """'p = 0.03', 'p < 0.01' or 'p –' (missing), as a clause of a sentence."""
-    text = p_text(value)
-    return f"{name} {text}" if text.startswith("<") or text == "–" else f"{name} = {text}"
 
 
 def reading(estimate: float, p_adjusted: float, primary: bool = True) -> str:
@@ -664,29 +658,38 @@ def event_aligned(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFra
     offsets = np.arange(-days, days + 1)
     chosen = filter_sessions(diary.sessions, None, areas).index.to_numpy()
     parts = []
-    for pressure in _present_pressures(sessions, pressures):
-        picked = chosen[diary.sessions.loc[chosen, "pressure"].to_numpy() == pressure]
-        weights = _resample_counts(_rng(seed, "event", pressure), picked.size)
-        for measure, calendar in measures.items():
-            values = calendar[diary.index[picked][:, None] + offsets]
-            present = ~np.isnan(values)
-            n = present.sum(axis=0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean = np.where(n > 0, np.where(present, values, 0).sum(axis=0) / np.maximum(n, 1),
-                                np.nan)
-                boot = weights @ np.where(present, values, 0.0) / (weights @ present)
-            if picked.size:
-                low, high = np.nanpercentile(boot, [2.5, 97.5], axis=0)
-            else:
-                low = high = np.full(offsets.size, np.nan)
-            parts.append(pd.DataFrame({
-                "pressure": pressure, "offset": offsets, "measure": measure, "mean": mean,
-                "ci_low": np.where(n >= 2, low, np.nan), "ci_high": np.where(n >= 2, high, np.nan),
-                "n": n,
-            }))
+    with one_blas_thread:  # small products: see its comment
+        for pressure in _present_pressures(sessions, pressures):
+            parts += _event_rows(diary, chosen, pressure, measures, offsets, seed)
     if not parts:
         return pd.DataFrame(columns=EVENT_COLUMNS)
     return pd.concat(parts, ignore_index=True)[EVENT_COLUMNS]
+
+
+def _event_rows(diary: _Diary, chosen: np.ndarray, pressure: str, measures: dict,
+                offsets: np.ndarray, seed: int) -> list[pd.DataFrame]:
+    """``event_aligned``'s rows of one pressure: each measure's mean and bootstrap band."""
+    parts = []
+    picked = chosen[diary.sessions.loc[chosen, "pressure"].to_numpy() == pressure]
+    weights = _resample_counts(_rng(seed, "event", pressure), picked.size)
+    for measure, calendar in measures.items():
+        values = calendar[diary.index[picked][:, None] + offsets]
+        present = ~np.isnan(values)
+        n = present.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(n > 0, np.where(present, values, 0).sum(axis=0) / np.maximum(n, 1),
+                            np.nan)
+            boot = weights @ np.where(present, values, 0.0) / (weights @ present)
+        if picked.size:
+            low, high = np.nanpercentile(boot, [2.5, 97.5], axis=0)
+        else:
+            low = high = np.full(offsets.size, np.nan)
+        parts.append(pd.DataFrame({
+            "pressure": pressure, "offset": offsets, "measure": measure, "mean": mean,
+            "ci_low": np.where(n >= 2, low, np.nan), "ci_high": np.where(n >= 2, high, np.nan),
+            "n": n,
+        }))
+    return parts
 
 
 def _plain(value):
