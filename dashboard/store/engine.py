@@ -98,7 +98,7 @@ def _journal_mode(conn: sa.Connection) -> str:
     return str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()).lower()
 
 
-_writing = contextvars.ContextVar("fibro_store_writing", default=False)  # inside Store._write
+_writing = contextvars.ContextVar("fibro_store_writing", default=False)  # inside write_transaction
 _SQLITE_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)  # a lock not granted in time
 # SQLSTATEs of a PostgreSQL server that did not answer: a connection exception (08...), shutting
 # down, crashed or starting up (57P01-57P03), too many connections (53300), a lock or statement
@@ -136,8 +136,8 @@ def _unavailable(context: sa.engine.ExceptionContext) -> StoreUnavailable | None
     """Every store engine's ``handle_error`` hook: the one place where a database that does
     not answer becomes ``StoreUnavailable``, for reads and writes, connecting included.
 
-    Inside ``Store._write`` every operational failure counts (the transaction is rolled
-    back, so nothing of it was saved: ``NOT_SAVED``); elsewhere only those of
+    Inside ``write_transaction`` every operational failure counts (the transaction is
+    rolled back, so nothing of it was saved: ``NOT_SAVED``); elsewhere only those of
     ``_did_not_answer`` (``NOT_ANSWERED``); other errors, such as a SQLite file that is not
     a database, keep their own type.  The pool's pre-ping is left alone: it reconnects.
     """

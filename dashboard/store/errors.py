@@ -52,7 +52,7 @@ class StoreUnavailable(RuntimeError):
 
     A write's transaction was rolled back: nothing of it is stored (message ``NOT_SAVED``);
     a read says ``NOT_ANSWERED``.  The next call gets a fresh, pinged connection from the
-    pool.  Raised for every store by ``_unavailable``, the engines' error hook.
+    pool.  Raised for every store by ``engine._unavailable``, the engines' error hook.
     """
 
     def __init__(self, message: str = NOT_SAVED):
