@@ -1,8 +1,8 @@
 """``fibro user|grant|link|audit``: the hosted mode's accounts from the terminal.
 
-Registered on ``fibro``'s ``main`` group (``cli.base``) when ``dashboard.cli`` is imported.  Passwords are
-asked for (twice, hidden) or read from standard input; a link's address is printed once and
-never stored.
+Registered on ``fibro``'s ``main`` group (``cli.base``) when ``dashboard.cli`` is imported.
+Passwords are asked for (twice, hidden) or read from standard input; a link's address is
+printed once and never stored.
 """
 
 from __future__ import annotations
