@@ -506,7 +506,7 @@ class DoseForm(RecordForm):
                 min_characters=1, placeholder="e.g. Paracetamol", sizing_mode="stretch_width"),
             "drug_class": pn.widgets.Select(
                 name="Drug class", options={domain.DRUG_CLASS_LABELS[c]: c for c in domain.DRUG_CLASSES},
-                value="other", width=240),
+                value="other", sizing_mode="stretch_width", max_width=420),
             "dose": NumberInput(name="Dose", value=None, start=0, placeholder="e.g. 500",
                                           width=140),
             "unit": pn.widgets.TextInput(name="Unit", value="mg", width=100),
@@ -568,7 +568,11 @@ class DoseForm(RecordForm):
 
     def layout(self) -> list:
         return [self.field("time"), self.field("recent"), self.field("name"),
-                pn.Row(self.field("drug_class"), self.field("dose"), self.field("unit")),
+                # the class on its own line: beside dose and unit a phone left it 128 px,
+                # and "Simple analgesic (e.g. paracetamol)" read "Simple anal..."
+                self.field("drug_class"),
+                pn.Row(pn.Column(self.field("dose"), width=160, margin=0),
+                       pn.Column(self.field("unit"), width=120, margin=0)),
                 self.field("reason")]
 
     def build(self) -> MedicationDose:

@@ -125,6 +125,13 @@ def test_a_narrow_window_gets_the_narrow_layout_whatever_its_user_agent(open_pag
     expect(page.locator("#sidebar")).to_be_visible()
 
 
+# a select's chosen text width in its own font, and the room its box gives that text
+SHOWN_AND_ROOM = """s => { const css = getComputedStyle(s); const c = document.createElement('canvas')
+    .getContext('2d'); c.font = css.font;
+    return [c.measureText(s.options[s.selectedIndex].text).width,
+            s.clientWidth - parseFloat(css.paddingLeft) - parseFloat(css.paddingRight) - 16]; }"""
+
+
 @pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_a_usual_medicine_is_logged_by_taps_alone(open_page, own_db, device):
     """The person's own medicines are choices: one tap fills in name, class and the last
@@ -140,6 +147,9 @@ def test_a_usual_medicine_is_logged_by_taps_alone(open_page, own_db, device):
     expect(choice).to_have_attribute("aria-checked", "true")
     expect(ui.field("doses", "Medicine").locator("input:visible").first).to_have_value("Paracetamol")
     expect(ui.field("doses", "Dose").locator("input:visible").first).to_have_value("500")
+    # the class box shows its whole label (beside dose and unit a phone cut it to "Simple anal")
+    shown, room = ui.field("doses", "Drug class").locator("select").evaluate(SHOWN_AND_ROOM)
+    assert shown <= room, (shown, room)
     name = "phone" if device is PHONE else "desktop"
     ui.screenshot("doses", f"dose-by-taps-{name}.png")
     save = form.locator(".save-button button")
