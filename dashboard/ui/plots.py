@@ -363,7 +363,7 @@ class LinkedFigures:
         fig.yaxis.axis_label = y_label
         fig.grid.grid_line_alpha = 0.35
         fig.title.text_font_size = "14px"
-        band = fig.add_glyph(self.shading, VStrip(x0="x0", x1="x1", fill_color=SHADE_COLOR,
+        fig.add_glyph(self.shading, VStrip(x0="x0", x1="x1", fill_color=SHADE_COLOR,
                                                   fill_alpha=0.8, line_alpha=0), level="underlay")
         fig.add_glyph(self.span, VStrip(x0="x0", x1="x1", fill_color=SPAN_COLOR, fill_alpha=0.25,
                                         line_color="#B8A800", line_width=2), level="underlay")
@@ -377,7 +377,11 @@ class LinkedFigures:
         # Each figure's own toolbar says what is active: the merged toolbar's proxies
         # do not pass their initial state on to the tools.
         fig.toolbar.active_drag, fig.toolbar.active_scroll = fig.tools[0], fig.tools[1]
-        legend = Legend(items=[LegendItem(label=SHADING_LABEL, renderers=[band])],
+        # the sample paints from an undrawn strip: with no session in view the bands have
+        # no rows, and BokehJS paints no sample for a renderer without rows
+        band_swatch = fig.add_glyph(self.nothing, VStrip(x0="x", x1="x", fill_color=SHADE_COLOR,
+                                                         fill_alpha=0.8, line_alpha=0))
+        legend = Legend(items=[LegendItem(label=SHADING_LABEL, renderers=[band_swatch])],
                         location="top_left", label_text_font_size="12px", spacing=2,
                         padding=6, glyph_width=16)
         if self.narrow:  # at the right the legend left a phone's plot a few pixels wide

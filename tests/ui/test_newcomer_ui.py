@@ -239,7 +239,8 @@ def test_the_diary_downloads_as_the_cli_s_files(open_page, own_db, device, tmp_p
 
 def test_legends_name_the_pressures_shown_and_naps_have_a_sample(open_page, own_db):
     """With no nap in the days shown, "Naps" still has its colour sample; a pressure
-    filtered out leaves the legend, and comes back with its button."""
+    filtered out leaves the legend, and comes back with its button; with no session in
+    view "Days after a session" still has its sample."""
     from tests.ui.test_dashboard_ui import PAIN, SWATCHES_JS
 
     ui = open_page(own_db, DESKTOP)
@@ -270,6 +271,17 @@ def test_legends_name_the_pressures_shown_and_naps_have_a_sample(open_page, own_
         if "Deep" in shown[PAIN]:
             break
     assert shown[PAIN].get("Deep") is True, shown
+    # no session in view (every pressure unpressed): "Days after a session" keeps its sample
+    from dashboard.ui.plots import SHADING_LABEL
+
+    buttons = page.locator(".pressure-filter").get_by_role("button")
+    for i in range(buttons.count()):
+        buttons.nth(i).click()
+    for _ in range(50):
+        shown = legends()
+        if not set(shown[PAIN]) & {"Deep", "Moderate"}:
+            break
+    assert shown[PAIN].get(SHADING_LABEL) is True and shown["Sleep"].get(SHADING_LABEL) is True, shown
 
 
 def test_a_one_day_diary_shows_that_day_from_its_first_day(open_page, tmp_path):
