@@ -304,8 +304,8 @@ def test_a_one_day_diary_shows_that_day_from_its_first_day(open_page, tmp_path):
 
 
 def test_the_folded_check_in_shows_and_says_that_it_opens(open_page, own_db):
-    """On a computer the folded check-in's header has a visible chevron and says it is
-    folded (aria-expanded false); opened, it says so."""
+    """On a computer the folded check-in's header has a visible chevron and the word "Show",
+    and says it is folded (aria-expanded false); opened, it says so and reads "Hide"."""
     ui = open_page(own_db, DESKTOP)
     header = ui.page.locator("button.quick-checkin-header")
     expect(header).to_have_attribute("aria-expanded", "false")
@@ -319,7 +319,11 @@ def test_the_folded_check_in_shows_and_says_that_it_opens(open_page, own_db):
     drawn = Image.open(io.BytesIO(chevron.screenshot())).convert("L")
     dark = sum(1 for value in drawn.getdata() if value < 128)
     assert dark >= 10, f"the chevron is not drawn ({dark} dark pixels)"
+    # ... and says it in words at its end: "Show", then "Hide" once open
+    word = "el => getComputedStyle(el, '::after').content"
+    assert header.evaluate(word) == '"Show"'
     header.screenshot(path=str(ARTIFACTS / "checkin-folded-desktop.png"))
     header.click()
     expect(ui.page.locator(".form-quick")).to_be_visible()
     expect(header).to_have_attribute("aria-expanded", "true")
+    assert header.evaluate(word) == '"Hide"'
