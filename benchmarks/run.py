@@ -164,13 +164,11 @@ def python_rows(own: Path) -> list[Row]:
 
 
 def cold_effects(data: DataStore) -> None:
-    """The Effects page's computation on the whole diary with its cache emptied first."""
-    import panel as pn
-
+    """The Effects page's computation (the effects service, which keeps no cache) on the
+    whole diary."""
     from dashboard import domain
-    from dashboard.ui.effects_page import compute_effects
+    from dashboard.effects import compute_effects
 
-    pn.state.clear_caches()
     diary = data.diary
     compute_effects(diary.daily, diary.sessions, diary.doses, tuple(domain.PRESSURES), ())
 

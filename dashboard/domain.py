@@ -6,6 +6,12 @@ category is defined once.  Sources are in ``shared/docs/domain.md``.
 
 from __future__ import annotations
 
+# --- estimates ---------------------------------------------------------------
+
+# An effect estimate needs this many sessions whose outcome could be computed. Every
+# view, the report and the CLI read this one number (``analysis.effects`` uses it).
+MIN_SESSIONS = 5
+
 # --- massage pressure -------------------------------------------------------
 
 PRESSURES: tuple[str, ...] = ("light", "moderate", "deep", "unknown")

@@ -31,6 +31,7 @@ import param
 from . import domain
 from .analysis import effects as fx
 from .analysis import summary as an
+from .effects import EVENT_DAYS  # the days before and after a session, as the app
 from .ui import plots
 from .ui.datastore import DataStore
 
@@ -39,7 +40,6 @@ PAIN = hv.Dimension("pain", label=domain.rating_axis_label("pain"), range=(0, 10
 SLEEP_HOURS = hv.Dimension("sleep_hours", label="Hours asleep", range=(0, 12))
 PAINKILLERS = hv.Dimension("painkiller_doses", label="Painkiller doses (as-needed classes)")
 OFFSET = hv.Dimension("offset", label="Days from the session (0 = session day)")
-EVENT_DAYS = 3  # the event-aligned means run from 3 days before to 3 days after
 EVENT_MEASURES = {"pain": PAIN, "sleep_hours": SLEEP_HOURS,
                   "doses": hv.Dimension("doses", label="Painkiller doses (as-needed classes)")}
 WIDTH, HEIGHT = 800, 220

@@ -1,4 +1,5 @@
-"""The body figure without a browser: its geometry, its colours, and the viewers' toggling."""
+"""The body figure without a browser: its geometry, its colours, the values per area and
+the viewers' toggling."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ import math
 import pandas as pd
 import pytest
 
-from dashboard import demo, domain
+from dashboard import body_areas, demo, domain
+from dashboard.ui import body_geometry as geo
 from dashboard.ui import bodymap as bm
 from dashboard.ui.datastore import DataStore
 
 END = dt.date(2026, 6, 30)
 
 
-def parts_by_name() -> dict[str, bm.Part]:
-    return {part.name: part for part in bm.body_parts()}
+def parts_by_name() -> dict[str, geo.Part]:
+    return {part.name: part for part in geo.body_parts()}
 
 
 def rows(columns: dict) -> pd.DataFrame:
@@ -34,13 +36,13 @@ def data(store) -> DataStore:
 # --- geometry ---------------------------------------------------------------------
 
 def test_every_wpi_region_has_exactly_one_polygon():
-    regions = [part.region for part in bm.body_parts() if part.region is not None]
+    regions = [part.region for part in geo.body_parts() if part.region is not None]
     assert sorted(regions) == sorted(domain.WPI_REGIONS)
     assert len(regions) == len(set(regions)) == 19
 
 
 def test_part_names_are_unique_and_polygons_are_closed_shapes():
-    parts = bm.body_parts()
+    parts = geo.body_parts()
     assert len({p.name for p in parts}) == len(parts)
     for part in parts:
         assert len(part.xs) == len(part.ys) >= 8, part.name
@@ -48,23 +50,23 @@ def test_part_names_are_unique_and_polygons_are_closed_shapes():
 
 
 def test_upper_and_lower_back_are_on_the_back_view_and_the_rest_on_the_front():
-    for part in bm.body_parts():
+    for part in geo.body_parts():
         if part.region in ("upper_back", "lower_back"):
-            assert part.view == bm.BACK, part.name
+            assert part.view == geo.BACK, part.name
         elif part.region is not None:
-            assert part.view == bm.FRONT, part.name
+            assert part.view == geo.FRONT, part.name
 
 
 def test_every_body_area_maps_to_polygons_and_to_its_wpi_regions():
     for area in domain.BODY_AREAS:
-        parts = [p for p in bm.body_parts() if p.area == area]
+        parts = [p for p in geo.body_parts() if p.area == area]
         assert parts, f"no polygon for {area}"
         assert {p.region for p in parts if p.region} == set(domain.AREA_TO_WPI[area]), area
 
 
 def test_head_hands_and_feet_are_outlines_not_wpi_regions():
     for area in ("head", "hands", "feet"):
-        parts = [p for p in bm.body_parts() if p.area == area]
+        parts = [p for p in geo.body_parts() if p.area == area]
         assert parts and all(p.region is None for p in parts), area
 
 
@@ -72,28 +74,28 @@ def test_the_person_s_left_is_on_the_viewer_s_right_in_front_and_on_the_left_fro
     parts = parts_by_name()
     assert parts["left_upper_arm"].centroid()[0] > 0 > parts["right_upper_arm"].centroid()[0]
     assert parts["left_jaw"].centroid()[0] > 0 > parts["right_jaw"].centroid()[0]
-    assert parts["back_left_upper_arm"].centroid()[0] < bm.BACK_X < parts["back_right_upper_arm"].centroid()[0]
-    labels = {text: x for x, _y, text in bm.FIGURE_LABELS if text != "Back" and x < bm.BACK_X / 2}
+    assert parts["back_left_upper_arm"].centroid()[0] < geo.BACK_X < parts["back_right_upper_arm"].centroid()[0]
+    labels = {text: x for x, _y, text in bm.FIGURE_LABELS if text != "Back" and x < geo.BACK_X / 2}
     assert labels["Right"] < 0 < labels["Left"]
 
 
 def test_clicking_a_part_s_aim_point_finds_that_part():
-    for part in bm.body_parts():
+    for part in geo.body_parts():
         x, y = part.aim_point()
         assert part.contains(x, y), part.name
-        assert bm.part_at(x, y) == part, part.name
+        assert geo.part_at(x, y) == part, part.name
 
 
 def test_outside_the_figure_is_no_part():
-    assert bm.part_at(-45, 215) is None
-    assert bm.part_at(50, 100) is None  # between the two views
+    assert geo.part_at(-45, 215) is None
+    assert geo.part_at(50, 100) is None  # between the two views
 
 
 def test_parts_do_not_overlap():
     """Every part's aim point lies in that part only (shared edges, no stacking)."""
-    for part in bm.body_parts():
+    for part in geo.body_parts():
         x, y = part.aim_point()
-        assert [p.name for p in bm.body_parts() if p.contains(x, y)] == [part.name]
+        assert [p.name for p in geo.body_parts() if p.contains(x, y)] == [part.name]
 
 
 # --- colours and elements ----------------------------------------------------------
@@ -150,11 +152,11 @@ def test_value_bins_cover_pain_and_counts():
 
 def test_area_values_from_a_diary():
     daily = pd.DataFrame({"pain_neck": [4.0, 6.0, None], "pain_legs": [None, None, None]})
-    means = bm.area_pain_means(daily)
+    means = body_areas.area_pain_means(daily)
     assert means["neck"] == 5.0
     assert math.isnan(means["legs"]) and math.isnan(means["feet"])
     sessions = pd.DataFrame({"areas": ["neck;shoulders", "neck", ""]})
-    counts = bm.area_session_counts(sessions)
+    counts = body_areas.area_session_counts(sessions)
     assert counts["neck"] == 2 and counts["shoulders"] == 1 and counts["feet"] == 0
 
 

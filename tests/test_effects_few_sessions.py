@@ -133,10 +133,10 @@ def test_the_effects_page_computes_on_a_new_diary(diary):
             assert rows.empty and result.sentences == []
         else:
             assert len(rows) and (rows["Sessions"] <= n).all()
-            few = rows["Sessions"] < ep.MIN_SESSIONS
+            few = rows["Sessions"] < ef.MIN_SESSIONS
             assert (rows.loc[few, "Reading"] == ef.NOT_ENOUGH).all()
             assert (rows.loc[~few, "Reading"] != ef.NOT_ENOUGH).all()
-            assert (~few).any() == (n >= ep.MIN_SESSIONS)
+            assert (~few).any() == (n >= ef.MIN_SESSIONS)
         # Five sessions alike (pain right after: 7 -> 4 or 5) are enough for a t-test to
         # find the main question's change, adjusted for the others.
         assert bool(result.sentences) == (n >= 5)

@@ -75,7 +75,7 @@ def test_effect_rows_are_readable(effects):
 def test_rows_below_the_minimum_say_not_enough_data_yet(effects):
     effects = effects.compute().effects
     rows = ep.effect_rows(effects)
-    few = rows["Sessions"] < ep.MIN_SESSIONS
+    few = rows["Sessions"] < ef.MIN_SESSIONS
     assert few.any(), "the demo should have some pressure x area rows with few sessions"
     assert (rows.loc[few, "Reading"] == ef.NOT_ENOUGH).all()
     assert (rows.loc[few, ["Estimate", "95 % interval", "p-value"]] == "–").all().all()
@@ -90,7 +90,7 @@ def test_a_pressure_and_area_without_any_estimate_takes_one_row():
     for pressure, area, n in [("deep", ef.ALL_AREAS, 3), ("deep", "neck", 2),
                               ("light", ef.ALL_AREAS, 8), ("light", "neck", 4)]:
         for outcome in outcomes:
-            estimated = n >= ep.MIN_SESSIONS
+            estimated = n >= ef.MIN_SESSIONS
             rows.append(dict(pressure=pressure, area=area, outcome=outcome, n_sessions=n,
                              n_comparison=20, estimate=-0.5 if estimated else float("nan"),
                              ci_low=-1.0 if estimated else float("nan"),

@@ -64,6 +64,7 @@ from scipy import stats
 from threadpoolctl import ThreadpoolController
 
 from .. import domain
+from ..domain import MIN_SESSIONS  # an estimate needs this many sessions
 from ..wording import log_more, plural
 from .summary import BOOTSTRAP_DRAWS, daily_pain, filter_sessions, session_areas
 
@@ -91,7 +92,6 @@ NEARBY_DAYS = 7
 DOSE_WINDOW_HOURS = 48
 
 NOT_ENOUGH = "not enough data yet"
-MIN_SESSIONS = 5  # an estimate needs this many sessions whose outcome could be computed
 LOWER, HIGHER, UNCLEAR = "lower", "higher", "no clear difference"
 EXPLORATORY = "exploratory"
 ALPHA = 0.05  # a primary row reads lower/higher when its Holm-adjusted p is below this

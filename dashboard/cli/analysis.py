@@ -24,16 +24,17 @@ from .base import (DATE, db_option, diary_of, main, open_store, pick_patient, sa
               type=click.Choice(list(domain.PRESSURES)), help="Repeat for several.")
 @click.option("--area", "areas", multiple=True, type=click.Choice(list(domain.BODY_AREAS)),
               help="Repeat for several (default: every area with sessions, and 'all').")
-@click.option("--min-sessions", type=click.IntRange(2, 1000), default=5, show_default=True)
+@click.option("--min-sessions", type=click.IntRange(2, 1000), default=domain.MIN_SESSIONS,
+              show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 def effects(db, patient, pressures, areas, min_sessions, as_json):
     """Effects by pressure and body area: the main questions first (Holm-adjusted), then
     every row as exploratory: estimates, 95 % intervals, session counts."""
+    from .. import effects as effects_service
     from ..analysis import effects as fx
 
-    daily, sessions, doses = diary_of(open_store(db), patient)
-    result = fx.effects_json(daily, sessions, doses, pressures=list(pressures) or None,
-                             areas=list(areas) or None, min_sessions=min_sessions)
+    result = effects_service.effects_json(diary_of(open_store(db), patient), pressures, areas,
+                                          min_sessions)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -135,10 +136,10 @@ def score_fiqr(items, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def moh(db, patient, as_json):
     """Medication days per month and class against the ICHD-3 overuse thresholds (not a diagnosis)."""
-    from ..analysis.scores import OVERUSE_CAVEAT, medication_overuse, overuse_note
+    from ..analysis.scores import OVERUSE_CAVEAT, overuse_note
+    from ..overuse import overuse_summary
 
-    _daily, _sessions, doses = diary_of(open_store(db), patient)
-    table = medication_overuse(doses)
+    table = overuse_summary(diary_of(open_store(db), patient).doses).table
     rows = [{"month": r.month, "drug_class": r.drug_class, "days": int(r.days),
              "threshold": None if pd.isna(r.threshold) else int(r.threshold),
              "crossed": bool(r.crossed)} for r in table.itertuples()]

@@ -228,7 +228,7 @@ def parse_areas(text: str | None) -> tuple[str, ...]:
 
 
 def diary_of(store: Store, patient: str | None):
-    """The three frames of the chosen patient (the only one when not named)."""
+    """The diary of the chosen patient (the only one when not named)."""
     chosen = pick_patient(store, patient)
     if chosen is None:
         names = ", ".join(store.patients()["name"]) or "none yet"
@@ -236,7 +236,7 @@ def diary_of(store: Store, patient: str | None):
     diary = DiarySession(store).diary(chosen[0])
     for note in bad_entry_notes(diary.bad):
         click.echo(escape_controls("Note: " + note), err=True)
-    return diary.daily, diary.sessions, diary.doses
+    return diary
 
 
 def read_password(from_stdin: bool) -> str:

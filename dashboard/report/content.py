@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import domain
-from ..analysis import effects as fx
 from ..analysis import scores
 from ..analysis import summary as an
+from ..effects import period_effects
+from ..overuse import overuse_summary
 
 DEFAULT_DAYS = 90
 MIN_DAYS = 7  # a new diary's default period: at least a week, not 90 mostly empty days
@@ -187,46 +188,12 @@ def compare_periods(daily, sessions, doses, start: dt.date, end: dt.date) -> tup
     return rows, (before_start, before_end)
 
 
-def period_effects(daily, sessions, doses, start, end, pressures=None, areas=None):
-    """The Effects table of the period, as the dashboard's Effects page computes it for the
-    days shown: pooled areas ("all"), or the chosen areas.
-
-    Returns the rows with an estimate, the pressures whose rows all lacked data, and how
-    many more sessions each of those needs for its first estimate (``fx.sessions_needed``
-    of its best-filled pooled row).
-    """
-    window_sessions = an.in_window(sessions, "start", start, end)
-    if window_sessions.empty or (pressures is not None and not list(pressures)):
-        return pd.DataFrame(columns=fx.EFFECT_COLUMNS), [], {}
-    table = fx.effects_table(an.in_window(daily, "date", start, end), window_sessions,
-                             an.in_window(doses, "time", start, end),
-                             pressures=list(pressures) if pressures is not None else None,
-                             areas=[fx.ALL_AREAS, *areas] if areas else [fx.ALL_AREAS])
-    shown = table[table["estimate"].notna()].reset_index(drop=True)
-    too_few = [p for p in domain.PRESSURES
-               if p in set(table["pressure"]) and p not in set(shown["pressure"])]
-    pooled = table[table["area"] == fx.ALL_AREAS]
-    # Sessions of unknown pressure (imported) are not asked for: nobody books one.
-    needed = {p: fx.sessions_needed(int(pooled.loc[pooled["pressure"] == p, "n_sessions"].max()))
-              for p in too_few if p != "unknown"}
-    return shown, too_few, needed
-
-
 def _assessments_until(frame: pd.DataFrame | None, end: dt.date) -> pd.DataFrame:
     """Assessments taken on or before ``end``, oldest first, the last ``MAX_SCORE_HISTORY``."""
     if frame is None or frame.empty or "taken_on" not in frame:
         return pd.DataFrame(columns=["taken_on"])
     kept = frame[pd.to_datetime(frame["taken_on"]).dt.date <= end].sort_values("taken_on")
     return kept.tail(MAX_SCORE_HISTORY).reset_index(drop=True)
-
-
-def overuse_by_month(doses: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """``scores.medication_overuse`` for the whole calendar months the period touches."""
-    first = pd.Timestamp(start).to_period("M").start_time
-    last = pd.Timestamp(end).to_period("M").end_time
-    months = an.in_window(doses, "time", first, last)
-    table = scores.medication_overuse(months[["time", "drug_class"]])
-    return table[table["drug_class"].isin([*scores.ACUTE_CLASSES, scores.ALL_ACUTE])]
 
 
 def _filters_text(pressures, areas) -> str:
@@ -280,7 +247,7 @@ def build_report(patient: str, daily: pd.DataFrame, sessions: pd.DataFrame, dose
         doses=an.in_window(doses, "time", start, end),
         figures=figures, previous=previous, effects=effects, too_few=too_few,
         acr=_assessments_until(acr, end), fiqr=_assessments_until(fiqr, end),
-        overuse=overuse_by_month(doses, start, end), notes=notes,
+        overuse=overuse_summary(doses, start, end).acute, notes=notes,
         filters=_filters_text(pressures, areas), needed=needed,
     )
 

@@ -21,6 +21,7 @@ from bokeh.plotting import figure
 from .. import domain
 from ..analysis import scores
 from ..analysis.effects import EVENT_COLUMNS
+from ..effects import EVENT_DAYS
 from ..formatting import with_minus
 from .serving import on_a_phone
 
@@ -53,7 +54,6 @@ def _legend(fig) -> Legend:
 
 # --- Effects: means around the session day -------------------------------------------
 
-EVENT_DAYS = 3
 EVENT_HEIGHT = 230
 DODGE = 0.07  # days between the pressures' markers at the same offset, so none hides another
 MIN_SPAN = 3.0  # a y axis chosen from the data spans at least this much, so noise looks small

@@ -1,33 +1,34 @@
 """The "Does it help me?" page: per-session effects of each pressure, with their uncertainty.
 
-Module-level functions turn the tables of ``analysis.effects`` into display rows and
-escaped HTML; the figures are ``charts.EventFigures`` (plain Bokeh, built once).
-``EffectsPage`` computes them off the event loop for the sidebar's filters, only
-while the page is on screen.
+The figures come from the effects service (``dashboard.effects``); module-level functions
+turn its tables into display rows and escaped HTML, and the figures are
+``charts.EventFigures`` (plain Bokeh, built once).  ``EffectsPage`` asks the service off the
+event loop for the sidebar's filters, only while the page is on screen.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass, field
 
 import pandas as pd
 import panel as pn
 import param
 
 from .. import domain
+from .. import effects as effects_service
 from ..analysis import effects as ef
-from ..analysis import summary as an
+from ..effects import EffectsResult
 from ..formatting import day_span, interval, missing, p_text, signed
 from ..wording import log_more, plural
-from .charts import EVENT_DAYS, EVENT_HEIGHT, EventFigures
+from .charts import EVENT_HEIGHT, EventFigures
 from .datastore import DataStore
 from .serving import served_page, with_document_lock
 from .tables import TABLE_CSS, table_html
 from .text import escape_html
 
-MIN_SESSIONS = ef.MIN_SESSIONS
+# The figures are computed by the effects service; this process keeps the last few.
+compute_effects = pn.cache(effects_service.compute_effects, max_items=16)
+
 SCOPES = {"All days in the diary": "all", "Only the days shown": "window"}
 
 EFFECT_HEADERS = ["Pressure", "Body area", "Outcome", "Unit", "Sessions", "Comparison days",
@@ -40,81 +41,11 @@ PRIMARY_HEADERS = ["Question", "Outcome", "Sessions", "Estimate", "95 % interval
 PRESSURE_GLYPHS = {"circle": "●", "square": "■", "triangle": "▲", "diamond": "◆"}
 
 
-@dataclass(frozen=True)
-class EffectsResult:
-    """Everything the page shows for one set of frames and filters."""
-
-    pressures: tuple[str, ...]
-    effects: pd.DataFrame
-    comparisons: pd.DataFrame | None
-    events: pd.DataFrame
-    sentences: list[str]
-    session_counts: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    primary: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ef.EFFECT_COLUMNS))
-    primary_comparisons: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=ef.COMPARISON_COLUMNS))
-
-    @classmethod
-    def empty(cls, pressures=()) -> "EffectsResult":
-        """No figures: before the first computation, or with no sessions or no pressure."""
-        return cls(tuple(pressures), pd.DataFrame(columns=ef.EFFECT_COLUMNS), None,
-                   pd.DataFrame(columns=ef.EVENT_COLUMNS), [])
-
-    @property
-    def n_sessions(self) -> int:
-        return sum(self.session_counts.values())
-
-
-@pn.cache(max_items=16)
-def compute_effects(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
-                    pressures: tuple[str, ...], areas: tuple[str, ...]) -> EffectsResult:
-    """The primary answers (whatever the filters), the exploratory effects and deep-vs-light
-    comparisons (None unless both are chosen) for the filters, and event means.
-
-    ``sessions`` holds every session of the period, so that comparison days avoid
-    sessions of any pressure; ``pressures`` and ``areas`` pick the exploratory rows.
-    The sentences come from the primary answers only.
-    """
-    started = time.perf_counter()
-    if sessions.empty or not pressures:
-        return EffectsResult.empty(pressures)
-    chosen, area_list = list(pressures), list(areas) or None
-    primary, primary_comparisons = ef.primary_answers(daily, sessions, doses, MIN_SESSIONS)
-    effects = ef.effects_table(daily, sessions, doses, chosen, area_list, MIN_SESSIONS)
-    comparisons = (ef.deep_vs_light(daily, sessions, doses, area_list, MIN_SESSIONS)
-                   if {"deep", "light"} <= set(chosen) else None)
-    events = ef.event_aligned(daily, sessions, doses, chosen, area_list, EVENT_DAYS)
-    sentences = (ef.plain_sentences(primary, max_rows=6)
-                 + ef.plain_sentences(primary_comparisons, max_rows=2))
-    matching = an.filter_sessions(sessions, chosen, area_list)["pressure"].value_counts()
-    counts = {p: int(matching.get(p, 0)) for p in chosen}
-    return EffectsResult(tuple(chosen), effects, comparisons, events, sentences, counts,
-                         time.perf_counter() - started, primary, primary_comparisons)
-
-
 # --- display rows -------------------------------------------------------------
 
 def area_text(area: str) -> str:
     """'All areas' or the area's label."""
     return "All areas" if area == ef.ALL_AREAS else domain.area_label(str(area))
-
-
-def _waiting(effects: pd.DataFrame) -> pd.DataFrame:
-    """One row per pressure x area with no estimate for any outcome yet: ``pressure``,
-    ``area``, ``n`` (sessions that count, the most of any outcome), ``needed`` (how many
-    more reach the minimum). A body area is left out when its pressure has no estimate
-    over all areas either (the all-areas row says it)."""
-    if effects.empty:
-        return pd.DataFrame(columns=["pressure", "area", "n", "needed"])
-    groups = effects.groupby(["pressure", "area"], sort=False).agg(
-        n=("n_sessions", "max"), estimated=("estimate", lambda v: v.notna().any()))
-    waiting = groups[~groups["estimated"]].reset_index()
-    whole = set(waiting.loc[waiting["area"] == ef.ALL_AREAS, "pressure"])
-    waiting = waiting[(waiting["area"] == ef.ALL_AREAS) | ~waiting["pressure"].isin(whole)]
-    waiting["n"] = waiting["n"].astype(int)
-    waiting["needed"] = [max(ef.sessions_needed(n, MIN_SESSIONS), 1) for n in waiting["n"]]
-    return waiting[["pressure", "area", "n", "needed"]].reset_index(drop=True)
 
 
 def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
@@ -124,7 +55,7 @@ def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
     not enough data yet) instead of one per outcome, and its areas none (its
     all-areas row speaks for them): a new diary's table is a few lines, not pages.
     """
-    waiting = _waiting(effects)
+    waiting = effects_service.waiting(effects)
     one_row = {(r.pressure, r.area): r.n for r in waiting.itertuples(index=False)}
     unlisted = set(waiting.loc[waiting["area"] == ef.ALL_AREAS, "pressure"])  # their areas
     rows, written = [], set()
@@ -160,7 +91,7 @@ def waiting_html(effects: pd.DataFrame, limit: int = 6) -> str:
     """What more to log before the missing estimates appear, e.g. "Deep · all areas:
     3 sessions so far; log 2 more sessions to see an estimate." (escaped; '' when
     every pressure and area has one)."""
-    waiting = _waiting(effects)
+    waiting = effects_service.waiting(effects)
     if waiting.empty:
         return ""
     items = []
@@ -174,7 +105,7 @@ def waiting_html(effects: pd.DataFrame, limit: int = 6) -> str:
         items.append(f"<li>and {plural(more, 'other pressure and area', 'other pressures and areas')}"
                      " (in the table).</li>")
     return (f'<div class="waiting"><p class="note">Not enough data yet (an estimate needs '
-            f'{MIN_SESSIONS} sessions with check-ins on the days around them):</p>'
+            f'{ef.MIN_SESSIONS} sessions with check-ins on the days around them):</p>'
             f'<ul>{"".join(items)}</ul></div>')
 
 
@@ -340,13 +271,13 @@ def tables_html(result: EffectsResult) -> str:
                       "sidebar to compare them.</p>")
     else:
         comparison = ("<p class='note'>Deep minus light, with Welch's t-test. Fewer than "
-                      f"{MIN_SESSIONS} sessions of either: not enough data yet.</p>"
+                      f"{ef.MIN_SESSIONS} sessions of either: not enough data yet.</p>"
                       + table_html(comparison_rows(result.comparisons), "Deep compared with light",
                                    NUMBER_COLUMNS, "comparison-table"))
     return ("<p class='note'>Estimate: the mean change per session compared with nearby days "
             "without a session (pain right after a session: compared with just before it; "
             "the next day and night: with days that follow similar days). Negative means "
-            f"lower. Fewer than {MIN_SESSIONS} sessions: not enough data yet. A body area "
+            f"lower. Fewer than {ef.MIN_SESSIONS} sessions: not enough data yet. A body area "
             "that every session of a pressure included is not listed apart: its row would "
             "repeat “All areas”.</p>"
             f"<p class='note effects-reading-rule'>{escape_html(ef.READING_RULE)}</p>"
@@ -430,11 +361,8 @@ class EffectsPage(pn.viewable.Viewer):
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Daily, sessions and doses of the scope: the whole diary or the date range."""
-        diary, f = self.data.diary, self.data.filters
-        if self.scope == "all" or diary.sessions.empty:
-            return diary.daily, diary.sessions, diary.doses
-        sessions = an.filter_sessions(diary.sessions, None, None, f.start, f.end)
-        return self.data.daily(), sessions, self.data.doses()
+        f = self.data.filters
+        return effects_service.scope_frames(self.data.diary, self.scope, f.start, f.end)
 
     def _inputs(self) -> tuple:
         f = self.data.filters

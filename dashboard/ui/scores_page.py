@@ -15,7 +15,7 @@ import param
 
 from .. import domain
 from ..analysis import scores
-from ..analysis.scores import overuse_notes
+from ..overuse import OveruseSummary, overuse_summary
 from .bodymap import WpiBodyMap
 from .charts import acr_history_figure, fiqr_history_figure, overuse_figure
 from ..records import InvalidRecord
@@ -81,22 +81,10 @@ def past_results(data: DataStore, instrument: str) -> pd.DataFrame:
 
 # --- medication overuse ----------------------------------------------------------
 
-def months_in_window(doses: pd.DataFrame, start, end) -> pd.DataFrame:
-    """Doses of the whole calendar months that the days ``start``..``end`` touch."""
-    if doses.empty or start is None or end is None:
-        return doses
-    month = doses["time"].dt.strftime("%Y-%m")
-    return doses[(month >= f"{pd.Timestamp(start):%Y-%m}") & (month <= f"{pd.Timestamp(end):%Y-%m}")]
-
-
 def _class_label(drug_class: str) -> str:
     if drug_class == scores.ALL_ACUTE:
         return "All acute medicines together"
     return domain.DRUG_CLASS_LABELS[drug_class]
-
-
-def _month_name(month: str) -> str:
-    return f"{pd.Timestamp(month):%B %Y}"
 
 
 # --- the questionnaires ----------------------------------------------------------
@@ -374,14 +362,16 @@ class OveruseView(pn.viewable.Viewer):
 
     data = param.ClassSelector(class_=DataStore)
 
+    def summary(self) -> OveruseSummary:
+        """The whole months of the days shown (the overuse service)."""
+        f = self.data.filters
+        return overuse_summary(self.data.diary.doses, f.start, f.end)
+
     def table(self) -> pd.DataFrame:
-        f, doses = self.data.filters, self.data.diary.doses
-        if "time" not in doses.columns:  # no patient yet
-            return scores.medication_overuse(pd.DataFrame({"time": [], "drug_class": []}))
-        return scores.medication_overuse(months_in_window(doses, f.start, f.end))
+        return self.summary().table
 
     def _content(self, *_deps):
-        table = self.table()
+        summary = self.summary()
         intro = pn.pane.Markdown(
             "Days a month on which each kind of acute pain or headache medicine was taken at "
             "least once, for the whole months in the days shown. Lines: **10 days** (ergot, "
@@ -390,21 +380,19 @@ class OveruseView(pn.viewable.Viewer):
             "medicines are not counted.", css_classes=["plain"], sizing_mode="stretch_width")
         caveat = pn.pane.Markdown(scores.OVERUSE_CAVEAT, css_classes=["note", "overuse-caveat"],
                                   sizing_mode="stretch_width")
-        if table[table["threshold"].notna()].empty:
+        if summary.latest_month is None:
             return pn.Column(intro, pn.pane.Markdown("*No acute pain or headache medicines in "
                                                      "these months.*"), caveat,
                              sizing_mode="stretch_width")
-        crossed, latest = overuse_notes(table)
-        month = _month_name(table.loc[table["threshold"].notna(), "month"].max())
-        sections = [(f"Latest month shown ({month})", latest)]
-        if crossed:
-            sections.insert(0, ("Earlier months that reached a threshold", crossed))
+        sections = [(f"Latest month shown ({summary.latest_month_name})", summary.latest)]
+        if summary.earlier:
+            sections.insert(0, ("Earlier months that reached a threshold", summary.earlier))
         notes = "".join(
             f'<div class="note-head"><b>{escape_html(head)}</b></div><ul>'
             + "".join(f"<li>{escape_html(n)}</li>" for n in items) + "</ul>"
             for head, items in sections)
         return pn.Column(
-            intro, self._overuse_pane(table),
+            intro, self._overuse_pane(summary.table),
             pn.pane.HTML(f'<div class="plain">{notes}</div>', css_classes=["overuse-notes"],
                          stylesheets=[PAGE_CSS], sizing_mode="stretch_width"),
             caveat, sizing_mode="stretch_width")

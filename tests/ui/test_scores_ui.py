@@ -27,11 +27,11 @@ from playwright.sync_api import Page, expect
 
 from dashboard import demo
 from dashboard.analysis import scores
+from dashboard.overuse import doses_of_months
 from dashboard.store import Store
 from dashboard.ui import bodymap as bm
 from dashboard.ui.datastore import DataStore
-from dashboard.ui.scores_page import (Acr2016Form, OveruseView, ScoresPage, months_in_window,
-                                       overuse_notes, past_results)
+from dashboard.ui.scores_page import Acr2016Form, OveruseView, ScoresPage, past_results
 
 pytestmark = pytest.mark.ui
 
@@ -442,7 +442,7 @@ def test_medication_overuse_chart_notes_and_caveat(board, db, artifacts):
     expect(notes).to_contain_text("Latest month shown (June 2026)")
     store = Store(db)
     try:
-        crossed, latest = overuse_notes(OveruseView(data=DataStore(store)).table())
+        crossed, latest = scores.overuse_notes(OveruseView(data=DataStore(store)).table())
     finally:
         store.close()
     assert latest, "the demo diary has acute medicines in its last month"
@@ -525,7 +525,7 @@ def test_overuse_counts_whole_months_of_the_days_shown(store):
     doses = pd.DataFrame({"time": pd.to_datetime(["2026-03-31 08:00", "2026-04-01 08:00",
                                                   "2026-05-31 20:00", "2026-06-01 08:00"]),
                           "drug_class": ["nsaid"] * 4})
-    kept_months = months_in_window(doses, dt.date(2026, 4, 20), dt.date(2026, 5, 3))
+    kept_months = doses_of_months(doses, dt.date(2026, 4, 20), dt.date(2026, 5, 3))
     assert kept_months["time"].dt.month.tolist() == [4, 5]
 
 
