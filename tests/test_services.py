@@ -19,7 +19,7 @@ from dashboard.overuse import doses_of_months, overuse_summary
 from dashboard.session import Diary, DiarySession
 from dashboard.store import Store
 from dashboard.ui import effects_page
-from dashboard.ui.hosted import visit_rest_html
+from dashboard.ui.visit import visit_rest_html
 
 START, END = dt.date(2026, 4, 1), dt.date(2026, 5, 31)
 
