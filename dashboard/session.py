@@ -147,19 +147,6 @@ def _read_diary(store: Store, patient_id: int, revision: int) -> Diary:
                  store.bad_entries(patient_id))
 
 
-@functools.lru_cache(maxsize=64)
-def _visit_report(store: Store, patient_id: int, revision: int, therapist: str, today: dt.date):
-    """Cached per store, patient, revision, therapist and day: every session of this process
-    that opens this diary reuses one computation until a write (from any process) bumps
-    the revision.  It holds data only (frames and strings), never a page's objects."""
-    from .analysis.visit import INSTRUMENTS, visit_report
-
-    diary = _read_diary(store, patient_id, revision)
-    kept = {instrument: store.assessments(patient_id, instrument) for instrument in INSTRUMENTS}
-    return visit_report(diary.daily, diary.sessions, diary.doses, kept, therapist,
-                        pd.Timestamp(today))
-
-
 def _saving(method):
     """A write of the session: a database that does not answer the checks before it (the
     sign-in, the grants) is said as for the write itself, "Could not save... Nothing was
@@ -275,13 +262,6 @@ class DiarySession:
 
     def revision(self, patient_id) -> int:
         return self.store.revision(self.require(patient_id, "read"))
-
-    def visit_report(self, patient_id, therapist: str, today: dt.date | None = None):
-        """What the therapist's first screen shows (``analysis.visit.visit_report``), computed
-        once per diary revision for the whole process."""
-        pid = self.require(patient_id, "read")
-        return _visit_report(self.store, pid, self.store.revision(pid), therapist.strip().casefold(),
-                             today or dt.date.today())
 
     def record(self, kind: str, record_id: int):
         self.require(self.store.patient_of(kind, record_id), "read")

@@ -14,12 +14,14 @@ from dashboard import body_areas, domain
 from dashboard import effects as service
 from dashboard.analysis import effects as fx
 from dashboard.analysis import scores
+from dashboard.analysis.visit import Visit
 from dashboard.cli import main
 from dashboard.overuse import doses_of_months, overuse_summary
 from dashboard.session import Diary, DiarySession
 from dashboard.store import Store
 from dashboard.ui import effects_page
 from dashboard.ui.visit import visit_rest_html
+from dashboard.visit import VisitReport
 
 START, END = dt.date(2026, 4, 1), dt.date(2026, 5, 31)
 
@@ -116,10 +118,10 @@ def test_one_minimum_of_sessions_and_every_text_says_it(monkeypatch):
     waiting = pd.DataFrame({"pressure": ["deep"], "area": [fx.ALL_AREAS], "n_sessions": [2],
                             "estimate": [math.nan]})
     assert "an estimate needs 7 sessions" in effects_page.waiting_html(waiting)
-    visit = type("Report", (), {"effects": waiting.assign(outcome="pain_next_day"),
-                                "sentences": [], "overuse_month": None, "overuse_notes": [],
-                                "scores": []})
-    assert "at least 7 sessions of a pressure" in visit_rest_html(visit)
+    report = VisitReport(Visit(pd.Timestamp("2026-06-01"), False, pd.DataFrame()),
+                         waiting.assign(outcome="pain_next_day"), [], overuse_summary(_doses()),
+                         [])
+    assert "at least 7 sessions of a pressure" in visit_rest_html(report)
 
 
 # --- the overuse summary -----------------------------------------------------------------
@@ -207,3 +209,36 @@ def test_area_values_of_no_patient_yet():
     empty = Diary.empty()
     assert set(body_areas.area_values(empty, body_areas.SESSIONS_MEASURE).values()) == {0.0}
     assert all(math.isnan(v) for v in body_areas.area_values(empty).values())
+
+
+# --- the visit ----------------------------------------------------------------------
+
+def test_the_visit_report_is_what_the_view_shows_and_every_call_is_checked(store):
+    from dashboard.accounts import Accounts
+    from dashboard.demo import write_demo
+    from dashboard.session import Refused
+    from dashboard.visit import visit_report
+
+    password = "a long enough password"
+    accounts = Accounts(store)
+    write_demo(store, patient="ann", days=200, seed=3)
+    accounts.add_user("sam", "therapist", password)
+    accounts.add_user("kim", "therapist", password)
+    grant = accounts.add_grant("ann", "sam", "read")
+    ann = accounts.patient_id("ann")
+    sam = DiarySession.hosted(store, accounts.sign_in("sam", password))
+    report = visit_report(sam, ann, "Sam")
+    diary = sam.diary(ann)
+    assert report.flares == int(report.visit.sessions["flare"].sum())
+    pd.testing.assert_frame_equal(report.pooled, service.pooled_estimates(report.effects))
+    assert not report.pooled.empty
+    whole = overuse_summary(diary.doses)
+    assert report.overuse_month == whole.latest_month_name is not None
+    assert report.overuse_notes == whole.latest
+    assert [title for title, _on, _text in report.scores] == ["ACR 2016", "FIQR"]
+    kim = DiarySession.hosted(store, accounts.sign_in("kim", password))
+    with pytest.raises(Refused):
+        visit_report(kim, ann, "kim")  # no grant
+    accounts.revoke("grant", grant)
+    with pytest.raises(Refused):
+        visit_report(sam, ann, "sam")  # the kept report is not handed out after a revoke

@@ -1,7 +1,6 @@
 """What a therapist reads first: the sessions since their previous visit, and how the
-48 hours after each went; then what the whole diary says (``visit_report``).  Pure:
-frames in, frames and sentences out (``DiarySession.visit_report`` caches it per diary
-revision).
+48 hours after each went.  Pure: frames in, a frame out; the visit service
+(``dashboard.visit``) adds what the whole diary says and keeps it per diary revision.
 
 "Since the last visit" starts at the most recent session the therapist gave before today
 (their name in the session's therapist field, ignoring case), so a session they log
@@ -19,8 +18,6 @@ import numpy as np
 import pandas as pd
 
 from .. import domain
-from . import effects as fx
-from . import scores as sc
 
 FALLBACK_DAYS = 30
 FLARE_RISE = 2.0
@@ -81,42 +78,3 @@ def _after_session(daily: pd.DataFrame, doses: pd.DataFrame, session: pd.Series)
         "pain_before_week": baseline, "pain_48h": _mean(after["pain"]),
         "sleep_48h": _mean(after["sleep_hours"]), "painkillers_48h": painkillers, "flare": flare,
     }
-
-
-INSTRUMENTS = {"acr2016": "ACR 2016", "fiqr": "FIQR"}
-
-
-@dataclass(frozen=True)
-class VisitReport:
-    """Everything the therapist's first screen says about one diary: plain data (frames,
-    strings), so one computation can serve every page open on that diary."""
-
-    visit: Visit
-    effects: pd.DataFrame  # effects.effects_table over the whole diary
-    sentences: list[str]  # effects.plain_sentences of it
-    overuse_month: str | None  # the latest month with counted doses, in words
-    overuse_notes: list[str]  # where that month stands against the ICHD-3 thresholds
-    scores: list[tuple[str, pd.Timestamp | None, str]]  # (instrument title, taken on, result)
-
-
-def visit_report(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
-                 assessments: dict[str, pd.DataFrame], therapist: str,
-                 today: pd.Timestamp | None = None) -> VisitReport:
-    """The visit, the effects over the whole diary, the latest month's medication overuse
-    and the latest kept questionnaires (``assessments``: instrument -> its kept results)."""
-    visit = since_last_visit(daily, sessions, doses, therapist, today)
-    effects = fx.effects_table(daily, sessions, doses)
-    overuse = sc.medication_overuse(doses)
-    counted = overuse[overuse["threshold"].notna()]
-    _earlier, latest = sc.overuse_notes(overuse)
-    scores = []
-    for instrument, title in INSTRUMENTS.items():
-        kept = assessments.get(instrument)
-        if kept is None or kept.empty:
-            scores.append((title, None, "none kept yet"))
-            continue
-        last = kept.iloc[-1]
-        scores.append((title, pd.Timestamp(last["taken_on"]), sc.result_text(instrument, last)))
-    return VisitReport(visit=visit, effects=effects, sentences=fx.plain_sentences(effects),
-                       overuse_month=sc.month_name(str(counted["month"].max())) if len(counted)
-                       else None, overuse_notes=latest, scores=scores)

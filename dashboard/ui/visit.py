@@ -1,5 +1,8 @@
 """The therapist's **Since the last visit** view (hosted mode): the sessions since their
-previous visit first, then what the whole diary says, and the form for today's session."""
+previous visit first, then what the whole diary says, and the form for today's session.
+
+Layout only: every number comes from the visit service (``dashboard.visit.visit_report``).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from .. import domain
 from ..analysis import effects as fx
 from ..analysis.visit import FALLBACK_DAYS, FLARE_RISE
 from ..trials import open_trial
+from ..visit import VisitReport, visit_report
 from ..wording import plural
 from .account_tables import LIST_CSS, html_table
 from .datastore import DataStore
@@ -35,8 +39,9 @@ SESSION_COLUMNS = {"when": "When", "pressure": "Pressure", "areas": "Body areas"
                    "after": "The 48 h after"}
 
 
-def visit_sessions_html(visit) -> str:
-    """The sessions since the therapist's previous visit (``analysis.visit.Visit``), escaped."""
+def visit_sessions_html(report: VisitReport) -> str:
+    """The sessions since the therapist's previous visit, escaped."""
+    visit = report.visit
     since = f"{visit.since:%d %B %Y}"
     head = (f"<h3>Sessions since your last visit ({since})</h3>" if visit.from_own_visit else
             f"<h3>Sessions in the last {FALLBACK_DAYS} days (none given by you before today)</h3>")
@@ -54,19 +59,17 @@ def visit_sessions_html(visit) -> str:
                f"{plural(k, 'painkiller dose')}" + (" — flare" if f else "")
                for p, w, h, k, f in zip(*(sessions[c] for c in (
                    "pain_48h", "pain_before_week", "sleep_48h", "painkillers_48h", "flare")))])
-    flares = int(sessions["flare"].sum())
+    flares = report.flares
     note = (f"<p>{plural(flares, 'session')} {'was' if flares == 1 else 'were'} followed by a "
             f"flare (pain at least {FLARE_RISE:g} points above the week before, within 48 h).</p>")
     return head + html_table(frame, SESSION_COLUMNS, "visit-sessions",
                              "Sessions since the last visit") + note
 
 
-def visit_rest_html(report) -> str:
-    """Below the sessions: effects over the whole diary, medication overuse, latest scores
-    (``analysis.visit.VisitReport``), escaped."""
-    effects = report.effects
-    overall = effects[effects["area"] == fx.ALL_AREAS] if len(effects) else effects
-    shown = overall.dropna(subset=["estimate"]) if len(overall) else overall
+def visit_rest_html(report: VisitReport) -> str:
+    """Below the sessions: effects over the whole diary, medication overuse, latest scores,
+    escaped."""
+    shown = report.pooled
     if shown.empty:
         body = ("<p>Not enough data yet: an estimate needs at least "
                 f"{fx.MIN_SESSIONS} sessions of a pressure.</p>")
@@ -99,8 +102,9 @@ class VisitView(pn.viewable.Viewer):
 
     The sessions since then are on the first screen at once; what the whole diary says
     (effects, overuse, scores) and the form for today's session are built once the page
-    is in the browser (below the fold).  The numbers come from
-    ``DiarySession.visit_report``, computed once per diary revision for the whole process.
+    is in the browser (below the fold).  The numbers come from the visit service
+    (``dashboard.visit.visit_report``), computed once per diary revision for the whole
+    process.
     """
 
     data = param.ClassSelector(class_=DataStore)
@@ -134,8 +138,8 @@ class VisitView(pn.viewable.Viewer):
             self.head.object = "<p>This diary has no entries yet.</p>"
             self.rest.object = ""
             return
-        report = self.data.session.visit_report(self.data.filters.patient, self.therapist)
-        self.head.object = self._trial_html() + visit_sessions_html(report.visit)
+        report = visit_report(self.data.session, self.data.filters.patient, self.therapist)
+        self.head.object = self._trial_html() + visit_sessions_html(report)
         if self._below_built:
             self.rest.object = visit_rest_html(report)
 
