@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import domain
-from ..analysis import scores
 from ..analysis import summary as an
 from ..effects import period_effects
 from ..overuse import overuse_summary
