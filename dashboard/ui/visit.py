@@ -1,7 +1,8 @@
 """The therapist's **Since the last visit** view (hosted mode): the sessions since their
 previous visit first, then what the whole diary says, and the form for today's session.
 
-Layout only: every number comes from the visit service (``dashboard.visit.visit_report``).
+Layout only: every number comes from the visit service
+(``dashboard.visit.visit_report``).
 """
 
 from __future__ import annotations
