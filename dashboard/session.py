@@ -299,7 +299,7 @@ class DiarySession:
         from .analysis.patient_list import patient_list, trend_windows
 
         readable = [pid for pid, scope in self.scopes().items() if allows(scope, "read")]
-        today = today or utcnow().date()
+        today = today or dt.date.today()  # the diary's days are local, as its times are
         first, _recent, last = trend_windows(today)
         patients = self.store.patients()
         patients = patients[patients["id"].astype(int).isin(readable)]

@@ -125,3 +125,30 @@ def test_the_trend_rule_on_its_edges():
     assert trend.loc[3, "trend"] is None and trend.loc[3, "earlier_days"] == 3
     assert trend_text("worse", 5.5, 5.0, 4, 4) == (
         "↑ worse: pain 5.0 → 5.5 (the 14 days before: 4 logged; the last 14 days: 4 logged)")
+
+
+def test_a_session_logged_now_is_today_in_the_server_s_zone_not_utc(store, monkeypatch):
+    """Sessions are stored in local time, so "today" is the local date: in a zone whose
+    date differs from UTC's now (UTC+14 or UTC-11, whichever differs at this hour), a session
+    logged this minute was "today", not "in the future" (a therapist in India saw that after
+    IST midnight) nor "1 day ago"."""
+    import time
+
+    utc_hour = dt.datetime.now(dt.timezone.utc).hour
+    zone = "Pacific/Kiritimati" if utc_hour >= 10 else "Pacific/Pago_Pago"
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        now = dt.datetime.now().replace(second=0, microsecond=0)
+        assert now.date() != dt.datetime.now(dt.timezone.utc).date()
+        accounts = Accounts(store)
+        accounts.add_user("tom", "therapist", PASSWORD)
+        accounts.add_user("ann", "patient", PASSWORD)
+        accounts.add_grant("ann", "tom", "log")
+        start = max(now - dt.timedelta(minutes=50), dt.datetime.combine(now.date(), dt.time(0)))
+        store.save(accounts.patient_id("ann"), [massage(start, "tom")])
+        ann = session_of(store, accounts, "tom").patient_list().set_index("name").loc["ann"]
+        assert ann["days_since_visit"] == 0 and "today" in ann["visit_text"], ann.to_dict()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
