@@ -11,14 +11,17 @@ says who someone is.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
+import os
 import re
 import secrets
 from dataclasses import dataclass
 
 import pandas as pd
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .store import DuplicateEntry, Store
@@ -35,8 +38,30 @@ DEFAULT_LINK_LIFE = dt.timedelta(days=14)
 SIGNIN_LIFE = dt.timedelta(days=30)  # then sign in again (the cookie lasts no longer either)
 NAME_PATTERN = re.compile(r"^[\w.@+-]{1,100}$")
 
-_hasher = PasswordHasher()  # Argon2id with the library's current parameters
-_NO_SUCH_USER = _hasher.hash("a password nobody has")  # equal work for unknown names
+# FIBRO_PASSWORD_HASH=test (set by tests/conftest.py, inherited by the servers the tests start)
+# hashes new passwords at Argon2id's lowest cost, one pass over 8 KiB: 0.1 ms instead of the
+# library's default (3 passes over 64 MiB, 4 lanes), about 300 ms to hash and as much to verify
+# here, which every account fixture and sign-in paid. Never for real passwords: the hosted
+# server logs a warning while it is set. Each hash records its own parameters, so hashes made
+# either way verify either way; any other value (or none) is the full cost.
+PASSWORD_HASH_VARIABLE = "FIBRO_PASSWORD_HASH"
+TEST_HASHING = dataclasses.replace(profiles.CHEAPEST, salt_len=16, hash_len=32)
+
+
+def cheap_test_hashing() -> bool:
+    """Whether new passwords are hashed at the test suites' low cost (``FIBRO_PASSWORD_HASH``)."""
+    return os.environ.get(PASSWORD_HASH_VARIABLE) == "test"
+
+
+@functools.cache
+def _hasher_for(cheap: bool) -> tuple[PasswordHasher, str]:
+    """The hasher and the hash of a password nobody has (the same work for unknown names)."""
+    hasher = PasswordHasher.from_parameters(TEST_HASHING) if cheap else PasswordHasher()
+    return hasher, hasher.hash("a password nobody has")
+
+
+def _hasher() -> PasswordHasher:
+    return _hasher_for(cheap_test_hashing())[0]
 
 
 class AccountError(ValueError):
@@ -117,7 +142,7 @@ class Accounts:
         patient_id = self.store.ensure_patient(name) if role == "patient" else None
         now = now or utcnow()
         try:
-            user_id = self.store.add_user(name, role, _hasher.hash(password), patient_id, now)
+            user_id = self.store.add_user(name, role, _hasher().hash(password), patient_id, now)
         except DuplicateEntry as error:
             raise AccountError(str(error)) from None
         self.store.log_access(now, actor, f"user {user_id} added ({role})", user_id=user_id,
@@ -145,7 +170,7 @@ class Accounts:
         _check_password(password)
         now = now or utcnow()
         user_id = self.user(name)["id"]
-        self.store.set_password(user_id, _hasher.hash(password), now)
+        self.store.set_password(user_id, _hasher().hash(password), now)
         self.store.log_access(now, actor, "password changed", user_id=user_id)
 
     # --- grants and links ----------------------------------------------------
@@ -230,7 +255,8 @@ class Accounts:
             self.store.log_access(now, name, "sign-in refused (locked)", address=address)
             raise AccountError("Too many failed sign-ins for this name; try again in 15 minutes.")
         user = self.store.user(name=name) if name else None
-        if not _verify(user["password_hash"] if user else _NO_SUCH_USER, password or ""):
+        nobody = _hasher_for(cheap_test_hashing())[1]
+        if not _verify(user["password_hash"] if user else nobody, password or ""):
             self.store.log_access(now, name, "sign-in failed", address=address)
             raise AccountError("That user name and password do not match.")
         token = new_token()
@@ -304,6 +330,6 @@ def _check_password(password: str) -> None:
 
 def _verify(stored_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash, password)
+        return _hasher().verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False

@@ -4,12 +4,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 
 from dashboard import demo
 from dashboard.store import Store
 from pg import ENGINES, postgres_server, postgres_url  # noqa: F401  (fixtures)
+
+# Passwords hashed at Argon2's lowest cost (dashboard/accounts.py) in this process and the
+# servers and commands the tests start, which inherit it; FIBRO_PASSWORD_HASH=full (any other
+# value) runs the suite at the real cost. test_cli_hosted keeps one test at the real cost.
+os.environ.setdefault("FIBRO_PASSWORD_HASH", "test")
 
 # A fixed "yesterday" for demo diaries, so tests do not depend on the day they run.
 DEMO_END = dt.date(2026, 6, 30)

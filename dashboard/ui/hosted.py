@@ -29,6 +29,7 @@ import pandas as pd
 import panel as pn
 from panel.io.state import set_curdoc
 
+from ..accounts import PASSWORD_HASH_VARIABLE, cheap_test_hashing
 from ..session import Diary, DiarySession, Refused, SignedOut, shared_store
 from .account_tables import LIST_CSS, account_time, html_table
 from .app import READ_ONLY_PAGES, TITLE, App, load_extensions, page_template, short_message
@@ -239,6 +240,10 @@ def serve_hosted(location, port: int, address: str, show: bool, origins: list[st
                                       if isinstance(logger, logging.Logger))]  # Bokeh's has its own
     for handler in {h for logger in loggers for h in logger.handlers}:
         handler.addFilter(MaskTokens())
+    if cheap_test_hashing():
+        log.warning("%s=test: new passwords are hashed at the test suites' low Argon2 cost, easy "
+                    "to guess from a copy of the store; unset it on a real server",
+                    PASSWORD_HASH_VARIABLE)
     from panel.io.application import build_applications
 
     store = shared_store(location)
