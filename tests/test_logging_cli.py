@@ -1,4 +1,7 @@
-"""``fibro log``, ``import`` and ``export`` run as a user runs them, on a real store file."""
+"""``fibro log``, ``import`` and ``export`` on a real store file: in this process through
+click's runner (as tests/test_cli.py), and a few times as a real process, where the
+process is the point (the installed ``fibro`` command, exit codes, stdout against stderr,
+no traceback, a stdin that is no terminal)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import datetime as dt
 import json
 import math
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -14,8 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner, Result
 
 from dashboard import demo, domain
+from dashboard.cli import main
 from dashboard.records import DailyCheckin, MassageSession, MedicationDose
 from dashboard.store import Store
 
@@ -33,14 +39,30 @@ TRICKY = [
 ALL_TRICKY = "\n".join(TRICKY)  # starts with spaces, ends with a line break
 
 
-def fibro(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``python -m dashboard.cli`` with no terminal on stdin and no $FIBRO_DB."""
-    env = {k: v for k, v in os.environ.items() if k != "FIBRO_DB"}
-    result = subprocess.run([sys.executable, "-m", "dashboard.cli", *args], cwd=REPO, env=env,
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+def fibro(*args: str, check: bool = True) -> Result:
+    """Run ``fibro`` in this process: stdin is no terminal and $FIBRO_DB is unset."""
+    result = CliRunner().invoke(main, [str(a) for a in args], env={"FIBRO_DB": None})
     if check:
-        assert result.returncode == 0, result.stderr
+        assert result.exit_code == 0, result.output
     return result
+
+
+def refused(result: Result) -> str:
+    """The stderr of a command that was refused as a person sees it: a non-zero exit through
+    click (``SystemExit``, not an exception escaping as a traceback), nothing on stdout."""
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    return result.stderr
+
+
+def run(*args: str, command: tuple[str, ...] = (sys.executable, "-m", "dashboard.cli"),
+        ) -> subprocess.CompletedProcess:
+    """``fibro`` as a real process, stdin not a terminal (/dev/null), $FIBRO_DB unset."""
+    env = {k: v for k, v in os.environ.items() if k != "FIBRO_DB"}
+    return subprocess.run([*command, *args], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
 
 
 def patient_id(db: Path, name: str = "Me") -> int:
@@ -260,21 +282,18 @@ BAD_INPUT = {
 def test_bad_input_is_refused_naming_the_option_and_writes_nothing(tmp_path, args, option):
     db = seeded(tmp_path)
     before = snapshot(db)
-    result = fibro(*args, "--db", str(db), check=False)
-    assert result.returncode != 0
-    assert f"'{option}'" in result.stderr
-    assert "Traceback" not in result.stderr
+    stderr = refused(fibro(*args, "--db", str(db), check=False))
+    assert f"'{option}'" in stderr
     assert_same_store(before, snapshot(db))
 
 
 def test_several_bad_values_are_all_named_at_once(tmp_path):
     db = seeded(tmp_path)
     before = snapshot(db)
-    result = fibro(*_with(DAILY, pain="11", fatigue="12", pain_hips="-2"), "--db", str(db),
-                   check=False)
-    assert result.returncode != 0
-    assert all(f"'{o}'" in result.stderr for o in ("--pain", "--fatigue", "--pain-hips"))
-    assert "nothing was saved" in result.stderr
+    stderr = refused(fibro(*_with(DAILY, pain="11", fatigue="12", pain_hips="-2"), "--db", str(db),
+                           check=False))
+    assert all(f"'{o}'" in stderr for o in ("--pain", "--fatigue", "--pain-hips"))
+    assert "nothing was saved" in stderr
     assert_same_store(before, snapshot(db))
 
 
@@ -284,10 +303,9 @@ def test_several_bad_values_are_all_named_at_once(tmp_path):
 def test_an_existing_day_is_not_replaced_without_yes_when_there_is_no_terminal(tmp_path):
     db = seeded(tmp_path)
     before = snapshot(db)
-    result = fibro("log", "daily", "--db", str(db), "--date", DAY.isoformat(), "--pain", "2",
-                   check=False)
-    assert result.returncode != 0
-    assert "--yes" in result.stderr and DAY.isoformat() in result.stderr
+    stderr = refused(fibro("log", "daily", "--db", str(db), "--date", DAY.isoformat(), "--pain", "2",
+                           check=False))
+    assert "--yes" in stderr and DAY.isoformat() in stderr
     assert_same_store(before, snapshot(db))
 
 
@@ -304,9 +322,8 @@ def test_yes_replaces_the_whole_day_with_the_new_values(tmp_path):
 def test_a_patient_name_with_spaces_does_not_bypass_the_existing_day_check(tmp_path):
     db = seeded(tmp_path)
     before = snapshot(db)
-    result = fibro("log", "daily", "--db", str(db), "--patient", " Me ", "--date", DAY.isoformat(),
-                   "--pain", "2", check=False)
-    assert result.returncode != 0
+    refused(fibro("log", "daily", "--db", str(db), "--patient", " Me ", "--date", DAY.isoformat(),
+                  "--pain", "2", check=False))
     assert_same_store(before, snapshot(db))
 
 
@@ -421,10 +438,9 @@ def test_an_import_with_one_bad_row_writes_nothing_and_names_file_line_and_colum
     db = seeded(tmp_path)
     before = snapshot(db)
     folder = template_folder(tmp_path / "t", **folder_args)
-    result = fibro("import", "csv", str(folder), "--db", str(db), check=False)
-    assert result.returncode != 0
-    assert all(part in result.stderr for part in where), result.stderr
-    assert "Nothing was imported" in result.stderr
+    stderr = refused(fibro("import", "csv", str(folder), "--db", str(db), check=False))
+    assert all(part in stderr for part in where), stderr
+    assert "Nothing was imported" in stderr
     assert_same_store(before, snapshot(db))
 
 
@@ -469,3 +485,33 @@ def test_an_import_into_an_empty_store_needs_no_backup(tmp_path):
     summary = import_json(db, template_folder(tmp_path / "t"))
     assert summary["backup"] is None
     assert list(tmp_path.glob("diary.*.sqlite")) == []
+
+
+# --- as a real process: the installed command, exit codes, stdout and stderr ------------------
+
+
+def test_the_installed_fibro_command_saves_and_says_so_on_stdout_only(tmp_path):
+    command = shutil.which("fibro")
+    assert command, "the fibro command is not installed (python -m pip install -e .)"
+    db = tmp_path / "d.sqlite"
+    done = run("log", "daily", "--db", str(db), "--date", "2025-03-04", "--pain", "4",
+               command=(command,))
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, "Saved the check-in of 2025-03-04 for Me.\n", "")
+    assert only_row(frame(db, "daily"))["pain"] == 4
+
+
+@pytest.mark.parametrize("args, exit_code, words", [
+    (_with(DAILY, pain="11"), 2, ("'--pain'",)),  # click's usage error
+    (_with(DAILY, date=DAY.isoformat(), pain="2"), 1, ("--yes", DAY.isoformat())),  # no tty
+], ids=["bad value", "existing day without a terminal"])
+def test_a_refusal_exits_non_zero_with_one_error_on_stderr_and_no_traceback(
+        tmp_path, args, exit_code, words):
+    db = seeded(tmp_path)
+    before = snapshot(db)
+    done = run(*args, "--db", str(db))
+    assert (done.returncode, done.stdout) == (exit_code, "")
+    assert "Traceback" not in done.stderr
+    error = done.stderr.strip().splitlines()[-1]
+    assert error.startswith("Error: ") and all(word in error for word in words), done.stderr
+    assert_same_store(before, snapshot(db))
