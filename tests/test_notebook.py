@@ -19,8 +19,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from dashboard import explore
-from dashboard.analysis import effects
+from dashboard import effects, explore
 from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
 
@@ -107,7 +106,7 @@ def expected(path) -> dict:
                                         "pain_after"]].head()))
     want["filtered_summary"] = table(pd.DataFrame(
         [dataclasses.asdict(c) for c in data.summary().comparisons]))
-    answer = effects.effects_json(diary.daily, diary.sessions, diary.doses)
+    answer = effects.effects_json(diary)  # the service the notebook and `fibro effects` use
     want["effects"] = {}  # each part's table, its primary questions only when it marks them
     for part, rows in answer.items():
         if isinstance(rows, list) and rows and isinstance(rows[0], dict):
