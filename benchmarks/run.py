@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dashboard.demo import write_demo  # noqa: E402
-from dashboard.session import demo_db_path  # noqa: E402
+from dashboard.session import DiarySession, demo_db_path  # noqa: E402
 from dashboard.store import Store  # noqa: E402
 from dashboard.ui.datastore import DataStore  # noqa: E402
 
@@ -154,7 +154,7 @@ def python_rows(own: Path) -> list[Row]:
     pid = int(store.patients()["id"].iloc[0])
     rows = [Row(f"store.{name}() ten years", timed(lambda f=getattr(store, name): f(pid), 5))
             for name in ("daily", "sessions", "doses")]
-    data = DataStore(store)
+    data = DataStore(DiarySession(store))
     rows.append(Row("DataStore.summary() default window", timed(data.summary, 5)))
     data.filters.date_range = data.filters.param.date_range.bounds
     rows.append(Row("DataStore.summary() all ten years", timed(data.summary, 5)))
@@ -180,7 +180,7 @@ def report_rows(own: Path, n: int = 3) -> list[Row]:
     the last 90 days and of all ten years; the label gives each one's pages and size."""
     import io
 
-    from dashboard.report import render_pdf, report_from_store
+    from dashboard.report import render_pdf, report_from_session
     from dashboard.report.content import diary_span
 
     store = Store(demo_db_path(own))
@@ -192,8 +192,9 @@ def report_rows(own: Path, n: int = 3) -> list[Row]:
 
         def render(start=start, made=made):
             made["pdf"] = io.BytesIO()
-            made["pages"] = render_pdf(report_from_store(store, pid, name, start=start, end=last),
-                                       made["pdf"])
+            session = DiarySession(store)  # a new one, as each ``fibro report`` makes
+            made["pages"] = render_pdf(report_from_session(session, pid, name, start=start,
+                                                           end=last), made["pdf"])
 
         times = timed(render, n)
         size = len(made["pdf"].getvalue()) // 1024

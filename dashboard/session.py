@@ -32,6 +32,12 @@ DEFAULT_PATIENT = "Me"  # the patient of a personal store's first entry
 ACTIONS = ("read", "log", "write")  # see a diary; add a massage session; any change
 _SCOPE_ALLOWS = {"write": {"read", "log", "write"}, "log": {"read", "log"}, "read": {"read"}}
 _RANK = {"read": 0, "log": 1, "write": 2}
+# The pages each person is offered (the App's tabs), in order.
+PERSONAL_PAGES = ("Overview", "Effects", "Log", "Scores", "Trial", "Import", "About")
+PATIENT_PAGES = ("Overview", "Effects", "Log", "Scores", "Trial", "Import", "Sharing", "About")
+READ_ONLY_PAGES = ("Overview", "Effects", "Scores", "Trial", "About")  # link holders
+VISIT_PAGE = "Since last visit"  # a therapist's first page (``ui.visit.VisitView``)
+THERAPIST_PAGES = (VISIT_PAGE, *READ_ONLY_PAGES)
 
 
 class Refused(PermissionError):
@@ -96,6 +102,28 @@ def scopes(principal: Principal, grants: pd.DataFrame, links: pd.DataFrame,
 
 def allows(scope: str | None, action: str) -> bool:
     return scope is not None and action in _SCOPE_ALLOWS[scope]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the acting person may do with one diary now, and which pages they are offered:
+    the one answer every page, the CLI and the report ask (``DiarySession.capabilities``).
+    The session still checks every read and write itself; this only says what to offer."""
+
+    read: bool = False  # see the diary
+    log: bool = False  # add the massage sessions they give (a therapist with ``log`` scope)
+    write: bool = False  # any change: check-ins, doses, edits, questionnaires, imports
+    plan: bool = False  # plan and stop n-of-1 trials (``log`` scope, not in the demo)
+    owns_diary: bool = False  # the diary's own person: not the demo, a therapist or a link
+    demo: bool = False  # the invented demo is shown; a first entry starts the own diary
+    share: bool = False  # give therapists access and make read-only links (hosted patient)
+    manage_accounts: bool = False  # an administrator: the accounts, no diary
+    pages: tuple[str, ...] = ()
+
+    @property
+    def read_only(self) -> bool:
+        """The diary may be looked at, not changed (a therapist or a link holder)."""
+        return self.read and not self.write
 
 
 # A stored kind as a person and ``fibro delete`` name it.
@@ -230,6 +258,23 @@ class DiarySession:
     def scope(self, patient_id) -> str | None:
         return None if patient_id is None else self.scopes().get(int(patient_id))
 
+    def capabilities(self, patient_id=None) -> Capabilities:
+        """What this person may do with ``patient_id``'s diary now (nothing of a diary when
+        it is None or not theirs to see), and their pages.  ``SignedOut`` once the sign-in
+        has ended, as for every call."""
+        role = self.principal.role
+        held = self.scopes()  # SignedOut once the sign-in has ended
+        scope = None if patient_id is None else held.get(int(patient_id))
+        write = allows(scope, "write")
+        log = allows(scope, "log") or self.is_demo
+        pages = {"owner": PERSONAL_PAGES, "patient": PATIENT_PAGES, "link": READ_ONLY_PAGES,
+                 "therapist": THERAPIST_PAGES}.get(role, ())
+        return Capabilities(
+            read=allows(scope, "read"), log=log, write=write, plan=log and not self.is_demo,
+            owns_diary=write and not self.is_demo and role in ("owner", "patient"),
+            demo=self.is_demo, share=role == "patient" and self.principal.hosted,
+            manage_accounts=role == "admin", pages=pages)
+
     def may(self, patient_id, action: str) -> bool:
         """Whether the action is allowed now (False once the sign-in has ended)."""
         try:
@@ -349,13 +394,16 @@ class DiarySession:
         self.store.save_assessment(pid, instrument, taken_on, answers, result)
         return pid
 
-    def import_file(self, kind, path, patient_name: str, **options) -> dict:
-        """Import a file (all or nothing) into the own store; names in it become patients.
+    def import_file(self, kind, path, patient_name: str | None = None, **options) -> dict:
+        """Import a file (all or nothing) into the own store; names in it become patients,
+        rows without one go to ``patient_name`` (``DEFAULT_PATIENT`` while the demo is shown).
 
         In hosted mode only a patient user imports, and only into their own diary.
         """
         from .importers import import_into
 
+        if self.is_demo or not patient_name:  # a first import leaves the demo for the own diary
+            patient_name = DEFAULT_PATIENT
         if self.principal.hosted:
             pid = self.require(self.principal.patient_id, "write")
             patient_name = self.store.patients().set_index("id")["name"].get(pid)
@@ -421,6 +469,14 @@ class DiarySession:
             belongs = False
         if not belongs:
             raise Refused("There is no such trial in this diary.")
+
+    # --- accounts: an administrator's list -------------------------------------------
+
+    def users(self) -> pd.DataFrame:
+        """Every account (name, role, created): for an administrator only."""
+        if not self.capabilities().manage_accounts:
+            raise Refused("Only an administrator sees the accounts.")
+        return self.accounts.users()
 
     # --- sharing: a patient user's grants and links ----------------------------------
 

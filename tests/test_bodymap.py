@@ -12,6 +12,7 @@ import pytest
 from dashboard import body_areas, demo, domain
 from dashboard.ui import body_geometry as geo
 from dashboard.ui import bodymap as bm
+from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
 
 END = dt.date(2026, 6, 30)
@@ -30,7 +31,7 @@ def rows(columns: dict) -> pd.DataFrame:
 @pytest.fixture
 def data(store) -> DataStore:
     demo.write_demo(store, days=90, seed=5, end=END)
-    return DataStore(store)
+    return DataStore(DiarySession(store))
 
 
 # --- geometry ---------------------------------------------------------------------

@@ -6,8 +6,10 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dashboard.records import DailyCheckin
+from dashboard.session import DiarySession
 from dashboard.store import Store
 from dashboard.ui.datastore import DataStore
 from dashboard.ui.filters import DEFAULT_WINDOW_DAYS, Filters
@@ -24,7 +26,7 @@ def test_filters_take_options_and_bounds_from_the_data():
 
 
 def test_data_store_follows_the_filters(demo_path):
-    data = DataStore(Store(demo_path))
+    data = DataStore(DiarySession(Store(demo_path)))
     everything = data.matching_sessions()
     assert len(everything) > 10
     data.filters.pressures = ["deep"]
@@ -36,7 +38,7 @@ def test_data_store_follows_the_filters(demo_path):
 
 
 def test_a_selected_span_narrows_the_summary(demo_path):
-    data = DataStore(Store(demo_path))
+    data = DataStore(DiarySession(Store(demo_path)))
     whole = data.summary()
     end = pd.Timestamp(data.filters.end)
     data.span = (end - pd.Timedelta(days=30), end)
@@ -50,7 +52,7 @@ def test_reload_sees_a_new_save_and_switching_patient_reloads(tmp_path):
     store = Store(tmp_path / "two.sqlite")
     store.save_by_name({"Ann": [DailyCheckin(dt.date(2026, 1, 1), pain=2)],
                         "Ben": [DailyCheckin(dt.date(2026, 1, 1), pain=8)]})
-    data = DataStore(store)
+    data = DataStore(DiarySession(store))
     assert data.diary.daily["pain"].tolist() == [2]
     store.save(data.filters.patient, [DailyCheckin(dt.date(2026, 1, 2), pain=3)])
     data.reload()
@@ -65,7 +67,7 @@ def test_an_import_of_older_days_brings_them_into_view(tmp_path):
     store = Store(tmp_path / "own.sqlite")
     store.save_by_name({"Me": [DailyCheckin(dt.date(2026, 6, 1) + dt.timedelta(days=i), pain=3)
                                for i in range(30)]})
-    data = DataStore(store)
+    data = DataStore(DiarySession(store))
     assert data.filters.date_range == (dt.date(2026, 6, 1), dt.date(2026, 6, 30))
     old = [DailyCheckin(dt.date(2016, 4, 12) + dt.timedelta(days=i), pain=6) for i in range(31)]
     store.save(int(data.filters.patient), old)
@@ -108,7 +110,7 @@ def test_the_medication_plots_top_follows_the_diary_not_the_days_shown(tmp_path)
         *[DailyCheckin(day + dt.timedelta(days=i), pain=4) for i in range(30)],
         MedicationDose(time=dt.datetime(2026, 5, 3, 8), name="Ibuprofen",
                        drug_class=domain.DRUG_CLASSES[0])]}, today=dt.date(2026, 6, 1))
-    data = DataStore(store)
+    data = DataStore(DiarySession(store))
     plots_ = LinkedPlots(data=data)
     top = plots_.figures.medication.y_range
     assert top.end == dose_top(data.diary.doses) == 2.0
@@ -129,7 +131,7 @@ def test_a_new_diary_s_days_shown_start_on_its_first_day(tmp_path):
     day = dt.date(2026, 3, 6)
     store = Store(tmp_path / "own.sqlite")
     store.save_by_name({"Me": [DailyCheckin(day, pain=3)]})
-    data = DataStore(store)
+    data = DataStore(DiarySession(store))
     assert data.filters.param.date_range.bounds == (day, day)
     assert data.filters.date_range == (day, day)
     assert data.daily()["date"].tolist() == [pd.Timestamp(day)]
@@ -138,3 +140,9 @@ def test_a_new_diary_s_days_shown_start_on_its_first_day(tmp_path):
     assert data.filters.param.date_range.bounds == (day, day + dt.timedelta(days=1))
     assert data.filters.date_range == (day, day + dt.timedelta(days=1))
     store.close()
+
+
+def test_a_datastore_takes_only_a_session(store):
+    """Who may see and change what is the session's to decide: a bare Store is refused."""
+    with pytest.raises(TypeError, match="DiarySession"):
+        DataStore(store)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from dashboard.records import MedicationDose
 from dashboard.store import Store
+from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
 from dashboard.ui.forms import DoseForm, recent_medicines
 
@@ -46,7 +47,7 @@ def test_recent_medicines_most_taken_lately_first_then_the_most_recent():
 def test_a_tap_fills_in_the_dose_and_a_new_name_is_still_typed(tmp_path):
     store = Store(tmp_path / "fibro.sqlite")
     store.save_by_name({"Ann": DOSES})
-    form = DoseForm(data=DataStore(store))
+    form = DoseForm(data=DataStore(DiarySession(store)))
     form.__panel__()
     recent = form.fields["recent"]
     assert recent.visible and [o["text"] for o in recent.options][:2] == ["Amitriptyline", "Ibuprofen"]
@@ -63,7 +64,7 @@ def test_a_tap_fills_in_the_dose_and_a_new_name_is_still_typed(tmp_path):
 
 def test_a_new_diary_offers_no_recent_medicines(tmp_path):
     store = Store(tmp_path / "fibro.sqlite")
-    form = DoseForm(data=DataStore(store))
+    form = DoseForm(data=DataStore(DiarySession(store)))
     form.__panel__()
     assert not form.fields["recent"].visible and form.fields["recent"].options == []
     store.close()

@@ -18,6 +18,7 @@ from dashboard.cli import main
 from dashboard.records import DailyCheckin, MassageSession, MedicationDose
 from dashboard.store import Store
 from dashboard.ui import effects_page as ep
+from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
 
 START = dt.date(2025, 3, 1)
@@ -126,7 +127,7 @@ def test_the_effects_page_computes_on_a_new_diary(diary):
     path, n = diary
     store = Store(path)
     try:
-        page = ep.EffectsPage(data=DataStore(store))
+        page = ep.EffectsPage(data=DataStore(DiarySession(store)))
         result = page.compute()
         rows = ep.effect_rows(result.effects)
         if n == 0:

@@ -18,6 +18,7 @@ from dashboard.analysis import effects as ef
 from dashboard.store import Store
 from dashboard.ui import charts
 from dashboard.ui import effects_page as ep
+from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
 
 LABELS = domain.PRESSURE_LABELS
@@ -35,7 +36,7 @@ def demo_store(tmp_path_factory):
 @pytest.fixture
 def data(demo_store) -> DataStore:
     """Fresh filters on the shared diary for every test."""
-    return DataStore(demo_store)
+    return DataStore(DiarySession(demo_store))
 
 
 @pytest.fixture
@@ -332,7 +333,7 @@ def test_event_panels_update_in_place(data, effects):
 
 def test_empty_diary(tmp_path):
     store = Store(tmp_path / "empty.sqlite")
-    page = ep.EffectsPage(data=DataStore(store))
+    page = ep.EffectsPage(data=DataStore(DiarySession(store)))
     page.refresh()
     assert page.result.effects.empty and page.result.sentences == []
     assert "nothing in this diary yet" in page.headline()

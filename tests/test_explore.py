@@ -18,6 +18,7 @@ from dashboard import domain, explore
 from dashboard.analysis import effects as fx
 from dashboard.analysis import summary as an
 from dashboard.store import Store
+from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def data(demo_path):
     store = Store(demo_path)
-    yield DataStore(store)
+    yield DataStore(DiarySession(store))
     store.close()
 
 
@@ -180,8 +181,9 @@ def test_a_saved_page_loads_nothing_from_the_network(data, tmp_path):
 def test_the_served_app_does_not_import_holoviews(demo_path):
     """Importing the served entry points and building a page leave HoloViews unloaded."""
     code = ("import sys; from dashboard.ui import app, hosted; import dashboard.cli; "
-            "from dashboard.store import Store; from dashboard.ui.datastore import DataStore; "
-            f"a = app.App(data=DataStore(Store({str(demo_path)!r}))); a.__panel__(); "
+            "from dashboard.session import DiarySession; from dashboard.store import Store; "
+            "from dashboard.ui.datastore import DataStore; "
+            f"a = app.App(data=DataStore(DiarySession(Store({str(demo_path)!r})))); a.__panel__(); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('holoviews', 'hvplot')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=120)
@@ -200,15 +202,15 @@ def test_a_new_diary_and_an_empty_store_draw_without_error(tmp_path):
                                 DailyCheckin(date=dt.date(2026, 5, 3), pain=6, sleep_hours=7)]},
                        today=dt.date(2026, 6, 1))
     empty = Store(tmp_path / "empty.sqlite")
-    for data in (DataStore(store), DataStore(empty)):
+    for data in (DataStore(DiarySession(store)), DataStore(DiarySession(empty))):
         views = explore.Exploration(data)
         hv.render(views.layout())
         for measure in explore.EVENT_MEASURES:
             hv.render(explore.event_means(data, measure))
         assert sum(len(e) for e in frame(explore.sessions(data))) == 0
-    pain = present(frame(explore.pain(DataStore(store))), "pain")
+    pain = present(frame(explore.pain(DataStore(DiarySession(store)))), "pain")
     assert list(pain["pain"]) == [4.0, 6.0]
-    views = explore.Exploration(DataStore(store))
+    views = explore.Exploration(DataStore(DiarySession(store)))
     views.select("2026-05-01", "2026-05-02")
     assert len(views.days()) == 1 and views.summary().comparisons[0].n_other == 1
     store.close()

@@ -15,6 +15,7 @@ from dashboard.demo import write_demo
 from dashboard.importers.template import FILES
 from dashboard.records import DailyCheckin, MassageSession
 from dashboard.store import Store
+from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
 from dashboard.ui.export import diary_zip
 
@@ -65,7 +66,7 @@ def test_one_diary_exports_the_same_from_either_engine(db_url, tmp_path, sqlite_
 def test_the_dashboard_s_download_holds_the_cli_s_files(db_url, tmp_path, sqlite_export):
     write_diary(db_url)
     store = Store(db_url)
-    data = DataStore(store)
+    data = DataStore(DiarySession(store))
     with zipfile.ZipFile(io.BytesIO(diary_zip(data))) as archive:
         assert sorted(archive.namelist()) == sorted(FILES.values())
         files = {name: archive.read(name) for name in archive.namelist()}

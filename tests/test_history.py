@@ -13,6 +13,7 @@ import pytest
 
 from dashboard.records import DailyCheckin, MassageSession, MedicationDose
 from dashboard.store import Store
+from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
 from dashboard.ui.forms import DailyForm, DoseForm, History, SessionForm
 from dashboard.ui.tables import RECORD_ESM, RecordTable, cell_text, record_page
@@ -38,7 +39,7 @@ def store(tmp_path):
 
 
 def history_of(store: Store, form_type=DailyForm) -> History:
-    history = History(form=form_type(data=DataStore(store)))
+    history = History(form=form_type(data=DataStore(DiarySession(store))))
     history.form.data.filters.date_range = (DAYS[-1], LAST)  # all 25 days
     history.__panel__()
     return history

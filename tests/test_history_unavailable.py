@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from dashboard.records import DailyCheckin, MassageSession
 from dashboard.store import Store
+from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
 from dashboard.ui.forms import DailyForm, History, SessionForm
 
@@ -55,7 +56,7 @@ def locked(store: Store):
 
 
 def history_of(store: Store, form_type) -> History:
-    history = History(form=form_type(data=DataStore(store)))
+    history = History(form=form_type(data=DataStore(DiarySession(store))))
     history.__panel__()  # its buttons
     return history
 
@@ -244,7 +245,7 @@ def test_keeping_a_questionnaire_while_the_store_is_locked_says_nothing_was_kept
     nothing is stored, and Keep works once the store answers."""
     from dashboard.ui.scores_page import Acr2016Form
 
-    form = Acr2016Form(data=DataStore(store))
+    form = Acr2016Form(data=DataStore(DiarySession(store)))
     for item in form.items.values():
         item.value = next(o["value"] for o in item.options if o["value"] is not None)
     form.bodymap.selected = form.bodymap.param.selected.objects[:8]

@@ -25,7 +25,7 @@ def own_store(tmp_path, days_ago: int | None) -> Store:
 
 def test_the_note_shows_until_today_is_logged(tmp_path):
     store = own_store(tmp_path, days_ago=1)
-    data = DataStore(store)
+    data = DataStore(DiarySession(store))
     note = NotLoggedToday(data=data)
     assert note.__panel__().visible
     assert "Nothing logged today" in note.__panel__().object
@@ -35,7 +35,7 @@ def test_the_note_shows_until_today_is_logged(tmp_path):
 
 def test_no_note_on_the_demo_or_for_a_therapist(tmp_path):
     store = own_store(tmp_path, days_ago=2)
-    assert not NotLoggedToday(data=DataStore(store, is_demo=True)).__panel__().visible
+    assert not NotLoggedToday(data=DataStore(DiarySession(store, is_demo=True))).__panel__().visible
     accounts = Accounts(store)  # a therapist signed in, with a grant to the diary
     accounts.add_user("tom", "therapist", "a long test password")
     accounts.add_grant("me", "tom", "read")
@@ -44,7 +44,7 @@ def test_no_note_on_the_demo_or_for_a_therapist(tmp_path):
 
 
 def test_the_overview_carries_the_note_and_the_about_page_the_reminder(tmp_path):
-    app = App(data=DataStore(own_store(tmp_path, days_ago=3)))
+    app = App(data=DataStore(DiarySession(own_store(tmp_path, days_ago=3))))
     def classes(column) -> list[str]:
         return [name for part in column.objects for name in getattr(part, "css_classes", [])]
 

@@ -304,3 +304,64 @@ def test_sign_out_and_a_password_change_stop_every_call_at_once(clinic):
     with pytest.raises(SignedOut):
         same.diary(ann)
     assert len(ann_session.diary(ann).daily) == 1  # her other sign-in is not touched
+
+
+# --- capabilities: the one answer pages, the CLI and the report ask ----------------------
+
+def test_capabilities_follow_each_role_and_scope(clinic):
+    """One answer per person and diary: read / log / write / plan / owns-diary / pages."""
+    from dashboard.session import PATIENT_PAGES, READ_ONLY_PAGES, THERAPIST_PAGES
+
+    store, accounts = clinic
+    ann, bea = pid(accounts, "ann"), pid(accounts, "bea")
+    accounts.add_grant("ann", "tom", "log")
+    accounts.add_grant("bea", "tom", "read")
+    tom = session_of(store, accounts, "tom")
+    logs, reads = tom.capabilities(ann), tom.capabilities(bea)
+    assert (logs.read, logs.log, logs.write, logs.plan, logs.owns_diary) == (True, True, False, True, False)
+    assert (reads.read, reads.log, reads.write, reads.plan) == (True, False, False, False)
+    assert logs.read_only and reads.read_only and not logs.share
+    assert logs.pages == reads.pages == THERAPIST_PAGES
+    assert not tom.capabilities(pid(accounts, "cy")).read  # never granted
+
+    own = session_of(store, accounts, "ann").capabilities(ann)
+    assert (own.read, own.log, own.write, own.plan, own.owns_diary, own.share) == (True,) * 6
+    assert not own.read_only and own.pages == PATIENT_PAGES
+    assert not session_of(store, accounts, "ann").capabilities(bea).read
+
+    _link_id, token = accounts.create_link("bea", "2h")
+    holder = DiarySession.hosted(store, accounts.open_link(token)).capabilities(bea)
+    assert (holder.read, holder.log, holder.write, holder.plan, holder.owns_diary) == (
+        True, False, False, False, False)
+    assert holder.pages == READ_ONLY_PAGES
+
+    root = session_of(store, accounts, "root")
+    assert root.capabilities().manage_accounts and root.capabilities().pages == ()
+    assert not root.capabilities(ann).read
+    assert set(root.users()["name"]) == {"ann", "bea", "cy", "tom", "tia", "root"}
+    for person in ("tom", "ann"):  # the accounts are the administrator's alone
+        with pytest.raises(Refused):
+            session_of(store, accounts, person).users()
+
+
+def test_capabilities_end_with_the_sign_in(clinic):
+    store, accounts = clinic
+    token = accounts.sign_in("ann", PASSWORD)
+    ann = DiarySession.hosted(store, token)
+    accounts.sign_out(token)
+    with pytest.raises(Refused):
+        ann.capabilities(pid(accounts, "ann"))
+
+
+def test_the_demo_takes_entries_but_is_nobody_s_own_diary(tmp_path):
+    from dashboard.session import PERSONAL_PAGES
+
+    session = DiarySession.personal(tmp_path / "own.sqlite")
+    demo_patient = int(session.patients()["id"].iloc[0])
+    demo = session.capabilities(demo_patient)
+    assert demo.demo and demo.write and demo.log and not demo.read_only
+    assert not demo.plan and not demo.owns_diary  # no trial, reminder or download of the demo
+    assert demo.pages == PERSONAL_PAGES
+    saved_for = session.save(demo_patient, [checkin()])
+    own = session.capabilities(saved_for)
+    assert not own.demo and own.plan and own.owns_diary and not own.share

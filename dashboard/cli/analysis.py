@@ -176,7 +176,7 @@ def moh(db, patient, as_json):
                    "countries, else A4).")
 def report(db, patient, start, end, out, audience, paper):
     """Write a one-to-three-page PDF report of a period for the therapist or the doctor."""
-    from ..report import ReportError, paper_for_locale, render_pdf, report_from_store
+    from ..report import ReportError, paper_for_locale, render_pdf, report_from_session
 
     store = open_store(db)
     if store.patients().empty:
@@ -187,13 +187,14 @@ def report(db, patient, start, end, out, audience, paper):
         raise click.UsageError(f"say whose diary with --patient (patients: {names})")
     pid, name = chosen
     say_left_out(store, pid)
+    session = DiarySession(store)
     try:
-        content = report_from_store(store, pid, name, start=start, end=end, audience=audience)
+        content = report_from_session(session, pid, name, start=start, end=end, audience=audience)
     except ReportError as error:
         raise click.BadParameter(str(error), param_hint="'--from' / '--to'") from error
     paper = paper or paper_for_locale()
     pages = render_pdf(content, out, paper)
-    DiarySession(store).taking(pid, f"{audience} report (fibro report)")
+    session.taking(pid, f"{audience} report (fibro report)")
     click.echo(escape_controls(
         f"Wrote {out} ({plural(pages, 'page')}, {paper}): "
         f"{name}, {content.start:%Y-%m-%d} to {content.end:%Y-%m-%d}, for the {audience}."))

@@ -4,8 +4,8 @@
 PDF); ``chart`` draws its figure with matplotlib; ``pdf`` lays it out with reportlab.
 """
 
-from .content import AUDIENCES, DISCLAIMER, Report, ReportError, build_report, report_from_store
+from .content import AUDIENCES, DISCLAIMER, Report, ReportError, build_report, report_from_session
 from .pdf import PAPERS, paper_for_locale, pdf_bytes, render_pdf
 
 __all__ = ["AUDIENCES", "DISCLAIMER", "PAPERS", "Report", "ReportError", "build_report",
-           "paper_for_locale", "pdf_bytes", "render_pdf", "report_from_store"]
+           "paper_for_locale", "pdf_bytes", "render_pdf", "report_from_session"]

@@ -251,9 +251,10 @@ def build_report(patient: str, daily: pd.DataFrame, sessions: pd.DataFrame, dose
     )
 
 
-def report_from_store(store, patient_id: int, patient: str, **options) -> Report:
-    """``build_report`` on a patient's diary and kept assessments read from ``store``."""
-    pid = int(patient_id)
-    return build_report(patient, store.daily(pid), store.sessions(pid), store.doses(pid),
-                        acr=store.assessments(pid, "acr2016"),
-                        fiqr=store.assessments(pid, "fiqr"), **options)
+def report_from_session(session, patient_id: int, patient: str, **options) -> Report:
+    """``build_report`` on a patient's diary and kept assessments, read through the session
+    layer (``DiarySession``: it checks that this person may read them)."""
+    diary = session.diary(patient_id)
+    return build_report(patient, diary.daily, diary.sessions, diary.doses,
+                        acr=session.assessments(patient_id, "acr2016"),
+                        fiqr=session.assessments(patient_id, "fiqr"), **options)

@@ -13,7 +13,7 @@ import param
 from panel.custom import JSComponent
 
 from .. import domain
-from ..session import DiarySession
+from ..session import PERSONAL_PAGES, DiarySession
 from .datastore import DataStore
 from .bodymap import AreaBodyMap
 from .checkin import QuickCheckin, checkin_requested
@@ -43,8 +43,6 @@ FONT_CSS = """
 
 PANEL_EXTENSIONS = ("filedropper",)  # the notebook loads the same (no Tabulator: tables are ui/tables)
 LAST = 100  # a param watcher's precedence that runs it after the views' own (0)
-PERSONAL_PAGES = ("Overview", "Effects", "Log", "Scores", "Trial", "Import", "About")
-READ_ONLY_PAGES = ("Overview", "Effects", "Scores", "Trial", "About")  # therapists and link holders
 
 
 def load_extensions() -> None:
@@ -173,8 +171,9 @@ class App(pn.viewable.Viewer):
     """The whole dashboard for one DataStore."""
 
     data = param.ClassSelector(class_=DataStore)
-    page_names = param.List(default=list(PERSONAL_PAGES), item_type=str,
-                            doc="The pages shown, in order (hosted mode shows fewer or more)")
+    page_names = param.List(default=None, allow_None=True, item_type=str,
+                            doc="The pages shown, in order (default: the person's, "
+                                "``DiarySession.capabilities``)")
     extra_pages = param.Dict(default={}, doc="Title -> builder of pages beyond the diary's own")
     eager_pages = param.List(default=None, allow_None=True, item_type=str,
                              doc="Pages built with the page (default: the first and the "
@@ -190,6 +189,8 @@ class App(pn.viewable.Viewer):
     def __init__(self, **params):
         load_extensions()
         super().__init__(**params)
+        if self.page_names is None:
+            self.page_names = list(self.data.capabilities.pages)
         if pn.state.curdoc is not None and pn.state.location is not None:
             self.data.reload_page = self._reload_on_own_diary
 
@@ -293,7 +294,7 @@ class App(pn.viewable.Viewer):
         from .reminder import ReminderButton
 
         parts = [AboutPage()]
-        if self.data.session.principal.role in ("owner", "patient"):
+        if self.data.capabilities.write:  # the reminder invites a check-in
             parts += [ReminderButton(), DiaryDownload(data=self.data)]
         return pn.Column(*parts, sizing_mode="stretch_width")
 

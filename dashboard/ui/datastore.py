@@ -10,8 +10,8 @@ import pandas as pd
 import param
 
 from ..analysis import summary as an
-from ..session import DEFAULT_PATIENT, Diary, DiarySession, shared_store
-from ..store import Store, StoreUnavailable
+from ..session import Capabilities, Diary, DiarySession
+from ..store import StoreUnavailable
 from .filters import Filters
 
 # Said after a write that is stored when re-reading the diary for the views got no answer.
@@ -23,14 +23,14 @@ class DataStore(param.Parameterized):
     """The state a browser session sees: filters, the loaded diary, a selected span.
 
     Every read and write goes through its ``session`` (``dashboard.session``), which
-    decides whose diary may be seen and changed; ``read_only`` and ``may_log`` say
-    what the pages should offer for the shown patient.
+    decides whose diary may be seen and changed; ``capabilities`` is its answer for the
+    shown patient (``DiarySession.capabilities``), which the pages follow.
     """
 
     session = param.ClassSelector(class_=DiarySession, doc="Who is acting, on which store")
-    is_demo = param.Boolean(default=False, doc="The store shown is the invented demo diary")
-    read_only = param.Boolean(default=False, doc="The shown diary may be looked at, not changed")
-    may_log = param.Boolean(default=True, doc="Massage sessions may be added to the shown diary")
+    capabilities = param.ClassSelector(class_=Capabilities, doc=(
+        "What the person may do with the shown diary, and their pages: the session's answer, "
+        "asked again for each patient and after each write"))
     reload_page = param.Callable(default=None, doc="Opens the page afresh (served app): after the "
                                  "first own entry, or when an import adds patients; takes an "
                                  "optional (first, last) span of days to show")
@@ -41,29 +41,14 @@ class DataStore(param.Parameterized):
     stale = param.Boolean(default=False, doc="The last write is stored, but the diary shown was "
                           "read before it: re-reading it got no answer (see ``written``)")
 
-    def __init__(self, store: Store | DiarySession, filters: Filters | None = None,
-                 own_store: Store | None = None, is_demo: bool = False, **params):
-        session = (store if isinstance(store, DiarySession)
-                   else DiarySession(store, own_store=own_store, is_demo=is_demo))
+    def __init__(self, session: DiarySession, filters: Filters | None = None, **params):
+        if not isinstance(session, DiarySession):  # the session decides; a Store alone cannot
+            raise TypeError("DataStore takes a DiarySession (DiarySession.personal(), "
+                            "DiarySession(store) for the store's owner, or a hosted one)")
         filters = filters or Filters.from_data(session.patients())
-        super().__init__(session=session, filters=filters, is_demo=session.is_demo, **params)
+        super().__init__(session=session, filters=filters, **params)
         self.reload(reset_range=True)
         self.filters.param.watch(self._patient_changed, "patient")
-
-    @classmethod
-    def open(cls, location) -> "DataStore":
-        store = location if isinstance(location, Store) else shared_store(location)
-        return cls(store)
-
-    @property
-    def store(self) -> Store:
-        """The store shown."""
-        return self.session.store
-
-    @property
-    def own_store(self) -> Store:
-        """Where new entries go (the store shown, unless it is the demo)."""
-        return self.session.own_store
 
     def _patient_changed(self, _event) -> None:
         self.reload(reset_range=True)
@@ -72,9 +57,9 @@ class DataStore(param.Parameterized):
         """Read the diary again (after a save, or for another patient); ``show`` is a
         (first, last) span of days to bring into view, e.g. what an import added."""
         patient = self.filters.patient
-        scope = self.session.scope(patient)
-        self.param.update(read_only=scope not in ("write", None) and not self.is_demo,
-                          may_log=scope in ("write", "log") or self.is_demo)
+        can = self.session.capabilities(patient)
+        if can != self.capabilities:  # its watchers run when the answer changes, not per read
+            self.capabilities = can
         if patient is None:
             self.diary = Diary.empty()
             return
@@ -124,12 +109,11 @@ class DataStore(param.Parameterized):
 
     def import_file(self, kind, path, dry_run: bool = False) -> dict:
         """Import a file into the own store (all or nothing); a summary of what it did."""
-        name = DEFAULT_PATIENT if self.is_demo else (self.patient_name or DEFAULT_PATIENT)
-        return self.session.import_file(kind, path, patient_name=name, dry_run=dry_run)
+        return self.session.import_file(kind, path, patient_name=self.patient_name, dry_run=dry_run)
 
     def _follow_session(self, patient: int) -> None:
         """Refresh after a write; if it left the demo, show the own diary from now on."""
-        if self.is_demo == self.session.is_demo:
+        if self.capabilities.demo == self.session.is_demo:
             self.reload()
             return
         if self.reload_page is not None:
@@ -138,7 +122,6 @@ class DataStore(param.Parameterized):
         patients = self.session.patients()
         self.filters.param.patient.objects = {str(n): int(i) for n, i in
                                               zip(patients["name"], patients["id"])}
-        self.is_demo = False
         self.filters.param.update(patient=int(patient))
         self.reload(reset_range=True)
 
@@ -162,7 +145,7 @@ class DataStore(param.Parameterized):
 
     def existing_checkin(self, day) -> int | None:
         """The id of the shown patient's check-in of ``day`` (None in the demo)."""
-        if self.is_demo or self.filters.patient is None:
+        if self.capabilities.demo or self.filters.patient is None:
             return None
         return self.session.daily_id(self.filters.patient, day)
 

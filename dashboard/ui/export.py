@@ -10,7 +10,6 @@ import param
 
 from ..importers.template import FILES, template_frames, zip_template
 from .datastore import DataStore
-from .reminder import own_diary
 
 
 def diary_zip(data: DataStore) -> bytes:
@@ -46,4 +45,4 @@ class DiaryDownload(pn.viewable.Viewer):
                 "one zip file: the same files as `fibro export`, which spreadsheets open and "
                 "`fibro import csv` reads back.", sizing_mode="stretch_width", max_width=820),
             self._download, sizing_mode="stretch_width", css_classes=["diary-export"],
-            visible=self.data.param.is_demo.rx.pipe(lambda _demo: own_diary(self.data)))
+            visible=self.data.param.capabilities.rx.pipe(lambda can: can.owns_diary))

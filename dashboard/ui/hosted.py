@@ -30,9 +30,9 @@ import panel as pn
 from panel.io.state import set_curdoc
 
 from ..accounts import PASSWORD_HASH_VARIABLE, cheap_test_hashing
-from ..session import Diary, DiarySession, Refused, SignedOut, shared_store
+from ..session import VISIT_PAGE, Diary, DiarySession, Refused, SignedOut, shared_store
 from .account_tables import LIST_CSS, account_time, html_table
-from .app import READ_ONLY_PAGES, TITLE, App, load_extensions, page_template, short_message
+from .app import TITLE, App, load_extensions, page_template, short_message
 from .datastore import DataStore
 from .reconnect import ReloadOnLostConnection
 from .sharing import SharingPage
@@ -114,41 +114,41 @@ class HostedPage:
                                       [header])
 
     def _parts(self, who) -> tuple[list, list]:
+        """The sidebar and the main parts, as the session says this person may use them
+        (``DiarySession.capabilities``: an administrator's accounts, or the diary's pages)."""
         session = self.session
-        if who.role == "admin":
+        can = session.capabilities()
+        visiting = VISIT_PAGE in can.pages  # a therapist
+        if can.manage_accounts:
             return [], [pn.pane.Markdown(
                 "## Administration\nAccounts are managed on the server with "
                 "`fibro user add|list|remove|password`. An administrator sees no diary."),
-                pn.pane.HTML(html_table(session.accounts.users(), {
+                pn.pane.HTML(html_table(session.users(), {
                     "name": "User", "role": "Role", "created_at": "Created"}, "users", "Accounts"),
                     stylesheets=[LIST_CSS])]
         if session.patients().empty:
             return [], [short_message(
-                "No patient has shared their diary with you yet." if who.role == "therapist"
+                "No patient has shared their diary with you yet." if visiting
                 else "There is no diary here for this account.", "info")]
         self.data = data = DataStore(session)
-        if who.role == "patient":
-            app = App(data=data, page_names=["Overview", "Effects", "Log", "Scores", "Trial",
-                                             "Import", "Sharing", "About"],
-                      extra_pages={"Sharing": lambda: SharingPage(session=session,
-                                                                  base_url=base_url())})
-            return [app.sidebar()], [app.pages()]
-        session.opened(data.filters.patient)
+        session.opened(data.filters.patient)  # the access log: a therapist's or a link's look
         data.filters.param.watch(lambda e: e.new is not None and session.opened(e.new), "patient")
-        if who.role == "link":
+        if can.share:  # the patient's own diary
+            app = App(data=data, extra_pages={"Sharing": lambda: SharingPage(session=session,
+                                                                             base_url=base_url())})
+            return [app.sidebar()], [app.pages()]
+        if not visiting:  # a link holder
             names = dict(zip(session.patients()["id"], session.patients()["name"]))
             banner = short_message(
                 f"**{escape_markdown_text(names[who.patient_id])}'s diary**, shared with you "
                 f"read-only. This link ends {account_time(who.expires_at)}.", "info")
             banner.css_classes = ["link-banner"]
-            app = App(data=data, page_names=list(READ_ONLY_PAGES))
+            app = App(data=data)
             return [app.sidebar()], [banner, app.pages()]
         # The Overview is built when its tab is first opened: the therapist starts on their
         # own view, and a visit that never opens the plots does not pay for them.
-        app = App(data=data, page_names=["Since last visit", *READ_ONLY_PAGES],
-                  eager_pages=["Since last visit"],
-                  extra_pages={"Since last visit": lambda: VisitView(data=data,
-                                                                     therapist=who.name)})
+        app = App(data=data, eager_pages=[VISIT_PAGE],
+                  extra_pages={VISIT_PAGE: lambda: VisitView(data=data, therapist=who.name)})
         self.patient_table = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[LIST_CSS],
                                           css_classes=["patient-list"])
         self.patient_card = pn.Card(self.patient_table, collapsed=True, sizing_mode="stretch_width",

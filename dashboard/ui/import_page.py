@@ -232,10 +232,10 @@ class ImportPage(pn.viewable.Viewer):
         self.result.object = summary_html(summary)
         self.status.object = "<p class='import-done'><b>Imported.</b> The plots now include it.</p>"
         known = set(self.data.filters.param.patient.names)
-        opens_afresh = self.data.is_demo or not set(summary["patients"]) <= known
+        opens_afresh = self.data.capabilities.demo or not set(summary["patients"]) <= known
         imported = (summary["first_date"], summary["last_date"])
         if opens_afresh and self.data.reload_page is not None:
             self.data.reload_page(imported)  # the own diary, or new patients in the sidebar
-        elif not self.data.is_demo:
+        elif not self.data.capabilities.demo:
             with_document_lock(lambda: self.data.reload(show=imported))  # the imported days
 

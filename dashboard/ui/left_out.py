@@ -33,7 +33,7 @@ class LeftOutEntries(pn.viewable.Viewer):
         self.said = pn.pane.Markdown("", visible=False, css_classes=["left-out-said"])
         self.delete_button.on_click(self._delete)
         self.controls = pn.Row(self.choice, self.delete_button, visible=False)
-        self.data.param.watch(lambda _e: self.refresh(), ["diary", "read_only"])
+        self.data.param.watch(lambda _e: self.refresh(), ["diary", "capabilities"])
         self.refresh()
 
     def refresh(self) -> None:
@@ -45,7 +45,7 @@ class LeftOutEntries(pn.viewable.Viewer):
         options = {f"{ENTRY_NAMES[r.kind].capitalize()} {r.id} ({r.value})": f"{r.kind}:{r.id}"
                    for r in bad.itertuples()}
         self.choice.param.update(options=options, value=next(iter(options.values()), None))
-        self.controls.visible = bool(notes) and self.deletable and not self.data.read_only
+        self.controls.visible = bool(notes) and self.deletable and not self.data.capabilities.read_only
 
     def _delete(self, _event=None) -> None:
         if not self.choice.value:

@@ -16,14 +16,6 @@ from .datastore import DataStore
 TIMES = [f"{hour:02d}:{minute:02d}" for hour in range(6, 24) for minute in (0, 30)]
 
 
-def own_diary(data: DataStore) -> bool:
-    """Whether the person looking is the diary's owner (personal mode, or a patient signed in
-    to their own diary), not the demo, a therapist or a link holder."""
-    principal = data.session.principal
-    return (not data.is_demo and data.filters.patient is not None
-            and principal.role in ("owner", "patient"))
-
-
 def logged_on(data: DataStore, day: dt.date) -> bool:
     daily = data.diary.daily
     return not daily.empty and bool((daily["date"].dt.date == day).any())
@@ -58,10 +50,10 @@ class NotLoggedToday(pn.viewable.Viewer):
             "**Nothing logged today yet.** When you feel up to it, the check-in takes a few "
             "taps; a rough guess is fine.", alert_type="light", sizing_mode="stretch_width",
             css_classes=["not-logged-today"], visible=self._wanted())
-        self.data.param.watch(self._follow, ["diary", "is_demo"])
+        self.data.param.watch(self._follow, ["diary", "capabilities"])
 
     def _wanted(self, today: dt.date | None = None) -> bool:
-        return own_diary(self.data) and not logged_on(self.data, today or dt.date.today())
+        return self.data.capabilities.owns_diary and not logged_on(self.data, today or dt.date.today())
 
     def _follow(self, _event=None) -> None:
         self._note.visible = self._wanted()

@@ -65,7 +65,7 @@ class ReportButton(pn.viewable.Viewer):
         self._download = pn.widgets.FileDownload(
             callback=self._make, filename="diary-report.pdf", label="Download report",
             button_type="primary", auto=True, width=190,  # no icon: icons come from a CDN
-            css_classes=["report-download"], disabled=self.data.filters.patient is None)
+            css_classes=["report-download"], disabled=not self.data.capabilities.read)
         self._for = pn.widgets.RadioButtonGroup.from_param(
             self.param.audience, options=AUDIENCE_LABELS, button_type="primary",
             button_style="outline", css_classes=["report-audience"])

@@ -112,7 +112,7 @@ class Questionnaire(pn.viewable.Viewer):
         self.keep_button = pn.widgets.Button(name="Keep this result", button_type="success",
                                              height=44, width=180, disabled=True,
                                              css_classes=["keep-button"],
-                                             visible=not self.data.read_only)  # a shared view
+                                             visible=not self.data.capabilities.read_only)  # a shared view
         self.message = pn.pane.Alert("", alert_type="success", visible=False,
                                      css_classes=["score-message"], sizing_mode="stretch_width")
         self.result_pane = pn.pane.HTML("", stylesheets=[PAGE_CSS], css_classes=["score-result"],
@@ -195,7 +195,7 @@ class Questionnaire(pn.viewable.Viewer):
             self.say(f"Date answered: {error.problems['taken_on']}. Nothing was kept.", "danger")
             return
         self.kept += 1
-        where = " in your own diary (not the demo)" if self.data.is_demo else ""
+        where = " in your own diary (not the demo)" if self.data.capabilities.demo else ""
         self.say(f"Kept the {self.title} result of {taken_on:%d %b %Y}{where}.")
 
     def _history(self, *_deps):
@@ -209,10 +209,10 @@ class Questionnaire(pn.viewable.Viewer):
 
     def history(self) -> pn.viewable.Viewable:
         return pn.panel(pn.bind(self._history, self.param.kept, self.data.filters.param.patient,
-                                self.data.param.is_demo), sizing_mode="stretch_width")
+                                self.data.param.capabilities), sizing_mode="stretch_width")
 
     def actions(self) -> list:
-        demo = pn.pane.Markdown(DEMO_NOTE, css_classes=["note"], visible=self.data.param.is_demo)
+        demo = pn.pane.Markdown(DEMO_NOTE, css_classes=["note"], visible=self.data.param.capabilities.rx.pipe(lambda can: can.demo))
         return [self.date, pn.Row(self.score_button, self.keep_button), demo, self.message,
                 self.result_pane]
 

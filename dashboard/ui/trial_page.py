@@ -352,11 +352,12 @@ class TrialPage(pn.viewable.Viewer):
     def refresh(self) -> None:
         patient = self.data.filters.patient
         self.found = None if patient is None else open_trial(self.data.session, patient)
-        may_plan = self.data.may_log and not self.data.is_demo
+        can = self.data.capabilities
+        may_plan = can.plan
         self.planner.visible = may_plan
         self.read_only.param.update(visible=not may_plan, object=(
             "This is the demo diary: log or import your own diary, then plan a trial here."
-            if self.data.is_demo else "You can follow this diary's trials; planning and "
+            if can.demo else "You can follow this diary's trials; planning and "
             "stopping one need the right to log sessions in it (the patient, or a therapist "
             "they allowed to log)."))
         if self.found is None:

@@ -203,7 +203,7 @@ class DemoBanner(View):
             "keep with `fibro import csv DIR`. Your own entries replace the demo as soon as "
             "you save the first one.",
             alert_type="warning", sizing_mode="stretch_width", css_classes=["demo-banner"],
-            visible=self.data.param.is_demo,
+            visible=self.data.param.capabilities.rx.pipe(lambda can: can.demo),
         )
 
 

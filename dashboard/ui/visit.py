@@ -119,7 +119,7 @@ class VisitView(pn.viewable.Viewer):
                                  sizing_mode="stretch_width", stylesheets=[LIST_CSS, VISIT_CSS],
                                  css_classes=["visit-rest"])
         self.logging_part = pn.Column(sizing_mode="stretch_width", css_classes=["visit-log"],
-                                      visible=self.data.param.may_log)
+                                      visible=self.data.param.capabilities.rx.pipe(lambda can: can.log))
         self._below_built = False
         self.data.param.watch(lambda _e: self.refresh(), "diary")
         self.refresh()

@@ -29,7 +29,7 @@ from playwright.sync_api import Page, expect
 from dashboard.accounts import Accounts
 from dashboard.demo import write_demo
 from dashboard.store import Store
-from dashboard.ui.app import PERSONAL_PAGES
+from dashboard.session import PERSONAL_PAGES
 from dashboard.ui.forms import LogPage
 from tests.ui.conftest import FIBRO_SERVE, Server
 

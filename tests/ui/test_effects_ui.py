@@ -39,12 +39,13 @@ import panel as pn
 
 from dashboard import domain
 from dashboard.store import Store
+from dashboard.session import DiarySession
 from dashboard.ui.datastore import DataStore
 from dashboard.ui.effects_page import EffectsPage
 
 pn.extension()
 
-data = DataStore(Store({db!r}))
+data = DataStore(DiarySession(Store({db!r})))
 f = data.filters
 sidebar = pn.Column(
     pn.widgets.DateRangeSlider.from_param(f.param.date_range, name="Days shown", step=1),

@@ -28,6 +28,7 @@ from playwright.sync_api import Page, expect
 from dashboard import demo
 from dashboard.analysis import scores
 from dashboard.overuse import doses_of_months
+from dashboard.session import DiarySession
 from dashboard.store import Store
 from dashboard.ui import bodymap as bm
 from dashboard.ui.datastore import DataStore
@@ -45,13 +46,14 @@ LOG_PROBLEM = re.compile(r"\bERROR\b|Traceback")
 APP = """
 import panel as pn
 
+from dashboard.session import DiarySession
 from dashboard.store import Store
 from dashboard.ui.bodymap import AreaBodyMap
 from dashboard.ui.datastore import DataStore
 from dashboard.ui.scores_page import ScoresPage
 
 pn.extension()
-data = DataStore(Store({db!r}))
+data = DataStore(DiarySession(Store({db!r})))
 days = pn.widgets.DateRangeSlider.from_param(data.filters.param.date_range, name="Days shown",
                                              step=1, css_classes=["days-shown"], width=600)
 pn.Column(days, ScoresPage(data=data), AreaBodyMap(data=data), sizing_mode="stretch_width").servable()
@@ -442,7 +444,7 @@ def test_medication_overuse_chart_notes_and_caveat(board, db, artifacts):
     expect(notes).to_contain_text("Latest month shown (June 2026)")
     store = Store(db)
     try:
-        crossed, latest = scores.overuse_notes(OveruseView(data=DataStore(store)).table())
+        crossed, latest = scores.overuse_notes(OveruseView(data=DataStore(DiarySession(store))).table())
     finally:
         store.close()
     assert latest, "the demo diary has acute medicines in its last month"
@@ -496,7 +498,7 @@ def fill_acr(form) -> None:
 def test_results_kept_while_the_demo_is_shown_go_to_the_own_store_as_me(tmp_path):
     own, shown = Store(tmp_path / "fibro.sqlite"), Store(tmp_path / "demo.sqlite")
     demo.write_demo(shown, days=60, seed=2, end=DEMO_END)
-    page = ScoresPage(data=DataStore(shown, own_store=own, is_demo=True))
+    page = ScoresPage(data=DataStore(DiarySession(shown, own_store=own, is_demo=True)))
     fill_acr(page.acr)
     page.acr.score()
     assert (page.acr.result.wpi, page.acr.result.sss, page.acr.result.fs) == (7, 8, 15)
@@ -511,7 +513,7 @@ def test_results_kept_while_the_demo_is_shown_go_to_the_own_store_as_me(tmp_path
 
 def test_a_changed_answer_or_region_makes_the_score_stale(store):
     demo.write_demo(store, days=30, seed=2, end=DEMO_END)
-    form = Acr2016Form(data=DataStore(store))
+    form = Acr2016Form(data=DataStore(DiarySession(store)))
     fill_acr(form)
     form.score()
     assert not form.keep_button.disabled
@@ -530,7 +532,7 @@ def test_overuse_counts_whole_months_of_the_days_shown(store):
 
 
 def test_an_empty_store_shows_no_overuse_and_no_past_results(store):
-    data = DataStore(store)
+    data = DataStore(DiarySession(store))
     assert OveruseView(data=data).table().empty
     assert past_results(data, "fiqr").empty
     area_map = bm.AreaBodyMap(data=data)
