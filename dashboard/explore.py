@@ -76,16 +76,14 @@ def _inline_stylesheets(viewable, root, changed=None, old_models=None) -> None:
 
 
 def _following(data: DataStore, build, *extra) -> hv.DynamicMap:
-    """A DynamicMap that calls ``build(data)`` again whenever the diary or a filter changes
-    (``extra``: more parameters it depends on, e.g. ``data.param.span``)."""
+    """A DynamicMap that calls ``build(data)`` again for each new ``data.filtered`` (the
+    diary or a filter changed; ``extra``: more parameters it depends on)."""
     use_bokeh()
-    f = data.filters
 
-    def frame(diary, date_range, pressures, areas, patient, *_more):
+    def frame(filtered, *_more):
         return build(data)
 
-    return hv.DynamicMap(param.bind(frame, data.param.diary, f.param.date_range,
-                                    f.param.pressures, f.param.areas, f.param.patient, *extra))
+    return hv.DynamicMap(param.bind(frame, data.param.filtered, *extra))
 
 
 # --- the frames each view draws: shaped from the store's, no statistics ---------------
@@ -238,7 +236,7 @@ def event_means(data: DataStore, measure: str = "pain") -> hv.DynamicMap:
         return hv.Overlay(layers).opts(title=title, width=WIDTH, height=HEIGHT + 60,
                                        show_grid=True, legend_position="right",
                                        framewise=True)
-    return _following(data, build, data.param.span)
+    return _following(data, build)  # the span is part of ``data.filtered``
 
 
 # --- linked views and the selection ---------------------------------------------------

@@ -146,3 +146,44 @@ def test_a_datastore_takes_only_a_session(store):
     """Who may see and change what is the session's to decide: a bare Store is refused."""
     with pytest.raises(TypeError, match="DiarySession"):
         DataStore(store)
+
+
+def test_a_patient_switch_is_one_change_and_one_drawing(tmp_path, monkeypatch):
+    """Switching patient sets the diary and its days as one change: the views get one
+    filtered value (the new diary in its own days) and the linked plots draw once; they
+    drew twice before, first the old diary in the new days."""
+    from dashboard.ui.plots import LinkedFigures
+    from dashboard.ui.views import LinkedPlots
+
+    store = Store(tmp_path / "two.sqlite")
+    store.save_by_name({
+        "Ann": [DailyCheckin(dt.date(2025, 1, 1) + dt.timedelta(days=i), pain=2) for i in range(20)],
+        "Ben": [DailyCheckin(dt.date(2026, 3, 1) + dt.timedelta(days=i), pain=8) for i in range(20)]},
+        today=dt.date(2026, 6, 1))
+    data = DataStore(DiarySession(store))
+    LinkedPlots(data=data)
+    published, drawn = [], []
+    data.param.watch(lambda e: published.append(e.new), "filtered")
+    monkeypatch.setattr(LinkedFigures, "update_daily",
+                        lambda self, daily, areas=None: drawn.append(daily["pain"].tolist()))
+
+    data.filters.patient = data.filters.param.patient.names["Ben"]
+
+    assert len(published) == 1 and "diary" in published[0].changed and "days" in published[0].changed
+    shown = published[0]
+    assert shown.diary is data.diary and (shown.start, shown.end) == data.filters.date_range
+    assert shown.daily["pain"].tolist() == [8] * 20
+    assert drawn == [[8] * 20]  # once, and never Ann's diary in Ben's days
+
+
+def test_one_filtered_value_per_click_shared_by_the_views(demo_path):
+    """A filter click publishes one value whose frames are worked out once, whoever asks."""
+    data = DataStore(DiarySession(Store(demo_path)))
+    published = []
+    data.param.watch(lambda e: published.append(e.new), "filtered")
+    data.filters.pressures = ["deep"]
+    assert len(published) == 1 and published[0].changed == {"pressures"}
+    assert data.matching_sessions() is data.filtered.sessions  # the same frame, not again
+    data.filters.pressures = ["deep"]  # no change: nothing published
+    data.reload()  # the same diary and days: nothing to publish either
+    assert len(published) == 1

@@ -370,7 +370,7 @@ class App(pn.viewable.Viewer):
 
         filters = self.data.filters
         filters.param.watch(push, [p for p in filters.param if p != "name"], precedence=LAST)
-        self.data.param.watch(push, ["diary", "span"], precedence=LAST)
+        self.data.param.watch(push, ["diary", "filtered"], precedence=LAST)
 
     def template(self) -> pn.template.BaseTemplate:
         """The served page: a calm template with the filters in the sidebar."""

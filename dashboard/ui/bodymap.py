@@ -284,10 +284,8 @@ class AreaBodyMap(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        f = self.data.filters
         self.param.watch(self._update, "measure")
-        self.data.param.watch(self._update, "diary")
-        f.param.watch(self._update, ["date_range", "pressures", "areas"])
+        self.data.param.watch(self._update, "filtered")
         self._update()
         self.figure = BodyFigure("area-figure", self._columns(self.shown),
                                  area_tooltips(self.measure), on_tap=self.tap, label_by_area=True)
@@ -296,11 +294,11 @@ class AreaBodyMap(pn.viewable.Viewer):
     def values(self) -> dict[str, float]:
         """The shown measure per body area for the sidebar's pressures and days
         (``body_areas.area_values``: the area filter only outlines areas)."""
-        f = self.data.filters
-        return area_values(self.data.diary, self.measure, f.pressures, f.start, f.end)
+        f = self.data.filtered
+        return area_values(f.diary, self.measure, f.pressures, f.start, f.end)
 
     def _update(self, *_events) -> None:
-        f = self.data.filters
+        f = self.data.filtered
         window = f"{f.start:%d %b %Y} – {f.end:%d %b %Y}" if f.start and f.end else ""
         shown = {"values": self.values(), "measure": self.measure, "areas": list(f.areas),
                  "window": window}

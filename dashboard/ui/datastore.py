@@ -1,10 +1,16 @@
 """The data of one browser session: loads a patient's diary and derives what views show.
 
-No widgets here: every derived value is a method depending on params, so it can
-be tested without a browser and reused from a notebook.
+No widgets here: the diary as the filters show it is one value (``Filtered``), published
+once per change, that every view reads; it can be tested without a browser and reused from
+a notebook.
 """
 
 from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+from dataclasses import dataclass
 
 import pandas as pd
 import param
@@ -17,6 +23,66 @@ from .filters import Filters
 # Said after a write that is stored when re-reading the diary for the views got no answer.
 NOT_RELOADED = ("The dashboard could not reload your diary just now; reload the page "
                 "in a moment to see it.")
+
+
+@dataclass(frozen=True, eq=False)
+class Filtered:
+    """The diary as the filters show it, and what changed since the value before.
+
+    One value per change (a click, a new diary, a patient switch): every view reads it
+    instead of filtering the diary itself. Its frames are worked out when first asked
+    for, once, and shared by the views that ask.
+    """
+
+    diary: Diary
+    start: object  # the first and last day shown (None while there is no diary)
+    end: object
+    pressures: tuple | None = None  # None: every pressure; empty: none
+    areas: tuple = ()  # none: every area
+    span: tuple | None = None  # days box-selected in a plot
+    changed: frozenset = frozenset({"diary", "days", "pressures", "areas", "span"})
+
+    @functools.cached_property
+    def daily(self) -> pd.DataFrame:
+        """The check-ins of the days shown."""
+        return an.in_window(self.diary.daily, "date", self.start, self.end)
+
+    @functools.cached_property
+    def doses(self) -> pd.DataFrame:
+        """The doses of the days shown."""
+        return an.in_window(self.diary.doses, "time", self.start, self.end)
+
+    @functools.cached_property
+    def sessions_in_days(self) -> pd.DataFrame:
+        """The sessions of the days shown, of any pressure and area."""
+        return an.filter_sessions(self.diary.sessions, None, None, self.start, self.end)
+
+    @functools.cached_property
+    def sessions_of_pressures(self) -> pd.DataFrame:
+        """The sessions of the days shown and the chosen pressures, of any area (the body
+        map's counts: the area filter only outlines areas there)."""
+        return an.filter_sessions(self.sessions_in_days, self._pressures, None)
+
+    @functools.cached_property
+    def sessions(self) -> pd.DataFrame:
+        """The sessions that pass every filter: days, pressures and areas."""
+        return an.filter_sessions(self.sessions_of_pressures, None, list(self.areas))
+
+    @functools.cached_property
+    def summary(self) -> an.WindowSummary:
+        """After-session days vs other days, in the selected span or else the days shown."""
+        start, end = self.span if self.span else (self.start, self.end)
+        sessions = an.filter_sessions(self.diary.sessions, self._pressures, list(self.areas))
+        return an.window_summary(self.diary.daily, self.diary.doses, sessions, start, end,
+                                 list(self.areas))
+
+    @property
+    def _pressures(self) -> list | None:
+        return None if self.pressures is None else list(self.pressures)
+
+    def inputs(self) -> tuple:
+        """What the value is made of (the diary by identity)."""
+        return (id(self.diary), self.start, self.end, self.pressures, self.areas, self.span)
 
 
 class DataStore(param.Parameterized):
@@ -38,6 +104,8 @@ class DataStore(param.Parameterized):
     diary = param.ClassSelector(class_=Diary, doc="The selected patient's records")
     span = param.Tuple(default=None, allow_None=True, length=2,
                        doc="Days box-selected in a plot: (first, last) timestamps")
+    filtered = param.ClassSelector(class_=Filtered, doc=(
+        "The diary as the filters show it: one value per change, which every view reads"))
     stale = param.Boolean(default=False, doc="The last write is stored, but the diary shown was "
                           "read before it: re-reading it got no answer (see ``written``)")
 
@@ -47,15 +115,54 @@ class DataStore(param.Parameterized):
                             "DiarySession(store) for the store's owner, or a hosted one)")
         filters = filters or Filters.from_data(session.patients())
         super().__init__(session=session, filters=filters, **params)
+        self._holding = 0
         self.reload(reset_range=True)
         self.filters.param.watch(self._patient_changed, "patient")
+        # Made before any view, so these run first: a view that also follows a filter
+        # itself finds the value for it already published.
+        self.filters.param.watch(self._publish, ["date_range", "pressures", "areas"])
+        self.param.watch(self._publish, ["diary", "span"])
+
+    @contextlib.contextmanager
+    def one_change(self):
+        """Publish one ``filtered`` value for every change made inside (a patient switch sets
+        the diary and the days as one change: the plots drew the old diary in the new
+        days first)."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+            self._publish()
+
+    def _publish(self, *_events) -> None:
+        """Set ``filtered`` when what it is made of has changed (not while holding)."""
+        if self._holding:
+            return
+        f, before = self.filters, self.filtered
+        value = Filtered(self.diary, f.start, f.end,
+                         None if f.pressures is None else tuple(f.pressures), tuple(f.areas or ()),
+                         self.span)
+        if before is not None:
+            changed = {name for name, a, b in zip(
+                ("diary", "days", "days", "pressures", "areas", "span"),
+                before.inputs(), value.inputs()) if a != b}
+            if not changed:
+                return
+            value = dataclasses.replace(value, changed=frozenset(changed))
+        self.filtered = value
 
     def _patient_changed(self, _event) -> None:
         self.reload(reset_range=True)
 
     def reload(self, reset_range: bool = False, show=None) -> None:
         """Read the diary again (after a save, or for another patient); ``show`` is a
-        (first, last) span of days to bring into view, e.g. what an import added."""
+        (first, last) span of days to bring into view, e.g. what an import added.  The
+        views get one ``filtered`` value for the new diary and days together."""
+        with self.one_change():
+            self._reload(reset_range, show)
+
+    def _reload(self, reset_range: bool, show) -> None:
         patient = self.filters.patient
         can = self.session.capabilities(patient)
         if can != self.capabilities:  # its watchers run when the answer changes, not per read
@@ -155,26 +262,18 @@ class DataStore(param.Parameterized):
             return pd.DataFrame(columns=["taken_on", "answers"])
         return self.session.assessments(self.filters.patient, instrument)
 
-    # --- derived data ------------------------------------------------------
+    # --- the filtered value's parts, for notebooks and tests ------------------------
 
-    @param.depends("diary", "filters.date_range")
     def daily(self) -> pd.DataFrame:
-        return an.in_window(self.diary.daily, "date", self.filters.start, self.filters.end)
+        return self.filtered.daily
 
-    @param.depends("diary", "filters.date_range")
     def doses(self) -> pd.DataFrame:
-        return an.in_window(self.diary.doses, "time", self.filters.start, self.filters.end)
+        return self.filtered.doses
 
-    @param.depends("diary", "filters.date_range", "filters.pressures", "filters.areas")
     def matching_sessions(self) -> pd.DataFrame:
         """Sessions that pass the pressure, area and date filters."""
-        f = self.filters
-        return an.filter_sessions(self.diary.sessions, f.pressures, f.areas, f.start, f.end)
+        return self.filtered.sessions
 
-    @param.depends("diary", "filters.date_range", "filters.pressures", "filters.areas", "span")
     def summary(self) -> an.WindowSummary:
         """After-session days vs other days, in the selected span or else the date range."""
-        f = self.filters
-        start, end = self.span if self.span else (f.start, f.end)
-        sessions = an.filter_sessions(self.diary.sessions, f.pressures, f.areas)
-        return an.window_summary(self.diary.daily, self.diary.doses, sessions, start, end, f.areas)
+        return self.filtered.summary

@@ -361,12 +361,14 @@ class EffectsPage(pn.viewable.Viewer):
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Daily, sessions and doses of the scope: the whole diary or the date range."""
-        f = self.data.filters
-        return effects_service.scope_frames(self.data.diary, self.scope, f.start, f.end)
+        shown = self.data.filtered
+        if self.scope == "window" and not shown.diary.sessions.empty:  # filtered once, shared
+            return shown.daily, shown.sessions_in_days, shown.doses
+        return effects_service.scope_frames(shown.diary, self.scope, shown.start, shown.end)
 
     def _inputs(self) -> tuple:
-        f = self.data.filters
-        return (*self.frames(), tuple(f.pressures or ()), tuple(f.areas or ()))
+        shown = self.data.filtered
+        return (*self.frames(), tuple(shown.pressures or ()), tuple(shown.areas))
 
     def compute(self) -> EffectsResult:
         """The figures for the current filters and scope (cached), without showing them."""
@@ -379,7 +381,7 @@ class EffectsPage(pn.viewable.Viewer):
     def span(self) -> tuple:
         """First and last day the figures use."""
         if self.scope == "window":
-            return self.data.filters.start, self.data.filters.end
+            return self.data.filtered.start, self.data.filtered.end
         if "date" not in self.data.diary.daily:
             return None, None  # no patient yet: the diary's frames have no columns
         return self.data.diary.day_span()
@@ -387,7 +389,7 @@ class EffectsPage(pn.viewable.Viewer):
     def headline(self) -> str:
         """Which days the figures use and how many sessions match (or what to choose)."""
         text = scope_html(self.scope, *self.span(), self.result.n_sessions)
-        if not self.data.filters.pressures:
+        if not self.data.filtered.pressures:
             text += "<p class='note'>Choose at least one pressure in the sidebar.</p>"
         return f'<div class="effects-scope-text">{text}</div>'
 
@@ -400,14 +402,13 @@ class EffectsPage(pn.viewable.Viewer):
             self.above.object = above_figures_html(result, self.headline())
             self.tables.object = tables_html(result)
 
-    @param.depends("showing", "scope", "data.diary", "data.filters.date_range",
-                   "data.filters.pressures", "data.filters.areas")
+    @param.depends("showing", "scope", "data.filtered")
     async def _compute(self) -> None:
         """Compute in a worker thread under a loading indicator; skip while the page is hidden.
         The new figures, text and tables reach the browser as one message, under the
         document's lock (``show``)."""
         inputs = self._inputs()
-        diary, settings = self.data.diary, (self.scope, self.span(), *inputs[3:])
+        diary, settings = self.data.filtered.diary, (self.scope, self.span(), *inputs[3:])
         shown = self._shown
         if not self.showing or (shown and shown[0] is diary and shown[1] == settings):
             raise param.parameterized.Skip

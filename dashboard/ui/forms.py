@@ -651,8 +651,7 @@ class History(pn.viewable.Viewer):
         self.frame = self._rows()
         self._show(1)
         data = self.form.data
-        data.param.watch(self._refresh, "diary")
-        data.filters.param.watch(self._refresh, ["date_range", "pressures", "areas"])
+        data.param.watch(self._refresh, "filtered")
         self.table.param.watch(self._page_turned, "page")
 
     def __panel__(self):
@@ -671,12 +670,8 @@ class History(pn.viewable.Viewer):
         """Every entry that passes the filters, newest first, its time as text."""
         data = self.form.data
         kind = self.form.kind
-        if kind == "sessions":
-            frame = data.matching_sessions()
-        elif kind == "daily":
-            frame = data.daily()
-        else:
-            frame = data.doses()
+        shown = data.filtered
+        frame = {"sessions": shown.sessions, "daily": shown.daily, "doses": shown.doses}[kind]
         columns = ["id", *self.COLUMNS[kind]]
         if frame.empty:
             return pd.DataFrame(columns=columns)
@@ -708,10 +703,13 @@ class History(pn.viewable.Viewer):
         otherwise the selection clears and the first page (newest) is shown, or the same
         page after a delete or undo here or a saved edit (the store gives an edited entry
         a new id)."""
+        changed = event.new.changed if event is not None else frozenset({"diary"})
+        if not changed - {"span"}:  # days selected in a plot: the list stays as it is
+            return
         self.frame = self._rows()
         selected = self.table.selected
         ids = self.frame["id"].tolist()
-        saving_edit = event is not None and event.name == "diary" and self.form.editing is not None
+        saving_edit = "diary" in changed and self.form.editing is not None
         if selected in ids:
             self._show(ids.index(selected) // self.PAGE_SIZE + 1, selected)
         else:

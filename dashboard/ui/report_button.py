@@ -74,13 +74,13 @@ class ReportButton(pn.viewable.Viewer):
         self._status = pn.pane.HTML("", css_classes=["report-status"], margin=(12, 10))  # own words only
 
     def request(self) -> ReportRequest:
-        """The report the page asks for now."""
-        data, f = self.data, self.data.filters
+        """The report the page asks for now: of the diary, days and filters shown."""
+        data, shown = self.data, self.data.filtered
         return ReportRequest(
-            patient=data.patient_name or "", diary=data.diary,
+            patient=data.patient_name or "", diary=shown.diary,
             acr=past_results(data, "acr2016"), fiqr=past_results(data, "fiqr"),
-            start=f.start, end=f.end, pressures=tuple(f.pressures or ()),
-            areas=tuple(f.areas or ()), audience=self.audience, paper=self.paper)
+            start=shown.start, end=shown.end, pressures=tuple(shown.pressures or ()),
+            areas=shown.areas, audience=self.audience, paper=self.paper)
 
     async def _make(self) -> io.BytesIO:
         request = self.request()

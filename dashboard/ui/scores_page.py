@@ -364,8 +364,8 @@ class OveruseView(pn.viewable.Viewer):
 
     def summary(self) -> OveruseSummary:
         """The whole months of the days shown (the overuse service)."""
-        f = self.data.filters
-        return overuse_summary(self.data.diary.doses, f.start, f.end)
+        f = self.data.filtered
+        return overuse_summary(f.diary.doses, f.start, f.end)
 
     def table(self) -> pd.DataFrame:
         return self.summary().table
@@ -404,9 +404,13 @@ class OveruseView(pn.viewable.Viewer):
         return pn.pane.Bokeh(figure, sizing_mode="stretch_width")
 
     def __panel__(self):
-        return pn.panel(pn.bind(self._content, self.data.param.diary,
-                                self.data.filters.param.date_range),
-                        sizing_mode="stretch_width", css_classes=["overuse-view"])
+        shown = pn.Column(self._content(), sizing_mode="stretch_width", css_classes=["overuse-view"])
+
+        def follow(event) -> None:  # a new diary or other days; not pressures, areas or a span
+            if event.new.changed & {"diary", "days"}:
+                shown.objects = [self._content()]
+        self.data.param.watch(follow, "filtered")
+        return shown
 
 
 class ScoresPage(pn.viewable.Viewer):

@@ -24,11 +24,11 @@ class View(pn.viewable.Viewer):
 class LinkedPlots(View):
     """Pain, sleep and medication on one shared date axis (plain Bokeh, ``plots.LinkedFigures``).
 
-    The figures are built once per view; every change replaces only the data it
-    touches: a pressure or area click the session markers and after-session bands,
-    a date-range change the days shown. Zoom and pan are shared (one x range) and
-    survive filter clicks. Box-selecting days in any plot sets ``data.span``, which
-    outlines the span in all three and recomputes the summary.
+    The figures are built once per view and follow ``data.filtered``, one value per change;
+    each replaces only the data it touches: a pressure or area click the session markers
+    and after-session bands, a date-range change (or a new diary) the days shown. Zoom and
+    pan are shared (one x range) and survive filter clicks. Box-selecting days in any plot
+    sets ``data.span``, which outlines the span in all three and recomputes the summary.
     """
 
     narrow = param.Boolean(default=False, doc=(
@@ -38,37 +38,45 @@ class LinkedPlots(View):
     def __init__(self, **params):
         super().__init__(**params)
         self._top_of, self._top = None, None  # the diary whose dose_top is _top
-        ds, f = self.data, self.data.filters
         self._build()
         self._pane = pn.pane.Bokeh(self.figures.grid, sizing_mode="stretch_width")  # (class: on the grid)
-        ds.param.watch(self._show_diary, "diary")
-        f.param.watch(self._show_diary, "date_range")
-        f.param.watch(self._show_sessions, "pressures")
-        f.param.watch(self._show_areas, "areas")
-        ds.param.watch(lambda _e: self.figures.update_span(ds.span), "span")
+        self.data.param.watch(self._follow, "filtered")
         self.param.watch(self._rebuild, "narrow")
 
     def _build(self) -> None:
         self.figures = plots.LinkedFigures(on_select=self._on_select, narrow=self.narrow)
         self._show_diary()
-        self.figures.update_span(self.data.span)
+        self.figures.update_span(self.data.filtered.span)
+
+    def _follow(self, event) -> None:
+        """Redraw what the change touched, all of it in one message to the browser."""
+        changed = event.new.changed
+        with pn.io.hold():
+            if changed & {"diary", "days"}:
+                self._show_diary()
+            else:
+                if "areas" in changed:
+                    self._show_areas()
+                elif "pressures" in changed:
+                    self._show_sessions()
+            if "span" in changed:
+                self.figures.update_span(event.new.span)
 
     def _rebuild(self, _event=None) -> None:
         self._build()
         self._pane.object = self.figures.grid
 
-    def _show_diary(self, *_events) -> None:
-        ds, f, figures = self.data, self.data.filters, self.figures
-        diary = ds.diary
+    def _show_diary(self) -> None:
+        shown, figures = self.data.filtered, self.figures
+        diary = shown.diary
         with pn.io.hold():
-            if f.start is not None and f.end is not None:
-                figures.show_days(f.start, f.end)
-            daily = ds.daily()
-            figures.update_daily(daily, f.areas)
-            figures.update_sessions(ds.matching_sessions(), daily)
-            figures.show_pressures(f.pressures)
+            if shown.start is not None and shown.end is not None:
+                figures.show_days(shown.start, shown.end)
+            figures.update_daily(shown.daily, list(shown.areas))
+            figures.update_sessions(shown.sessions, shown.daily)
+            figures.show_pressures(shown.pressures or ())
             present = set(diary.doses.get("drug_class", []))
-            figures.update_doses(ds.doses(), present, self._dose_top(diary))
+            figures.update_doses(shown.doses, present, self._dose_top(diary))
 
     def _dose_top(self, diary) -> float:
         """The medication plot's top (``plots.dose_top``): it depends on the whole diary,
@@ -78,16 +86,19 @@ class LinkedPlots(View):
             self._top_of, self._top = diary, plots.dose_top(diary.doses)
         return self._top
 
-    def _show_sessions(self, *_events) -> None:
+    def _show_sessions(self) -> None:
+        shown = self.data.filtered
         with pn.io.hold():
-            self.figures.update_sessions(self.data.matching_sessions(), self.data.daily())
-            self.figures.show_pressures(self.data.filters.pressures)
+            self.figures.update_sessions(shown.sessions, shown.daily)
+            self.figures.show_pressures(shown.pressures or ())
 
-    def _show_areas(self, *_events) -> None:
-        daily = self.data.daily()
+    def _show_areas(self) -> None:
+        shown = self.data.filtered
         with pn.io.hold():
-            self.figures.update_pain(daily, self.data.filters.areas)
-            self.figures.update_sessions(self.data.matching_sessions(), daily)
+            self.figures.update_pain(shown.daily, list(shown.areas))
+            self.figures.update_sessions(shown.sessions, shown.daily)
+            if "pressures" in shown.changed:
+                self.figures.show_pressures(shown.pressures or ())
 
     def _on_select(self, first: pd.Timestamp, last: pd.Timestamp) -> None:
         self.data.span = (first, last)
@@ -116,10 +127,10 @@ class SummaryRow(View):
             clear, sizing_mode="stretch_width",
         )
 
-    @param.depends("data.diary", "data.filters.date_range", "data.filters.pressures",
-                   "data.filters.areas", "data.span")
+    @param.depends("data.filtered")
     def _html(self) -> str:
-        return summary_html(self.data.summary(), self.data.filters, selected=self.data.span is not None)
+        shown = self.data.filtered
+        return summary_html(shown.summary, self.data.filters, selected=shown.span is not None)
 
 
 def _describe_filters(filters) -> str:
