@@ -14,6 +14,7 @@ import datetime as dt
 
 import pandas as pd
 
+from ..formatting import day
 from ..wording import plural
 
 TREND_DAYS = 14
@@ -76,7 +77,7 @@ def visit_text(last_visit, therapist, today: dt.date) -> str:
     days = (today - pd.Timestamp(last_visit).date()).days
     ago = "today" if days == 0 else ("in the future" if days < 0 else f"{plural(days, 'day')} ago")
     by = f", {therapist}" if therapist else ""
-    return f"{pd.Timestamp(last_visit):%d %b %Y} ({ago}{by})"
+    return f"{day(pd.Timestamp(last_visit))} ({ago}{by})"
 
 
 def patient_list(patients: pd.DataFrame, last_sessions: pd.DataFrame, pain: pd.DataFrame,

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ..formatting import day
 from .randomization import (ALPHA, EXACT_UP_TO_BLOCKS, allocations, can_reach_significance,
                             randomization_p_values, smallest_p_value)
 from .trial import (LOWER_IS_BETTER, OUTCOME_DAYS, OUTCOME_LABELS, OUTCOME_UNITS, TrialDesign,
@@ -360,7 +361,7 @@ class PlanCheck:
                 f"In {_pc(self.power.lost_share)} of them at least one period had no logged "
                 "outcome, so its block could not count.",
                 self.proposal.sentence(design, self.difference),
-                f"It runs about {self.weeks:.0f} weeks, to {self.last_date:%d %b %Y}."]
+                f"It runs about {self.weeks:.0f} weeks, to {day(self.last_date)}."]
         warning = self.warning()
         return [warning, *said] if warning else said
 

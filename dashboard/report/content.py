@@ -16,6 +16,7 @@ import pandas as pd
 from .. import domain
 from ..analysis import summary as an
 from ..effects import period_effects
+from ..formatting import day
 from ..overuse import overuse_summary
 
 DEFAULT_DAYS = 90
@@ -226,13 +227,13 @@ def build_report(patient: str, daily: pd.DataFrame, sessions: pd.DataFrame, dose
     if first is None:
         notes.append("The diary holds no entries yet.")
     elif end < first or start > last:
-        notes.append(f"No entries in this period: the diary runs from {first:%d %b %Y} "
-                      f"to {last:%d %b %Y}.")
+        notes.append(f"No entries in this period: the diary runs from {day(first)} "
+                      f"to {day(last)}.")
     else:
         if start < first:
-            notes.append(f"The diary starts on {first:%d %b %Y}; earlier days have no entries.")
+            notes.append(f"The diary starts on {day(first)}; earlier days have no entries.")
         if end > last:
-            notes.append(f"The last entry is of {last:%d %b %Y}.")
+            notes.append(f"The last entry is of {day(last)}.")
     if matching.empty:
         notes.append("No massage sessions in this period" + (" match the filters." if
                      _filters_text(pressures, areas) else "."))

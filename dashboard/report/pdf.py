@@ -22,7 +22,7 @@ from reportlab.platypus import (CondPageBreak, Image, KeepTogether, Paragraph, S
 
 from .. import domain
 from ..analysis import effects as fx
-from ..formatting import number, p_text, signed
+from ..formatting import day, number, p_text, signed
 from ..wording import log_more, plural
 from ..analysis import scores
 from . import chart
@@ -75,10 +75,6 @@ def cut(text, limit: int = CELL_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _day(value) -> str:
-    return f"{pd.Timestamp(value):%d %b %Y}"
-
-
 def _pressure(pressure: str) -> str:
     glyph = PRESSURE_GLYPHS[domain.PRESSURE_MARKERS.get(pressure, "diamond")]
     color = domain.PRESSURE_COLORS.get(pressure, "#999999")
@@ -124,8 +120,8 @@ class _Builder:
         lines = [self.p(f"Massage &amp; fibromyalgia diary: report {AUDIENCE_TITLES[r.audience]}",
                         "small"),
                  self.p(markup(cut(r.patient, 200)), "title"),
-                 self.p(f"<b>Period</b> {_day(r.start)} to {_day(r.end)} ({r.days} days) · "
-                        f"<b>generated</b> {_day(r.generated)}"),
+                 self.p(f"<b>Period</b> {day(r.start)} to {day(r.end)} ({r.days} days) · "
+                        f"<b>generated</b> {day(r.generated)}"),
                  self.p(f"<b>{markup(DISCLAIMER)}</b>")]
         if r.filters:
             lines.append(self.p(f"Sessions shown: {markup(r.filters)}."))
@@ -140,7 +136,7 @@ class _Builder:
 
     def summary(self) -> list:
         r = self.r
-        before = f"{_day(r.previous[0])} to {_day(r.previous[1])}"
+        before = f"{day(r.previous[0])} to {day(r.previous[1])}"
         rows = [["", "This period", f"Previous {r.days} days ({before})", "Change"]]
         for f in r.figures:
             change = "–" if f.change is None else signed(f.change, f.decimals)
@@ -223,7 +219,7 @@ class _Builder:
         r = self.r
         out = [self.heading("scores")]
         if r.acr.empty and r.fiqr.empty:
-            return out + [self.p(f"No ACR 2016 or FIQR results kept up to {_day(r.end)}. The "
+            return out + [self.p(f"No ACR 2016 or FIQR results kept up to {day(r.end)}. The "
                                  "dashboard's Scores page keeps them.")]
         rows = [["Instrument", "Latest", "Result", "Band", "Earlier results"]]
         if not r.acr.empty:
@@ -232,7 +228,7 @@ class _Builder:
             generalized = "generalized pain" if a.get("generalized_pain") else "pain not generalized"
             history = " · ".join(f"{t:%d %b %y}: {int(v)}" for t, v in
                                  zip(r.acr["taken_on"][:-1], r.acr["fs"][:-1]))
-            rows.append(["ACR 2016 (FS = WPI + SSS, 0-31)", _day(a["taken_on"]),
+            rows.append(["ACR 2016 (FS = WPI + SSS, 0-31)", day(a["taken_on"]),
                          f"WPI {int(a['wpi'])}, SSS {int(a['sss'])}, <b>FS {int(a['fs'])}</b>; "
                          f"{met}; {generalized}", markup(a["severity"]), history or "–"])
         if not r.fiqr.empty:
@@ -243,7 +239,7 @@ class _Builder:
                       else "incomplete: too many unanswered items for a total")
             history = " · ".join(f"{t:%d %b %y}: {v:.1f}" for t, v in
                                  zip(r.fiqr["taken_on"][:-1], r.fiqr["total"][:-1]) if pd.notna(v))
-            rows.append(["FIQR (0-100)", _day(f["taken_on"]), result,
+            rows.append(["FIQR (0-100)", day(f["taken_on"]), result,
                          markup(f["severity"]) if valid else "–", history or "–"])
         out.append(self.table(rows, [2.6, 1.6, 4.2, 1.3, 3.0]))
         out.append(self.p("Bands: FS (Wolfe 2015) 0-3 none, 4-7 mild, 8-11 moderate, 12-19 severe, "
@@ -298,8 +294,8 @@ class _Builder:
 
 
 def _footer(report: Report):
-    text = (f"Self-kept diary, {_day(report.start)} to {_day(report.end)}; associations, not "
-            f"causes. Generated {_day(report.generated)}.")
+    text = (f"Self-kept diary, {day(report.start)} to {day(report.end)}; associations, not "
+            f"causes. Generated {day(report.generated)}.")
 
     def draw(canvas, doc) -> None:
         canvas.saveState()

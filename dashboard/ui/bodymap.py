@@ -22,6 +22,7 @@ from bokeh.plotting import figure
 
 from .. import domain
 from ..body_areas import PAIN_MEASURE, SESSIONS_MEASURE, area_values
+from ..formatting import day_span
 from .body_geometry import BACK_X, body_parts, part_at
 from .datastore import DataStore
 from .plots import on_browser_event
@@ -299,7 +300,7 @@ class AreaBodyMap(pn.viewable.Viewer):
 
     def _update(self, *_events) -> None:
         f = self.data.filtered
-        window = f"{f.start:%d %b %Y} – {f.end:%d %b %Y}" if f.start and f.end else ""
+        window = day_span(f.start, f.end) if f.start and f.end else ""
         shown = {"values": self.values(), "measure": self.measure, "areas": list(f.areas),
                  "window": window}
         if repr(shown) != repr(self.shown):  # (NaN, an area without pain, is never == NaN)

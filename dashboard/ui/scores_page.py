@@ -15,6 +15,7 @@ import param
 
 from .. import domain
 from ..analysis import scores
+from ..formatting import day
 from ..overuse import OveruseSummary, overuse_summary
 from .bodymap import WpiBodyMap
 from .charts import acr_history_figure, fiqr_history_figure, overuse_figure
@@ -196,7 +197,7 @@ class Questionnaire(pn.viewable.Viewer):
             return
         self.kept += 1
         where = " in your own diary (not the demo)" if self.data.capabilities.demo else ""
-        self.say(f"Kept the {self.title} result of {taken_on:%d %b %Y}{where}.")
+        self.say(f"Kept the {self.title} result of {day(taken_on)}{where}.")
 
     def _history(self, *_deps):
         frame = self.plottable(past_results(self.data, self.instrument))

@@ -18,7 +18,7 @@ from bokeh.plotting import figure
 
 from .. import domain
 from ..analysis import trial as tr
-from ..formatting import signed
+from ..formatting import day, signed
 from ..session import Refused
 from ..trials import OpenTrial, add_replacement_block, check_design, open_trial, save_plan
 from .datastore import DataStore
@@ -316,7 +316,7 @@ class TrialPage(pn.viewable.Viewer):
         self._forget_check()
         self.check_text.object = ""
         self._say(f"Trial {trial_id} is planned: {len(plan)} sessions from "
-                  f"{design.start:%d %b %Y}. Give the pressure the schedule says.", "success")
+                  f"{day(design.start)}. Give the pressure the schedule says.", "success")
         self.refresh()
 
     def _add_block(self, _event=None) -> None:
@@ -329,7 +329,7 @@ class TrialPage(pn.viewable.Viewer):
             return
         first = block.iloc[0]
         self._say(f"Replacement block {int(first['block'])} added from "
-                  f"{pd.Timestamp(first['date']):%d %b %Y}; its order was drawn at random "
+                  f"{day(pd.Timestamp(first['date']))}; its order was drawn at random "
                   f"({first['pressure']} first).", "success")
         self.refresh()
 
@@ -380,7 +380,7 @@ class TrialPage(pn.viewable.Viewer):
             f"{escape_html(tr.OUTCOME_LABELS[design.outcome].lower())}</h3>"
             + next_session_html(self.found)
             + f"<p class='note'>{design.blocks} blocks of {design.sessions_per_period} sessions "
-              f"per period, every {design.every_days} days from {design.start:%d %b %Y}; seed "
+              f"per period, every {design.every_days} days from {day(design.start)}; seed "
               f"{design.seed} (the schedule {'is' if self.found.reproducible else 'is NOT'} "
               "drawn again from it).</p>")
         self.result.object = result_html(result)
