@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import re
 import statistics
@@ -378,19 +379,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=120, help="per row")
     parser.add_argument("--rows", nargs="+", help="sessions x processes, e.g. 20x1 20x2 50x4 "
                         "(instead of every --sessions with every --processes)")
+    parser.add_argument("--db", help="a PostgreSQL URL holding the demo clinic already (written "
+                        "with the same --patients, --days and PASSWORD): no throwaway server, "
+                        "no minute of writing")
     args = parser.parse_args(argv)
 
     therapists = therapist_names(5)
     pairs = [tuple(int(n) for n in pair.split("x")) for pair in args.rows] if args.rows else [
         (sessions, processes) for sessions in args.sessions for processes in args.processes]
-    with ThrowawayPostgres() as postgres:
-        db_url = postgres.create_database("clinic")
-        store = Store(db_url)
-        started = time.perf_counter()
-        write_clinic(store, patients=args.patients, days=args.days, therapists=5, password=PASSWORD)
-        store.close()
-        print(f"demo clinic: {args.patients} patients x {args.days} days, "
-              f"{time.perf_counter() - started:.0f} s", flush=True)
+    with contextlib.ExitStack() as stack:
+        db_url = args.db
+        if db_url is None:
+            db_url = stack.enter_context(ThrowawayPostgres()).create_database("clinic")
+            store = Store(db_url)
+            started = time.perf_counter()
+            write_clinic(store, patients=args.patients, days=args.days, therapists=5,
+                         password=PASSWORD)
+            store.close()
+            print(f"demo clinic: {args.patients} patients x {args.days} days, "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
         print_header(args.seconds)
         for sessions, processes in pairs:
             with open("/proc/loadavg") as f:

@@ -365,3 +365,51 @@ def test_the_demo_takes_entries_but_is_nobody_s_own_diary(tmp_path):
     saved_for = session.save(demo_patient, [checkin()])
     own = session.capabilities(saved_for)
     assert not own.demo and own.plan and own.owns_diary and not own.share
+
+
+def test_one_action_checks_access_once_and_the_next_one_afresh(clinic, monkeypatch):
+    """Inside ``one_check`` (a click and what it recomputes) the sign-in and the grants are
+    read once; a grant revoked in between stops the next action."""
+    store, accounts = clinic
+    grant = accounts.add_grant("ann", "tom", "log")
+    tom, ann = session_of(store, accounts, "tom"), pid(accounts, "ann")
+    asked = []
+    check = tom._check_scopes
+    monkeypatch.setattr(tom, "_check_scopes", lambda: asked.append(1) or check())
+    with tom.one_check():
+        tom.diary(ann), tom.patients(), tom.trials(ann)
+        with tom.one_check():  # nested: still the same action
+            tom.save(ann, [massage(dt.datetime(2026, 11, 3, 10))])
+    assert len(asked) == 1
+    accounts.revoke("grant", grant)
+    with tom.one_check(), pytest.raises(Refused):
+        tom.diary(ann)
+    with pytest.raises(Refused):  # outside an action every call checks, as before
+        tom.diary(ann)
+    assert len(asked) == 3
+
+
+@pytest.mark.both_engines
+def test_a_save_rereads_only_the_table_it_wrote(clinic):
+    """After this process logs a session, the diary it holds is the old one with its
+    sessions read again (the check-ins and doses kept); a write by anyone else in between
+    makes it read everything."""
+    store, accounts = clinic
+    accounts.add_grant("ann", "tom", "log")
+    tom, ann = session_of(store, accounts, "tom"), pid(accounts, "ann")
+    before = tom.diary(ann)
+    tom.save(ann, [massage(dt.datetime(2026, 11, 3, 10), "deep")])
+    after = tom.diary(ann)
+    assert after.daily is before.daily and after.doses is before.doses
+    assert list(after.sessions["pressure"]) == ["light", "deep"]
+    assert after.sessions is not before.sessions
+    other = Store(store.url)  # another process's writes: a store of its own
+    try:
+        other.save(ann, [checkin(DAY + dt.timedelta(days=1), pain=7)])
+    finally:
+        other.close()
+    tom.save(ann, [massage(dt.datetime(2026, 11, 4, 10))])  # revision moved by two
+    fresh = tom.diary(ann)
+    assert fresh.daily is not after.daily and list(fresh.daily["pain"]) == [5.0, 7.0]
+    assert len(fresh.sessions) == 3
+    assert tom.diary(ann) is fresh  # read once per revision

@@ -381,33 +381,31 @@ def medication_overuse(doses: pd.DataFrame) -> pd.DataFrame:
     if unknown:
         raise ValueError(f"unknown drug class {', '.join(unknown)}")
 
-    day = doses["time"].dt.strftime("%Y-%m-%d")
+    # Whole-frame operations, no loop over months: the therapist's view recomputes this at
+    # every session logged, and a month-by-month loop over three years took 0.1-0.3 s.
+    day = doses["time"].dt.normalize()
+    number = day.dt.year * 100 + day.dt.month  # 202403; each month written out once
+    month = number.map({n: f"{n // 100:04d}-{n % 100:02d}" for n in number.unique()})
     taken = pd.DataFrame(
-        {"month": day.str[:7], "day": day, "drug_class": doses["drug_class"].astype(str)}
+        {"month": month.astype(str), "day": day, "drug_class": doses["drug_class"].astype(str)}
     )
 
     per_class = taken.groupby(["month", "drug_class"])["day"].nunique().reset_index(name="days")
     per_class["threshold"] = per_class["drug_class"].map(OVERUSE_THRESHOLDS).astype("float64")
     per_class["crossed"] = per_class["days"] >= per_class["threshold"]
 
-    acute = taken[taken["drug_class"].isin(ACUTE_CLASSES)]
-    combined_rows = []
-    for month in sorted(taken["month"].unique()):
-        in_month = acute[acute["month"] == month]
-        days = in_month["day"].nunique()
-        several = in_month["drug_class"].nunique() >= 2
-        single_crossed = per_class.loc[per_class["month"] == month, "crossed"].any()
-        combined_rows.append(
-            {
-                "month": month,
-                "drug_class": ALL_ACUTE,
-                "days": days,
-                "threshold": float(COMBINED_THRESHOLD),
-                "crossed": bool(days >= COMBINED_THRESHOLD and several and not single_crossed),
-            }
-        )
+    acute = taken[taken["drug_class"].isin(ACUTE_CLASSES)].groupby("month")
+    all_months = pd.Index(sorted(taken["month"].unique()), name="month")
+    days = acute["day"].nunique().reindex(all_months, fill_value=0)
+    several = acute["drug_class"].nunique().reindex(all_months, fill_value=0) >= 2
+    single_crossed = per_class.groupby("month")["crossed"].any().reindex(all_months, fill_value=False)
+    combined = pd.DataFrame({
+        "month": all_months, "drug_class": ALL_ACUTE, "days": days.to_numpy(),
+        "threshold": float(COMBINED_THRESHOLD),
+        "crossed": (days >= COMBINED_THRESHOLD).to_numpy() & several.to_numpy()
+        & ~single_crossed.to_numpy(dtype=bool)})
 
-    result = pd.concat([per_class, pd.DataFrame(combined_rows)], ignore_index=True)
+    result = pd.concat([per_class, combined], ignore_index=True)
     result = result.sort_values(
         ["month", "drug_class"],
         key=lambda column: column.map(_CLASS_ORDER) if column.name == "drug_class" else column,

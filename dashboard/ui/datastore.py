@@ -85,6 +85,16 @@ class Filtered:
         return (id(self.diary), self.start, self.end, self.pressures, self.areas, self.span)
 
 
+def one_action(method):
+    """A method of the DataStore, and every view it sets recomputing, as one action of the
+    person: the sign-in and grants are checked once (``DiarySession.one_check``)."""
+    @functools.wraps(method)
+    def acting(self, *args, **kwargs):
+        with self.session.one_check():
+            return method(self, *args, **kwargs)
+    return acting
+
+
 class DataStore(param.Parameterized):
     """The state a browser session sees: filters, the loaded diary, a selected span.
 
@@ -155,6 +165,7 @@ class DataStore(param.Parameterized):
     def _patient_changed(self, _event) -> None:
         self.reload(reset_range=True)
 
+    @one_action
     def reload(self, reset_range: bool = False, show=None) -> None:
         """Read the diary again (after a save, or for another patient); ``show`` is a
         (first, last) span of days to bring into view, e.g. what an import added.  The
@@ -200,6 +211,7 @@ class DataStore(param.Parameterized):
     # A write raises StoreUnavailable only when it was rolled back; once it is committed,
     # a failed refresh sets ``stale`` instead (``_follow_write``).
 
+    @one_action
     def save(self, record) -> None:
         """Save one record in the shown patient's diary (one transaction), then refresh.
 
@@ -240,10 +252,12 @@ class DataStore(param.Parameterized):
     def record(self, kind: str, record_id: int):
         return self.session.record(kind, record_id)
 
+    @one_action
     def replace(self, kind: str, record_id: int, record) -> None:
         self.session.replace(kind, record_id, record)
         self._follow_write(self.reload)
 
+    @one_action
     def delete(self, kind: str, record_id: int):
         """Delete a record; returns it for an undo (``save`` it again)."""
         record = self.session.delete(kind, record_id)

@@ -71,7 +71,9 @@ def hosted_page(store_url: str, secret: str) -> pn.viewable.Viewable:
     context = pn.state.curdoc.session_context
     signin = context.token_payload.get(PAYLOAD_KEY)  # see SigninBinding
     try:
-        page = HostedPage(DiarySession.signed_in(store, signin))
+        session = DiarySession.signed_in(store, signin)
+        with session.one_check():
+            page = HostedPage(session)
     except Refused:
         return short_message(ENDED, "warning")
     except Exception:

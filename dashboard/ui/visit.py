@@ -127,6 +127,10 @@ class VisitView(pn.viewable.Viewer):
 
     def _build_below(self) -> None:
         """The parts below the first screen: filled after the page has arrived."""
+        with self.data.session.one_check():
+            self._fill_below()
+
+    def _fill_below(self) -> None:
         self._below_built = True
         form = SessionForm(data=self.data)
         form.fields["therapist"].value = self.therapist
