@@ -11,7 +11,9 @@ then over and over change the pressure filter (twice) and log the session they g
 (the visit view's form, its Save button clicked).  Per row it prints the median and 95th percentile of page opens, patient changes, filter updates and saves
 (from the change sent until the server's last update arrived, quiet for ``QUIET_S``),
 errors, saves confirmed on screen that are not in the database (must be 0), and the app
-processes' CPU seconds and memory per session.
+processes' CPU seconds and memory per session; then when the last person's page was open
+(patient chosen, Effects and Overview opened) and the filter updates and saves begun after
+that, "with all open".
 
 A person is a signed-in therapist: the benchmark signs in through ``/login`` like a
 browser, then opens the page's websocket with that cookie and a session token signed
@@ -199,6 +201,7 @@ class Person:
         except TimeoutError as error:
             raise TimeoutError(f"{what}: {error}") from None
         self.times[what].append(self.last_change - started)
+        self.times[what + " at"].append(started)  # when it began: before or after all were open
 
     def change(self, what: str, model, **values) -> None:
         started = time.monotonic()
@@ -256,7 +259,8 @@ class Person:
         self.session.close()
 
 
-def run_person(address, secret, cookie, patient, deadline, times, errors, confirmed) -> None:
+def run_person(address, secret, cookie, patient, deadline, times, errors, confirmed,
+               ready: list) -> None:
     asyncio.set_event_loop(asyncio.new_event_loop())  # bokeh.client's IOLoop, one per thread
     person = Person(address, secret, cookie, patient, times, errors, confirmed)
     try:
@@ -264,6 +268,7 @@ def run_person(address, secret, cookie, patient, deadline, times, errors, confir
         person.choose_patient()
         person.open_page("Effects")
         person.open_page("Overview", timed=False)
+        ready.append(time.monotonic())  # this person's page is open: patient, Effects, Overview
         step = 0
         while time.monotonic() < deadline:
             (person.toggle_pressure, person.toggle_pressure, person.save)[step % 3]()
@@ -311,14 +316,15 @@ def measure(db_url: str, processes: int, sessions: int, seconds: float, therapis
         rss_before = [rss_mb(pid) for pid in pids]
         cpu_before = [cpu_seconds(pid) for pid in pids]
         cookies = {name: sign_in(stack.address, name) for name in therapists}
-        times = {k: [] for k in ("page open", "patient change", "filter update",
-                                 "Effects first opening", "save")}
+        times = {k: [] for what in ("page open", "patient change", "filter update",
+                                    "Effects first opening", "save") for k in (what, what + " at")}
         errors: list[str] = []
+        ready: list[float] = []
         confirmed: set = set()
         deadline = time.monotonic() + seconds
         threads = [threading.Thread(target=run_person, args=(
             stack.address, stack.cookie_secret, cookies[who], patient, deadline, times, errors,
-            confirmed), daemon=True) for who, patient in own_patients(therapists, sessions)]
+            confirmed, ready), daemon=True) for who, patient in own_patients(therapists, sessions)]
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -333,7 +339,9 @@ def measure(db_url: str, processes: int, sessions: int, seconds: float, therapis
         elapsed = time.monotonic() - started
         cpu = sum(cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before))
         alive = [app.poll() is None for app in stack.apps]
+    all_open = max(ready) if len(ready) == sessions else None
     return {"processes": processes, "sessions": sessions, "times": times, "errors": errors,
+            "all open": all_open, "all open after": None if all_open is None else all_open - started,
             "confirmed": len(confirmed), "missing": saves_missing(db_url, confirmed),
             "cpu_per_session": cpu / sessions, "cpu_share": cpu / elapsed,
             "mb_per_session": (sum(peak_rss) - sum(rss_before)) / sessions,
@@ -354,8 +362,17 @@ def print_header(seconds: float) -> None:
           "(patient, minute) sessions the page said were saved")
     print("| sessions | processes | load before | page open | patient change | filter update "
           "| Effects first | save | errors | saves confirmed | not landed "
-          "| app CPU s per session | CPU share | MB per session |")
-    print("|" + "---|" * 14, flush=True)
+          "| app CPU s per session | CPU share | MB per session "
+          "| all open after s | filter update, all open | save, all open |")
+    print("|" + "---|" * 17, flush=True)
+
+
+def after_all_open(r: dict, what: str) -> list[float]:
+    """The times of the actions begun once every person's page was open (the issue's "with
+    20 open"); the others were queued behind later arrivals' page opens."""
+    if r["all open"] is None:
+        return []
+    return [d for d, at in zip(r["times"][what], r["times"][what + " at"]) if at >= r["all open"]]
 
 
 def print_row(r: dict) -> None:
@@ -364,8 +381,10 @@ def print_row(r: dict) -> None:
           f"| {quantiles(t['patient change'])} | {quantiles(t['filter update'])} "
           f"| {quantiles(t['Effects first opening'])} "
           f"| {quantiles(t['save'])} | {len(r['errors'])} | {r['confirmed']} | {r['missing']} "
-          f"| {r['cpu_per_session']:.1f} | {r['cpu_share']:.2f} | {r['mb_per_session']:.0f} |",
-          flush=True)
+          f"| {r['cpu_per_session']:.1f} | {r['cpu_share']:.2f} | {r['mb_per_session']:.0f} "
+          f"| {'–' if r['all open'] is None else format(r['all open after'], '.1f')} "
+          f"| {quantiles(after_all_open(r, 'filter update'))} "
+          f"| {quantiles(after_all_open(r, 'save'))} |", flush=True)
     for error in sorted(set(r["errors"]))[:5]:
         print(f"  ({r['sessions']} sessions, {r['processes']} processes) {error}", flush=True)
 

@@ -187,3 +187,31 @@ def test_one_filtered_value_per_click_shared_by_the_views(demo_path):
     data.filters.pressures = ["deep"]  # no change: nothing published
     data.reload()  # the same diary and days: nothing to publish either
     assert len(published) == 1
+
+
+def test_a_logged_session_redraws_the_sessions_not_the_days(tmp_path):
+    """Saving a massage keeps the diary's check-ins and doses (the same frames), so the
+    daily and dose plots are not worked out again, only the session markers; a check-in
+    saved after it redraws the days."""
+    from dashboard.records import MassageSession
+    from dashboard.ui.views import LinkedPlots
+
+    store = Store(tmp_path / "d.sqlite")
+    day = dt.date.today() - dt.timedelta(days=20)
+    store.save_by_name({"Ann": [DailyCheckin(day + dt.timedelta(days=i), pain=4)
+                                for i in range(15)]})
+    data = DataStore(DiarySession(store))
+    figures = LinkedPlots(data=data).figures
+    redrawn = []
+    for name in ("update_daily", "update_doses"):
+        drawn = getattr(figures, name)
+        setattr(figures, name, lambda *a, _name=name, _drawn=drawn: redrawn.append(_name)
+                or _drawn(*a))
+    markers = figures.sessions.data
+    data.save(MassageSession(start=dt.datetime.combine(day + dt.timedelta(days=3), dt.time(10)),
+                             duration_min=45, pressure="deep", areas=("neck",)))
+    assert redrawn == []
+    assert len(figures.sessions.data["date"]) == len(markers["date"]) + 1
+    data.save(DailyCheckin(day + dt.timedelta(days=15), pain=8))
+    assert "update_daily" in redrawn and 8 in list(figures.pain_line.data["value"])
+    store.close()

@@ -45,6 +45,7 @@ class LinkedPlots(View):
 
     def _build(self) -> None:
         self.figures = plots.LinkedFigures(on_select=self._on_select, narrow=self.narrow)
+        self._drawn = None  # what the daily and dose plots show (``_show_diary``)
         self._show_diary()
         self.figures.update_span(self.data.filtered.span)
 
@@ -69,14 +70,24 @@ class LinkedPlots(View):
     def _show_diary(self) -> None:
         shown, figures = self.data.filtered, self.figures
         diary = shown.diary
+        # A logged session leaves the diary's check-ins and doses as they were (the same
+        # frames: ``session._DiaryCache``): their plots are not worked out again, only the
+        # sessions (a therapist's save recomputed every day's pain, sleep and doses).
+        drawn = (diary.daily, diary.doses, shown.start, shown.end, tuple(shown.areas))
+        same = self._drawn is not None and all(
+            new is old if isinstance(new, pd.DataFrame) else new == old
+            for new, old in zip(drawn, self._drawn))
+        self._drawn = drawn
         with pn.io.hold():
             if shown.start is not None and shown.end is not None:
                 figures.show_days(shown.start, shown.end)
-            figures.update_daily(shown.daily, list(shown.areas))
+            if not same:
+                figures.update_daily(shown.daily, list(shown.areas))
             figures.update_sessions(shown.sessions, shown.daily)
             figures.show_pressures(shown.pressures or ())
-            present = set(diary.doses.get("drug_class", []))
-            figures.update_doses(shown.doses, present, self._dose_top(diary))
+            if not same:
+                present = set(diary.doses.get("drug_class", []))
+                figures.update_doses(shown.doses, present, self._dose_top(diary))
 
     def _dose_top(self, diary) -> float:
         """The medication plot's top (``plots.dose_top``): it depends on the whole diary,
