@@ -213,18 +213,18 @@ class App(pn.viewable.Viewer):
     def sidebar(self) -> pn.Column:
         f = self.data.filters
         patient = pn.widgets.Select.from_param(
-            f.param.patient, name="Patient",
+            f.param.patient, label="Patient",
             visible=len(f.param.patient.objects) > 1)
         dates = pn.widgets.DateRangeSlider.from_param(
-            f.param.date_range, name="Days shown", format="%d %b %Y", step=1, throttled=True,
+            f.param.date_range, label="Days shown", format="%d %b %Y", step=1, throttled=True,
             sizing_mode="stretch_width", margin=(5, 18, 5, 10))
         pressures = held_widget(
-            pn.widgets.CheckButtonGroup, f, "pressures", name="Pressure",
+            pn.widgets.CheckButtonGroup, f, "pressures", label="Pressure",
             options={domain.PRESSURE_LABELS[p]: p for p in domain.PRESSURES},
-            orientation="vertical", button_type="primary", button_style="outline",
+            orientation="vertical", color="primary", variant="outline",
             sizing_mode="stretch_width", css_classes=["pressure-filter"])
         areas = held_widget(
-            pn.widgets.MultiChoice, f, "areas", name="Body area (none chosen = all)",
+            pn.widgets.MultiChoice, f, "areas", label="Body area (none chosen = all)",
             options={domain.area_label(a): a for a in domain.BODY_AREAS},
             placeholder="All areas", sizing_mode="stretch_width", css_classes=["area-filter"])
         return pn.Column(patient, dates, pn.pane.Markdown("**Pressure**", margin=(10, 10, 0, 10)),

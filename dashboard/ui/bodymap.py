@@ -241,7 +241,7 @@ class WpiBodyMap(pn.viewable.Viewer):
                                  on_tap=self.tap)
         self.param.watch(lambda event: self.figure.show(wpi_columns(event.new)), "selected")
         self.checkboxes = pn.widgets.CheckBoxGroup.from_param(
-            self.param.selected, name="Painful regions",
+            self.param.selected, label="Painful regions",
             options={domain.area_label(r): r for r in domain.WPI_REGIONS},
             css_classes=["wpi-checkboxes"])
 
@@ -333,7 +333,7 @@ class AreaBodyMap(pn.viewable.Viewer):
     def __panel__(self):
         switch = pn.widgets.RadioButtonGroup.from_param(
             self.param.measure, options={v: k for k, v in MEASURE_LABELS.items()},
-            button_type="primary", button_style="outline", description=None,
+            color="primary", variant="outline", description=None,
             css_classes=["area-measure"])
         legend = pn.pane.HTML(pn.bind(self._legend, self.param.shown), stylesheets=[LEGEND_CSS],
                               css_classes=["area-legend"], sizing_mode="stretch_width")

@@ -59,8 +59,8 @@ class QuickCheckin(DailyForm):
         super().__init__(**params)
         self.shown_id = None  # the id of today's saved check-in whose answers the form shows
         self.clear()
-        self.full_button = pn.widgets.Button(name="Full form: more ratings, notes, naps",
-                                             button_type="light", height=44,
+        self.full_button = pn.widgets.Button(label="Full form: more ratings, notes, naps",
+                                             color="light", height=44,
                                              css_classes=["full-form-button"])
         self.full_button.on_click(self._full_form)
 

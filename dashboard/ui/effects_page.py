@@ -345,7 +345,7 @@ class EffectsPage(pn.viewable.Viewer):
                   "around your sessions with nearby days without one, for the pressures and "
                   "body areas chosen in the sidebar.</p>"),
             pn.widgets.RadioButtonGroup.from_param(
-                self.param.scope, name="", color="primary", variant="outline",
+                self.param.scope, label="", color="primary", variant="outline",
                 css_classes=["effects-scope"], margin=(4, 10)),
             self._results, sizing_mode="stretch_width", css_classes=["effects-page"])
 

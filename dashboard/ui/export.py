@@ -30,8 +30,8 @@ class DiaryDownload(pn.viewable.Viewer):
         super().__init__(**params)
         self._download = pn.widgets.FileDownload(
             callback=self._zip, filename=f"fibro-diary-{dt.date.today():%Y-%m-%d}.zip",
-            label="Download your diary (CSV, zipped)", button_type="primary",
-            button_style="outline", width=300, css_classes=["diary-download"])
+            label="Download your diary (CSV, zipped)", color="primary",
+            variant="outline", width=300, css_classes=["diary-download"])
 
     def _zip(self) -> io.BytesIO:
         self._download.filename = f"fibro-diary-{dt.date.today():%Y-%m-%d}.zip"

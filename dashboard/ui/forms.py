@@ -111,7 +111,7 @@ def when_picker(name: str, value: dt.datetime | None = None) -> pn.widgets.Datet
     """A date and time up to the end of today, now at first, shown in 24 hours (or on a phone
     in full, in its own language)."""
     return pn.widgets.DatetimePicker(
-        name=name, value=value or just_now(), end=end_of_today(),
+        label=name, value=value or just_now(), end=end_of_today(),
         enable_seconds=False, military_time=True, width=220, stylesheets=[WHEN_CSS])
 
 
@@ -141,9 +141,9 @@ class RecordForm(pn.viewable.Viewer):
         super().__init__(**params)
         self.fields: dict[str, pn.viewable.Viewable] = self._fields()
         self.errors: dict[str, pn.pane.HTML] = {}  # a field's error line, made with the field
-        self.save_button = pn.widgets.Button(name="Save", button_type="primary", height=44,
+        self.save_button = pn.widgets.Button(label="Save", color="primary", height=44,
                                              width=160, css_classes=["save-button"])
-        self.cancel_button = pn.widgets.Button(name="Cancel edit", button_type="light", height=44,
+        self.cancel_button = pn.widgets.Button(label="Cancel edit", color="light", height=44,
                                                visible=self.param.editing.rx.is_not(None))
         self.message = pn.pane.Alert("", alert_type="success", visible=False,
                                      css_classes=["form-message"], sizing_mode="stretch_width")
@@ -199,7 +199,7 @@ class RecordForm(pn.viewable.Viewer):
                                              sizing_mode="stretch_width")
         parts = [widget, self.errors[name]]
         if isinstance(widget, (pn.widgets.RadioButtonGroup, pn.widgets.CheckButtonGroup)):
-            parts.insert(0, group_label(widget.name, domain.RATING_ANCHORS.get(name)))
+            parts.insert(0, group_label(widget.label, domain.RATING_ANCHORS.get(name)))
         return pn.Column(*parts, sizing_mode="stretch_width", margin=0)
 
     def __panel__(self):
@@ -285,21 +285,21 @@ class DailyForm(RecordForm):
 
     def _fields(self) -> dict:
         today = dt.date.today()
-        fields = {"date": pn.widgets.DatePicker(name="Day", value=today, end=today, width=200)}
+        fields = {"date": pn.widgets.DatePicker(label="Day", value=today, end=today, width=200)}
         for name, label in domain.DAILY_RATINGS.items():
             if name == "sleep_quality":
                 fields["sleep_hours"] = NumberInput(
-                    name="Hours asleep last night", value=None, start=0, end=24, step=0.5,
+                    label="Hours asleep last night", value=None, start=0, end=24, step=0.5,
                     placeholder="e.g. 6.5", width=200)
                 fields["nap_minutes"] = pn.widgets.IntInput(
-                    name="Naps (minutes)", value=None, start=0, end=domain.NAP_MINUTES_MAX, step=5,
+                    label="Naps (minutes)", value=None, start=0, end=domain.NAP_MINUTES_MAX, step=5,
                     placeholder="e.g. 40", width=200)
             fields[name] = rating_choice(f"{label} (0-10)", domain.RATING_ANCHORS.get(name))
         for area in domain.BODY_AREAS:
             fields[domain.AREA_PAIN_PREFIX + area] = pn.widgets.IntInput(
-                name=domain.area_label(area), value=None, start=0, end=10, placeholder=BLANK,
+                label=domain.area_label(area), value=None, start=0, end=10, placeholder=BLANK,
                 width=110)
-        fields["notes"] = pn.widgets.TextAreaInput(name="Notes", placeholder="Anything else",
+        fields["notes"] = pn.widgets.TextAreaInput(label="Notes", placeholder="Anything else",
                                                   height=80, sizing_mode="stretch_width")
         return fields
 
@@ -307,9 +307,9 @@ class DailyForm(RecordForm):
         super().__init__(**params)
         self.replace_question = pn.pane.Alert("", alert_type="warning", visible=False,
                                               css_classes=["replace-question"])
-        self.replace_button = pn.widgets.Button(name="Replace that day", button_type="warning",
+        self.replace_button = pn.widgets.Button(label="Replace that day", color="warning",
                                                 visible=False, css_classes=["replace-yes"])
-        self.keep_button = pn.widgets.Button(name="Keep the saved one", visible=False)
+        self.keep_button = pn.widgets.Button(label="Keep the saved one", visible=False)
         self.replace_button.on_click(self._replace_confirmed)
         self.keep_button.on_click(lambda _e: self._ask(None))
 
@@ -393,22 +393,22 @@ class SessionForm(RecordForm):
     def _fields(self) -> dict:
         return {
             "start": when_picker("Started", session_start(SESSION_MINUTES)),
-            "duration_min": pn.widgets.IntInput(name="Minutes", value=SESSION_MINUTES, start=1, end=1440,
+            "duration_min": pn.widgets.IntInput(label="Minutes", value=SESSION_MINUTES, start=1, end=1440,
                                                 step=5, width=120),
             "pressure": Choice(
                 label="Pressure", value="moderate", narrow_columns=2,
                 options=[{"text": domain.PRESSURE_LABELS[p], "value": p} for p in domain.PRESSURES]),
             "areas": pn.widgets.MultiChoice(
-                name="Body areas", options={domain.area_label(a): a for a in domain.BODY_AREAS},
+                label="Body areas", options={domain.area_label(a): a for a in domain.BODY_AREAS},
                 placeholder="Choose one or more", sizing_mode="stretch_width"),
-            "technique": pn.widgets.TextInput(name="Technique", placeholder="e.g. myofascial release",
+            "technique": pn.widgets.TextInput(label="Technique", placeholder="e.g. myofascial release",
                                               sizing_mode="stretch_width"),
             "therapist": pn.widgets.AutocompleteInput(
-                name="Therapist", options=[], restrict=False, case_sensitive=False,
+                label="Therapist", options=[], restrict=False, case_sensitive=False,
                 min_characters=1, sizing_mode="stretch_width"),
             "pain_before": rating_choice("Pain just before (0-10)", domain.RATING_ANCHORS["pain_before"]),
             "pain_after": rating_choice("Pain just after (0-10)", domain.RATING_ANCHORS["pain_after"]),
-            "notes": pn.widgets.TextAreaInput(name="Notes", height=70, sizing_mode="stretch_width"),
+            "notes": pn.widgets.TextAreaInput(label="Notes", height=70, sizing_mode="stretch_width"),
         }
 
     def __panel__(self):
@@ -502,15 +502,15 @@ class DoseForm(RecordForm):
                                   hint="a tap fills in the name, class and last dose",
                                   css_classes=["recent-medicines"]),
             "name": pn.widgets.AutocompleteInput(
-                name="Medicine", options=[], restrict=False, case_sensitive=False,
+                label="Medicine", options=[], restrict=False, case_sensitive=False,
                 min_characters=1, placeholder="e.g. Paracetamol", sizing_mode="stretch_width"),
             "drug_class": pn.widgets.Select(
-                name="Drug class", options={domain.DRUG_CLASS_LABELS[c]: c for c in domain.DRUG_CLASSES},
+                label="Drug class", options={domain.DRUG_CLASS_LABELS[c]: c for c in domain.DRUG_CLASSES},
                 value="other", sizing_mode="stretch_width", max_width=420),
-            "dose": NumberInput(name="Dose", value=None, start=0, placeholder="e.g. 500",
+            "dose": NumberInput(label="Dose", value=None, start=0, placeholder="e.g. 500",
                                           width=140),
-            "unit": pn.widgets.TextInput(name="Unit", value="mg", width=100),
-            "reason": pn.widgets.TextInput(name="Reason", placeholder="e.g. neck pain",
+            "unit": pn.widgets.TextInput(label="Unit", value="mg", width=100),
+            "reason": pn.widgets.TextInput(label="Reason", placeholder="e.g. neck pain",
                                            sizing_mode="stretch_width"),
         }
         fields["name"].param.watch(self._fill_class, "value")
@@ -655,10 +655,10 @@ class History(pn.viewable.Viewer):
         self.table.param.watch(self._page_turned, "page")
 
     def __panel__(self):
-        edit = pn.widgets.Button(name="Edit selected", css_classes=["edit-selected"])
-        delete = pn.widgets.Button(name="Delete selected", button_type="danger",
-                                   button_style="outline", css_classes=["delete-selected"])
-        undo = pn.widgets.Button(name="Undo delete", button_type="warning", css_classes=["undo-delete"],
+        edit = pn.widgets.Button(label="Edit selected", css_classes=["edit-selected"])
+        delete = pn.widgets.Button(label="Delete selected", color="danger",
+                                   variant="outline", css_classes=["delete-selected"])
+        undo = pn.widgets.Button(label="Undo delete", color="warning", css_classes=["undo-delete"],
                                  visible=self.param.last_deleted.rx.is_not(None))
         edit.on_click(self._edit)
         delete.on_click(self._delete)

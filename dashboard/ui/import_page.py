@@ -123,13 +123,13 @@ class ImportPage(pn.viewable.Viewer):
             limit_bytes=MAX_UPLOAD_MB * 1024 * 1024, multiple=True, accepted_filetypes=[".csv", ".txt", "text/csv", "text/plain"],
             max_file_size=f"{MAX_UPLOAD_MB}MB", chunk_size=CHUNK_BYTES, layout="compact",
             css_classes=["import-file"], sizing_mode="stretch_width")
-        self.kind = pn.widgets.Select(name="Kind of file", options={GUESS: GUESS, **{
+        self.kind = pn.widgets.Select(label="Kind of file", options={GUESS: GUESS, **{
             label: kind for kind, label in KIND_LABELS.items()}}, value=GUESS, max_width=420,
             sizing_mode="stretch_width", css_classes=["import-kind"])  # narrower on a phone
-        self.check_button = pn.widgets.Button(name="Check the file (writes nothing)",
-                                              button_type="primary", css_classes=["import-check"],
+        self.check_button = pn.widgets.Button(label="Check the file (writes nothing)",
+                                              color="primary", css_classes=["import-check"],
                                               disabled=self.param.busy)
-        self.confirm_button = pn.widgets.Button(name="Import", button_type="success", visible=False,
+        self.confirm_button = pn.widgets.Button(label="Import", color="success", visible=False,
                                                 css_classes=["import-confirm"], disabled=self.param.busy)
         self.progress = pn.indicators.Progress(active=True, value=-1, width=300,
                                                visible=self.param.busy, css_classes=["import-progress"])

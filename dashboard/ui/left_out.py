@@ -27,8 +27,8 @@ class LeftOutEntries(pn.viewable.Viewer):
         super().__init__(**params)
         self.alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                    sizing_mode="stretch_width", css_classes=["left-out"])
-        self.choice = pn.widgets.Select(name="Entry left out", options={}, width=320)
-        self.delete_button = pn.widgets.Button(name="Delete this entry", button_type="danger",
+        self.choice = pn.widgets.Select(label="Entry left out", options={}, width=320)
+        self.delete_button = pn.widgets.Button(label="Delete this entry", color="danger",
                                                height=44, css_classes=["left-out-delete"])
         self.said = pn.pane.Markdown("", visible=False, css_classes=["left-out-said"])
         self.delete_button.on_click(self._delete)

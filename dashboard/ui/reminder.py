@@ -70,11 +70,11 @@ class ReminderButton(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._time = pn.widgets.Select.from_param(self.param.time, name="Reminder time",
+        self._time = pn.widgets.Select.from_param(self.param.time, label="Reminder time",
                                                   width=140, css_classes=["reminder-time"])
         self._download = pn.widgets.FileDownload(
             callback=self._calendar, filename="reminder.ics", label="Daily reminder",
-            button_type="primary", button_style="outline", width=170,  # no icon: from a CDN
+            color="primary", variant="outline", width=170,  # no icon: from a CDN
             css_classes=["reminder-download"], margin=(27, 10, 10, 10))
 
     def _calendar(self) -> io.BytesIO:

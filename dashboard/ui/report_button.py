@@ -64,13 +64,13 @@ class ReportButton(pn.viewable.Viewer):
         super().__init__(**params)
         self._download = pn.widgets.FileDownload(
             callback=self._make, filename="diary-report.pdf", label="Download report",
-            button_type="primary", auto=True, width=190,  # no icon: icons come from a CDN
+            color="primary", auto=True, width=190,  # no icon: icons come from a CDN
             css_classes=["report-download"], disabled=not self.data.capabilities.read)
         self._for = pn.widgets.RadioButtonGroup.from_param(
-            self.param.audience, options=AUDIENCE_LABELS, button_type="primary",
-            button_style="outline", css_classes=["report-audience"])
+            self.param.audience, options=AUDIENCE_LABELS, color="primary",
+            variant="outline", css_classes=["report-audience"])
         self._paper = pn.widgets.Select.from_param(self.param.paper, options=PAPER_LABELS,
-                                                   name="Paper", width=110)  # a named field
+                                                   label="Paper", width=110)  # a named field
         self._status = pn.pane.HTML("", css_classes=["report-status"], margin=(12, 10))  # own words only
 
     def request(self) -> ReportRequest:

@@ -107,10 +107,10 @@ class Questionnaire(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         today = dt.date.today()
-        self.date = pn.widgets.DatePicker(name="Date answered", value=today, end=today, width=200)
-        self.score_button = pn.widgets.Button(name="Score", button_type="primary", height=44,
+        self.date = pn.widgets.DatePicker(label="Date answered", value=today, end=today, width=200)
+        self.score_button = pn.widgets.Button(label="Score", color="primary", height=44,
                                               width=140, css_classes=["score-button"])
-        self.keep_button = pn.widgets.Button(name="Keep this result", button_type="success",
+        self.keep_button = pn.widgets.Button(label="Keep this result", color="success",
                                              height=44, width=180, disabled=True,
                                              css_classes=["keep-button"],
                                              visible=not self.data.capabilities.read_only)  # a shared view

@@ -29,23 +29,23 @@ class SharingPage(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.therapist = pn.widgets.TextInput(name="Therapist's user name", width=260)
+        self.therapist = pn.widgets.TextInput(label="Therapist's user name", width=260)
         self.scope = pn.widgets.RadioButtonGroup(
-            name="Access", options={"See my dashboard": "read",
+            label="Access", options={"See my dashboard": "read",
                                     "See it and log the sessions they give": "log"},
-            value="read", button_type="primary", button_style="outline")
-        self.grant_days = pn.widgets.IntInput(name="Ends after (days, 0 = until I revoke it)",
+            value="read", color="primary", variant="outline")
+        self.grant_days = pn.widgets.IntInput(label="Ends after (days, 0 = until I revoke it)",
                                               value=0, start=0, end=3650, width=260)
-        self.grant_button = pn.widgets.Button(name="Give access", button_type="primary",
+        self.grant_button = pn.widgets.Button(label="Give access", color="primary",
                                               height=44, css_classes=["grant-button"])
-        self.link_amount = pn.widgets.IntInput(name="Link ends after", value=14, start=1,
+        self.link_amount = pn.widgets.IntInput(label="Link ends after", value=14, start=1,
                                                end=365, width=130)
-        self.link_unit = pn.widgets.Select(name="Unit", options={"days": "d", "hours": "h"},
+        self.link_unit = pn.widgets.Select(label="Unit", options={"days": "d", "hours": "h"},
                                            value="d", width=120)
-        self.link_button = pn.widgets.Button(name="Create read-only link", button_type="primary",
+        self.link_button = pn.widgets.Button(label="Create read-only link", color="primary",
                                              height=44, css_classes=["link-button"])
-        self.revoke_choice = pn.widgets.Select(name="Revoke", options={}, width=320)
-        self.revoke_button = pn.widgets.Button(name="Revoke now", button_type="danger", height=44,
+        self.revoke_choice = pn.widgets.Select(label="Revoke", options={}, width=320)
+        self.revoke_button = pn.widgets.Button(label="Revoke now", color="danger", height=44,
                                                css_classes=["revoke-button"])
         self.message = pn.pane.Alert("", visible=False, sizing_mode="stretch_width",
                                      css_classes=["sharing-message"])

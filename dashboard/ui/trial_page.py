@@ -186,13 +186,13 @@ class TrialPage(pn.viewable.Viewer):
                                      css_classes=["trial-message"])
         self.read_only = pn.pane.Markdown("", visible=False, sizing_mode="stretch_width",
                                           css_classes=["trial-read-only"])
-        self.stop_button = pn.widgets.Button(name="Stop the trial early", button_type="warning",
+        self.stop_button = pn.widgets.Button(label="Stop the trial early", color="warning",
                                              css_classes=["trial-stop"])
         self.stop_button.on_click(self._stop)
         self.lost = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PAGE_CSS],
                                  css_classes=["trial-lost-box"])
         self.replace_button = pn.widgets.Button(
-            name="Add a randomized replacement block", button_type="primary", visible=False,
+            label="Add a randomized replacement block", color="primary", visible=False,
             css_classes=["trial-add-block"])
         self.replace_button.on_click(self._add_block)
         self.planner = self._planner()
@@ -204,36 +204,36 @@ class TrialPage(pn.viewable.Viewer):
     def _planner(self) -> pn.Column:
         pressures = {domain.PRESSURE_LABELS[p]: p for p in tr.TRIAL_PRESSURES}
         self.fields = {
-            "pressure_a": pn.widgets.Select(name="First pressure (A)", options=pressures,
+            "pressure_a": pn.widgets.Select(label="First pressure (A)", options=pressures,
                                             value="light"),
-            "pressure_b": pn.widgets.Select(name="Second pressure (B; the result is B minus A)",
+            "pressure_b": pn.widgets.Select(label="Second pressure (B; the result is B minus A)",
                                             options=pressures, value="deep"),
-            "outcome": pn.widgets.Select(name="Main outcome", value="pain_next_day",
+            "outcome": pn.widgets.Select(label="Main outcome", value="pain_next_day",
                                          options={v: k for k, v in tr.OUTCOME_LABELS.items()}),
-            "area": pn.widgets.Select(name="Body area", value=None, options={
+            "area": pn.widgets.Select(label="Body area", value=None, options={
                 "Any area": None, **{domain.area_label(a): a for a in domain.BODY_AREAS}}),
-            "blocks": pn.widgets.IntInput(name="Blocks (pairs of periods)", value=tr.DEFAULT_BLOCKS,
+            "blocks": pn.widgets.IntInput(label="Blocks (pairs of periods)", value=tr.DEFAULT_BLOCKS,
                                           start=tr.MIN_BLOCKS, end=tr.MAX_BLOCKS),
             "sessions_per_period": pn.widgets.IntInput(
-                name="Sessions per period", value=tr.DEFAULT_SESSIONS_PER_PERIOD, start=1,
+                label="Sessions per period", value=tr.DEFAULT_SESSIONS_PER_PERIOD, start=1,
                 end=tr.MAX_SESSIONS_PER_PERIOD),
-            "every_days": pn.widgets.IntInput(name="Days from one session to the next",
+            "every_days": pn.widgets.IntInput(label="Days from one session to the next",
                                               value=tr.DEFAULT_EVERY_DAYS, start=2,
                                               end=tr.MAX_EVERY_DAYS),
-            "start": pn.widgets.DatePicker(name="First session",
+            "start": pn.widgets.DatePicker(label="First session",
                                            value=dt.date.today() + dt.timedelta(days=1)),
-            "difference": pn.widgets.FloatInput(name="Difference worth finding (for the power)",
+            "difference": pn.widgets.FloatInput(label="Difference worth finding (for the power)",
                                                 value=tr.DEFAULT_DIFFERENCE, start=0.1, step=0.5),
         }
-        self.check_button = pn.widgets.Button(name="Check this design", button_type="primary",
+        self.check_button = pn.widgets.Button(label="Check this design", color="primary",
                                               css_classes=["trial-check-button"])
-        self.save_button = pn.widgets.Button(name="Save this plan", button_type="success",
+        self.save_button = pn.widgets.Button(label="Save this plan", color="success",
                                              disabled=True, css_classes=["trial-save"])
-        self.anyway = pn.widgets.Checkbox(name="Save it anyway, knowing it cannot reach p < 0.05",
+        self.anyway = pn.widgets.Checkbox(label="Save it anyway, knowing it cannot reach p < 0.05",
                                           visible=False, css_classes=["trial-anyway"])
         self.check_text = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PAGE_CSS],
                                        css_classes=["trial-check"])
-        self.use_proposal = pn.widgets.Button(name="Use the proposed design", visible=False,
+        self.use_proposal = pn.widgets.Button(label="Use the proposed design", visible=False,
                                               css_classes=["trial-use-proposal"])
         self.use_proposal.on_click(self._use_proposal)
         self.check_button.on_click(self._check)
@@ -271,7 +271,7 @@ class TrialPage(pn.viewable.Viewer):
         if problems:
             self._checked = None
             self.check_text.object = "<p class='warning'>" + escape_html("; ".join(
-                f"{self.fields[k].name}: {m}" for k, m in problems.items())) + "</p>"
+                f"{self.fields[k].label}: {m}" for k, m in problems.items())) + "</p>"
             return
         plan, check = check_design(self.data.session, self.data.filters.patient, design,
                                    self.fields["difference"].value or tr.DEFAULT_DIFFERENCE)
@@ -291,7 +291,7 @@ class TrialPage(pn.viewable.Viewer):
         self._checked = (design, plan, check)
         self.use_proposal.param.update(
             visible=proposal.reached and other,
-            name=f"Use {proposal.blocks} × {proposal.sessions_per_period} instead")
+            label=f"Use {proposal.blocks} × {proposal.sessions_per_period} instead")
         self.anyway.param.update(value=False, visible=warning is not None)
         self._enable_save()
 

@@ -129,7 +129,7 @@ class SummaryRow(View):
     """After-session days vs other days, each figure with its number of days and interval."""
 
     def __panel__(self):
-        clear = pn.widgets.Button(name="Clear selected days", button_type="light",
+        clear = pn.widgets.Button(label="Clear selected days", color="light",
                                   visible=self.data.param.span.rx.pipe(bool))
         clear.on_click(lambda _e: setattr(self.data, "span", None))
         return pn.Column(
