@@ -157,7 +157,9 @@ def blocks_plot(result: dict) -> figure:
     if result["estimate"] is not None:
         plot.add_layout(Span(location=result["estimate"], dimension="width",
                              line_color="#4A5FA8", line_dash="dashed", line_width=2))
-    points = plot.scatter("block", "difference", source=ColumnDataSource(frame), size=11,
+    # columns, not the frame: Bokeh 3.9 resets a frame's index in place (pandas 3.1 warns)
+    columns = {name: column.to_numpy() for name, column in frame.items()}
+    points = plot.scatter("block", "difference", source=ColumnDataSource(columns), size=11,
                           marker=domain.PRESSURE_MARKERS.get(b, "circle"),
                           color=domain.PRESSURE_COLORS.get(b, "#333333"))
     plot.add_tools(HoverTool(renderers=[points], tooltips=[
