@@ -86,7 +86,8 @@ def test_a_planned_trial_followed_and_imported_gives_back_its_effect(tmp_path, d
 def test_a_deviation_is_shown_and_gives_a_per_protocol_result(tmp_path, db_url):
     schedule = plan(db_url)["schedule"]
     write_diary(tmp_path / "diary", schedule, 2.0, seed=5)
-    rows = list(csv.reader(open(tmp_path / "diary" / "sessions.csv", encoding="utf-8")))
+    with open(tmp_path / "diary" / "sessions.csv", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
     swapped = next(i for i, r in enumerate(rows[1:], start=1) if r[2] == "light")
     rows[swapped][2] = "deep"
     with open(tmp_path / "diary" / "sessions.csv", "w", newline="", encoding="utf-8") as f:
@@ -142,7 +143,8 @@ def test_a_lost_period_is_said_at_once_and_a_replacement_block_can_be_added(tmp_
     lost_days = {(dt.date.fromisoformat(r["date"]) + dt.timedelta(days=1)).isoformat()
                  for r in schedule if r["block"] == 2 and r["period"] == 2}
     path = tmp_path / "diary" / "daily.csv"
-    rows = [r for r in csv.reader(open(path, encoding="utf-8")) if r[0] not in lost_days]
+    with open(path, encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f) if r[0] not in lost_days]
     with open(path, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
     fibro("import", "csv", tmp_path / "diary", "--db", db_url)
