@@ -40,8 +40,6 @@ def serve(db, port, address, show, hosted, phone, base_url, password_stdin, orig
     """Serve the dashboard on this store (demo data while it is empty), on this computer only;
     with --hosted, behind a login for patients, their therapists and link holders; with
     --phone, your own diary for you alone, on your phone."""
-    import panel as pn
-
     from ..ui.serving import is_loopback
 
     if base_url and not phone:
@@ -78,11 +76,11 @@ def serve(db, port, address, show, hosted, phone, base_url, password_stdin, orig
         except AccountError as error:
             raise click.ClickException(str(error)) from None
         return
-    from ..ui.app import personal_page
+    from ..ui.app import personal_server
 
-    pn.serve({"app": lambda: personal_page(location)}, port=port, address=address, show=show,
-             title="Fibro diary",
-             websocket_origin=[f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"])
+    server = personal_server(location, port, address, show=show)
+    server.start()
+    server.io_loop.start()
 
 
 def _serve_phone(location, shown, port, address, host, show, base_url, password_stdin,

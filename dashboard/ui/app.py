@@ -142,6 +142,18 @@ def personal_page(location=None) -> pn.viewable.Viewable:
                              "server's log; your diary was not changed.")
 
 
+def personal_server(location, port: int, address: str = "127.0.0.1", **options):
+    """The personal dashboard's Bokeh server on ``location``, built but not started:
+    ``fibro serve`` starts it; the browser tests run it on a thread of their own
+    (``options`` giving its event loop).  ``panel serve dashboard/app.py`` serves the same
+    ``personal_page``."""
+    host = f"[{address}]" if ":" in address else address
+    return pn.serve({"app": lambda: personal_page(location)}, port=port, address=address,
+                    title="Fibro diary", start=False,
+                    websocket_origin=[f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"],
+                    **{"show": False, **options})
+
+
 def requested_span() -> tuple:
     """The (first, last) days asked for by the page address (``?show=2016-04-12..2016-05-12``)."""
     args = pn.state.session_args if pn.state.curdoc is not None else {}

@@ -238,26 +238,43 @@ def serve_hosted(location, port: int, address: str, show: bool, origins: list[st
     """Run the hosted server (blocks): login required for every page.  Requests are logged
     (tornado's access log, link tokens masked); passwords, tokens and diaries never are."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    loggers = [logging.getLogger(), *(logger for logger in logging.root.manager.loggerDict.values()
-                                      if isinstance(logger, logging.Logger))]  # Bokeh's has its own
-    for handler in {h for logger in loggers for h in logger.handlers}:
-        handler.addFilter(MaskTokens())
+    mask_tokens_in_logs()
     if cheap_test_hashing():
         log.warning("%s=test: new passwords are hashed at the test suites' low Argon2 cost, easy "
                     "to guess from a copy of the store; unset it on a real server",
                     PASSWORD_HASH_VARIABLE)
+    server = hosted_server(location, port, address, origins, use_xheaders=use_xheaders, show=show)
+    server.start()
+    server.io_loop.start()
+
+
+def mask_tokens_in_logs() -> None:
+    """Every log handler of this process masks link tokens (Bokeh's loggers have their own)."""
+    loggers = [logging.getLogger(), *(logger for logger in logging.root.manager.loggerDict.values()
+                                      if isinstance(logger, logging.Logger))]
+    for handler in {h for logger in loggers for h in logger.handlers}:
+        if not any(isinstance(f, MaskTokens) for f in handler.filters):
+            handler.addFilter(MaskTokens())
+
+
+def hosted_server(location, port: int, address: str, origins: list[str],
+                  use_xheaders: bool = False, **options):
+    """The hosted Bokeh server on ``location``, built but not started (``serve_hosted``
+    starts it; the browser tests run it on a thread of their own, ``options`` giving its
+    event loop)."""
     from panel.io.application import build_applications
 
     store = shared_store(location)
     secret = cookie_secret(store)
     apps = build_applications({"app": lambda: hosted_page(store.url, secret)}, title=TITLE)
     apps["/app"].add(SigninBinding(secret))
-    bind_websockets_to_signin(secret)
-    server = pn.serve(apps, port=port, address=address,
-                      show=show, title=TITLE, websocket_origin=origins, cookie_secret=secret,
-                      auth_provider=StoreAuth(store.url, secret), use_xheaders=use_xheaders,
-                      sign_sessions=True, secret_key=secret, start=False,
-                      include_cookies=[], exclude_headers=["Cookie"])  # no sign-in in the page
+    bind_websockets_to_signin()
+    server = pn.serve(apps, port=port, address=address, title=TITLE, websocket_origin=origins,
+                      cookie_secret=secret, auth_provider=StoreAuth(store.url, secret),
+                      use_xheaders=use_xheaders, sign_sessions=True, secret_key=secret,
+                      start=False, include_cookies=[],
+                      exclude_headers=["Cookie"],  # no sign-in in the page
+                      **{"show": False, **options})
     server._tornado.transforms.append(SecurityHeaders)  # Bokeh's Tornado app (as Panel reads it)
-    server.start()
-    server.io_loop.start()
+    server._tornado.fibro_signin_secret = secret  # its websockets are bound to the sign-in
+    return server

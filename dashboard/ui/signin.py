@@ -115,9 +115,13 @@ class SigninBinding(Handler):
         return {PAYLOAD_KEY: signin_hash_of(self.secret, request)}
 
 
-def bind_websockets_to_signin(secret: str) -> None:
+def bind_websockets_to_signin() -> None:
     """Refuse a websocket whose page token was made for another sign-in than the browser's:
-    a page token of user A used by a browser signed in as B (or signed out) gets a 403."""
+    a page token of user A used by a browser signed in as B (or signed out) gets a 403.
+
+    Bokeh's websocket handler is shared by every server of the process: the check applies
+    to the hosted servers' (those whose Tornado app names a sign-in secret, see
+    ``hosted.hosted_server``), each with its own secret."""
     from bokeh.server.views.ws import WSHandler
 
     if getattr(WSHandler, "_fibro_bound_to_signin", False):
@@ -125,6 +129,9 @@ def bind_websockets_to_signin(secret: str) -> None:
     plain_get = WSHandler.get
 
     async def get(self, *args, **kwargs):
+        secret = getattr(self.application, "fibro_signin_secret", None)
+        if secret is None:  # a personal server's websocket
+            return await plain_get(self, *args, **kwargs)
         offered = [p.strip() for p in self.request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
         token = offered[1] if len(offered) == 2 and offered[0] == "bokeh" else None
         bound = None

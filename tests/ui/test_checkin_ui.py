@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -15,55 +14,14 @@ from playwright.sync_api import expect
 from dashboard.records import DailyCheckin
 from dashboard.store import Store
 from dashboard.ui.rating import NOT_RECORDED
+from tests.ui.pages import (ARTIFACTS, DESKTOP, PHONE, TIMEOUT_MS, LogUI, read_store,
+                            row_of_day)
 
-from tests.ui.test_log_ui import (ARTIFACTS, RELOAD_RACE, TIMEOUT_MS, LogUI, read_store,
-                                  row_of_day, write_empty_store, write_own_store)
-from tests.ui.test_log_ui import serve  # noqa: F401  (a fixture: serves a store)
 
 pytestmark = pytest.mark.ui
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2,
-         "user_agent": ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
-                        "Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")}
-DESKTOP = {"viewport": {"width": 1400, "height": 1000}}
 LABELS = {"pain": "Pain today (0-10)", "sleep_hours": "Hours asleep last night",
           "sleep_quality": "Sleep quality (0-10)", "fatigue": "Fatigue (0-10)"}
-
-
-@pytest.fixture
-def own_db(tmp_path) -> Path:
-    return write_own_store(tmp_path / "own" / "fibro.sqlite")
-
-
-@pytest.fixture
-def empty_db(tmp_path) -> Path:
-    return write_empty_store(tmp_path / "fresh" / "fibro.sqlite")
-
-
-@pytest.fixture
-def open_page(browser, serve):  # noqa: F811
-    """``open_page(db, device, query="")``: a new browser context on the served store; each
-    page is checked for console errors and requests off the machine at the end."""
-    opened: list[tuple] = []
-    servers = {}
-
-    def start(db: Path, device: dict, query: str = "") -> LogUI:
-        server = servers.get(db) or servers.setdefault(db, serve(db, RELOAD_RACE))
-        context = browser.new_context(**device)
-        ui = LogUI(context.new_page(), server.url + query)
-        opened.append((context, ui))
-        ui.page.goto(ui.url)
-        expect(ui.page.locator(".quick-checkin-card")).to_be_visible(timeout=TIMEOUT_MS)
-        return ui
-
-    yield start
-    for context, ui in opened:
-        ui.close()
-        context.close()
-    for _context, ui in opened:
-        assert ui.unexpected() == {"console errors": [], "failed requests": [],
-                                   "requests to other hosts": []}
 
 
 def quick(ui: LogUI):

@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from dashboard.store import Store
-from tests.ui.test_clinic_stack_ui import PASSWORD, running_demo_clinic
-from tests.ui.test_hosted_ui import TIMEOUT_MS, real_problems, sign_in, wait_for_dashboard
+from tests.ui.conftest import CLINIC_PASSWORD, running_demo_clinic
+from tests.ui.pages import TIMEOUT_MS, real_problems, sign_in, wait_for_dashboard
 
 pytestmark = pytest.mark.ui
 OPENED = "WebSocket connection opened"
@@ -72,7 +72,7 @@ def test_a_killed_process_sends_its_page_to_the_other_and_loses_no_save(browser:
     stack = clinic_stack
     before = [log.count(OPENED) for log in app_logs(stack)]
     page = browser.new_context().new_page()
-    sign_in(page, SimpleNamespace(url=f"{stack.address}/app"), "sam", PASSWORD)
+    sign_in(page, SimpleNamespace(url=f"{stack.address}/app"), "sam", CLINIC_PASSWORD)
     wait_for_dashboard(page)
     victim = serving(stack, before)
     counts = {name: sessions_of(stack, name) for name in ("Patient 002", "Patient 004")}
@@ -109,7 +109,7 @@ def test_a_killed_process_sends_its_page_to_the_other_and_loses_no_save(browser:
 def test_the_therapist_opens_the_patient_list_with_last_visits_and_trends(browser: Browser,
                                                                         clinic_stack):
     page = browser.new_context().new_page()
-    sign_in(page, SimpleNamespace(url=f"{clinic_stack.address}/app"), "sam", PASSWORD)
+    sign_in(page, SimpleNamespace(url=f"{clinic_stack.address}/app"), "sam", CLINIC_PASSWORD)
     wait_for_dashboard(page)
     card = page.locator(".patient-list-card")
     expect(card).to_contain_text("All 4 patients: last visit and pain trend")

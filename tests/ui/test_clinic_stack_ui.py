@@ -5,46 +5,18 @@ see their patients' plots, whichever process their browser lands on."""
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from dashboard.demo import write_clinic
-from dashboard.store import Store
-from tests.pg import skipping_postgres
-from tests.ui.test_dashboard_ui import READY_JS, STATE_JS, TITLES
-from tests.ui.test_hosted_ui import (TIMEOUT_MS, open_tab, real_problems, sign_in,
-                                    wait_for_dashboard)
+from tests.ui.conftest import CLINIC_PASSWORD, running_demo_clinic
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
-from stack import ClinicStack, NotAvailable  # noqa: E402
+from tests.ui.pages import (READY_JS, STATE_JS, TIMEOUT_MS, TITLES, open_tab, real_problems,
+                           sign_in, wait_for_dashboard)
 
 pytestmark = pytest.mark.ui
-PASSWORD = "a long clinic password"
-
-
-@contextmanager
-def running_demo_clinic(end: dt.date):
-    """Two app processes behind nginx on a throwaway PostgreSQL holding a small demo clinic
-    (four patients, 60 days ending on ``end``); stopped afterwards."""
-    if skipping_postgres():
-        pytest.skip("FIBRO_SKIP_POSTGRES is set")
-    stack = ClinicStack(processes=2)
-    try:
-        stack.start()
-    except NotAvailable as error:
-        pytest.fail(f"{error} (set FIBRO_SKIP_POSTGRES=1 to skip)", pytrace=False)
-    try:
-        store = Store(stack.db_url)
-        write_clinic(store, patients=4, days=60, therapists=2, password=PASSWORD, end=end)
-        store.close()
-        yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +32,7 @@ def test_therapists_sign_in_through_nginx_and_see_their_patients_plots(browser: 
     for therapist in ("sam", "alex"):
         page = browser.new_context().new_page()
         page.add_init_script(STATE_JS)
-        sign_in(page, server, therapist, PASSWORD)
+        sign_in(page, server, therapist, CLINIC_PASSWORD)
         wait_for_dashboard(page)
         expect(page.locator(".patients")).to_contain_text("Patient 00", timeout=TIMEOUT_MS)
         expect(page.locator(".visit-view")).to_be_visible()

@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.store import Store
-from tests.ui.test_log_ui import LogUI, days_ago, own_records
+from tests.ui.pages import LogUI, days_ago, own_records
 
 pytestmark = pytest.mark.ui
 

@@ -18,8 +18,9 @@ from dashboard.demo import write_demo
 from dashboard.records import MassageSession
 from dashboard.store import Store
 from tests.test_limits import insert_year_one_session
-from tests.ui.test_hosted_ui import (ALL_DATA_JS, PASSWORD, TIMEOUT_MS, base, open_tab,
-                                     serve_hosted, sign_in, wait_for_dashboard)
+from tests.ui.conftest import FAST_ACCESS_CHECKS, served_in_process
+from tests.ui.pages import (ALL_DATA_JS, CLOSED_SOCKET, PASSWORD, TIMEOUT_MS, base, open_tab,
+                            sign_in, wait_for_dashboard)
 
 pytestmark = pytest.mark.ui
 
@@ -43,8 +44,9 @@ def clinic(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def hosted(clinic, artifacts):
-    yield from serve_hosted(clinic[0].path, artifacts / "hold-server.log")
+def hosted(clinic):
+    yield from served_in_process(clinic[0].path, "hosted", env=FAST_ACCESS_CHECKS,
+                                 tolerate=CLOSED_SOCKET)
 
 
 SET_PICKER_JS = """(value) => {

@@ -19,33 +19,14 @@ from dashboard.accounts import Accounts
 from dashboard.demo import write_demo
 from dashboard.records import MassageSession
 from dashboard.store import Store
-from tests.ui.conftest import FIBRO_SERVE, Server
+from tests.ui.conftest import FAST_ACCESS_CHECKS, served_in_process
+from tests.ui.pages import (ALL_DATA_JS, CLOSED_SOCKET, PASSWORD, TIMEOUT_MS, base, open_tab,
+                            sign_in, wait_for_dashboard)
 
 pytestmark = pytest.mark.ui
 
-PASSWORD = "a long test password"
 PATIENTS = ("ann", "bea", "cy")
 GRANTS = {"tom": {"ann": "log", "bea": "read"}, "tia": {"cy": "read"}}
-TIMEOUT_MS = 90_000
-HOSTED = [*FIBRO_SERVE, "--hosted"]
-ALL_DATA_JS = """() => {
-  const out = [];
-  if (!window.Bokeh) return '';
-  for (const doc of window.Bokeh.documents) {
-    for (const model of doc._all_models.values()) {
-      for (const key of ['data', 'text', 'object', 'value', 'options', 'labels']) {
-        try {
-          const value = model[key];
-          if (value === undefined || value === null) continue;
-          if (value instanceof Map) out.push(JSON.stringify([...value.entries()].map(
-              ([k, v]) => [k, Array.from(v ?? [], String)])));
-          else out.push(JSON.stringify(value));
-        } catch (e) {}
-      }
-    }
-  }
-  return out.join('\\n');
-}"""
 
 
 def marker(patient: str) -> str:
@@ -74,54 +55,11 @@ def clinic(tmp_path_factory):
     return store, accounts
 
 
-def serve_hosted(db, log_path):
-    """``fibro serve --hosted`` on ``db`` while the caller's fixture lasts (pages re-check
-    access every 2 s instead of 30); its log must hold no real problem at the end."""
-    server = Server(db, log_path, HOSTED, env={"FIBRO_ACCESS_CHECK_SECONDS": "2"})
-    try:
-        server.wait_until_up()
-        yield server
-    finally:
-        server.stop()
-    assert real_problems(server.log()) == [], f"errors in the server log {server.log_path}"
-
-
 @pytest.fixture(scope="module")
-def hosted(clinic, artifacts):
-    """The hosted server on the clinic store for this module's tests."""
-    yield from serve_hosted(clinic[0].path, artifacts / "hosted-server.log")
-
-
-CLOSED_SOCKET = re.compile(r"^.*Task exception was never retrieved\n.*?WebSocketClosedError\n",
-                           re.S | re.M)
-
-
-def real_problems(log: str) -> list[str]:
-    """Error lines of the log, less Tornado's report of a message written to a websocket the
-    browser had just closed (the tests move between pages faster than a person)."""
-    return [line for line in CLOSED_SOCKET.sub("", log).splitlines()
-            if re.search(r"\bERROR\b|Traceback", line)]
-
-
-def base(server: Server) -> str:
-    return server.url.rsplit("/app", 1)[0]
-
-
-def sign_in(page: Page, server: Server, name: str, password: str = PASSWORD) -> None:
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(server.url)
-    expect(page).to_have_url(re.compile(r"/login"))
-    page.fill("#name", name)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-
-
-def wait_for_dashboard(page: Page) -> None:
-    expect(page.locator(".bk-tab").first).to_be_visible(timeout=TIMEOUT_MS)
-
-
-def open_tab(page: Page, title: str) -> None:
-    page.locator(".bk-tab", has_text=re.compile(f"^{title}$")).click()
+def hosted(clinic):
+    """The hosted server (in this process) on the clinic store for this module's tests."""
+    yield from served_in_process(clinic[0].path, "hosted", env=FAST_ACCESS_CHECKS,
+                                 tolerate=CLOSED_SOCKET)
 
 
 def tabs(page: Page) -> list[str]:

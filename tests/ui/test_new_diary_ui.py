@@ -14,7 +14,7 @@ from dashboard.records import DailyCheckin, MassageSession, MedicationDose
 from dashboard.analysis.effects import MIN_SESSIONS
 from dashboard.store import Store
 from dashboard.ui.plots import LONE_SIZE, MIN_SHOWN_DAYS, NAP_LABEL, SHADE_COLOR
-from tests.ui.test_dashboard_ui import TITLES, Dashboard
+from tests.ui.pages import Dashboard, TITLES
 
 pytestmark = pytest.mark.ui
 

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.test_checkin_ui import DESKTOP, PHONE, open_page  # noqa: F401  (a fixture)
-from tests.ui.test_log_ui import ARTIFACTS, LogUI, read_store, write_own_store
-from tests.ui.test_log_ui import serve  # noqa: F401  (a fixture: serves a store)
+from tests.ui.pages import ARTIFACTS, DESKTOP, PHONE, LogUI, read_store, write_own_store
 
 pytestmark = pytest.mark.ui
 

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from tests.ui.conftest import (FIBRO_SERVE, PANEL_SERVE, README_SERVE, Server, DEMO_END,
                                write_demo_store)
-from tests.ui.test_dashboard_ui import Dashboard
+from tests.ui.pages import Dashboard
 
 pytestmark = pytest.mark.ui
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
+from tests.ui.pages import Dashboard
 
-from tests.ui.test_dashboard_ui import Dashboard
 
 pytestmark = pytest.mark.ui
 

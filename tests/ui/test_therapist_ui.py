@@ -21,8 +21,8 @@ from dashboard.demo import write_demo
 from dashboard.records import MassageSession
 from dashboard.store import Store
 from tests.ui.conftest import FIBRO_SERVE, Server
-from tests.ui.test_accessibility_ui import (SIZES, audit, audit_tabs, check_layout, new_page,
-                                            report, sign_in, visible_tab_titles)
+from tests.ui.pages import (SIZES, audit, audit_tabs, check_layout, new_page, report, sign_in,
+                           visible_tab_titles)
 
 pytestmark = pytest.mark.ui
 
@@ -88,7 +88,7 @@ def test_the_therapist_s_and_link_holder_s_pages_pass_axe_and_fit(browser, serve
     _store, _accounts, token = clinic
     server = servers[0]
     page = new_page(browser, size)
-    sign_in(page, server, "ther")
+    sign_in(page, server, "ther", wait=True)
     wait_for_visit(page)
     titles = visible_tab_titles(page)
     assert titles[:2] == ["Since last visit", "Overview"]
@@ -106,7 +106,7 @@ def test_the_therapist_s_and_link_holder_s_pages_pass_axe_and_fit(browser, serve
 
 def test_on_a_phone_the_sessions_are_cards_with_every_value_on_screen(browser, servers):
     page = new_page(browser, "phone")
-    sign_in(page, servers[0], "ther")
+    sign_in(page, servers[0], "ther", wait=True)
     wait_for_visit(page)
     table = page.locator(".visit-sessions table")
     expect(table).to_be_visible()
@@ -129,7 +129,7 @@ def test_times_are_the_servers_local_time_and_say_their_zone(browser, servers, c
     link = accounts.links("pat").iloc[0]
     ends = (link["expires_at"].tz_localize("UTC").tz_convert(ZONE))
     patient = new_page(browser, "desktop")
-    sign_in(patient, server, "pat")
+    sign_in(patient, server, "pat", wait=True)
     patient.locator(".bk-tab", has_text=re.compile("^Sharing$")).click()
     tables = patient.locator(".sharing-tables")
     expect(tables).to_contain_text("Times are the server's local time (IST)")
@@ -147,7 +147,7 @@ def test_logging_today_keeps_since_last_visit_and_a_write_elsewhere_is_seen(brow
     a, b = servers
     previous = today_there() - dt.timedelta(days=14)
     on_a = new_page(browser, "desktop")
-    sign_in(on_a, a, "ther")
+    sign_in(on_a, a, "ther", wait=True)
     wait_for_visit(on_a)
     head = on_a.locator(".visit-head")
     expect(head).to_contain_text(f"Sessions since your last visit ({previous:%d %B %Y})")
@@ -156,7 +156,7 @@ def test_logging_today_keeps_since_last_visit_and_a_write_elsewhere_is_seen(brow
     on_a.context.close()
 
     on_b = new_page(browser, "desktop")
-    sign_in(on_b, b, "ther")
+    sign_in(on_b, b, "ther", wait=True)
     wait_for_visit(on_b)
     form = on_b.locator(".form-sessions")
     deep = form.get_by_role("radiogroup", name="Pressure").get_by_role("radio", name="Deep",
@@ -173,7 +173,7 @@ def test_logging_today_keeps_since_last_visit_and_a_write_elsewhere_is_seen(brow
     on_b.context.close()
 
     again = new_page(browser, "desktop")
-    sign_in(again, a, "ther")
+    sign_in(again, a, "ther", wait=True)
     wait_for_visit(again)
     expect(again.locator(".visit-sessions tbody tr")).to_have_count(before + 1)
     expect(again.locator(".visit-sessions")).to_contain_text("Deep")

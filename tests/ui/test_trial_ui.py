@@ -20,7 +20,7 @@ from dashboard.session import DiarySession
 from dashboard.store import Store
 from dashboard.trials import check_design, save_plan
 from dashboard.ui import trial_page as tr_page
-from tests.ui.test_dashboard_ui import Dashboard
+from tests.ui.pages import Dashboard
 
 pytestmark = pytest.mark.ui
 
