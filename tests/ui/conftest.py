@@ -9,6 +9,7 @@ line, its environment, two processes on one store, a kill.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -75,7 +76,7 @@ class Server:
     command is given, with ``{port}`` and ``{db}`` filled in), its output in a log file."""
 
     def __init__(self, db: Path, log_path: Path, command: list[str] = PANEL_SERVE,
-                 env: dict[str, str] | None = None, cwd: Path = ROOT):
+                 env: dict[str, str] | None = None, cwd: Path = ROOT, stdin: str | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/app"
         self.db = db
@@ -83,13 +84,19 @@ class Server:
         self.env = env or {}
         self.cwd = cwd  # another checkout serves its own code (benchmarks/therapist_visit.py)
         self.log_path = log_path
+        self.stdin = stdin  # typed into the command's standard input (then closed)
         self._log = open(log_path, "w")
         self.process = self._start()
 
     def _start(self) -> subprocess.Popen:
         env = {**os.environ, "FIBRO_DB": str(self.db), "PYTHONUNBUFFERED": "1", **self.env}
-        return subprocess.Popen(self.command, cwd=self.cwd, env=env, stdout=self._log,
-                                stderr=subprocess.STDOUT)
+        process = subprocess.Popen(self.command, cwd=self.cwd, env=env, stdout=self._log,
+                                   stderr=subprocess.STDOUT, text=True,
+                                   stdin=subprocess.PIPE if self.stdin is not None else None)
+        if self.stdin is not None:
+            process.stdin.write(self.stdin)
+            process.stdin.close()
+        return process
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -184,16 +191,18 @@ class AppServer:
 
     ``mode`` is ``"personal"`` (what ``fibro serve`` and ``panel serve dashboard/app.py``
     serve) or ``"hosted"`` (``fibro serve --hosted``): the same server the product builds
-    (``personal_server``/``hosted_server``), with its handlers, origins and limits.  ``env``
+    (``personal_server``/``hosted_server``), with its handlers, origins and limits; or
+    ``"component"``: ``page()`` (a function building one view on ``db``, as Panel's
+    ``serve_component``) served alone, for the views tested apart from the app.  ``env``
     is set in this process while the server runs.  Its log holds the records of this
     process made for it (``ServerLogs``); ``problems()`` lists those reporting an error.
     """
 
     def __init__(self, db, mode: str = "personal", env: dict[str, str] | None = None,
-                 tolerate: re.Pattern | None = None):
-        if mode not in ("personal", "hosted"):
-            raise ValueError(f"unknown mode {mode!r}")
-        self.db, self.mode, self.tolerate = db, mode, tolerate
+                 tolerate: re.Pattern | None = None, page=None):
+        if mode not in ("personal", "hosted", "component") or (mode == "component") != bool(page):
+            raise ValueError(f"unknown mode {mode!r} (a page only with 'component')")
+        self.db, self.mode, self.tolerate, self.page = db, mode, tolerate, page
         self.env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/app"
@@ -214,6 +223,12 @@ class AppServer:
             mask_tokens_in_logs()  # as ``serve_hosted``: this process's handlers, ours too
             return hosted_server(self.db, self.port, "127.0.0.1", [f"127.0.0.1:{self.port}"],
                                  **options)
+        if self.mode == "component":
+            import panel as pn
+
+            return pn.serve({"app": self.page}, port=self.port, address="127.0.0.1",
+                            websocket_origin=[f"127.0.0.1:{self.port}"], show=False,
+                            start=False, **options)
         from dashboard.ui.app import personal_server
 
         return personal_server(self.db, self.port, "127.0.0.1", **options)
@@ -289,13 +304,23 @@ class AppServer:
         return [entry for entry in self.entries if LOG_PROBLEM.search(entry)
                 and self.tolerate and self.tolerate.search(entry)]
 
+    async def _end_sessions(self) -> None:
+        """Destroy the server's sessions (on its own loop), as Bokeh does with unused ones."""
+        for context in self.server._tornado._applications.values():
+            for session in list(context.sessions):
+                await context._discard_session(session, lambda _session: True)
+
     def stop(self) -> None:
         """Stop the server (again: nothing more happens); its log is kept."""
         import panel as pn
 
         if self.thread is not None and self.thread.is_alive():
-            self.thread.stop()
-            self.thread.join(timeout=30)
+            try:  # as a process's end would: Panel forgets these sessions (their busy indicators...)
+                asyncio.run_coroutine_threadsafe(self._end_sessions(),
+                                                 self.thread.asyncio_loop).result(timeout=60)
+            finally:
+                self.thread.stop()
+                self.thread.join(timeout=30)
         pn.state._servers.pop(self._server_id, None)
         logs = server_logs()
         with logs.running_lock:
@@ -312,10 +337,10 @@ FAST_ACCESS_CHECKS = {"FIBRO_ACCESS_CHECK_SECONDS": "2"}  # hosted pages re-chec
 
 
 def served_in_process(db, mode: str = "personal", env: dict[str, str] | None = None,
-                      tolerate: re.Pattern | None = None):
+                      tolerate: re.Pattern | None = None, page=None):
     """A generator for fixtures: the app served in this process while the fixture lasts;
     its log must hold no error at the end."""
-    server = AppServer(db, mode, env, tolerate).start()
+    server = AppServer(db, mode, env, tolerate, page).start()
     try:
         yield server
     finally:

@@ -828,3 +828,75 @@ def sign_in(page: Page, server, name: str, password: str = PASSWORD, wait: bool 
 
 def wait_for_dashboard(page: Page) -> None:
     expect(page.locator(".bk-tab").first).to_be_visible(timeout=TIMEOUT_MS)
+
+
+# --- screenshots that show what a person should see ------------------------------------
+
+# Where each drawn Bokeh plot's data frame is on the page (CSS px from the page's top left,
+# scrolling included), by its title, else its name.
+PLOT_FRAMES_JS = """() => {
+  const frames = {};
+  if (!window.Bokeh) return frames;
+  for (const view of Bokeh.index.all_views()) {
+    const plot = view.model;
+    if (plot.x_range === undefined || !view.frame || !view.el.isConnected) continue;
+    const key = (plot.title && plot.title.text) || plot.name;
+    const box = view.el.getBoundingClientRect();
+    const frame = view.frame.bbox;
+    if (!key || box.width < 1 || frame.width < 20 || frame.height < 20) continue;
+    frames[key] = {x: box.left + frame.left + window.scrollX, y: box.top + frame.top + window.scrollY,
+                   width: frame.width, height: frame.height};
+  }
+  return frames;
+}"""
+
+
+def drawn_share(picture, box: dict, scale: float) -> tuple[float, int]:
+    """Of a region of the picture (``box`` in CSS px): the share of pixels that differ from
+    its most common colour (the background), and how many colours it holds."""
+    left, top = int(box["x"] * scale), int(box["y"] * scale)
+    right, bottom = int((box["x"] + box["width"]) * scale), int((box["y"] + box["height"]) * scale)
+    region = picture.crop((left, top, right, bottom)).convert("RGB")
+    colours = region.getcolors(maxcolors=1 << 20) or []
+    total = max(1, region.width * region.height)
+    background = max(colours)[0] if colours else total
+    return 1 - background / total, len(colours)
+
+
+def screenshot_showing(page: Page, path: Path, plots: list[str], texts: list[str],
+                       min_drawn: float = 0.02) -> dict:
+    """A full-page screenshot to ``path`` that must show what a person should see: each
+    plot of ``plots`` (a title or a name) drawn inside the picture (at least ``min_drawn``
+    of its frame's pixels unlike its background, in several colours), and each of
+    ``texts`` visible and drawn there.  Returns what was measured, by plot and text."""
+    from PIL import Image
+
+    for text in texts:
+        expect(page.get_by_text(text, exact=True).filter(visible=True).first).to_be_visible()
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    frames = page.evaluate(PLOT_FRAMES_JS)
+    boxes = {}
+    for text in texts:
+        box = page.get_by_text(text, exact=True).filter(visible=True).first.bounding_box()
+        scroll = page.evaluate("() => [window.scrollX, window.scrollY]")
+        boxes[text] = {**box, "x": box["x"] + scroll[0], "y": box["y"] + scroll[1]}
+    page.screenshot(path=str(path), full_page=True)
+    scale = page.evaluate("() => window.devicePixelRatio")
+    measured = {}
+    with Image.open(path) as picture:
+        width, height = picture.width / scale, picture.height / scale
+        for name in plots:
+            assert name in frames, f"no plot {name!r} on the page (plots: {sorted(frames)})"
+            frame = frames[name]
+            assert frame["x"] >= 0 and frame["y"] >= 0 and frame["x"] + frame["width"] <= width + 1 \
+                and frame["y"] + frame["height"] <= height + 1, f"{name} is outside the picture"
+            share, colours = drawn_share(picture, frame, scale)
+            measured[name] = share
+            assert share >= min_drawn and colours >= 3, \
+                f"the plot {name!r} looks blank in {path.name}: {share:.1%} drawn, {colours} colours"
+        for text, box in boxes.items():
+            assert box["y"] + box["height"] <= height + 1, f"{text!r} is outside the picture"
+            share, colours = drawn_share(picture, box, scale)
+            measured[text] = share
+            assert share > 0.02 and colours >= 2, f"{text!r} is not drawn in {path.name}"
+    return measured

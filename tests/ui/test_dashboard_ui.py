@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.ui.plots import SPAN_COLOR
-from tests.ui.pages import (Dashboard, PAIN, PRESSURE_BUTTONS, SHADING, TITLES, pressures_shown,
-                           rows_labelled, span_rows, x_ranges)
+from tests.ui.pages import (PAIN, PRESSURE_BUTTONS, SHADING, TITLES, Dashboard, pressures_shown,
+                            rows_labelled, screenshot_showing, span_rows, x_ranges)
 
 pytestmark = pytest.mark.ui
 
@@ -194,11 +194,8 @@ def test_full_page_screenshot(dashboard, artifacts):
         " const hidden = main ? main.scrollHeight - main.clientHeight : 0;"
         " return document.documentElement.clientHeight + hidden; }")
     page.set_viewport_size({"width": 1400, "height": min(int(height) + 20, 4000)})
-    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     dashboard.wait_until_drawn()
-    path = artifacts / "dashboard.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
+    screenshot_showing(page, artifacts / "dashboard.png", TITLES, PRESSURE_BUTTONS)
 
 
 def test_interactions_leave_no_errors(dashboard, dashboard_server):

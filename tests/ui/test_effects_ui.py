@@ -1,68 +1,57 @@
 """The effects page served beside the sidebar's filters, in headless Chromium.
 
-The app does not include the page yet, so the test writes a small app file: the
-filters' widgets and tabs (all rendered up front, as in the app) whose second
-tab is an ``EffectsPage`` on a seeded 600-day demo diary.
+A tiny app serves the page apart from the dashboard (``effects_app``): the filters'
+widgets and tabs (all rendered up front, as in the app) whose second tab is an
+``EffectsPage`` on a seeded 600-day demo diary.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+import panel as pn
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard import demo
+from dashboard import demo, domain
+from dashboard.session import DiarySession
 from dashboard.store import Store
+from dashboard.ui.datastore import DataStore
+from dashboard.ui.effects_page import EffectsPage
+from tests.ui.conftest import served_in_process
+from tests.ui.pages import screenshot_showing
 
 pytestmark = pytest.mark.ui
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 90_000
-START_TIMEOUT = 120
 OFFSITE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
 PANEL_TITLES = ["Pain", "Hours asleep", "Sleep quality", "As-needed painkiller doses"]
 
 expect.set_options(timeout=TIMEOUT_MS)
 
-APP = """
-import panel as pn
 
-from dashboard import domain
-from dashboard.store import Store
-from dashboard.session import DiarySession
-from dashboard.ui.datastore import DataStore
-from dashboard.ui.effects_page import EffectsPage
-
-pn.extension()
-
-data = DataStore(DiarySession(Store({db!r})))
-f = data.filters
-sidebar = pn.Column(
-    pn.widgets.DateRangeSlider.from_param(f.param.date_range, name="Days shown", step=1),
-    pn.widgets.CheckButtonGroup.from_param(
-        f.param.pressures, name="Pressure", orientation="vertical",
-        options={{domain.PRESSURE_LABELS[p]: p for p in domain.PRESSURES}},
-        css_classes=["pressure-filter"]),
-    pn.widgets.MultiChoice.from_param(
-        f.param.areas, name="Body area",
-        options={{domain.area_label(a): a for a in domain.BODY_AREAS}}),
-    width=300)
-effects = EffectsPage(data=data)
-tabs = pn.Tabs(("Overview", pn.pane.Markdown("Another page")), ("Effects", effects),
-               dynamic=False, sizing_mode="stretch_width")
-effects.follow_tab(tabs, 1)
-pn.Row(sidebar, tabs, sizing_mode="stretch_width").servable()
-"""
+def effects_app(db: Path):
+    """The effects page on ``db``, beside the sidebar's filters: its second tab."""
+    data = DataStore(DiarySession(Store(db)))
+    f = data.filters
+    sidebar = pn.Column(
+        pn.widgets.DateRangeSlider.from_param(f.param.date_range, name="Days shown", step=1),
+        pn.widgets.CheckButtonGroup.from_param(
+            f.param.pressures, name="Pressure", orientation="vertical",
+            options={domain.PRESSURE_LABELS[p]: p for p in domain.PRESSURES},
+            css_classes=["pressure-filter"]),
+        pn.widgets.MultiChoice.from_param(
+            f.param.areas, name="Body area",
+            options={domain.area_label(a): a for a in domain.BODY_AREAS}),
+        width=300)
+    effects = EffectsPage(data=data)
+    tabs = pn.Tabs(("Overview", pn.pane.Markdown("Another page")), ("Effects", effects),
+                   dynamic=False, sizing_mode="stretch_width")
+    effects.follow_tab(tabs, 1)
+    return pn.Row(sidebar, tabs, sizing_mode="stretch_width")
 
 # The page's plots and shown tables as plain data (read from the live Bokeh document).
 STATE_JS = """() => {
@@ -124,57 +113,14 @@ READY_JS = f"""(titles) => {{
 }}"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def effects_server(tmp_path_factory, artifacts):
-    """``panel serve`` of a tiny app with the effects page, on 127.0.0.1 only."""
-    folder = tmp_path_factory.mktemp("effects-ui")
-    store = Store(folder / "diary.sqlite")
+def effects_server(tmp_path_factory):
+    """A tiny app with the effects page (served in this process) on a 600-day demo diary."""
+    db = tmp_path_factory.mktemp("effects-ui") / "diary.sqlite"
+    store = Store(db)
     demo.write_demo(store, days=600, seed=3, end=dt.date(2026, 6, 30))
     store.close()
-    app = folder / "effects_app.py"
-    app.write_text(APP.format(db=str(folder / "diary.sqlite")))
-    port = free_port()
-    log_path = artifacts / "effects-ui-server.log"
-    env = {key: value for key, value in os.environ.items() if key != "FIBRO_DB"}
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "panel", "serve", str(app), "--port", str(port),
-             "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],
-            cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/{app.stem}"
-        try:
-            wait_until_up(process, url, log_path)
-            yield url, log_path
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    problems = [line for line in log_path.read_text().splitlines()
-                if re.search(r"\bERROR\b|Traceback", line)]
-    assert problems == [], f"errors in the server log {log_path}:\n{log_path.read_text()[-6000:]}"
-
-
-def wait_until_up(process: subprocess.Popen, url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"panel serve exited:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.5)
-    raise RuntimeError(f"panel serve did not answer in {START_TIMEOUT} s:\n{log_path.read_text()}")
+    yield from served_in_process(db, "component", page=lambda: effects_app(db))
 
 
 class EffectsTab:
@@ -241,7 +187,7 @@ class EffectsTab:
 
 @pytest.fixture
 def effects_tab(page: Page, effects_server):
-    url, _log = effects_server
+    url = effects_server.url
     tab = EffectsTab(page, url).open_effects()
     yield tab
     tab.settle()
@@ -251,7 +197,7 @@ def effects_tab(page: Page, effects_server):
 
 
 def test_nothing_is_computed_before_the_tab_is_opened(page: Page, effects_server):
-    url, _log = effects_server
+    url = effects_server.url
     tab = EffectsTab(page, url)
     tab.settle()
     assert page.locator(".effects-scope-text").count() == 0
@@ -388,9 +334,7 @@ def test_screenshot(effects_tab, artifacts):
     page.set_viewport_size({"width": 1400, "height": min(int(height) + 20, 4000)})
     page.wait_for_function(READY_JS, arg=PANEL_TITLES)
     effects_tab.settle()
-    path = artifacts / "effects.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
+    screenshot_showing(page, artifacts / "effects.png", PANEL_TITLES, ["86 matching sessions"])
 
 
 def test_on_a_phone_the_main_questions_come_before_the_figures(effects_tab, artifacts):

@@ -197,8 +197,8 @@ def type_session(ui: LogUI, technique: str, therapist: str, notes: str) -> None:
     expect(ui.message("sessions")).to_contain_text("Saved: moderate session of ")
 
 
-def test_text_typed_in_the_log_page_is_shown_literally_everywhere(serve_store, watch, own_db):
-    server = serve_store(own_db)
+def test_text_typed_in_the_log_page_is_shown_literally_everywhere(serve_app, watch, own_db):
+    server = serve_app(own_db)
     tab = watch(server.url)
     ui = tab.ui.open()
     tab.assert_inert("opened")
@@ -306,8 +306,8 @@ def hover_session(tab: Watch, start: dt.datetime, pain_after: float) -> None:
     tab.page.mouse.move(point["x"], point["y"], steps=5)
 
 
-def test_imported_text_is_shown_literally_everywhere(serve_store, watch, imported_db, artifacts):
-    server = serve_store(imported_db)
+def test_imported_text_is_shown_literally_everywhere(serve_app, watch, imported_db, artifacts):
+    server = serve_app(imported_db)
     tab = watch(server.url)
     ui = tab.ui.open()
     tab.tab("Overview")

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from dashboard.records import DailyCheckin
 from dashboard.store import Store
-from tests.ui.conftest import Server
+from tests.ui.conftest import AppServer
 
 pytestmark = pytest.mark.ui
 
@@ -21,14 +21,13 @@ OFFSITE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
 
 
 @pytest.fixture
-def served_own_diary(tmp_path, artifacts):
-    """The app on an own store holding one day for "Me"."""
+def served_own_diary(tmp_path):
+    """The app (served in this process) on an own store holding one day for "Me"."""
     db = tmp_path / "own.sqlite"
     store = Store(db)
     store.save_by_name({"Me": [DailyCheckin(dt.date(2020, 1, 1), pain=4)]})
     store.close()
-    server = Server(db, tmp_path / "server.log")
-    server.wait_until_up()
+    server = AppServer(db).start()
     yield server, db
     server.stop()
     assert serious_problems(server.log()) == []
@@ -115,7 +114,7 @@ def test_a_malformed_file_names_line_and_column_and_writes_nothing(served_own_di
 
 
 def test_imported_days_before_the_window_are_brought_into_view(tmp_path, page: Page,
-                                                                 serve_store):
+                                                                 serve_app):
     """An own diary of 2026 and an older export (September-October 2020): after the import
     the dashboard shows the imported days, not the old window with nothing new in it."""
     db = tmp_path / "own.sqlite"
@@ -123,7 +122,7 @@ def test_imported_days_before_the_window_are_brought_into_view(tmp_path, page: P
     store.save_by_name({"Me": [DailyCheckin(dt.date(2026, 6, 1) + dt.timedelta(days=i), pain=4)
                                for i in range(10)]})
     store.close()
-    server = serve_store(db, clean_log=False)
+    server = serve_app(db, clean_log=False)
     problems: list[str] = []
     open_import_page(page, server.url, problems)
     days_shown = page.locator(".bk-slider-title").first

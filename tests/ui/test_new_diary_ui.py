@@ -34,10 +34,10 @@ def few_day_diary(db) -> None:
     store.close()
 
 
-def test_a_four_day_diary_through_every_page(tmp_path, page: Page, artifacts, serve_store):
+def test_a_four_day_diary_through_every_page(tmp_path, page: Page, artifacts, serve_app):
     db = tmp_path / "own.sqlite"
     few_day_diary(db)
-    server = serve_store(db)  # its log must stay clean
+    server = serve_app(db)  # its log must stay clean
     board = Dashboard(page, server.url).open()  # the three plots drew the four days
     assert set(TITLES) <= set(board.state()["plots"])
     expect(page.locator(".bk-tab")).to_have_count(7)
@@ -154,11 +154,11 @@ def check_overview(page: Page, board: Dashboard, days: int, sessions: int) -> di
 
 @pytest.mark.parametrize(("days", "sessions"), [(1, 0), (3, 1), (10, 6)],
                          ids=["1-day-0-sessions", "3-days-1-session", "10-days-6-sessions"])
-def test_a_diary_in_its_first_weeks(tmp_path, page: Page, browser, artifacts, serve_store,
+def test_a_diary_in_its_first_weeks(tmp_path, page: Page, browser, artifacts, serve_app,
                                     days, sessions):
     db = tmp_path / "own.sqlite"
     first_weeks_diary(db, days, sessions)
-    server = serve_store(db)
+    server = serve_app(db)
     board = Dashboard(page, server.url).open()
     check_overview(page, board, days, sessions)
     page.screenshot(path=str(artifacts / f"first-weeks-{days}d-{sessions}s.png"), full_page=True)

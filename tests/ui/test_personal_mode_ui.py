@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.ui.conftest import (FIBRO_SERVE, PANEL_SERVE, README_SERVE, Server, DEMO_END,
+from tests.ui.conftest import (DEMO_END, FIBRO_SERVE, README_SERVE, Server,
                                write_demo_store)
 from tests.ui.pages import Dashboard
 
@@ -153,11 +153,11 @@ def test_readme_command_answers_only_this_computer(page: Page, served):
     assert board.console_errors == []
 
 
-def test_foreign_host_name_and_origin_less_websocket_are_refused(served):
+def test_foreign_host_name_and_origin_less_websocket_are_refused(serve_app, tmp_path):
     """A page request naming another host (DNS rebinding) gets no diary, even when its
     websocket forges an allowed Origin; a websocket without an Origin header is refused,
     while the same request with the page's origin gets the diary."""
-    server = served(PANEL_SERVE)
+    server = serve_app(write_demo_store(tmp_path, 60, 3, DEMO_END), clean_log=False)
     own_origin = f"http://127.0.0.1:{server.port}"
 
     token = session_token(get(server.url, host=f"rebound.example:{server.port}"))
@@ -170,15 +170,28 @@ def test_foreign_host_name_and_origin_less_websocket_are_refused(served):
     assert "without an Origin header" in server.log()
 
 
-def test_a_dashboard_that_cannot_start_shows_a_short_message(page: Page, served, tmp_path):
-    """A store that is not a SQLite file: the page says so briefly, the log has the details."""
+def test_a_dashboard_that_cannot_start_shows_a_short_message(page: Page, serve_app, tmp_path):
+    """A store that is not a SQLite file: the page says so briefly, the log has the details
+    (and the server's error fails a test that expects a clean log)."""
     broken = tmp_path / "broken" / "fibro.sqlite"
     broken.parent.mkdir()
     broken.write_bytes(b"this is not a database\n" * 100)
-    server = served(PANEL_SERVE, db=broken)
+    server = serve_app(broken, clean_log=False)
     page.goto(server.url)
     expect(page.get_by_text("The dashboard could not start")).to_be_visible(timeout=60_000)
     html = page.content() + get(server.url)
     for leak in ("Traceback", "File \"", str(Path(__file__).parents[2]), "site-packages"):
         assert leak not in html
     assert "Traceback" in server.log()
+    assert any("The dashboard could not start" in problem for problem in server.problems())
+
+
+def test_the_tests_own_server_answers_on_this_computer_only(dashboard_server):
+    """The browser tests' in-process server (``conftest.AppServer``) serves health data on
+    127.0.0.1 only: it listens there alone and another address of this machine is refused."""
+    assert listening_addresses(dashboard_server.port) == {"127.0.0.1"}
+    dashboard_server.check_loopback_only()
+    other = this_machines_other_address()
+    if other is not None:
+        with pytest.raises(OSError):
+            get(f"http://{other}:{dashboard_server.port}/app")

@@ -11,11 +11,7 @@ accounts, or several diaries, is refused before anything is served.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
@@ -27,11 +23,12 @@ from dashboard.cli import main
 from dashboard.demo import write_demo
 from dashboard.phone import phone_account, phone_base_url
 from dashboard.store import Store
-from tests.ui.conftest import ROOT, free_port
+from tests.ui.conftest import FIBRO_SERVE, Server, free_port
 
 pytestmark = pytest.mark.ui
 
 PASSWORD = "my own long password"
+PHONE_SERVE = [*FIBRO_SERVE, "--phone", "--password-stdin"]
 TIMEOUT_MS = 120_000
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "user_agent": ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
@@ -93,38 +90,17 @@ def test_the_address_is_the_proxy_s_or_this_computer_s():
 @pytest.fixture
 def phone_server(own, tmp_path):
     """``fibro serve --phone --password-stdin`` on the store, as the README says (every
-    interface); yields (base address printed, the output so far)."""
-    port = free_port()
-    log = open(tmp_path / "phone.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "serve", "--phone", "--password-stdin",
-         "--db", str(own), "--port", str(port)],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    process.stdin.write(PASSWORD + "\n")
-    process.stdin.close()
+    interface); yields (base address printed, port, the output so far)."""
+    server = Server(own, tmp_path / "phone.log", PHONE_SERVE, stdin=PASSWORD + "\n")
     try:
-        deadline = time.monotonic() + 120
-        printed = ""
-        while time.monotonic() < deadline:
-            printed = (tmp_path / "phone.log").read_text()
-            if process.poll() is not None:
-                pytest.fail(f"fibro serve --phone exited:\n{printed}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=30):
-                    break
-            except OSError:
-                time.sleep(0.5)
+        server.wait_until_up()
+        printed = server.log()
         found = re.search(r"On your phone, open (http://\S+)/app and sign in as Me\.", printed)
         assert found, printed
-        yield found.group(1), port, printed
+        yield found.group(1), server.port, printed
     finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
-    problems = [line for line in (tmp_path / "phone.log").read_text().splitlines()
-                if re.search(r"\bERROR\b|Traceback", line) and "WebSocketClosedError" not in line]
-    assert problems == []
+        server.stop()
+    assert [line for line in server.problems() if "WebSocketClosedError" not in line] == []
 
 
 def test_the_phone_signs_in_and_logs_today_from_the_reminder_link(browser, phone_server, own):

@@ -1,7 +1,7 @@
 """The Scores page and the body-area map, served on their own and used in headless Chromium.
 
-The app does not show these views yet, so a tiny app file in a temporary folder serves
-``ScoresPage`` and ``AreaBodyMap`` on a seeded demo diary.  Figures are read from the
+A tiny app (``scores_app``, served in this process) shows ``ScoresPage`` and
+``AreaBodyMap`` on a seeded demo diary, under a slider of the days shown.  Figures are read from the
 live Bokeh document (``Bokeh.documents[0]``): each body figure is a plot named
 ``wpi-figure`` or ``area-figure``, and a click is aimed from a part's aim point and
 the plot's ranges and frame.
@@ -11,17 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
+import panel as pn
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -31,33 +25,27 @@ from dashboard.overuse import doses_of_months
 from dashboard.session import DiarySession
 from dashboard.store import Store
 from dashboard.ui import bodymap as bm
+from dashboard.ui.bodymap import AreaBodyMap
 from dashboard.ui.datastore import DataStore
 from dashboard.ui.scores_page import Acr2016Form, OveruseView, ScoresPage, past_results
+from tests.ui.conftest import served_in_process
+from tests.ui.pages import screenshot_showing
 
 pytestmark = pytest.mark.ui
 
-ROOT = Path(__file__).resolve().parents[2]
 DEMO_END = dt.date(2026, 6, 30)
 TIMEOUT_MS = 60_000
-START_TIMEOUT = 120
 OFFSITE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
-LOG_PROBLEM = re.compile(r"\bERROR\b|Traceback")
 
-APP = """
-import panel as pn
 
-from dashboard.session import DiarySession
-from dashboard.store import Store
-from dashboard.ui.bodymap import AreaBodyMap
-from dashboard.ui.datastore import DataStore
-from dashboard.ui.scores_page import ScoresPage
+def scores_app(db: Path):
+    """The Scores page and the area map on ``db``, under a slider of the days shown."""
+    data = DataStore(DiarySession(Store(db)))
+    days = pn.widgets.DateRangeSlider.from_param(data.filters.param.date_range, name="Days shown",
+                                                 step=1, css_classes=["days-shown"], width=600)
+    return pn.Column(days, ScoresPage(data=data), AreaBodyMap(data=data),
+                     sizing_mode="stretch_width")
 
-pn.extension()
-data = DataStore(DiarySession(Store({db!r})))
-days = pn.widgets.DateRangeSlider.from_param(data.filters.param.date_range, name="Days shown",
-                                             step=1, css_classes=["days-shown"], width=600)
-pn.Column(days, ScoresPage(data=data), AreaBodyMap(data=data), sizing_mode="stretch_width").servable()
-"""
 
 # window.bodyFigure(name): a body figure as plain data: where its frame is on the page,
 # its ranges, and each part's fill and outline as the glyph draws them.
@@ -135,54 +123,6 @@ FIQR_ANSWERS = {
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ScoresServer:
-    """``panel serve`` of the tiny app on 127.0.0.1, its output in a log file."""
-
-    def __init__(self, app: Path, log_path: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/{app.stem}"
-        self.log_path = log_path
-        self._log = open(log_path, "w")
-        command = [sys.executable, "-m", "panel", "serve", str(app), "--port", str(self.port),
-                   "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{self.port}"]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def problems(self) -> list[str]:
-        return [line for line in self.log().splitlines() if LOG_PROBLEM.search(line)]
-
-    def wait_until_up(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"panel serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=30) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.5)
-        raise RuntimeError(f"panel serve did not answer within {START_TIMEOUT} s:\n{self.log()}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory) -> Path:
     """A store holding a 400-day demo diary (seed 3) as the person's own diary."""
@@ -194,16 +134,8 @@ def db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scores_server(db, tmp_path_factory, artifacts):
-    app = tmp_path_factory.mktemp("app") / "scores_app.py"
-    app.write_text(APP.format(db=str(db)))
-    server = ScoresServer(app, artifacts / "ui-scores-server.log")
-    try:
-        server.wait_until_up()
-        yield server
-    finally:
-        server.stop()
-    assert server.problems() == [], f"errors in the server log {server.log_path}"
+def scores_server(db):
+    yield from served_in_process(db, "component", page=lambda: scores_app(db))
 
 
 class ScoresBoard:
@@ -266,11 +198,10 @@ class ScoresBoard:
     def wait_for_plot(self, title: str) -> None:
         self.page.wait_for_function("(title) => window.plotTitles().includes(title)", arg=title)
 
-    def screenshot(self, path: Path) -> None:
-        self.page.evaluate("() => new Promise(done => requestAnimationFrame(() => "
-                           "requestAnimationFrame(done)))")
-        self.page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 10_000
+    def screenshot(self, path: Path, *plots: str) -> None:
+        """The whole page, for a person to look at; the area map and ``plots`` (titles or
+        names) must be drawn in it."""
+        screenshot_showing(self.page, path, ["area-figure", *plots], [])
 
     def wait_until_quiet(self) -> None:
         """Until the document has not changed for ``QUIET_MS`` (the server has sent its updates)."""
@@ -325,7 +256,7 @@ def test_clicked_regions_light_up_and_tick_the_list(board, artifacts):
     assert ticked == {"left_jaw", "neck", "right_upper_arm"}
     assert all(figure["parts"][p]["width"] > bm.LINE_WIDTH for p in ticked)
     assert figure["parts"]["right_jaw"]["fill"] == bm.REGION_FILL
-    board.screenshot(artifacts / "scores-wpi-bodymap.png")
+    board.screenshot(artifacts / "scores-wpi-bodymap.png", "wpi-figure")
 
     board.click_part("wpi-figure", "left_jaw")  # a second click unticks
     board.wait_for_part("wpi-figure", "left_jaw", "fill", bm.REGION_FILL)
@@ -382,7 +313,7 @@ def test_acr_2016_scores_a_hand_worked_case_and_keeps_it(board, db, artifacts):
     assert last["severity"] == "severe" and bool(last["criteria_met"]) and bool(last["generalized_pain"])
     assert sorted(last["answers"]["pain_regions"]) == sorted(TICKED)
     assert last["answers"]["unrefreshed"] == 3 and last["answers"]["headaches"] is True
-    board.screenshot(artifacts / "scores-acr2016.png")
+    board.screenshot(artifacts / "scores-acr2016.png", "wpi-figure")
 
     board.choose("sss-fatigue", "None (0)")  # a changed answer makes the result stale
     expect(keep).to_be_disabled()
@@ -419,7 +350,7 @@ def test_fiqr_scores_a_hand_worked_case_with_one_blank_and_keeps_it(board, db, a
     assert (last["function"], last["overall"], last["symptoms"], last["total"]) == (18.0, 12.0, 25.0, 55.0)
     assert last["severity"] == "moderate" and bool(last["valid"])
     assert last["answers"]["sit"] is None and last["answers"]["tenderness"] == 8
-    board.screenshot(artifacts / "scores-fiqr.png")
+    board.screenshot(artifacts / "scores-fiqr.png", "FIQR over time")
 
 
 def test_an_invalid_fiqr_cannot_be_kept(board):

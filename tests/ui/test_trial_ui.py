@@ -68,10 +68,10 @@ def diary_with_a_running_trial(db) -> tr.TrialDesign:
 
 
 def test_the_trial_page_shows_the_schedule_the_result_and_plans_a_new_trial(
-        tmp_path, page: Page, artifacts, serve_store):
+        tmp_path, page: Page, artifacts, serve_app):
     db = tmp_path / "own.sqlite"
     diary_with_a_running_trial(db)
-    server = serve_store(db)
+    server = serve_app(db)
     board = Dashboard(page, server.url).open()
     overview = page.locator(".trial-next-overview")
     expect(overview).to_contain_text("next session:")
