@@ -20,9 +20,9 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 import urllib.error
 import urllib.request
+import uuid
 import warnings
 from pathlib import Path
 
@@ -162,7 +162,8 @@ class ServerLogs(logging.Handler):
         if record.threadName == "MainThread":
             return
         with self.running_lock:
-            owners = [s for s in self.running if s.thread_name == record.threadName] or list(self.running)
+            owners = ([s for s in self.running if s.thread_name == record.threadName]
+                      or list(self.running))
         if owners:
             text = self.format(record)
             for server in owners:
@@ -282,7 +283,8 @@ class AppServer:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
-        raise RuntimeError(f"the in-process server did not answer within {timeout} s:\n{self.log()}")
+        raise RuntimeError(f"the in-process server did not answer within {timeout} s:\n"
+                           f"{self.log()}")
 
     def ensure_running(self) -> None:
         assert self.thread is not None and self.thread.is_alive(), "the in-process server stopped"
@@ -315,7 +317,7 @@ class AppServer:
         import panel as pn
 
         if self.thread is not None and self.thread.is_alive():
-            try:  # as a process's end would: Panel forgets these sessions (their busy indicators...)
+            try:  # as a process's end would: Panel forgets these sessions (busy indicators...)
                 asyncio.run_coroutine_threadsafe(self._end_sessions(),
                                                  self.thread.asyncio_loop).result(timeout=60)
             finally:
