@@ -177,7 +177,12 @@ def server_logs() -> ServerLogs:
     """The one ``ServerLogs`` handler, on the root logger and on Panel's and Bokeh's (which
     do not pass their records on); INFO records are kept, as ``fibro serve`` logs them."""
     global _server_logs
-    if _server_logs is None:
+    if _server_logs is None:  # this module may be imported twice (as pytest's conftest and
+        # as tests.ui.conftest): one handler for the process, found on the root logger
+        found = [h for h in logging.getLogger().handlers if type(h).__name__ == "ServerLogs"]
+        if found:
+            _server_logs = found[0]
+            return _server_logs
         _server_logs = ServerLogs()
         for name in ("", "panel", "bokeh"):
             logger = logging.getLogger(name)
@@ -310,7 +315,8 @@ class AppServer:
         """Destroy the server's sessions (on its own loop), as Bokeh does with unused ones."""
         for context in self.server._tornado._applications.values():
             for session in list(context.sessions):
-                await context._discard_session(session, lambda _session: True)
+                if session.connection_count == 0:  # a page still open keeps its session
+                    await context._discard_session(session, lambda _session: True)
 
     def stop(self) -> None:
         """Stop the server (again: nothing more happens); its log is kept."""
