@@ -305,11 +305,11 @@ class AppServer:
     def problems(self) -> list[str]:
         """Log entries (a record with its traceback) that report an error, less tolerated ones."""
         return [entry for entry in self.entries if LOG_PROBLEM.search(entry)
-                and not (self.tolerate and self.tolerate.search(entry))]
+                and not (self.tolerate and self.tolerate.search(entry + "\n"))]
 
     def tolerated(self) -> list[str]:
         return [entry for entry in self.entries if LOG_PROBLEM.search(entry)
-                and self.tolerate and self.tolerate.search(entry)]
+                and self.tolerate and self.tolerate.search(entry + "\n")]
 
     async def _end_sessions(self) -> None:
         """Destroy the server's sessions (on its own loop), as Bokeh does with unused ones."""
