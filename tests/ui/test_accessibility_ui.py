@@ -23,10 +23,11 @@ from dashboard.demo import write_demo
 from dashboard.store import Store
 from dashboard.session import PERSONAL_PAGES
 from dashboard.ui.forms import LogPage
+from tests.ui.audits import (OWN_TABS, SIZES, audit_plain, audit_tabs, check_layout, new_page,
+                             open_own_tab, open_top_page, report, settle, visible_tab_titles,
+                             write_summary)
 from tests.ui.conftest import AppServer, served_in_process
-from tests.ui.pages import (OWN_TABS, PASSWORD, SIZES, audit_plain, audit_tabs, check_layout,
-                           new_page, open_own_tab, open_top_page, report, settle, sign_in,
-                           visible_tab_titles, write_summary)
+from tests.ui.pages import PASSWORD, sign_in
 
 pytestmark = pytest.mark.ui
 

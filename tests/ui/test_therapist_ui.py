@@ -20,9 +20,10 @@ from dashboard.accounts import Accounts
 from dashboard.demo import write_demo
 from dashboard.records import MassageSession
 from dashboard.store import Store
+from tests.ui.audits import (SIZES, audit, audit_tabs, check_layout, new_page, report,
+                             visible_tab_titles)
 from tests.ui.conftest import FIBRO_SERVE, Server
-from tests.ui.pages import (SIZES, audit, audit_tabs, check_layout, new_page, report, sign_in,
-                           visible_tab_titles)
+from tests.ui.pages import sign_in
 
 pytestmark = pytest.mark.ui
 
