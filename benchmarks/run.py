@@ -81,10 +81,7 @@ window.fibroWatch = () => {
 window.fibroShading = () => {
   const rows = {};
   for (const plot of window.fibroPlotViews().map(view => view.model)) {
-    const legends = [...plot.right, ...plot.center].filter(m => m.type === 'Legend');
-    const shading = legends.flatMap(l => l.items)
-      .filter(item => item.label && item.label.value === 'Days after a session')
-      .flatMap(item => item.renderers);
+    const shading = plot.renderers.filter(r => r.name === 'after-session-days');  // plots.BANDS_NAME
     rows[plot.title.text] = shading.reduce((n, r) => n + r.data_source.get_length(), 0);
   }
   return rows;

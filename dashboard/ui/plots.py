@@ -33,6 +33,7 @@ INK = "#3B3B4F"
 HEIGHT = 230
 NARROW_HEIGHT = 330  # a phone's plot carries its legend below it
 SHADING_LABEL = "Days after a session"
+BANDS_NAME = "after-session-days"  # the renderer of the bands (its legend sample is another)
 
 PAIN_TITLE, SLEEP_TITLE, MEDICATION_TITLE = "Pain and massage sessions", "Sleep", "Medication"
 PAIN_RANGE, HOURS_RANGE, QUALITY_RANGE = (0, 10.5), (0, 12), (0, 10.5)
@@ -364,7 +365,8 @@ class LinkedFigures:
         fig.grid.grid_line_alpha = 0.35
         fig.title.text_font_size = "14px"
         fig.add_glyph(self.shading, VStrip(x0="x0", x1="x1", fill_color=SHADE_COLOR,
-                                                  fill_alpha=0.8, line_alpha=0), level="underlay")
+                                           fill_alpha=0.8, line_alpha=0),
+                      level="underlay", name=BANDS_NAME)
         fig.add_glyph(self.span, VStrip(x0="x0", x1="x1", fill_color=SPAN_COLOR, fill_alpha=0.25,
                                         line_color="#B8A800", line_width=2), level="underlay")
         target = fig.add_glyph(self.nothing, Scatter(x="x", y="y"))

@@ -310,6 +310,7 @@ TITLES = ["Pain and massage sessions", "Sleep", "Medication"]
 PAIN = TITLES[0]
 PRESSURE_BUTTONS = ["Light / soft stroking", "Moderate", "Deep", "Unknown"]
 SHADING = "Days after a session"
+BANDS = "after-session-days"  # plots.BANDS_NAME: the bands' renderer (the legend's is a sample)
 OFFSITE = re.compile(r"^(https?|wss?)://(?!(127\.0\.0\.1|localhost)[:/])")
 
 # Installed in every page as window.fibroState(): the three plots as plain data, found
@@ -344,6 +345,7 @@ window.fibroState = () => {
         const fill = r.glyph.fill_color;
         return {
           label: labels.get(r) ?? null,
+          name: r.name ?? null,
           fill: fill && typeof fill === 'object' ? fill.value ?? null : fill ?? null,
           rows: r.data_source.get_length() ?? 0,
           pressure: r.data_source.data.pressure ? Array.from(r.data_source.data.pressure) : null,
@@ -363,12 +365,12 @@ READY_JS = """(titles) => {
   }));
 }"""
 
-SESSIONS_JS = """([markers, label, shading, same]) => {
+SESSIONS_JS = """([markers, name, shading, same]) => {
   const state = window.fibroState();
   const plots = Object.values(state.plots);
   const shown = plots.flatMap(plot => plot.sources).reduce(
     (n, source) => n + (source.pressure ? source.pressure.length : 0), 0);
-  const rows = title => state.plots[title].sources.filter(source => source.label === label)
+  const rows = title => state.plots[title].sources.filter(source => source.name === name)
     .reduce((n, source) => n + source.rows, 0);
   return state.idle && shown === markers
     && Object.entries(shading).every(([title, n]) => (rows(title) === n) === same);
@@ -437,12 +439,12 @@ class Dashboard:
         """Session markers in the pain plot, and rows of after-session shading in each plot."""
         plots = self.state()["plots"]
         return (len(pressures_shown(plots[PAIN])),
-                {title: rows_labelled(plots[title], SHADING) for title in TITLES})
+                {title: rows_named(plots[title], BANDS) for title in TITLES})
 
     def wait_for_sessions(self, markers: int, shading: dict[str, int], same: bool = True) -> None:
         """Until ``markers`` markers show and every plot's shading has (or, not ``same``, has
         not) the given number of rows."""
-        self.page.wait_for_function(SESSIONS_JS, arg=[markers, SHADING, shading, same])
+        self.page.wait_for_function(SESSIONS_JS, arg=[markers, BANDS, shading, same])
 
     def plot(self, title: str) -> dict:
         return self.state()["plots"][title]
@@ -494,6 +496,10 @@ def pressures_shown(plot: dict) -> list[str]:
 
 def rows_labelled(plot: dict, label: str) -> int:
     return sum(source["rows"] for source in plot["sources"] if source["label"] == label)
+
+
+def rows_named(plot: dict, name: str) -> int:
+    return sum(source["rows"] for source in plot["sources"] if source["name"] == name)
 
 
 def span_rows(plot: dict) -> int:

@@ -12,8 +12,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.ui.plots import SPAN_COLOR
-from tests.ui.pages import (PAIN, PRESSURE_BUTTONS, SHADING, TITLES, Dashboard, pressures_shown,
-                            rows_labelled, screenshot_showing, span_rows, x_ranges)
+from tests.ui.pages import (BANDS, PAIN, PRESSURE_BUTTONS, SHADING, TITLES, Dashboard,
+                            pressures_shown, rows_labelled, rows_named, screenshot_showing,
+                            span_rows, x_ranges)
 
 pytestmark = pytest.mark.ui
 
@@ -36,7 +37,7 @@ def test_three_plots_draw_their_data(dashboard):
     for title in TITLES:
         plot = state["plots"][title]
         assert plot["drawn"], f"{title} has not drawn"
-        assert rows_labelled(plot, SHADING) > 0, f"{title} shades no after-session days"
+        assert rows_named(plot, BANDS) > 0, f"{title} shades no after-session days"
     pain, sleep, medication = (state["plots"][t] for t in TITLES)
     assert rows_labelled(pain, "Pain (overall)") > 100
     assert len(pressures_shown(pain)) > 0

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from dashboard.records import DailyCheckin, MassageSession, MedicationDose
 from dashboard.analysis.effects import MIN_SESSIONS
 from dashboard.store import Store
-from dashboard.ui.plots import LONE_SIZE, MIN_SHOWN_DAYS, NAP_LABEL, SHADE_COLOR
+from dashboard.ui.plots import BANDS_NAME, LONE_SIZE, MIN_SHOWN_DAYS, NAP_LABEL
 from tests.ui.pages import Dashboard, TITLES
 
 pytestmark = pytest.mark.ui
@@ -71,16 +71,14 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 # What a person sees of the three plots, read from the live Bokeh views: the x range, the
 # x axis's tick labels as the axis formats them, the after-session bands, and each dot
 # layer's rows (its y range, values and marker sizes).
-PLOTS_SEEN_JS = """(shade) => {
+PLOTS_SEEN_JS = """(bandsName) => {
   const out = {};
   for (const view of Bokeh.index.all_views()) {
     const plot = view.model;
     if (plot.type !== 'Figure' || !plot.title || !plot.x_range) continue;
     const axis = [...view.renderer_views.values()].find(r => r.model.type === 'DatetimeAxis');
     const ticks = axis.tick_coords.major[0];
-    const color = (glyph) => glyph.fill_color && typeof glyph.fill_color === 'object'
-        ? glyph.fill_color.value : glyph.fill_color;
-    const bands = plot.renderers.filter(r => r.glyph.type === 'VStrip' && color(r.glyph) === shade);
+    const bands = plot.renderers.filter(r => r.name === bandsName);
     const dots = plot.renderers.filter(r => r.glyph.type === 'Scatter' && r.data_source.data.size)
       .map(r => ({range: r.y_range_name, value: Array.from(r.data_source.data.value),
                   size: Array.from(r.data_source.data.size), field: r.glyph.size.field ?? null}));
@@ -115,7 +113,7 @@ def first_weeks_diary(db, days: int, sessions: int) -> None:
 
 def check_overview(page: Page, board: Dashboard, days: int, sessions: int) -> dict:
     """What a person must see on the Overview of a new diary; returns the plots seen."""
-    seen = page.evaluate(PLOTS_SEEN_JS, SHADE_COLOR)
+    seen = page.evaluate(PLOTS_SEEN_JS, BANDS_NAME)
     assert set(TITLES) <= set(seen)
     for title in TITLES:
         plot = seen[title]
