@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+from contextlib import nullcontext
 
 import pandas as pd
 import panel as pn
@@ -208,25 +209,31 @@ class HostedPage:
             self._list_patients(visible)
 
     def end(self) -> None:
-        """Empty the page: the diary's models leave the document; a short message stays."""
+        """Empty the page: the diary's models leave the document; a short message stays.
+
+        All of it reaches the browser as one change, the message last: sent change by change
+        (the periodic check holds no document), a loaded machine showed "this page has
+        ended" while the diary's text was still in the page."""
         callback = getattr(self, "callback", None)
         if callback is not None:
             callback.stop()
-        self.side.objects = []
-        for part in self.main:
-            if isinstance(part, pn.layout.ListLike):
-                part.objects = []
-            elif isinstance(part, pn.pane.PaneBase):
-                part.object = ""
-            part.visible = False
-        self.ended.visible = True
-        if self.data is not None:  # last: views built but hidden follow to an empty diary
-            diary = self.data.diary
-            try:
-                self.data.diary = Diary(diary.daily.iloc[0:0], diary.sessions.iloc[0:0],
-                                        diary.doses.iloc[0:0])
-            except Refused:  # a view asked the session again: it is over, as it should be
-                pass
+        held = pn.io.hold(self.document) if self.document is not None else nullcontext()
+        with held:
+            self.side.objects = []
+            for part in self.main:
+                if isinstance(part, pn.layout.ListLike):
+                    part.objects = []
+                elif isinstance(part, pn.pane.PaneBase):
+                    part.object = ""
+                part.visible = False
+            if self.data is not None:  # views built but hidden follow to an empty diary
+                diary = self.data.diary
+                try:
+                    self.data.diary = Diary(diary.daily.iloc[0:0], diary.sessions.iloc[0:0],
+                                            diary.doses.iloc[0:0])
+                except Refused:  # a view asked the session again: it is over, as it should be
+                    pass
+            self.ended.visible = True
 
     def keep_checking(self) -> None:
         seconds = float(os.environ.get("FIBRO_ACCESS_CHECK_SECONDS", CHECK_SECONDS))  # tests: shorter
