@@ -315,8 +315,9 @@ class AppServer:
         """Destroy the server's sessions (on its own loop), as Bokeh does with unused ones."""
         for context in self.server._tornado._applications.values():
             for session in list(context.sessions):
-                if session.connection_count == 0:  # a page still open keeps its session
-                    await context._discard_session(session, lambda _session: True)
+                for connection in list(session._subscribed_connections):  # a page left open
+                    session.unsubscribe(connection)
+                await context._discard_session(session, lambda _session: True)
 
     def stop(self) -> None:
         """Stop the server (again: nothing more happens); its log is kept."""
