@@ -34,7 +34,13 @@ def db_option(func):
 
 
 def open_store(db: str | None) -> Store:
-    return Store(db or default_db_path())
+    """The store, closed (its connections returned) when the command ends: a process's exit
+    would do it, but the commands also run in-process (click's runner, scripts)."""
+    store = Store(db or default_db_path())
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(store.close)
+    return store
 
 
 # --- expected failures: one line naming the option, no traceback -------------------------
