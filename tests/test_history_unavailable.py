@@ -149,10 +149,11 @@ def test_a_failed_delete_keeps_the_earlier_delete_undoable(store):
 
 @contextlib.contextmanager
 def refresh_fails(store: Store, write: str):
-    """The store's ``write`` (save, replace, delete) commits; the next statement after it,
-    the views' re-read, gets the driver's "database is locked" (as a lost connection would
-    give no answer), once.  The store's own error hook turns it into ``StoreUnavailable``."""
-    armed = []
+    """The store's ``write`` (save, replace, delete) commits; every statement after it
+    until the block ends (the session's own follow-up read of the tables written, then the
+    views' re-read) gets the driver's "database is locked" (as a lost connection would give
+    no answer).  The store's own error hook turns it into ``StoreUnavailable``."""
+    armed, met = [], []
     done = getattr(store, write)
 
     def then_drop(*args, **kwargs):
@@ -162,7 +163,7 @@ def refresh_fails(store: Store, write: str):
 
     def no_answer(*_args):
         if armed:
-            armed.clear()
+            met.append(True)
             error = sqlite3.OperationalError("database is locked")
             error.sqlite_errorcode = sqlite3.SQLITE_BUSY
             raise error
@@ -174,7 +175,7 @@ def refresh_fails(store: Store, write: str):
     finally:
         sa.event.remove(store.engine, "before_cursor_execute", no_answer)
         del store.__dict__[write]
-    assert not armed, "the fault was never met: nothing was read after the write"
+    assert met, "the fault was never met: nothing was read after the write"
 
 
 NOT_RELOADED = "The dashboard could not reload your diary just now"
