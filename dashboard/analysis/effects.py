@@ -52,7 +52,6 @@ most rows repeat the primary ones with fewer sessions.
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import zlib
@@ -451,9 +450,10 @@ def holm(p_values: dict) -> dict:
     return adjusted
 
 
-@functools.cache
 def _blas_controller() -> ThreadpoolController:
-    """The BLAS libraries loaded (numpy's and scipy's OpenBLAS), found once, on first use."""
+    """The BLAS libraries loaded now (numpy's and scipy's OpenBLAS). Found again at each
+    outermost entry (1.5 ms): one found once missed a library loaded later, which then kept
+    its threads (the test of this limit failed that way in full runs only)."""
     return ThreadpoolController()
 
 
