@@ -313,7 +313,12 @@ class AppServer:
 
     async def _end_sessions(self) -> None:
         """Destroy the server's sessions (on its own loop), as Bokeh does with unused ones."""
-        for context in self.server._tornado._applications.values():
+        contexts = list(self.server._tornado._applications.values())
+        deadline = time.monotonic() + 5  # pages just left: their websockets close first
+        while time.monotonic() < deadline and any(
+                session.connection_count for context in contexts for session in context.sessions):
+            await asyncio.sleep(0.1)
+        for context in contexts:
             for session in list(context.sessions):
                 for connection in list(session._subscribed_connections):  # a page left open
                     session.unsubscribe(connection)
