@@ -314,10 +314,22 @@ class AppServer:
     async def _end_sessions(self) -> None:
         """Destroy the server's sessions (on its own loop), as Bokeh does with unused ones."""
         contexts = list(self.server._tornado._applications.values())
-        deadline = time.monotonic() + 5  # pages just left: their websockets close first
-        while time.monotonic() < deadline and any(
-                session.connection_count for context in contexts for session in context.sessions):
-            await asyncio.sleep(0.1)
+
+        async def connections_closed(seconds: float) -> None:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline and any(
+                    session.connection_count for context in contexts
+                    for session in context.sessions):
+                await asyncio.sleep(0.1)
+
+        await connections_closed(5)  # pages just left: their websockets close first
+        # a page left open: its websocket is closed from here, and its close handled,
+        # before the session goes (closed after, it told a destroyed session: AttributeError)
+        for context in contexts:
+            for session in list(context.sessions):
+                for connection in list(session._subscribed_connections):
+                    connection._socket.close()
+        await connections_closed(5)
         for context in contexts:
             for session in list(context.sessions):
                 for connection in list(session._subscribed_connections):  # a page left open

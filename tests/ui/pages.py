@@ -383,17 +383,19 @@ QUIET_JS = """(ms) => {
 QUIET_MS = 500
 CLOSING_QUIET_MS = 1500
 
-class Dashboard:
-    """The page of one browser tab on the served app, and what went wrong in it."""
+class BrowserTab:
+    """One browser tab on a served page, and what went wrong in it: console errors, page
+    errors and requests that tried to leave the machine (refused). ``script`` is installed
+    in the page before its own scripts run."""
 
-    def __init__(self, page: Page, url: str):
+    def __init__(self, page: Page, url: str, script: str):
         self.page = page
         self.url = url
         self.console_errors: list[str] = []
         self.console: list[str] = []
         self.offsite_requests: list[str] = []
         page.set_default_timeout(TIMEOUT_MS)
-        page.add_init_script(STATE_JS)
+        page.add_init_script(script)
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.console_errors.append(f"pageerror: {error}"))
         page.route(OFFSITE, self._block)
@@ -406,6 +408,13 @@ class Dashboard:
     def _block(self, route) -> None:
         self.offsite_requests.append(route.request.url)
         route.abort()
+
+
+class Dashboard(BrowserTab):
+    """The page of one browser tab on the served app, and what went wrong in it."""
+
+    def __init__(self, page: Page, url: str):
+        super().__init__(page, url, STATE_JS)
 
     def open(self) -> "Dashboard":
         self.page.goto(self.url)

@@ -29,13 +29,12 @@ from dashboard.ui.bodymap import AreaBodyMap
 from dashboard.ui.datastore import DataStore
 from dashboard.ui.scores_page import Acr2016Form, OveruseView, ScoresPage, past_results
 from tests.ui.conftest import served_in_process
-from tests.ui.pages import screenshot_showing
+from tests.ui.pages import BrowserTab, screenshot_showing
 
 pytestmark = pytest.mark.ui
 
 DEMO_END = dt.date(2026, 6, 30)
 TIMEOUT_MS = 60_000
-OFFSITE = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
 
 
 def scores_app(db: Path):
@@ -138,30 +137,13 @@ def scores_server(db):
     yield from served_in_process(db, "component", page=lambda: scores_app(db))
 
 
-class ScoresBoard:
+class ScoresBoard(BrowserTab):
     """One browser tab on the served page, and what went wrong in it."""
 
     def __init__(self, page: Page, url: str):
-        self.page = page
-        self.console: list[str] = []
-        self.console_errors: list[str] = []
-        self.offsite_requests: list[str] = []
-        page.set_default_timeout(TIMEOUT_MS)
-        page.add_init_script(FIGURE_JS)
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self.console_errors.append(f"pageerror: {error}"))
-        page.route(OFFSITE, self._block)
+        super().__init__(page, url, FIGURE_JS)
         page.goto(url)
         page.wait_for_function(READY_JS, arg=["wpi-figure", "area-figure"])
-
-    def _on_console(self, message) -> None:
-        self.console.append(f"{message.type}: {message.text}")
-        if message.type == "error":
-            self.console_errors.append(f"console.error: {message.text}")
-
-    def _block(self, route) -> None:
-        self.offsite_requests.append(route.request.url)
-        route.abort()
 
     def figure(self, name: str) -> dict:
         return self.page.evaluate("(name) => window.bodyFigure(name)", name)
