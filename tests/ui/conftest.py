@@ -36,6 +36,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 DEMO_DAYS, DEMO_SEED = 400, 3
 DEMO_END = dt.date(2026, 6, 30)  # a fixed last day, so every run shows the same diary
 LOG_PROBLEM = re.compile(r"\bERROR\b|Traceback")
+# where a server log's next entry starts: a dated line (ours, Tornado's) or Bokeh's "LEVEL:name:"
+LOG_ENTRY = re.compile(r"\n(?=\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|[A-Z]+:[\w.]+:)")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 START_TIMEOUT = 120  # seconds; the first import of panel/holoviews is slow on two cores
 
@@ -102,8 +104,9 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def problems(self) -> list[str]:
-        """Lines of the log that report an error or a traceback."""
-        return [line for line in self.log().splitlines() if LOG_PROBLEM.search(line)]
+        """Entries of the log (a line with the traceback lines after it) that report an error
+        or a traceback: a caller that tolerates one kind sees the whole entry, not its lines."""
+        return [entry for entry in LOG_ENTRY.split(self.log()) if LOG_PROBLEM.search(entry)]
 
     def wait_until_up(self, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
