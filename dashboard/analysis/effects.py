@@ -59,12 +59,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from threadpoolctl import ThreadpoolController
 
 from .. import domain
 from ..domain import MIN_SESSIONS  # an estimate needs this many sessions
 from ..wording import log_more, plural
+from .student_t import t_quantile, t_two_sided_p
 from .summary import BOOTSTRAP_DRAWS, daily_pain, filter_sessions, session_areas
 
 OUTCOMES: tuple[str, ...] = (
@@ -411,8 +411,8 @@ _NO_ESTIMATE = dict(estimate=math.nan, ci_low=math.nan, ci_high=math.nan, p_valu
 
 def _t_result(estimate: float, se: float, df: float) -> dict:
     """Estimate, 95 % interval and two-sided p-value of one t statistic (agreeing exactly)."""
-    half = float(stats.t.ppf(0.975, df)) * se
-    p_value = float(2 * stats.t.sf(abs(estimate) / se, df))
+    half = t_quantile(0.975, df) * se
+    p_value = t_two_sided_p(estimate / se, df)
     return dict(estimate=estimate, ci_low=estimate - half, ci_high=estimate + half,
                 p_value=p_value)
 

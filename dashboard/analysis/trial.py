@@ -41,12 +41,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .. import domain
 from ..formatting import interval, signed
 from .randomization import (ALPHA, EXACT_UP_TO_BLOCKS, randomization_p_value,
                             smallest_p_value)
+from .student_t import t_quantile
 from .summary import daily_pain
 
 OUTCOMES: tuple[str, ...] = ("pain_next_day", "sleep_hours_next_night", "doses_48h")
@@ -551,7 +551,7 @@ def _interval(differences: np.ndarray) -> tuple[float | None, float | None]:
         return None, None
     mean = float(differences.mean())
     spread = float(differences.std(ddof=1)) / math.sqrt(k)
-    half = float(stats.t.ppf(0.975, k - 1)) * spread
+    half = t_quantile(0.975, k - 1) * spread
     return mean - half, mean + half
 
 
