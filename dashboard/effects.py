@@ -5,7 +5,8 @@ or the days shown), the therapist's view (``pooled_estimates`` of the whole diar
 report (``period_effects``), ``fibro effects`` and the notebook (``effects_json``) all come
 here; the statistics are in ``analysis.effects``, whose ``MIN_SESSIONS`` is the only one.
 Frames in, plain data out: no Panel, so a notebook, a test or a worker thread can call it,
-and a page can hand it an already-filtered diary.
+and a page can hand it an already-filtered diary.  ``effect_rows`` gives the rows as a
+person reads them, for the Effects page and the therapist's view alike.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ import pandas as pd
 from . import domain
 from .analysis import effects as fx
 from .analysis import summary as an
+from .formatting import interval, p_text, signed
 
 EVENT_DAYS = 3  # the means around a session run from 3 days before to 3 days after
 SCOPES = ("all", "window")  # the whole diary, or only the days shown
+EFFECT_HEADERS = ["Pressure", "Body area", "Outcome", "Unit", "Sessions", "Comparison days",
+                  "Estimate", "95 % interval", "p-value", "Adjusted p", "Reading"]
 
 
 @dataclass(frozen=True)
@@ -154,3 +158,49 @@ def effects_json(diary, pressures=None, areas=None,
     return fx.effects_json(diary.daily, diary.sessions, diary.doses,
                            pressures=list(pressures) if pressures else None,
                            areas=list(areas) if areas else None, min_sessions=min_sessions)
+
+
+# --- the rows as a person reads them (the Effects page, the therapist's view) ------
+
+def area_text(area: str) -> str:
+    """'All areas' or the area's label."""
+    return "All areas" if area == fx.ALL_AREAS else domain.area_label(str(area))
+
+
+def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
+    """An ``effects_table`` as readable text: labels, 2-decimal numbers, no NaN.
+
+    A pressure and area with no estimate for any outcome take one row ("Every outcome",
+    not enough data yet) instead of one per outcome, and its areas none (its
+    all-areas row speaks for them): a new diary's table is a few lines, not pages.
+    """
+    pending = waiting(effects)
+    one_row = {(r.pressure, r.area): r.n for r in pending.itertuples(index=False)}
+    unlisted = set(pending.loc[pending["area"] == fx.ALL_AREAS, "pressure"])  # their areas
+    rows, written = [], set()
+    for r in effects.itertuples(index=False):
+        key = (r.pressure, r.area)
+        if (r.pressure in unlisted and r.area != fx.ALL_AREAS) or key in written:
+            continue
+        pressure = domain.PRESSURE_LABELS.get(r.pressure, str(r.pressure))
+        if key in one_row:
+            written.add(key)
+            rows.append([pressure, area_text(r.area), "Every outcome", "", one_row[key], "–", "–",
+                         "–", "–", "–", fx.NOT_ENOUGH])
+            continue
+        immediate = r.outcome == "pain_change_immediate"
+        rows.append([
+            pressure,
+            area_text(r.area),
+            fx.OUTCOME_LABELS.get(r.outcome, str(r.outcome)),
+            fx.OUTCOME_UNITS.get(r.outcome, ""),
+            int(r.n_sessions),
+            "same session" if immediate else int(r.n_comparison),
+            signed(r.estimate),
+            interval(r.ci_low, r.ci_high),
+            p_text(r.p_value),
+            p_text(r.p_adjusted),
+            r.reading,
+        ])
+    table = pd.DataFrame(rows, columns=EFFECT_HEADERS)
+    return table.astype({"Sessions": "int64", "Comparison days": "object"})

@@ -17,7 +17,7 @@ import param
 from .. import domain
 from .. import effects as effects_service
 from ..analysis import effects as ef
-from ..effects import EffectsResult
+from ..effects import EFFECT_HEADERS, EffectsResult, area_text, effect_rows
 from ..formatting import day_span, interval, missing, p_text, signed
 from ..wording import log_more, plural
 from .charts import EVENT_HEIGHT, EventFigures
@@ -31,8 +31,6 @@ compute_effects = pn.cache(effects_service.compute_effects, max_items=16)
 
 SCOPES = {"All days in the diary": "all", "Only the days shown": "window"}
 
-EFFECT_HEADERS = ["Pressure", "Body area", "Outcome", "Unit", "Sessions", "Comparison days",
-                  "Estimate", "95 % interval", "p-value", "Adjusted p", "Reading"]
 COMPARISON_HEADERS = ["Body area", "Outcome", "Unit", "Deep sessions", "Light sessions",
                       "Deep minus light", "95 % interval", "p-value", "Adjusted p", "Reading"]
 PRIMARY_HEADERS = ["Question", "Outcome", "Sessions", "Estimate", "95 % interval", "p-value",
@@ -42,50 +40,6 @@ PRESSURE_GLYPHS = {"circle": "●", "square": "■", "triangle": "▲", "diamond
 
 
 # --- display rows -------------------------------------------------------------
-
-def area_text(area: str) -> str:
-    """'All areas' or the area's label."""
-    return "All areas" if area == ef.ALL_AREAS else domain.area_label(str(area))
-
-
-def effect_rows(effects: pd.DataFrame) -> pd.DataFrame:
-    """An ``effects_table`` as readable text: labels, 2-decimal numbers, no NaN.
-
-    A pressure and area with no estimate for any outcome take one row ("Every outcome",
-    not enough data yet) instead of one per outcome, and its areas none (its
-    all-areas row speaks for them): a new diary's table is a few lines, not pages.
-    """
-    waiting = effects_service.waiting(effects)
-    one_row = {(r.pressure, r.area): r.n for r in waiting.itertuples(index=False)}
-    unlisted = set(waiting.loc[waiting["area"] == ef.ALL_AREAS, "pressure"])  # their areas
-    rows, written = [], set()
-    for r in effects.itertuples(index=False):
-        key = (r.pressure, r.area)
-        if (r.pressure in unlisted and r.area != ef.ALL_AREAS) or key in written:
-            continue
-        pressure = domain.PRESSURE_LABELS.get(r.pressure, str(r.pressure))
-        if key in one_row:
-            written.add(key)
-            rows.append([pressure, area_text(r.area), "Every outcome", "", one_row[key], "–", "–",
-                         "–", "–", "–", ef.NOT_ENOUGH])
-            continue
-        immediate = r.outcome == "pain_change_immediate"
-        rows.append([
-            pressure,
-            area_text(r.area),
-            ef.OUTCOME_LABELS.get(r.outcome, str(r.outcome)),
-            ef.OUTCOME_UNITS.get(r.outcome, ""),
-            int(r.n_sessions),
-            "same session" if immediate else int(r.n_comparison),
-            signed(r.estimate),
-            interval(r.ci_low, r.ci_high),
-            p_text(r.p_value),
-            p_text(r.p_adjusted),
-            r.reading,
-        ])
-    table = pd.DataFrame(rows, columns=EFFECT_HEADERS)
-    return table.astype({"Sessions": "int64", "Comparison days": "object"})
-
 
 def waiting_html(effects: pd.DataFrame, limit: int = 6) -> str:
     """What more to log before the missing estimates appear, e.g. "Deep · all areas:

@@ -23,6 +23,7 @@ from ..session import Refused
 from ..trials import OpenTrial, add_replacement_block, check_design, open_trial, save_plan
 from .datastore import DataStore
 from .text import escape_html
+from .trial_news import lost_html, next_session_html, trial_news_html
 
 PAGE_CSS = """
 table { border-collapse: collapse; width: 100%; font-size: 15px; }
@@ -46,30 +47,6 @@ PLOT_HEIGHT = 280
 BLOCKS_TITLE = "Difference in each block (hover: sessions behind it)"
 STATUS_WORDS = {"given": "given as planned", "deviation": "deviation", "missed": "missed",
                 "stopped": "not given (stopped early)", "ahead": "to come"}
-
-
-def next_session_html(found: OpenTrial | None) -> str:
-    """The line the dashboard and the therapist's view show: the next planned session."""
-    if found is None:
-        return ""
-    text = found.next_session_text()
-    return f"<p class='trial-next'><b>Trial:</b> {escape_html(text)}.</p>"
-
-
-def lost_html(news: dict) -> str:
-    """A lost period, said at once: which, why, and what it costs."""
-    if not news["text"]:
-        return ""
-    return f"<p class='trial-lost'><b>Trial: a period was lost.</b> {escape_html(news['text'])}</p>"
-
-
-def trial_news_html(found: OpenTrial | None) -> str:
-    """What the Overview and the therapist's view show of a trial: a lost period first, then
-    the next planned session while one is to come."""
-    if found is None:
-        return ""
-    running = found.next_session() is not None
-    return lost_html(found.lost()) + (next_session_html(found) if running else "")
 
 
 def zones_html(result: dict) -> str:

@@ -16,16 +16,16 @@ import param
 from .. import domain
 from ..analysis import effects as fx
 from ..analysis.visit import FALLBACK_DAYS, FLARE_RISE
+from ..effects import effect_rows
 from ..trials import open_trial
 from ..visit import VisitReport, visit_report
 from ..wording import plural
 from .account_tables import LIST_CSS, html_table
 from .datastore import DataStore
-from .effects_page import effect_rows
 from .forms import SessionForm
 from .report_button import ReportButton
 from .tables import table_html
-from .trial_page import trial_news_html
+from .trial_news import trial_news_html
 
 
 def _fmt(value, digits: int = 1) -> str:
