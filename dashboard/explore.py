@@ -203,13 +203,12 @@ def event_frame(data: DataStore, measure: str = "pain") -> pd.DataFrame:
     """The analysis layer's event-aligned means (``effects.event_aligned``) of ``measure``,
     days -3..+3 around the matching sessions (those in the selected span when there is
     one), by pressure, with their 95 % band and n."""
-    diary, f = data.diary, data.filters
+    shown = data.filtered
+    diary = shown.diary
     if diary.sessions.empty:
         return pd.DataFrame(columns=fx.EVENT_COLUMNS)
-    start, end = data.span if data.span else (f.start, f.end)
-    matching = an.filter_sessions(diary.sessions, f.pressures, f.areas, start, end)
-    table = fx.event_aligned(diary.daily, matching, diary.doses, pressures=f.pressures,
-                             areas=f.areas, days=EVENT_DAYS)
+    table = fx.event_aligned(diary.daily, shown.in_span().sessions, diary.doses,
+                             pressures=shown.pressures, areas=shown.areas, days=EVENT_DAYS)
     return table[table["measure"] == measure].reset_index(drop=True)
 
 

@@ -20,7 +20,7 @@ import os
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +28,7 @@ import pandas as pd
 
 from . import demo
 from .accounts import OWNER, Accounts, Principal, status, token_hash, utcnow
+from .filtering import Diary
 from .records import DATE_MIN, DailyCheckin, MassageSession, MedicationDose, latest_date
 from .store import NOT_SAVED, Store, StoreUnavailable, default_db_path, store_url
 
@@ -145,30 +146,6 @@ def bad_entry_notes(bad: pd.DataFrame, escape: Callable[[str], str] = str) -> li
             f"own diary) or with `fibro delete {cli[r.kind]} {int(r.id)}`, and log it again with "
             f"the right date."
             for r in bad.itertuples()]
-
-
-@dataclass(frozen=True)
-class Diary:
-    """A patient's three tables as the store returns them, and the entries left out of them
-    because their date is outside the limits (``Store.bad_entries``: kind, id, field, value)."""
-
-    daily: pd.DataFrame
-    sessions: pd.DataFrame
-    doses: pd.DataFrame
-    bad: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["kind", "id", "patient_id", "field", "value"]))
-
-    @classmethod
-    def empty(cls) -> "Diary":
-        return cls(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
-
-    def day_span(self):
-        """First and last day with any record, or (None, None)."""
-        if self.daily.empty and self.sessions.empty and self.doses.empty:
-            return None, None
-        days = pd.concat([self.daily["date"], self.sessions["start"].dt.normalize(),
-                          self.doses["time"].dt.normalize()])
-        return (days.min(), days.max()) if len(days) else (None, None)
 
 
 TABLES = ("daily", "sessions", "doses")  # a Diary's tables, as the store and records name them

@@ -39,7 +39,8 @@ def filter_sessions(sessions: pd.DataFrame, pressures=None, areas=None,
         keep &= sessions["pressure"].isin(list(pressures))
     if areas:
         wanted = frozenset(areas)
-        keep &= session_areas(sessions).map(lambda have: bool(have & wanted))
+        # astype: an empty frame's map is not boolean (pandas warns, then will refuse)
+        keep &= session_areas(sessions).map(lambda have: bool(have & wanted)).astype(bool)
     day = sessions["start"].dt.normalize()
     if start is not None:
         keep &= day >= pd.Timestamp(start).normalize()

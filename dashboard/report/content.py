@@ -16,6 +16,7 @@ import pandas as pd
 from .. import domain
 from ..analysis import summary as an
 from ..effects import period_effects
+from ..filtering import Diary, Filtered, filter_diary
 from ..formatting import day
 from ..overuse import overuse_summary
 
@@ -146,29 +147,30 @@ def _naps_a_day(daily: pd.DataFrame) -> float | None:
     return float(pd.to_numeric(naps, errors="coerce").fillna(0).mean())
 
 
-def period_figures(daily: pd.DataFrame, sessions: pd.DataFrame, doses: pd.DataFrame,
-                   start: dt.date, end: dt.date) -> dict[str, float | None]:
-    """Days logged, sessions, mean pain, sleep hours and quality, painkiller days in a period."""
-    d = an.in_window(daily, "date", start, end)
-    logged = len(d)
+def period_figures(shown: Filtered) -> dict[str, float | None]:
+    """Days logged, sessions (those the filters keep), mean pain, sleep hours and quality,
+    painkiller days in the days of ``shown``."""
+    d = shown.daily
     return {
-        "days_logged": float(logged),
-        "sessions": float(len(an.in_window(sessions, "start", start, end))),
+        "days_logged": float(len(d)),
+        "sessions": float(len(shown.sessions)),
         "pain": _mean(d["pain"]),
         "sleep_hours": _mean(d["sleep_hours"]),
         "sleep_quality": _mean(d["sleep_quality"]),
         "naps": _naps_a_day(d),
-        "painkiller_days": float(len(an.painkiller_days(an.in_window(doses, "time", start, end)))),
+        "painkiller_days": float(len(an.painkiller_days(shown.doses))),
     }
 
 
-def compare_periods(daily, sessions, doses, start: dt.date, end: dt.date) -> tuple[list[Figure], tuple]:
-    """The summary numbers of the period beside those of the period of the same length before."""
+def compare_periods(shown: Filtered) -> tuple[list[Figure], tuple]:
+    """The summary numbers of the period beside those of the period of the same length
+    before, under the same filters."""
+    start, end = shown.start, shown.end
     length = (end - start).days + 1
     before_end = start - dt.timedelta(days=1)
     before_start = before_end - dt.timedelta(days=length - 1)
-    now = period_figures(daily, sessions, doses, start, end)
-    before = period_figures(daily, sessions, doses, before_start, before_end)
+    now = period_figures(shown)
+    before = period_figures(shown.within(before_start, before_end))
     if not before["days_logged"] and not before["sessions"] and not before["painkiller_days"]:
         before = dict.fromkeys(before)  # nothing logged then: no comparison, not zeros
     rows = [
@@ -220,8 +222,8 @@ def build_report(patient: str, daily: pd.DataFrame, sessions: pd.DataFrame, dose
     today = today or dt.date.today()
     first, last = diary_span(daily, sessions, doses)
     start, end = resolve_period(start, end, last, today, first_logged=first)
-    chosen = an.filter_sessions(sessions, pressures, areas or None)
-    matching = an.in_window(chosen, "start", start, end)
+    shown = filter_diary(Diary(daily, sessions, doses), start, end, pressures, areas)
+    matching = shown.sessions
 
     notes = []
     if first is None:
@@ -238,13 +240,13 @@ def build_report(patient: str, daily: pd.DataFrame, sessions: pd.DataFrame, dose
         notes.append("No massage sessions in this period" + (" match the filters." if
                      _filters_text(pressures, areas) else "."))
 
-    figures, previous = compare_periods(daily, chosen, doses, start, end)
+    figures, previous = compare_periods(shown)
     effects, too_few, needed = period_effects(daily, sessions, doses, start, end, pressures, areas)
     return Report(
         patient=patient, start=start, end=end, generated=today, audience=audience,
-        daily=an.in_window(daily, "date", start, end),
+        daily=shown.daily,
         sessions=matching,
-        doses=an.in_window(doses, "time", start, end),
+        doses=shown.doses,
         figures=figures, previous=previous, effects=effects, too_few=too_few,
         acr=_assessments_until(acr, end), fiqr=_assessments_until(fiqr, end),
         overuse=overuse_summary(doses, start, end).acute, notes=notes,

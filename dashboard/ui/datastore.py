@@ -1,8 +1,8 @@
 """The data of one browser session: loads a patient's diary and derives what views show.
 
-No widgets here: the diary as the filters show it is one value (``Filtered``), published
-once per change, that every view reads; it can be tested without a browser and reused from
-a notebook.
+No widgets here: the diary as the filters show it is one value (``filtering.Filtered``,
+the one filter, which the report and the notebook use too), published once per change,
+that every view reads; it can be tested without a browser and reused from a notebook.
 """
 
 from __future__ import annotations
@@ -10,79 +10,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from dataclasses import dataclass
 
 import pandas as pd
 import param
 
 from ..analysis import summary as an
-from ..session import Capabilities, Diary, DiarySession
+from ..filtering import Diary, Filtered, filter_diary
+from ..session import Capabilities, DiarySession
 from ..store import StoreUnavailable
 from .filters import Filters
 
 # Said after a write that is stored when re-reading the diary for the views got no answer.
 NOT_RELOADED = ("The dashboard could not reload your diary just now; reload the page "
                 "in a moment to see it.")
-
-
-@dataclass(frozen=True, eq=False)
-class Filtered:
-    """The diary as the filters show it, and what changed since the value before.
-
-    One value per change (a click, a new diary, a patient switch): every view reads it
-    instead of filtering the diary itself. Its frames are worked out when first asked
-    for, once, and shared by the views that ask.
-    """
-
-    diary: Diary
-    start: object  # the first and last day shown (None while there is no diary)
-    end: object
-    pressures: tuple | None = None  # None: every pressure; empty: none
-    areas: tuple = ()  # none: every area
-    span: tuple | None = None  # days box-selected in a plot
-    changed: frozenset = frozenset({"diary", "days", "pressures", "areas", "span"})
-
-    @functools.cached_property
-    def daily(self) -> pd.DataFrame:
-        """The check-ins of the days shown."""
-        return an.in_window(self.diary.daily, "date", self.start, self.end)
-
-    @functools.cached_property
-    def doses(self) -> pd.DataFrame:
-        """The doses of the days shown."""
-        return an.in_window(self.diary.doses, "time", self.start, self.end)
-
-    @functools.cached_property
-    def sessions_in_days(self) -> pd.DataFrame:
-        """The sessions of the days shown, of any pressure and area."""
-        return an.filter_sessions(self.diary.sessions, None, None, self.start, self.end)
-
-    @functools.cached_property
-    def sessions_of_pressures(self) -> pd.DataFrame:
-        """The sessions of the days shown and the chosen pressures, of any area (the body
-        map's counts: the area filter only outlines areas there)."""
-        return an.filter_sessions(self.sessions_in_days, self._pressures, None)
-
-    @functools.cached_property
-    def sessions(self) -> pd.DataFrame:
-        """The sessions that pass every filter: days, pressures and areas."""
-        return an.filter_sessions(self.sessions_of_pressures, None, list(self.areas))
-
-    @functools.cached_property
-    def summary(self) -> an.WindowSummary:
-        """After-session days vs other days, in the selected span or else the days shown."""
-        start, end = self.span if self.span else (self.start, self.end)
-        sessions = an.filter_sessions(self.diary.sessions, self._pressures, list(self.areas))
-        return an.window_summary(self.diary.daily, self.diary.doses, sessions, start, end,
-                                 list(self.areas))
-
-    @property
-    def _pressures(self) -> list | None:
-        return None if self.pressures is None else list(self.pressures)
-
-    def inputs(self) -> tuple:
-        """What the value is made of (the diary by identity)."""
-        return (id(self.diary), self.start, self.end, self.pressures, self.areas, self.span)
 
 
 def one_action(method):
@@ -150,9 +90,7 @@ class DataStore(param.Parameterized):
         if self._holding:
             return
         f, before = self.filters, self.filtered
-        value = Filtered(self.diary, f.start, f.end,
-                         None if f.pressures is None else tuple(f.pressures), tuple(f.areas or ()),
-                         self.span)
+        value = filter_diary(self.diary, f.start, f.end, f.pressures, f.areas, self.span)
         if before is not None:
             changed = {name for name, a, b in zip(
                 ("diary", "days", "days", "pressures", "areas", "span"),
