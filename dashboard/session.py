@@ -44,6 +44,12 @@ VISIT_PAGE = "Since last visit"  # a therapist's first page (``ui.visit.VisitVie
 THERAPIST_PAGES = (VISIT_PAGE, *READ_ONLY_PAGES)
 
 
+# What a refusal says: it names nobody's data.
+NO_ACCESS = "You do not have access to that."
+READ_ONLY = "You can look at this diary but not change it."
+DEMO_TRIAL = "The demo diary cannot run a trial: log or import your own diary first."
+
+
 class Refused(PermissionError):
     """An action the acting person may not take; the message names nobody's data."""
 
@@ -128,6 +134,13 @@ class Capabilities:
     def read_only(self) -> bool:
         """The diary may be looked at, not changed (a therapist or a link holder)."""
         return self.read and not self.write
+
+    def refusal(self, capability: str) -> str:
+        """Why ``capability`` (read, log, write, plan) is not given, in a sentence for the
+        person (``fibro`` ends with it; the session's own refusals say the same)."""
+        if capability == "plan" and self.demo:
+            return DEMO_TRIAL
+        return NO_ACCESS if not self.read else READ_ONLY
 
 
 # A stored kind as a person and ``fibro delete`` name it.
@@ -362,8 +375,7 @@ class DiarySession:
             return int(patient_id)
         if self.principal.hosted:
             self._log("refused " + action, patient_id if self._is_patient(patient_id) else None)
-        raise Refused("You do not have access to that." if action == "read"
-                      else "You can look at this diary but not change it.")
+        raise Refused(NO_ACCESS if action == "read" else READ_ONLY)
 
     def still_valid(self) -> bool:
         """Whether the sign-in (and its user or link) still stands; always in personal mode."""
@@ -523,7 +535,7 @@ class DiarySession:
         """Keep a new trial for the patient (the patient, or a therapist with ``log`` scope);
         returns its id.  The demo diary cannot run one."""
         if self.is_demo:
-            raise Refused("The demo diary cannot run a trial: log or import your own diary first.")
+            raise Refused(DEMO_TRIAL)
         pid = self.require(patient_id, "log")
         trial_id = self.store.save_trial(pid, {**plan, "created_by": self.principal.name},
                                          schedule, utcnow())

@@ -12,10 +12,9 @@ import pandas as pd
 from .. import domain
 from ..formatting import interval, p_phrase, signed
 from ..importers.common import escape_controls
-from ..session import DiarySession
 from ..wording import plural
-from .base import (DATE, db_option, diary_of, main, open_store, pick_patient, say_left_out,
-                   text_table)
+from .base import (DATE, acting, chosen_patient, db_option, diary_of, main, say_left_out,
+                   text_table, where)
 
 @main.command()
 @db_option
@@ -33,7 +32,7 @@ def effects(db, patient, pressures, areas, min_sessions, as_json):
     from .. import effects as effects_service
     from ..analysis import effects as fx
 
-    result = effects_service.effects_json(diary_of(open_store(db), patient), pressures, areas,
+    result = effects_service.effects_json(diary_of(acting(db), patient), pressures, areas,
                                           min_sessions)
     if as_json:
         click.echo(json.dumps(result, indent=2))
@@ -139,7 +138,7 @@ def moh(db, patient, as_json):
     from ..analysis.scores import OVERUSE_CAVEAT, overuse_note
     from ..overuse import overuse_summary
 
-    table = overuse_summary(diary_of(open_store(db), patient).doses).table
+    table = overuse_summary(diary_of(acting(db), patient).doses).table
     rows = [{"month": r.month, "drug_class": r.drug_class, "days": int(r.days),
              "threshold": None if pd.isna(r.threshold) else int(r.threshold),
              "crossed": bool(r.crossed)} for r in table.itertuples()]
@@ -178,16 +177,11 @@ def report(db, patient, start, end, out, audience, paper):
     """Write a one-to-three-page PDF report of a period for the therapist or the doctor."""
     from ..report import ReportError, paper_for_locale, render_pdf, report_from_session
 
-    store = open_store(db)
-    if store.patients().empty:
-        raise click.ClickException(f"{store.path or store.shown_url} holds no diary yet; nothing to report")
-    chosen = pick_patient(store, patient)
-    if chosen is None:
-        names = ", ".join(store.patients()["name"])
-        raise click.UsageError(f"say whose diary with --patient (patients: {names})")
-    pid, name = chosen
-    say_left_out(store, pid)
-    session = DiarySession(store)
+    session = acting(db)
+    if session.patients().empty:
+        raise click.ClickException(f"{where(session)} holds no diary yet; nothing to report")
+    pid, name = chosen_patient(session, patient)  # the session says whether they may read it
+    say_left_out(session.diary(pid))
     try:
         content = report_from_session(session, pid, name, start=start, end=end, audience=audience)
     except ReportError as error:

@@ -1,6 +1,7 @@
-"""The ``fibro`` group and what its commands share: ``--db``, opening the store, the one
-place where expected failures become one line (``FibroCommand``), choosing the patient,
-reading a password, and text tables.
+"""The ``fibro`` group and what its commands share: ``--db``, opening the store, who acts
+and what the session lets them do (``acting``, ``require``: ``DiarySession.capabilities``
+decides, as for the pages), the one place where expected failures become one line
+(``FibroCommand``), choosing the patient, reading a password, and text tables.
 
 Command modules (``diary``, ``serve``, ``analysis``, ``hosted``, ``trial``) register
 their commands on ``main``; this module imports none of them.
@@ -19,7 +20,7 @@ import sqlalchemy.exc
 
 from ..importers.common import escape_controls
 from ..records import InvalidRecord, Record
-from ..session import DEFAULT_PATIENT, DiarySession, bad_entry_notes
+from ..session import DEFAULT_PATIENT, DiarySession, Refused, bad_entry_notes
 from ..store import (BackupFailed, SchemaTooNew, Store, StoreUnavailable, ValueRefused,
                      default_db_path)
 
@@ -41,6 +42,33 @@ def open_store(db: str | None) -> Store:
     if ctx is not None:
         ctx.call_on_close(store.close)
     return store
+
+
+def acting(db: str | None) -> DiarySession:
+    """Who acts on the store ``--db`` names, through the session layer: its owner (``fibro``
+    runs with the file's rights), unless the caller handed ``main`` a function store ->
+    ``DiarySession`` as click's ``obj`` (``main(obj=...)``: a script acting for a hosted
+    user, the tests)."""
+    store = open_store(db)
+    ctx = click.get_current_context(silent=True)
+    make = ctx.find_root().obj if ctx is not None else None
+    return make(store) if callable(make) else DiarySession(store)
+
+
+def require(session: DiarySession, patient_id: int | None, capability: str,
+            nothing: str = "Nothing was saved.") -> int | None:
+    """``patient_id`` when the session says this person may ``capability`` (read, log, write,
+    plan: ``DiarySession.capabilities``) that diary; else the command ends in one line with
+    the session's reason and what was not done."""
+    can = session.capabilities(patient_id)
+    if not getattr(can, capability):
+        raise click.ClickException(f"{can.refusal(capability)} {nothing}".rstrip())
+    return patient_id
+
+
+def where(session: DiarySession) -> str:
+    """The store a message names: its file, or its URL without the password."""
+    return str(session.store.path or session.store.shown_url)
 
 
 # --- expected failures: one line naming the option, no traceback -------------------------
@@ -136,7 +164,8 @@ class FibroCommand(click.Command):
 
     The single place that turns a path that is a folder, missing or unreadable
     (``OSError``), a ``--db`` that cannot be a store, a database that does not
-    answer and a value refused by the limits or the database into click errors.
+    answer, a value refused by the limits or the database and an action the session
+    refuses (``Refused``) into click errors.
     """
 
     def invoke(self, ctx: click.Context):
@@ -147,7 +176,7 @@ class FibroCommand(click.Command):
                                  for field, message in error.problems.items())
             raise click.ClickException(escape_controls(
                 f"Invalid value ({problems}). Nothing was saved.")) from error
-        except (ValueRefused, BackupFailed) as error:  # no value, SQL or traceback in them
+        except (ValueRefused, BackupFailed, Refused) as error:  # no value, SQL or traceback
             raise click.ClickException(escape_controls(str(error))) from error
         except OSError as error:
             message = path_error(ctx, error)
@@ -168,9 +197,10 @@ class FibroGroup(click.Group):
     group_class = type
 
 
-def pick_patient(store: Store, name: str | None) -> tuple[int, str] | None:
-    """The patient called ``name``; with no name, the only one (None when there are several)."""
-    patients = store.patients()
+def pick_patient(session: DiarySession, name: str | None) -> tuple[int, str] | None:
+    """The patient called ``name`` of those this person may see; with no name, the only one
+    (None when there are several)."""
+    patients = session.patients()
     if name is not None:
         match = patients[patients["name"] == name]
         if match.empty:
@@ -188,17 +218,17 @@ def main():
     """A private massage and fibromyalgia diary: log, import, export, serve the dashboard."""
 
 
-def say_left_out(store: Store, patient_id: int | None = None) -> None:
-    """Name, on stderr, the entries a read leaves out for their date (``Store.bad_entries``)."""
-    for note in bad_entry_notes(store.bad_entries(patient_id)):
+def say_left_out(diary) -> None:
+    """Name, on stderr, the entries a read leaves out for their date (``Diary.bad``)."""
+    for note in bad_entry_notes(diary.bad):
         click.echo(escape_controls("Note: " + note), err=True)
 
 
-def patient_for_writing(store: Store, name: str | None) -> str:
+def patient_for_writing(session: DiarySession, name: str | None) -> str:
     """The patient new records go to: ``name``, else the only one, else "Me" in a new store."""
     if name and name.strip():
         return name.strip()
-    names = store.patients()["name"].tolist()
+    names = session.patients()["name"].tolist()
     if len(names) > 1:
         raise click.UsageError(f"this store holds several patients ({', '.join(names)}); "
                                "say whose diary with --patient")
@@ -221,27 +251,42 @@ def refuse_invalid(record: Record) -> None:
             f"  '{option_name(field)}': {message}" for field, message in problems.items()))
 
 
-def save_one(store: Store, patient: str, record: Record) -> None:
-    """Validate and save one record in one transaction (through the session layer, as the
-    store's owner; a new name starts a new patient's diary)."""
+def known_patient(session: DiarySession, name: str) -> int | None:
+    """The id of the diary called ``name`` that this person may see (None: no such diary)."""
+    patients = session.patients()
+    found = patients.loc[patients["name"] == name, "id"]
+    return int(found.iloc[0]) if len(found) else None
+
+
+def save_one(session: DiarySession, patient: str, record: Record, capability: str = "write") -> None:
+    """Validate and save one record in one transaction, once the session has said this
+    person may (``capability``); a new name starts a new diary, when the session lets them."""
     refuse_invalid(record)
-    session = DiarySession(store)
-    session.save(session.patient_id(patient, create=True), [record])
+    pid = known_patient(session, patient)
+    if pid is None:
+        pid = session.patient_id(patient, create=True)
+    session.save(require(session, pid, capability), [record])
 
 
 def parse_areas(text: str | None) -> tuple[str, ...]:
     return tuple(a.strip() for a in (text or "").replace(";", ",").split(",") if a.strip())
 
 
-def diary_of(store: Store, patient: str | None):
-    """The diary of the chosen patient (the only one when not named)."""
-    chosen = pick_patient(store, patient)
+def chosen_patient(session: DiarySession, patient: str | None) -> tuple[int, str]:
+    """(id, name) of the diary named, or of the only one, once the session has said this
+    person may read it."""
+    chosen = pick_patient(session, patient)
     if chosen is None:
-        names = ", ".join(store.patients()["name"]) or "none yet"
+        names = ", ".join(session.patients()["name"]) or "none yet"
         raise click.UsageError(f"say whose diary with --patient (patients: {names})")
-    diary = DiarySession(store).diary(chosen[0])
-    for note in bad_entry_notes(diary.bad):
-        click.echo(escape_controls("Note: " + note), err=True)
+    require(session, chosen[0], "read", "")
+    return chosen
+
+
+def diary_of(session: DiarySession, patient: str | None):
+    """The diary of the chosen patient (the only one when not named)."""
+    diary = session.diary(chosen_patient(session, patient)[0])
+    say_left_out(diary)
     return diary
 
 

@@ -14,11 +14,11 @@ from .. import demo as demo_module
 from .. import domain
 from ..importers.common import escape_controls
 from ..records import DailyCheckin, MassageSession, MedicationDose
-from ..session import CLI_KINDS, ENTRY_NAMES, DiarySession
+from ..session import CLI_KINDS, ENTRY_NAMES
 from ..wording import plural
-from .base import (DATE, DATE_TIME, db_option, main, open_store, option_name, parse_areas,
-                   patient_for_writing, pick_patient, read_password, refuse_invalid, save_one,
-                   say_left_out)
+from .base import (DATE, DATE_TIME, acting, db_option, known_patient, main, open_store,
+                   option_name, parse_areas, patient_for_writing, pick_patient, read_password,
+                   refuse_invalid, require, save_one, say_left_out, where)
 
 @main.command()
 @db_option
@@ -41,23 +41,23 @@ def demo(db, days, seed, patient, patients, therapists, password_stdin):
     import time
 
     store = open_store(db)
-    where = store.path or store.shown_url
+    shown = store.path or store.shown_url
     if patients is None:
         result = demo_module.write_demo(store, patient=patient, days=days, seed=seed)
         created = ", ".join(f"{n} {kind}" for kind, n in result.created.items()) or "nothing new"
-        click.echo(f"Demo diary for {patient!r} in {where}: {created}.")
+        click.echo(f"Demo diary for {patient!r} in {shown}: {created}.")
         return
     password = read_password(True) if password_stdin else None
     started = time.perf_counter()
     clinic = demo_module.write_clinic(store, patients=patients, days=days, therapists=therapists,
                                       seed=seed, password=password)
     created = ", ".join(f"{n} {kind}" for kind, n in clinic.created.items()) or "nothing new"
-    click.echo(f"Demo clinic in {where}: {patients} patients, {days} days each; {created}; "
+    click.echo(f"Demo clinic in {shown}: {patients} patients, {days} days each; {created}; "
                f"therapists {', '.join(clinic.therapists)} with grants "
                f"({time.perf_counter() - started:.1f} s).")
     if not clinic.password_given:
         click.echo(f"Set a therapist's password with: fibro user password {clinic.therapists[0]} "
-                   f"--db {where}  (or run this again with --password-stdin)")
+                   f"--db {shown}  (or run this again with --password-stdin)")
 
 
 @main.command()
@@ -72,22 +72,25 @@ def export(db, out, patient):
 
     from ..importers.template import template_frames, write_template
 
-    store = open_store(db)
-    patients = store.patients()
+    session = acting(db)
+    patients = session.patients()
     if patients.empty:
-        raise click.ClickException(f"{store.path or store.shown_url} holds no diary yet; nothing to export")
-    chosen = pick_patient(store, patient)
-    say_left_out(store, None if chosen is None else chosen[0])
+        raise click.ClickException(f"{where(session)} holds no diary yet; nothing to export")
+    chosen = pick_patient(session, patient)
+    named = [chosen] if chosen is not None else list(zip(patients["id"], patients["name"]))
+    diaries = {int(pid): session.diary(require(session, int(pid), "read", "Nothing was exported."))
+               for pid, _name in named}
+    for diary in diaries.values():
+        say_left_out(diary)
     if chosen is not None:
-        pid, _name = chosen
-        frames = template_frames(store.daily(pid), store.sessions(pid), store.doses(pid))
+        diary = diaries[chosen[0]]
+        frames = template_frames(diary.daily, diary.sessions, diary.doses)
     else:
-        each = [template_frames(store.daily(pid), store.sessions(pid), store.doses(pid), patient=name)
-                for pid, name in zip(patients["id"], patients["name"])]
+        each = [template_frames(d.daily, d.sessions, d.doses, patient=name)
+                for d, (_pid, name) in zip(diaries.values(), named)]
         frames = {key: pd.concat([f[key] for f in each], ignore_index=True) for key in each[0]}
     paths = write_template(frames, out)
-    session = DiarySession(store)
-    for pid in ([chosen[0]] if chosen is not None else patients["id"]):
+    for pid in diaries:
         session.taking(pid, "export (fibro export)")  # a row in the access log
     for path, key in zip(paths, ("daily", "sessions", "doses")):
         click.echo(f"{path}: {plural(len(frames[key]), 'row')}")
@@ -127,8 +130,8 @@ def _area_pains(func):
 @click.option("--yes", is_flag=True, help="Replace the day's check-in without asking if it exists.")
 def log_daily(db, patient, date, sleep_hours, notes, yes, **values):
     """Log (or replace) a day's check-in."""
-    store = open_store(db)
-    name = patient_for_writing(store, patient)
+    session = acting(db)
+    name = patient_for_writing(session, patient)
     day = date.date() if date else dt.date.today()
     area_pain = {a: values.pop(f"pain_{a}") for a in domain.BODY_AREAS
                  if values.get(f"pain_{a}") is not None}
@@ -137,14 +140,15 @@ def log_daily(db, patient, date, sleep_hours, notes, yes, **values):
     record = DailyCheckin(date=day, sleep_hours=sleep_hours, notes=notes, area_pain=area_pain,
                           **values)
     refuse_invalid(record)
-    known = store.patients()
-    pid = known.loc[known["name"] == name, "id"]
-    if len(pid) and store.daily_id(int(pid.iloc[0]), day) is not None and not yes:
+    pid = known_patient(session, name)
+    if pid is not None:  # asked first: to a person who may not change it, --yes would not help
+        require(session, pid, "write")
+    if pid is not None and session.daily_id(pid, day) is not None and not yes:
         if not sys.stdin.isatty():
             raise click.ClickException(f"{name} already has a check-in for {day:%Y-%m-%d}; "
                                        "add --yes to replace it")
         click.confirm(f"{name} already has a check-in for {day:%Y-%m-%d}. Replace it?", abort=True)
-    save_one(store, name, record)
+    save_one(session, name, record)
     click.echo(f"Saved the check-in of {day:%Y-%m-%d} for {name}.")
 
 
@@ -163,12 +167,12 @@ def log_daily(db, patient, date, sleep_hours, notes, yes, **values):
 def log_session(db, patient, start, duration, pressure, areas, technique, therapist, pain_before,
                 pain_after, notes):
     """Log a massage session."""
-    store = open_store(db)
-    name = patient_for_writing(store, patient)
+    session = acting(db)
+    name = patient_for_writing(session, patient)
     record = MassageSession(start=start, duration_min=duration, pressure=pressure.strip().lower(),
                             areas=parse_areas(areas), technique=technique, therapist=therapist,
                             pain_before=pain_before, pain_after=pain_after, notes=notes)
-    save_one(store, name, record)
+    save_one(session, name, record, "log")  # a therapist with ``log`` scope logs sessions
     click.echo(f"Saved the {record.pressure} session of {start:%Y-%m-%d %H:%M} for {name}.")
 
 
@@ -186,12 +190,12 @@ def log_session(db, patient, start, duration, pressure, areas, technique, therap
 @click.option("--reason", default="")
 def log_med(db, patient, time, name, drug_class, dose, unit, reason):
     """Log a medication dose."""
-    store = open_store(db)
-    who = patient_for_writing(store, patient)
+    session = acting(db)
+    who = patient_for_writing(session, patient)
     when = time or dt.datetime.now().replace(second=0, microsecond=0)
     record = MedicationDose(time=when, name=name.strip(), drug_class=drug_class or domain.drug_class_of(name),
                             dose=dose, unit=unit, reason=reason)
-    save_one(store, who, record)
+    save_one(session, who, record)
     click.echo(f"Saved {record.name} ({record.drug_class}) at {when:%Y-%m-%d %H:%M} for {who}.")
 
 
@@ -210,11 +214,14 @@ def import_(kind, path, db, patient, person, dry_run, as_json):
     from ..importers import ImportFormatError
     from ..records import InvalidRecord
 
-    store = open_store(db)
+    session = acting(db)
+    name = patient_for_writing(session, patient)
+    pid = known_patient(session, name)
+    if pid is not None:  # a new name: the session decides at the import
+        require(session, pid, "write", "Nothing was imported.")
     try:
-        summary = DiarySession(store).import_file(
-            kind, path, patient_name=patient_for_writing(store, patient), person=person,
-            dry_run=dry_run)
+        summary = session.import_file(kind, path, patient_name=name, person=person,
+                                      dry_run=dry_run)
     except (ImportFormatError, InvalidRecord) as error:
         raise click.ClickException(escape_controls(f"{error}. Nothing was imported.")) from error
     if as_json:
@@ -233,7 +240,7 @@ def delete(kind, entry_id, db):
     from ..store import NotFound
 
     try:
-        record = DiarySession(open_store(db)).delete(CLI_KINDS[kind], entry_id)
+        record = acting(db).delete(CLI_KINDS[kind], entry_id)  # the session checks the diary
     except NotFound:
         raise click.BadParameter(f"there is no {ENTRY_NAMES[CLI_KINDS[kind]]} with id {entry_id}",
                                  param_hint="'ID'") from None

@@ -14,10 +14,9 @@ import click
 from .. import domain
 from ..analysis import trial as tr
 from ..formatting import signed
-from ..session import DiarySession, Refused
 from ..trials import add_replacement_block, check_design, open_trial, save_plan
-from .base import (DATE, db_option, main, open_store, patient_for_writing, pick_patient,
-                   text_table)
+from .base import (DATE, acting, chosen_patient, db_option, known_patient, main,
+                   patient_for_writing, require, text_table)
 
 _OPTIONS = {"pressure_a": "--compare", "pressure_b": "--compare", "outcome": "--outcome",
             "area": "--area", "blocks": "--blocks", "sessions_per_period": "--sessions-per-period",
@@ -41,18 +40,17 @@ def _compare(text: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def _shown_trial(db, patient, trial_id):
-    store = open_store(db)
-    chosen = pick_patient(store, patient)
-    if chosen is None:
-        names = ", ".join(store.patients()["name"]) or "none yet"
-        raise click.UsageError(f"say whose diary with --patient (patients: {names})")
-    session = DiarySession(store)
-    found = open_trial(session, chosen[0], trial_id)
+def _shown_trial(db, patient, trial_id, capability: str = "read"):
+    """The session, the patient and their trial, once the session has said this person may
+    ``capability`` it (read: status, result; plan: add a block, stop)."""
+    session = acting(db)
+    pid = chosen_patient(session, patient)[0]
+    require(session, pid, capability, "Nothing was changed.")
+    found = open_trial(session, pid, trial_id)
     if found is None:
         raise click.ClickException("There is no trial in this diary yet: plan one with "
                                    "`fibro trial plan --compare light,deep`.")
-    return session, chosen[0], found
+    return session, pid, found
 
 
 patient_option = click.option("--patient", default=None, help="Whose diary (default: the only one).")
@@ -101,19 +99,19 @@ def trial_plan(db, patient, compare, area, outcome, blocks, sessions_per_period,
     if problems:
         raise click.UsageError("Invalid values (nothing was saved):\n" + "\n".join(
             f"  '{_OPTIONS[field]}': {message}" for field, message in problems.items()))
-    store = open_store(db)
-    session = DiarySession(store)
-    pid = session.patient_id(patient_for_writing(store, patient), create=True)
+    session = acting(db)
+    name = patient_for_writing(session, patient)
+    pid = known_patient(session, name)
+    if pid is None:
+        pid = session.patient_id(name, create=True)  # a new diary, when the session lets them
+    require(session, pid, "plan")  # before the planner's simulation and its question
     plan, check = check_design(session, pid, design, difference)
     warning = check.warning()
     if warning:
         click.echo("Warning: " + warning, err=True)
         if not yes:
             click.confirm("Save this plan anyway?", abort=True, err=True)
-    try:
-        trial_id = save_plan(session, pid, design, plan, check)
-    except Refused as error:
-        raise click.ClickException(str(error)) from None
+    trial_id = save_plan(session, pid, design, plan, check)
     if as_json:
         _json({"trial_id": trial_id, "schedule": tr.schedule_records(plan),
                "design": design.to_dict(), "planner": check.to_dict()})
@@ -211,10 +209,10 @@ def trial_result(db, patient, trial_id, as_json):
 @json_option
 def trial_add_block(db, patient, trial_id, as_json):
     """Add one randomized replacement block for a block that lost a period."""
-    session, pid, found = _shown_trial(db, patient, trial_id)
+    session, pid, found = _shown_trial(db, patient, trial_id, "plan")
     try:
         block = add_replacement_block(session, pid, found)
-    except (ValueError, Refused) as error:
+    except ValueError as error:
         raise click.ClickException(str(error)) from None
     rows = tr.schedule_records(block)
     if as_json:
@@ -231,7 +229,7 @@ def trial_add_block(db, patient, trial_id, as_json):
 @trial_option
 def trial_stop(db, patient, trial_id):
     """Stop the trial early; its result then says so and uses the blocks finished."""
-    session, pid, found = _shown_trial(db, patient, trial_id)
+    session, pid, found = _shown_trial(db, patient, trial_id, "plan")
     if session.stop_trial(pid, found.trial_id):
         click.echo(f"Trial {found.trial_id} stopped on {dt.date.today():%Y-%m-%d}.")
     else:
