@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import panel as pn
 import param
 
@@ -33,6 +34,7 @@ from ..store import BackupFailed
 from ..wording import plural
 from .datastore import DataStore
 from .serving import with_document_lock
+from .tables import TABLE_CSS, table_html
 from .text import escape_html
 from .uploads import StreamedFileDropper
 
@@ -78,22 +80,22 @@ def too_large(files: dict[str, Path | bytes], limit_mb: int = MAX_UPLOAD_MB) -> 
             return (f"{escape_html(name)} is {size / 1024 / 1024:.0f} MB; files up to "
                     f"{limit_mb} MB can be imported here. Nothing was imported.")
     return None
-SUMMARY_CSS = """
-table.import-summary { border-collapse: collapse; margin: 6px 0; }
-table.import-summary td, table.import-summary th { padding: 4px 14px; text-align: right;
-  border-bottom: 1px solid #E2DFEC; }
-table.import-summary td:first-child { text-align: left; }
+SUMMARY_CSS = TABLE_CSS + """
+.import-summary { max-width: 560px; }
 .import-error { color: #B3261E; font-weight: 600; }
 """
+SUMMARY_ROWS = {"Daily check-ins": "daily", "Massage sessions": "sessions",
+                "Medication doses": "doses"}
 
 
 def summary_html(summary: dict) -> str:
-    """An import summary as calm HTML (every text from the file escaped)."""
+    """An import summary as calm HTML (every text from the file escaped; the counts through
+    the house's table writer, a card per kind of entry on a phone)."""
     verb = "Would add" if summary["dry_run"] else "Added"
-    rows = [("Daily check-ins", "daily"), ("Massage sessions", "sessions"), ("Medication doses", "doses")]
-    body = "".join(
-        f"<tr><td>{label}</td><td>{summary['created'][key]}</td><td>{summary['updated'][key]}</td>"
-        f"<td>{summary['unchanged'][key]}</td></tr>" for label, key in rows)
+    counts = pd.DataFrame(
+        [[label, summary["created"][key], summary["updated"][key], summary["unchanged"][key]]
+         for label, key in SUMMARY_ROWS.items()],
+        columns=["Entries", verb, "Updated", "Already there"])
     skipped = "".join(f"<li>{n} × {escape_html(reason)}</li>"
                       for reason, n in sorted(summary["skipped"].items()))
     notes = "".join(f"<li>{escape_html(note)}</li>" for note in summary["notes"])
@@ -104,8 +106,8 @@ def summary_html(summary: dict) -> str:
         f"<p><b>{escape_html(KIND_LABELS.get(summary['kind'], summary['kind']))}</b>: "
         f"{plural(summary['rows_read'], 'row')} read, {summary['rows_used']} used, "
         f"{summary['rows_skipped']} skipped · days {span} · for {people}</p>"
-        f"<table class='import-summary'><tr><th></th><th>{verb}</th><th>Updated</th>"
-        f"<th>Already there</th></tr>{body}</table>"
+        + table_html(counts, "What the import " + ("would do" if summary["dry_run"] else "did"),
+                     right=counts.columns[1:], css_class="import-summary")
         + (f"<p>Skipped rows, by reason:</p><ul>{skipped}</ul>" if skipped else "")
         + (f"<p>Notes:</p><ul>{notes}</ul>" if notes else "")
     )

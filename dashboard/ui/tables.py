@@ -54,18 +54,26 @@ details.more-rows > summary { cursor: pointer; color: #3F3D7A; font-size: 15px; 
 """
 
 
-def _table(rows: pd.DataFrame, caption: str, right: set, label: str) -> str:
+def _classes(*names) -> str:
+    shown = " ".join(escape_html(n) for n in names if n)
+    return f' class="{shown}"' if shown else ""
+
+
+def _table(rows: pd.DataFrame, caption: str, right: set, label: str, marks: dict) -> str:
     names = [escape_html(c) for c in rows.columns]
-    align = [' class="number"' if column in right else "" for column in rows.columns]
-    head = "".join(f'<th scope="col" role="columnheader"{a}>{n}</th>' for n, a in zip(names, align))
+    numbers = ["number" if column in right else "" for column in rows.columns]
+    head = "".join(f'<th scope="col" role="columnheader"{_classes(a)}>{n}</th>'
+                   for n, a in zip(names, numbers))
     if rows.empty:
         body = (f'<tr role="row"><td role="cell" class="empty" colspan="{max(len(names), 1)}">'
                 'Nothing to show.</td></tr>')
     else:
-        cells = [f'<td role="cell"{a} data-label="{n}">' for n, a in zip(names, align)]
+        marked = [marks.get(column) for column in rows.columns]
         body = "".join(
-            '<tr role="row">' + "".join(f"{c}{escape_html(v)}</td>" for v, c in zip(values, cells))
-            + "</tr>" for values in rows.itertuples(index=False, name=None))
+            '<tr role="row">' + "".join(
+                f'<td role="cell"{_classes(a, None if m is None else m[i])} data-label="{n}">'
+                f"{escape_html(v)}</td>" for v, n, a, m in zip(values, names, numbers, marked))
+            + "</tr>" for i, *values in rows.itertuples(index=True, name=None))
     return (f'<div class="table-scroll" role="region" aria-label="{escape_html(label)}" '
             f'tabindex="0"><table role="table"><caption>{escape_html(caption)}</caption>'
             f'<thead role="rowgroup"><tr role="row">{head}</tr></thead>'
@@ -73,20 +81,24 @@ def _table(rows: pd.DataFrame, caption: str, right: set, label: str) -> str:
 
 
 def table_html(rows: pd.DataFrame, label: str, right=(), css_class: str = "",
-               first: int = 15) -> str:
+               first: int | None = 15, marks: dict | None = None) -> str:
     """``rows`` (text and numbers) as an escaped table named ``label``, columns in ``right``
-    aligned right; past the ``first`` rows, the others behind a disclosure."""
-    right, total = set(right), len(rows)
+    aligned right; past the ``first`` rows (None: show all), the others behind a disclosure.
+    ``marks``: column -> a CSS class per row (indexed as ``rows``), e.g. a status to stand
+    out; the words must say it too, not the colour alone."""
+    right, total, marks = set(right), len(rows), marks or {}
+    first = total if first is None else first
     if total <= first:
         count = "no rows" if not total else f"{total} row{'' if total == 1 else 's'}"
-        inner = _table(rows, f"{label}: {count}", right, label)
+        inner = _table(rows, f"{label}: {count}", right, label, marks)
     else:
         rest = total - first
-        inner = (_table(rows.iloc[:first], f"{label}: rows 1–{first} of {total}", right, label)
+        inner = (_table(rows.iloc[:first], f"{label}: rows 1–{first} of {total}", right, label,
+                        marks)
                  + f'<details class="more-rows"><summary>Show the other {rest} '
                  f'row{"" if rest == 1 else "s"}</summary>'
                  + _table(rows.iloc[first:], f"{label}: rows {first + 1}–{total} of {total}",
-                          right, f"{label}, rows {first + 1} to {total}")
+                          right, f"{label}, rows {first + 1} to {total}", marks)
                  + "</details>")
     return f'<div class="{escape_html(css_class)}">{inner}</div>' if css_class else inner
 

@@ -22,13 +22,11 @@ from ..formatting import day, signed
 from ..session import Refused
 from ..trials import OpenTrial, add_replacement_block, check_design, open_trial, save_plan
 from .datastore import DataStore
+from .tables import TABLE_CSS, table_html
 from .text import escape_html
 from .trial_news import lost_html, next_session_html, trial_news_html
 
 PAGE_CSS = """
-table { border-collapse: collapse; width: 100%; font-size: 15px; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #E3E1EC; vertical-align: top; }
-th { color: #3B3B4F; font-weight: 600; }
 .figures { display: flex; flex-wrap: wrap; gap: 6px 22px; margin: 6px 0; }
 .figures .n { font-size: 20px; font-weight: 600; }
 .note { color: #4A4A5E; }
@@ -37,7 +35,8 @@ th { color: #3B3B4F; font-weight: 600; }
 .trial-lost { color: #8A3B00; }  /* the headline bold, the explanation plain */
 .zones { display: flex; flex-wrap: wrap; gap: 6px 22px; margin: 6px 0; }
 .zones .n { font-size: 20px; font-weight: 600; }
-@media (max-width: 700px) { table { font-size: 16px; } }  /* a phone: text at least 16 px */
+/* a phone's schedule card: no "Logged" and "Outcome" lines before there is something to say */
+@media (max-width: 700px) { .trial-schedule td:empty { display: none; } }
 """
 INTRO = ("**Find out for sure.** Your diary can only show associations: sessions are booked "
          "on bad days, flares come and go. A randomized trial gives both pressures in pairs of "
@@ -101,23 +100,28 @@ def result_html(result: dict) -> str:
     return said + figures + zones_html(result) + counts + f"<ul class='note'>{caveats}</ul>"
 
 
+SCHEDULE_HEADERS = ["Planned date", "Pressure", "Block", "Period", "What happened", "Logged",
+                    "Outcome"]
+
+
 def schedule_html(slots: pd.DataFrame) -> str:
-    """The planned sessions with what happened to each."""
-    rows = []
+    """The planned sessions with what happened to each (every row: it is the plan), through
+    the house's table writer (escaped; a card per session on a phone); a deviation or a
+    missed session stands out, in words as well as colour."""
+    rows, statuses = [], []
     for r in slots.itertuples():
         status = STATUS_WORDS.get(r.status, r.status)
         if r.deviation or r.note:
             status += f" ({'; '.join(t for t in (r.deviation, r.note) if t)})"
         given = "" if r.given_on is None or pd.isna(r.given_on) else f"{pd.Timestamp(r.given_on):%d %b %H:%M}"
-        outcome = "" if pd.isna(r.outcome) else f"{r.outcome:.1f}"
-        rows.append(f"<tr><td>{pd.Timestamp(r.date):%a %d %b %Y}</td>"
-                    f"<td>{escape_html(domain.PRESSURE_LABELS.get(r.pressure, r.pressure))}</td>"
-                    f"<td>{int(r.block)}</td><td>{int(r.period)}</td>"
-                    f"<td class='{escape_html(r.status)}'>{escape_html(status)}</td>"
-                    f"<td>{escape_html(given)}</td><td>{escape_html(outcome)}</td></tr>")
-    return ("<table class='trial-schedule'><thead><tr><th>Planned date</th><th>Pressure</th>"
-            "<th>Block</th><th>Period</th><th>What happened</th><th>Logged</th><th>Outcome</th>"
-            "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+        rows.append([f"{pd.Timestamp(r.date):%a %d %b %Y}",
+                     domain.PRESSURE_LABELS.get(r.pressure, r.pressure), int(r.block),
+                     int(r.period), status, given, "" if pd.isna(r.outcome) else f"{r.outcome:.1f}"])
+        statuses.append(r.status)
+    table = pd.DataFrame(rows, columns=SCHEDULE_HEADERS)
+    return table_html(table, "Planned sessions", right=("Block", "Period", "Outcome"),
+                      css_class="trial-schedule", first=None,
+                      marks={"What happened": statuses})
 
 
 def blocks_plot(result: dict) -> figure:
@@ -159,7 +163,8 @@ class TrialPage(pn.viewable.Viewer):
         self.result = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PAGE_CSS],
                                    css_classes=["trial-result"])
         self.plot = pn.Column(sizing_mode="stretch_width", css_classes=["trial-blocks"])
-        self.schedule = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PAGE_CSS],
+        self.schedule = pn.pane.HTML("", sizing_mode="stretch_width",
+                                     stylesheets=[PAGE_CSS, TABLE_CSS],
                                      css_classes=["trial-schedule-box"])
         self.message = pn.pane.Alert("", visible=False, sizing_mode="stretch_width",
                                      css_classes=["trial-message"])
