@@ -59,6 +59,11 @@ trial_option = click.option("--trial", "trial_id", type=int, default=None,
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
+def one_trial(func):
+    """``--db``, ``--patient`` and ``--trial``: the options of a command on one trial."""
+    return db_option(patient_option(trial_option(func)))
+
+
 @trial.command("plan")
 @db_option
 @patient_option
@@ -125,16 +130,21 @@ def trial_plan(db, patient, compare, area, outcome, blocks, sessions_per_period,
 
 
 def _echo_schedule(rows: list[dict]) -> None:
-    for line in text_table([(row["date"], row["pressure"],
-                             f"block {row['block']}, period {row['period']}") for row in rows],
-                           indent="  "):
+    """A schedule's sessions as aligned lines: date, pressure, block and period, and for a
+    trial under way (``status``'s rows) what happened, with any deviation or note."""
+    lines = []
+    for row in rows:
+        where = f"block {row['block']}, period {row['period']}"
+        if "status" in row:
+            said = "; ".join(t for t in (row["deviation"], row["note"]) if t)
+            where += f": {row['status']}" + (f" ({said})" if said else "")
+        lines.append((row["date"], row["pressure"], where))
+    for line in text_table(lines, indent="  "):
         click.echo(line)
 
 
 @trial.command("status")
-@db_option
-@patient_option
-@trial_option
+@one_trial
 @json_option
 def trial_status(db, patient, trial_id, as_json):
     """How far the trial is: sessions given, deviations, missed, and the next one."""
@@ -154,22 +164,13 @@ def trial_status(db, patient, trial_id, as_json):
                f"{status['missed']} missed, {status['ahead']} to come{lost_part}"
                + (", stopped early" if status["stopped_early"] else "") + ".")
     click.echo(status["next_session_text"][0].upper() + status["next_session_text"][1:] + ".")
-    lines = []
-    for row in status["sessions"]:
-        said = "; ".join(t for t in (row["deviation"], row["note"]) if t)
-        note = f" ({said})" if said else ""
-        lines.append((row["date"], row["pressure"],
-                      f"block {row['block']}, period {row['period']}: {row['status']}{note}"))
-    for line in text_table(lines, indent="  "):
-        click.echo(line)
+    _echo_schedule(status["sessions"])
     for row in status["unplanned_sessions"]:
         click.echo(f"  unplanned session {row['start']} ({row['pressure']})")
 
 
 @trial.command("result")
-@db_option
-@patient_option
-@trial_option
+@one_trial
 @json_option
 def trial_result(db, patient, trial_id, as_json):
     """The difference between the pressures with its 95 % interval and randomization p-value."""
@@ -203,9 +204,7 @@ def trial_result(db, patient, trial_id, as_json):
 
 
 @trial.command("add-block")
-@db_option
-@patient_option
-@trial_option
+@one_trial
 @json_option
 def trial_add_block(db, patient, trial_id, as_json):
     """Add one randomized replacement block for a block that lost a period."""
@@ -224,9 +223,7 @@ def trial_add_block(db, patient, trial_id, as_json):
 
 
 @trial.command("stop")
-@db_option
-@patient_option
-@trial_option
+@one_trial
 def trial_stop(db, patient, trial_id):
     """Stop the trial early; its result then says so and uses the blocks finished."""
     session, pid, found = _shown_trial(db, patient, trial_id, "plan")

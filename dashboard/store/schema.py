@@ -20,6 +20,22 @@ _SCHEMA_LOCK_KEY = 0x46_49_42_52_4F  # "FIBRO": the PostgreSQL advisory lock hel
 
 metadata = sa.MetaData()
 
+
+def _id() -> sa.Column:
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
+
+
+def _text(name: str, length: int | None = None) -> sa.Column:
+    """Text a person may leave out: '' rather than NULL."""
+    return sa.Column(name, sa.Text if length is None else sa.String(length), nullable=False,
+                     server_default="")
+
+
+def _source() -> sa.Column:
+    """The import a diary row came from ('' when it was logged by hand)."""
+    return _text("source", 40)
+
+
 meta = sa.Table(
     "meta", metadata,
     sa.Column("key", sa.String(64), primary_key=True),
@@ -28,7 +44,7 @@ meta = sa.Table(
 
 patients = sa.Table(
     "patients", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     sa.Column("name", sa.String(limits.PATIENT_NAME_MAX), nullable=False, unique=True),
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", sa.DateTime, nullable=False),
@@ -46,15 +62,15 @@ def _rating(name: str) -> sa.Column:
 
 daily_checkins = sa.Table(
     "daily_checkins", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     _patient_fk(),
     sa.Column("date", sa.Date, nullable=False),
     _rating("pain"),
     sa.Column("sleep_hours", sa.Float, nullable=True),
     sa.Column("nap_minutes", sa.Integer, nullable=True),
     *[_rating(name) for name in domain.DAILY_RATINGS if name != "pain"],
-    sa.Column("notes", sa.Text, nullable=False, server_default=""),
-    sa.Column("source", sa.String(40), nullable=False, server_default=""),
+    _text("notes"),
+    _source(),
     sa.UniqueConstraint("patient_id", "date", name="uq_daily_patient_date"),
 )
 
@@ -68,17 +84,17 @@ area_pain = sa.Table(
 
 sessions = sa.Table(
     "sessions", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     _patient_fk(),
     sa.Column("start", sa.DateTime, nullable=False),
     sa.Column("duration_min", sa.Float, nullable=False),
     sa.Column("pressure", sa.String(20), nullable=False),
-    sa.Column("technique", sa.String(limits.TEXT_MAX["technique"]), nullable=False, server_default=""),
-    sa.Column("therapist", sa.String(limits.TEXT_MAX["therapist"]), nullable=False, server_default=""),
+    _text("technique", limits.TEXT_MAX["technique"]),
+    _text("therapist", limits.TEXT_MAX["therapist"]),
     _rating("pain_before"),
     _rating("pain_after"),
-    sa.Column("notes", sa.Text, nullable=False, server_default=""),
-    sa.Column("source", sa.String(40), nullable=False, server_default=""),
+    _text("notes"),
+    _source(),
     sa.UniqueConstraint("patient_id", "start", name="uq_session_patient_start"),
 )
 
@@ -91,21 +107,21 @@ session_areas = sa.Table(
 
 doses = sa.Table(
     "doses", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     _patient_fk(),
     sa.Column("time", sa.DateTime, nullable=False),
     sa.Column("name", sa.String(limits.TEXT_MAX["name"]), nullable=False),
     sa.Column("drug_class", sa.String(40), nullable=False),
     sa.Column("dose", sa.Float, nullable=True),
-    sa.Column("unit", sa.String(limits.TEXT_MAX["unit"]), nullable=False, server_default=""),
-    sa.Column("reason", sa.Text, nullable=False, server_default=""),
-    sa.Column("source", sa.String(40), nullable=False, server_default=""),
+    _text("unit", limits.TEXT_MAX["unit"]),
+    _text("reason"),
+    _source(),
     sa.UniqueConstraint("patient_id", "time", "name", name="uq_dose_patient_time_name"),
 )
 
 assessments = sa.Table(
     "assessments", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     _patient_fk(),
     sa.Column("taken_on", sa.Date, nullable=False),
     sa.Column("instrument", sa.String(20), nullable=False),  # acr2016, fiqr
@@ -118,7 +134,7 @@ assessments = sa.Table(
 
 users = sa.Table(
     "users", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
     sa.Column("role", sa.String(20), nullable=False),  # patient, therapist, admin
     sa.Column("password_hash", sa.String(200), nullable=False),  # Argon2id, never the password
@@ -129,7 +145,7 @@ users = sa.Table(
 
 grants = sa.Table(
     "grants", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     _patient_fk(),
     sa.Column("therapist_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
               nullable=False, index=True),
@@ -141,7 +157,7 @@ grants = sa.Table(
 
 links = sa.Table(
     "links", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     _patient_fk(),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # SHA-256, hex
     sa.Column("created_at", sa.DateTime, nullable=False),
@@ -151,7 +167,7 @@ links = sa.Table(
 
 signins = sa.Table(  # server-side sessions behind the signed cookie
     "signins", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
     sa.Column("link_id", sa.Integer, sa.ForeignKey("links.id", ondelete="CASCADE"), nullable=True),
@@ -161,7 +177,7 @@ signins = sa.Table(  # server-side sessions behind the signed cookie
 
 access_log = sa.Table(
     "access_log", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Column("actor", sa.String(100), nullable=False),  # a user name or "link 7"
     sa.Column("user_id", sa.Integer, nullable=True),
@@ -192,10 +208,10 @@ sa.Index("ix_users_patient", users.c.patient_id)
 
 trials = sa.Table(
     "trials", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _id(),
     _patient_fk(),
     sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("created_by", sa.String(100), nullable=False, server_default=""),
+    _text("created_by", 100),
     sa.Column("pressure_a", sa.String(20), nullable=False),
     sa.Column("pressure_b", sa.String(20), nullable=False),
     sa.Column("area", sa.String(20), nullable=True),
