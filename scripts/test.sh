@@ -37,4 +37,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ -z "$made_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi
 
-python -m pytest "$@"
+# Two workers (pytest-xdist), each taking whole test modules, so a module's shared server
+# and browser walk stay in one process; FIBRO_TEST_WORKERS=0 runs everything in this one.
+python -m pytest -n "${FIBRO_TEST_WORKERS:-2}" --dist loadfile "$@"
