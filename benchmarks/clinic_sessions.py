@@ -15,6 +15,12 @@ processes' CPU seconds and memory per session; then when the last person's page 
 (patient chosen, Effects and Overview opened) and the filter updates and saves begun after
 that, "with all open".
 
+The people are spread over ``--clients`` client processes (default 4), each person on a
+thread of one: a real therapist's browser runs on their own device, and 20 Bokeh clients
+behind one interpreter lock queue each other's messages, so the times measured the client.
+Each row also shows the client processes' CPU share and how many of the machine's cores
+were busy (``/proc/stat``): on two cores the clients still take CPU the server would have.
+
 A person is a signed-in therapist: the benchmark signs in through ``/login`` like a
 browser, then opens the page's websocket with that cookie and a session token signed
 with the processes' shared secret (what the page's own script would send).
@@ -26,7 +32,11 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import multiprocessing
+import os
+import queue
 import re
+import resource
 import statistics
 import sys
 import threading
@@ -50,6 +60,7 @@ PASSWORD = "load test password"
 QUIET_S = 0.5  # an action is done when the server has sent nothing for this long
 ACTION_TIMEOUT_S = 120
 COOKIE = "fibro_signin"
+ACTIONS = ("page open", "patient change", "filter update", "Effects first opening", "save")
 _local = threading.local()  # the Cookie header of the session this thread drives
 
 
@@ -106,7 +117,7 @@ class Person:
                  errors: list, confirmed: set):
         self.address, self.secret, self.cookie, self.patient = address, secret, cookie, patient
         self.times, self.errors, self.confirmed = times, errors, confirmed
-        self.last_change, self.heard = time.monotonic(), 0
+        self.last_change, self.heard, self.arrivals = time.monotonic(), 0, []
 
     def open(self):
         load_models()
@@ -141,6 +152,7 @@ class Person:
             if message is not None and message.msgtype == "PATCH-DOC":
                 self.last_change = time.monotonic()
                 self.heard += 1
+                self.arrivals.append(self.last_change)
             elif message is not None and message.msgtype == "SERVER-INFO-REPLY":
                 self.ticking = False
             return message
@@ -170,7 +182,7 @@ class Person:
         ``need_update``) and then QUIET_S without one.  A server-info request keeps one
         reply in flight, so the loop wakes up to look at the clock."""
         connection = self.session._connection
-        self.last_change, self.heard = started, 0
+        self.last_change, self.heard, self.arrivals = started, 0, []
         deadline = started + ACTION_TIMEOUT_S
 
         def done() -> bool:
@@ -201,6 +213,7 @@ class Person:
         except TimeoutError as error:
             raise TimeoutError(f"{what}: {error}") from None
         self.times[what].append(self.last_change - started)
+        self.times[what + " patches"].append([round(t - started, 3) for t in self.arrivals])
         self.times[what + " at"].append(started)  # when it began: before or after all were open
 
     def change(self, what: str, model, **values) -> None:
@@ -307,45 +320,106 @@ def own_patients(therapists: list[str], count: int) -> list[tuple[str, str]]:
             for i in range(count)]
 
 
-def measure(db_url: str, processes: int, sessions: int, seconds: float, therapists: list[str]) -> dict:
+def run_group(address, secret, people, arrivals, deadline, results) -> None:
+    """One client process: its share of the people, each on a thread arriving at its time
+    (``time.monotonic`` is the machine's clock, the same in every process); puts what they
+    measured and the process's own CPU seconds on ``results``."""
     import bokeh.client.connection as connection
 
     connection.HTTPRequest = _with_cookie
+    load_models()
+    times = {k: [] for what in ACTIONS for k in (what, what + " at", what + " patches")}
+    errors: list[str] = []
+    confirmed: set = set()
+    ready: list[float] = []
+
+    def arrive(cookie, patient, at):
+        time.sleep(max(0.0, at - time.monotonic()))
+        run_person(address, secret, cookie, patient, deadline, times, errors, confirmed, ready)
+
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    threads = [threading.Thread(target=arrive, args=(cookie, patient, at), daemon=True)
+               for (cookie, patient), at in zip(people, arrivals)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(1.0, deadline + 2 * ACTION_TIMEOUT_S - time.monotonic()))
+    if any(t.is_alive() for t in threads):
+        errors.append("some sessions did not finish")
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    results.put((times, errors, confirmed, ready, cpu.ru_utime + cpu.ru_stime
+                 - cpu_before.ru_utime - cpu_before.ru_stime))
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
+def measure(db_url: str, processes: int, sessions: int, seconds: float, therapists: list[str],
+            clients: int = 4) -> dict:
+    """One row: ``sessions`` people on ``processes`` app processes, driven from ``clients``
+    client processes (one would hold every person's Bokeh client behind one interpreter
+    lock, and the measured times would be the client's queue, not the server's)."""
     with ClinicStack(processes, db_url=db_url) as stack:
         pids = [app.pid for app in stack.apps]
         rss_before = [rss_mb(pid) for pid in pids]
         cpu_before = [cpu_seconds(pid) for pid in pids]
         cookies = {name: sign_in(stack.address, name) for name in therapists}
-        times = {k: [] for what in ("page open", "patient change", "filter update",
-                                    "Effects first opening", "save") for k in (what, what + " at")}
-        errors: list[str] = []
-        ready: list[float] = []
-        confirmed: set = set()
-        deadline = time.monotonic() + seconds
-        threads = [threading.Thread(target=run_person, args=(
-            stack.address, stack.cookie_secret, cookies[who], patient, deadline, times, errors,
-            confirmed, ready), daemon=True) for who, patient in own_patients(therapists, sessions)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-            time.sleep(0.2)  # people arrive over a few seconds, not in one instant
+        people = [(cookies[who], patient) for who, patient in own_patients(therapists, sessions)]
+        spawn = multiprocessing.get_context("spawn")
+        results = spawn.Queue()
+        # the client processes start (imports, models) before anyone's clock does
+        started = time.monotonic() + 8 + 0.5 * clients
+        arrivals = [started + 0.2 * i for i in range(sessions)]  # people arrive over a few seconds
+        deadline = started + seconds
+        groups = [spawn.Process(target=run_group, args=(
+            stack.address, stack.cookie_secret, people[k::clients], arrivals[k::clients],
+            deadline, results), daemon=True) for k in range(min(clients, sessions))]
+        for group in groups:
+            group.start()
+        busy_before = None
         peak_rss = list(rss_before)
-        while any(t.is_alive() for t in threads):
+        gathered = []
+        while len(gathered) < len(groups):
+            if busy_before is None and time.monotonic() >= started:
+                busy_before = machine_busy()
             peak_rss = [max(m, rss_mb(pid)) for m, pid in zip(peak_rss, pids)]
-            time.sleep(1)
-            if time.monotonic() > deadline + 2 * ACTION_TIMEOUT_S:
-                errors.append("some sessions did not finish")
-                break
+            try:
+                gathered.append(results.get(timeout=1))
+            except queue.Empty:
+                if not any(g.is_alive() for g in groups):
+                    break
         elapsed = time.monotonic() - started
+        busy_after = machine_busy()
         cpu = sum(cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before))
         alive = [app.poll() is None for app in stack.apps]
+        for group in groups:
+            group.join(5)
+    times = {k: [] for what in ACTIONS for k in (what, what + " at", what + " patches")}
+    errors, confirmed, ready, client_cpu = [], set(), [], 0.0
+    for g_times, g_errors, g_confirmed, g_ready, g_cpu in gathered:
+        for key, values in g_times.items():
+            times[key].extend(values)
+        errors += g_errors
+        confirmed |= g_confirmed
+        ready += g_ready
+        client_cpu += g_cpu
+    if len(gathered) < len(groups):
+        errors.append(f"{len(groups) - len(gathered)} client process(es) ended without results")
+    busy = (busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]) * os.cpu_count() \
+        if busy_before else float("nan")
     all_open = max(ready) if len(ready) == sessions else None
     return {"processes": processes, "sessions": sessions, "times": times, "errors": errors,
             "all open": all_open, "all open after": None if all_open is None else all_open - started,
             "confirmed": len(confirmed), "missing": saves_missing(db_url, confirmed),
             "cpu_per_session": cpu / sessions, "cpu_share": cpu / elapsed,
+            "client_share": client_cpu / elapsed, "machine_busy": busy, "clients": len(groups),
             "mb_per_session": (sum(peak_rss) - sum(rss_before)) / sessions,
-            "rss": peak_rss, "elapsed": elapsed, "alive": all(alive)}
+            "rss": peak_rss, "elapsed": elapsed, "alive": all(alive), "started": started}
 
 
 def quantiles(values: list[float]) -> str:
@@ -363,8 +437,9 @@ def print_header(seconds: float) -> None:
     print("| sessions | processes | load before | page open | patient change | filter update "
           "| Effects first | save | errors | saves confirmed | not landed "
           "| app CPU s per session | CPU share | MB per session "
-          "| all open after s | filter update, all open | save, all open |")
-    print("|" + "---|" * 17, flush=True)
+          "| all open after s | filter update, all open | save, all open "
+          "| client processes | client CPU share | machine busy, cores |")
+    print("|" + "---|" * 20, flush=True)
 
 
 def after_all_open(r: dict, what: str) -> list[float]:
@@ -384,7 +459,8 @@ def print_row(r: dict) -> None:
           f"| {r['cpu_per_session']:.1f} | {r['cpu_share']:.2f} | {r['mb_per_session']:.0f} "
           f"| {'–' if r['all open'] is None else format(r['all open after'], '.1f')} "
           f"| {quantiles(after_all_open(r, 'filter update'))} "
-          f"| {quantiles(after_all_open(r, 'save'))} |", flush=True)
+          f"| {quantiles(after_all_open(r, 'save'))} "
+          f"| {r['clients']} | {r['client_share']:.2f} | {r['machine_busy']:.2f} |", flush=True)
     for error in sorted(set(r["errors"]))[:5]:
         print(f"  ({r['sessions']} sessions, {r['processes']} processes) {error}", flush=True)
 
@@ -396,16 +472,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--sessions", type=int, nargs="+", default=[20, 50])
     parser.add_argument("--seconds", type=float, default=120, help="per row")
-    parser.add_argument("--rows", nargs="+", help="sessions x processes, e.g. 20x1 20x2 50x4 "
-                        "(instead of every --sessions with every --processes)")
+    parser.add_argument("--rows", nargs="+", help="sessions x processes [x client processes], e.g. 20x1 "
+                        "20x2 50x4 20x2x1 (instead of every --sessions with every --processes)")
+    parser.add_argument("--clients", type=int, default=4, help="client processes the people "
+                        "are spread over (1: all on one interpreter, as before 2026-12-06)")
+    parser.add_argument("--raw", help="a file to add every row's timings to (JSON lines)")
     parser.add_argument("--db", help="a PostgreSQL URL holding the demo clinic already (written "
                         "with the same --patients, --days and PASSWORD): no throwaway server, "
                         "no minute of writing")
     args = parser.parse_args(argv)
 
     therapists = therapist_names(5)
-    pairs = [tuple(int(n) for n in pair.split("x")) for pair in args.rows] if args.rows else [
-        (sessions, processes) for sessions in args.sessions for processes in args.processes]
+    rows = [(*(int(n) for n in row.split("x")), args.clients)[:3] for row in args.rows] \
+        if args.rows else [(sessions, processes, args.clients) for sessions in args.sessions
+                           for processes in args.processes]
     with contextlib.ExitStack() as stack:
         db_url = args.db
         if db_url is None:
@@ -418,12 +498,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"demo clinic: {args.patients} patients x {args.days} days, "
                   f"{time.perf_counter() - started:.0f} s", flush=True)
         print_header(args.seconds)
-        for sessions, processes in pairs:
+        for sessions, processes, clients in rows:
             with open("/proc/loadavg") as f:
                 load = f.read().split()[0]
-            row = measure(db_url, processes, sessions, args.seconds, therapists)
+            row = measure(db_url, processes, sessions, args.seconds, therapists, clients)
             row["load"] = load
             print_row(row)
+            if args.raw:  # every timing with when it began, seconds from the first arrival
+                import json
+
+                start = row["started"]
+                Path(args.raw).open("a").write(json.dumps({
+                    "row": f"{sessions}x{processes}x{clients}",
+                    "all_open": row["all open after"],
+                    "times": {what: list(zip([round(a - start, 3) for a in row["times"][what + " at"]],
+                                             [round(d, 3) for d in row["times"][what]],
+                                             row["times"][what + " patches"]))
+                              for what in ACTIONS}}) + "\n")
     return 0
 
 
