@@ -422,19 +422,29 @@ PHONE_CSS = """
 """ % NARROW_PX
 
 
-def page_template(sidebar: list, main: list, header: list | None = None) -> pn.template.BaseTemplate:
+def page_template(sidebar: list, main: list, header: list | None = None,
+                  spinner: bool = True) -> pn.template.BaseTemplate:
     """The served page (personal and hosted): a calm template with the filters in a sidebar,
     sized for the device (viewport tag; on a phone the filters start folded away behind
-    the menu button and open over the page)."""
+    the menu button and open over the page).
+
+    ``spinner``: the header's busy spinner. Panel keeps one busy state per process and
+    turns every open page's spinner on and off at each click of anyone's: fine for the
+    one person of a personal dashboard, not for the hosted server, where each therapist's
+    click sent two messages to every other page of the process (and showed them someone
+    else's activity). Hosted pages go without it; what takes a while there (the Effects
+    page, a save, an import) says so itself."""
     from .webapp import DiaryTemplate, file_url  # the manifest and icons for a home screen
 
     template = DiaryTemplate(
         title=TITLE, favicon=file_url("favicon-32.png"), sidebar=sidebar, main=main, header=header or [],
         header_background=ACCENT, sidebar_width=300, raw_css=[FONT_CSS, PHONE_CSS],
         meta_viewport="width=device-width, initial-scale=1", collapsed_sidebar=on_a_phone(),
+        **({} if spinner else {"busy_indicator": None}),
     )
-    # The header's spinner stays at least 0.1 s, not Panel's default 0.5 s: its switching
-    # off was the last message of every click, half a second after the plots. (Set on the
-    # template's own spinner: a spinner passed in is taken for a parameter reference.)
-    template.busy_indicator.throttle = 100
+    if spinner:
+        # The header's spinner stays at least 0.1 s, not Panel's default 0.5 s: its switching
+        # off was the last message of every click, half a second after the plots. (Set on the
+        # template's own spinner: a spinner passed in is taken for a parameter reference.)
+        template.busy_indicator.throttle = 100
     return template

@@ -114,7 +114,7 @@ class HostedPage:
             "min-height:44px; min-width:44px; line-height:44px; padding:0 6px'>Sign out</a></div>"
             if who.kind == "user" else "", sizing_mode="stretch_width")
         self.template = page_template([self.side], [self.ended, ReloadOnLostConnection(), *self.main],
-                                      [header])
+                                      [header], spinner=False)
 
     def _parts(self, who) -> tuple[list, list]:
         """The sidebar and the main parts, as the session says this person may use them

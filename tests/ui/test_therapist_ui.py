@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -185,3 +186,43 @@ def test_logging_today_keeps_since_last_visit_and_a_write_elsewhere_is_seen(brow
     expect(again.locator(".patient-list-table")).to_contain_text("(today, ther)")
     again.context.close()
     assert (store.sessions(store.ensure_patient("pat"))["pressure"] == "deep").sum() >= 1
+
+
+def test_one_person_s_clicks_send_nothing_to_another_s_page(browser, servers):
+    """Two people on one process (pat on her own diary, ther on his visit view): ther's
+    filter clicks reach ther's page and nothing reaches pat's. (Panel's header spinner
+    follows one busy state per process, so each click anywhere switched every open page's
+    spinner on and off: two messages to each, and someone else's activity shown.)"""
+    server = servers[0]
+
+    def listened(page: Page) -> list:
+        frames = []
+        page.on("websocket", lambda ws: ws.on("framereceived",
+                                              lambda _payload: frames.append(time.monotonic())))
+        return frames
+
+    def quiet(frames: list, seconds: float = 2.0) -> None:
+        started = time.monotonic()
+        while time.monotonic() - max([started, *frames]) < seconds:
+            time.sleep(0.2)
+            assert time.monotonic() - started < TIMEOUT_MS / 1000, "the page never went quiet"
+
+    patient = new_page(browser, "desktop")
+    to_patient = listened(patient)
+    sign_in(patient, server, "pat", wait=True)
+    therapist = new_page(browser, "desktop")
+    to_therapist = listened(therapist)
+    sign_in(therapist, server, "ther", wait=True)
+    wait_for_visit(therapist)
+    quiet(to_patient)
+    quiet(to_therapist)
+    assert to_patient, "pat's page got nothing at all: the listening did not work"
+    heard_by_patient, heard_by_therapist = len(to_patient), len(to_therapist)
+    buttons = therapist.locator(".pressure-filter").get_by_role("button")
+    for label in ("Deep", "Deep", "Light"):
+        buttons.filter(has_text=label).first.click()
+        quiet(to_therapist, 1.0)
+    assert len(to_therapist) >= heard_by_therapist + 3  # each click was answered
+    assert len(to_patient) == heard_by_patient
+    patient.context.close()
+    therapist.context.close()
