@@ -228,37 +228,56 @@ def test_five_failed_sign_ins_lock_the_name_for_a_while(page: Page, hosted):
 
 
 def test_nobody_reaches_a_patient_outside_their_grants(page: Page, hosted, clinic, browser):
-    """As each user and a link holder, try every route we know of; count the leaks."""
+    """As each user and a link holder, try every route we know of; count the leaks.
+
+    Every user's page is open at once and each route is tried on all of them before one
+    wait for whatever might still arrive (each page waits as long as when they took turns)."""
     _store, accounts = clinic
     allowed = {"ann": {"ann"}, "bea": {"bea"}, "cy": {"cy"}, "tom": {"ann", "bea"},
                "tia": {"cy"}, "root": set()}
     ids = {p: accounts.patient_id(p) for p in PATIENTS}
     found: list[str] = []
-    for user, visible in allowed.items():
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        tab = context.new_page()
+    contexts = {user: browser.new_context(viewport={"width": 1400, "height": 1000})
+                for user in allowed}
+    tabs = {user: context.new_page() for user, context in contexts.items()}
+    hidden = {user: [p for p in PATIENTS if p not in visible] for user, visible in allowed.items()}
+
+    def look(wait_ms: int, users: dict) -> None:
+        """Wait once for all ``users``' pages, then count what each shows."""
+        tabs[next(iter(users))].wait_for_timeout(wait_ms)
+        for user, label in users.items():
+            found.extend(f"{user}: {label}{m}" for m in leaks(tabs[user], allowed[user]))
+
+    for user, tab in tabs.items():
         sign_in(tab, hosted, user)
+    for tab in tabs.values():
         expect(tab.locator(".sign-out")).to_be_visible(timeout=TIMEOUT_MS)
-        tab.wait_for_timeout(1500)
-        found += [f"{user}: page {m}" for m in leaks(tab, visible)]
-        hidden = [p for p in PATIENTS if p not in visible]
-        for patient in hidden:  # URL arguments naming another patient, by id and by name
-            tab.goto(f"{hosted.url}?patient={ids[patient]}&name={patient}")
-            expect(tab.locator(".sign-out")).to_be_visible()
-            tab.wait_for_timeout(1000)
-            found += [f"{user}: ?patient={patient} {m}" for m in leaks(tab, visible)]
+    look(1500, {user: "page " for user in tabs})
+    for turn in range(len(PATIENTS)):
+        # URL arguments naming another patient, by id and by name
+        users = {user: f"?patient={names[turn]} " for user, names in hidden.items()
+                 if turn < len(names)}
+        for user in users:
+            patient = hidden[user][turn]
+            tabs[user].goto(f"{hosted.url}?patient={ids[patient]}&name={patient}")
+        for user in users:
+            expect(tabs[user].locator(".sign-out")).to_be_visible()
+        look(1000, users)
+    for turn in range(len(PATIENTS)):
         # a crafted websocket message: set every select to another patient's label
-        for patient in hidden:
-            tab.evaluate("""(label) => { for (const doc of window.Bokeh.documents)
+        users = {user: f"select {names[turn]} " for user, names in hidden.items()
+                 if turn < len(names)}
+        for user in users:
+            tabs[user].evaluate("""(label) => { for (const doc of window.Bokeh.documents)
                 for (const m of doc._all_models.values())
                   if (m.type === 'Select' || (m.constructor && m.constructor.name === 'Select'))
-                    { try { m.value = label; } catch (e) {} } }""", patient)
-            tab.wait_for_timeout(1500)
-            found += [f"{user}: select {patient} {m}" for m in leaks(tab, visible)]
-        # a forged or tampered link token
-        for token in ("A" * 43, "not-a-token"):
+                    { try { m.value = label; } catch (e) {} } }""", hidden[user][turn])
+        look(1500, users)
+    for user, tab in tabs.items():
+        for token in ("A" * 43, "not-a-token"):  # a forged or tampered link token
             tab.goto(f"{base(hosted)}/link/{token}")
-            found += [f"{user}: link {m}" for m in leaks(tab, visible)]
+            found.extend(f"{user}: link {m}" for m in leaks(tab, allowed[user]))
+    for context in contexts.values():
         context.close()
     assert found == [], f"{len(found)} leaks: {found}"
 
