@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import multiprocessing
@@ -59,6 +60,7 @@ from dashboard.store import Store  # noqa: E402
 PASSWORD = "load test password"
 QUIET_S = 0.5  # an action is done when the server has sent nothing for this long
 ACTION_TIMEOUT_S = 120
+NO_UPDATE_S = 10  # a filter change answered by nothing this long changed nothing on screen
 COOKIE = "fibro_signin"
 ACTIONS = ("page open", "patient change", "filter update", "Effects first opening", "save")
 _local = threading.local()  # the Cookie header of the session this thread drives
@@ -118,6 +120,7 @@ class Person:
         self.address, self.secret, self.cookie, self.patient = address, secret, cookie, patient
         self.times, self.errors, self.confirmed = times, errors, confirmed
         self.last_change, self.heard, self.arrivals = time.monotonic(), 0, []
+        self.unanswered = 0  # filter changes with nothing to show (not timed)
 
     def open(self):
         load_models()
@@ -177,20 +180,20 @@ class Person:
         self.wait(pulled, need_update=False)  # the page's on-load work
         self.times["page open"].append(max(self.last_change, pulled) - started)
 
-    def wait(self, started: float, need_update: bool = True) -> None:
+    def wait(self, started: float, need_update: bool = True, timeout: float = ACTION_TIMEOUT_S) -> None:
         """Run the client's loop until the server's first update after ``started`` (when
         ``need_update``) and then QUIET_S without one.  A server-info request keeps one
         reply in flight, so the loop wakes up to look at the clock."""
         connection = self.session._connection
         self.last_change, self.heard, self.arrivals = started, 0, []
-        deadline = started + ACTION_TIMEOUT_S
+        deadline = started + timeout
 
         def done() -> bool:
             now = time.monotonic()
             if (self.heard or not need_update) and now - self.last_change >= QUIET_S:
                 return True
             if now > deadline:
-                raise TimeoutError(f"no answer from the server for {ACTION_TIMEOUT_S} s")
+                raise TimeoutError(f"no answer from the server for {timeout:.0f} s")
             if not self.ticking:
                 time.sleep(0.05)
                 self.ticking = True
@@ -205,11 +208,11 @@ class Person:
     def models(self, css: str) -> list:
         return [m for m in self.doc.models if css in (getattr(m, "css_classes", None) or [])]
 
-    def settle(self, what: str, started: float) -> None:
+    def settle(self, what: str, started: float, timeout: float = ACTION_TIMEOUT_S) -> None:
         """Wait for the server's first update after the change, then until it has been quiet
         for QUIET_S; the time is from the change to the server's last update."""
         try:
-            self.wait(started)
+            self.wait(started, timeout=timeout)
         except TimeoutError as error:
             raise TimeoutError(f"{what}: {error}") from None
         self.times[what].append(self.last_change - started)
@@ -245,9 +248,27 @@ class Person:
             self.wait(time.monotonic(), need_update=False)
 
     def toggle_pressure(self) -> None:
+        """Turn off the pressure of most session markers on screen, or all back on: a change
+        the page must show (a pressure without sessions in view changes nothing, and the
+        server rightly sends nothing back)."""
         group = self.models("pressure-filter")[0]
         active = list(group.active)
-        self.change("filter update", group, active=active[:-1] if len(active) == 4 else [0, 1, 2, 3])
+        if len(active) < len(group.labels):
+            chosen = list(range(len(group.labels)))
+        else:
+            from bokeh.models import ColumnDataSource
+
+            shown = collections.Counter(
+                label for source in self.doc.select({"type": ColumnDataSource})
+                for label in source.data.get("pressure_label", []))
+            target = group.labels.index(shown.most_common(1)[0][0]) if shown else len(active) - 1
+            chosen = [i for i in active if i != target]
+        started = time.monotonic()
+        group.update(active=chosen)
+        try:  # nothing on screen changes (no such marker in view after all): nothing comes back
+            self.settle("filter update", started, timeout=NO_UPDATE_S)
+        except TimeoutError:
+            self.unanswered += 1
 
     def save(self) -> None:
         from bokeh.events import ButtonClick
@@ -289,6 +310,9 @@ def run_person(address, secret, cookie, patient, deadline, times, errors, confir
     except Exception as error:  # noqa: BLE001 - counted and shown; the others go on
         errors.append(f"{type(error).__name__}: {str(error)[:160]}")
     finally:
+        if getattr(person, "unanswered", 0):
+            errors.append(f"filter changes with no update in {NO_UPDATE_S} s (nothing to show, "
+                          f"or later than that; not timed): {person.unanswered}")
         if getattr(person, "undecoded", 0):
             errors.append(f"client-side: {person.undecoded} update(s) the client could not "
                           f"decode ({person.last_error[:100]})")
