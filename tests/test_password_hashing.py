@@ -88,20 +88,24 @@ def start_hosted(db: Path, profile: str | None) -> subprocess.Popen:
 
 
 def log_until_started(proc: subprocess.Popen, within: float = 120) -> str:
-    """What the server logs (stderr) until its Bokeh server starts; then it is stopped."""
-    lines, deadline = [], time.monotonic() + within
+    """What the server logs (stderr) until its Bokeh server starts; then it is stopped.
+
+    Read from the pipe's descriptor, not line by line: a buffered ``readline`` takes every
+    line that has arrived and leaves ``select`` nothing to wake for, so a server that logged
+    two lines at once looked silent until the deadline."""
+    chunks, deadline = [], time.monotonic() + within
     try:
-        while SERVER_STARTED not in "".join(lines):
-            assert time.monotonic() < deadline, "".join(lines)
+        while SERVER_STARTED not in "".join(chunks):
+            assert time.monotonic() < deadline, "".join(chunks)
             ready, _, _ = select.select([proc.stderr], [], [], 1)
             if ready:
-                line = proc.stderr.readline()
-                assert line, f"the server stopped ({proc.poll()}): {''.join(lines)}"
-                lines.append(line)
+                chunk = os.read(proc.stderr.fileno(), 65536).decode(errors="replace")
+                assert chunk, f"the server stopped ({proc.poll()}): {''.join(chunks)}"
+                chunks.append(chunk)
     finally:
         proc.kill()
         proc.communicate(timeout=30)
-    return "".join(lines)
+    return "".join(chunks)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="select on a pipe")
