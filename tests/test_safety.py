@@ -53,21 +53,22 @@ def finish_all(processes: list[subprocess.Popen], within: float) -> list[tuple[i
 
 
 def wait_for_line(proc: subprocess.Popen, expected: str, within: float = 120) -> None:
-    """Read the child's stdout until it prints ``expected`` (fail on timeout or early exit)."""
-    deadline = time.monotonic() + within
-    while True:
+    """Read the child's stdout until it prints ``expected`` (fail on timeout or early exit).
+    By descriptor: a buffered ``readline`` could take two lines at once and leave ``select``
+    nothing to wake for."""
+    deadline, seen = time.monotonic() + within, ""
+    while expected not in [line.strip() for line in seen.splitlines()]:
         remaining = deadline - time.monotonic()
         assert remaining > 0, f"the child never printed {expected!r}"
         ready, _, _ = select.select([proc.stdout], [], [], remaining)
         if not ready:
             continue
-        line = proc.stdout.readline()
-        if not line:
+        chunk = os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
+        if not chunk:
             proc.wait(timeout=30)
             pytest.fail(f"the child exited ({proc.returncode}) before {expected!r}: "
                         f"{proc.stderr.read()}")
-        if line.strip() == expected:
-            return
+        seen += chunk
 
 
 def kill_hard(proc: subprocess.Popen) -> None:
