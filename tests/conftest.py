@@ -21,6 +21,14 @@ os.environ.setdefault("FIBRO_PASSWORD_HASH", "test")
 DEMO_END = dt.date(2026, 6, 30)
 
 
+def pytest_collection_modifyitems(items):
+    """The browser tests first, each module's tests kept together and in order: with two
+    workers (``scripts/test.sh``: whole modules per worker, handed out in this order) the
+    long modules start at once and the many short ones fill in at the end, rather than a
+    long browser module starting last while the other worker has nothing left."""
+    items.sort(key=lambda item: "/tests/ui/" not in str(item.path).replace(os.sep, "/"))
+
+
 def pytest_generate_tests(metafunc):
     """Tests marked ``both_engines`` that use ``engine`` (via ``db_url``/``store``) run on each."""
     if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_engines"):
