@@ -37,6 +37,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ -z "$made_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi
 
-# Two workers (pytest-xdist), each taking whole test modules, so a module's shared server
-# and browser walk stay in one process; FIBRO_TEST_WORKERS=0 runs everything in this one.
-python -m pytest -n "${FIBRO_TEST_WORKERS:-2}" --dist loadfile "$@"
+# Three workers (pytest-xdist), each taking whole test modules, so a module's shared server
+# and browser walk stay in one process: the browser tests spend much of their time waiting
+# for a page, so on two cores three workers finished sooner than two (12:21 against 13:19,
+# benchmarks/README.md). FIBRO_TEST_WORKERS=0 runs everything in this one process.
+python -m pytest -n "${FIBRO_TEST_WORKERS:-3}" --dist loadfile "$@"
