@@ -348,6 +348,11 @@ def own_patients(therapists: list[str], count: int) -> list[tuple[str, str]]:
             for i in range(count)]
 
 
+def empty_times() -> dict:
+    """Per action: its durations, when each began, and its update messages' arrival times."""
+    return {k: [] for what in ACTIONS for k in (what, what + " at", what + " patches")}
+
+
 def run_group(address, secret, people, arrivals, deadline, results) -> None:
     """One client process: its share of the people, each on a thread arriving at its time
     (``time.monotonic`` is the machine's clock, the same in every process); puts what they
@@ -356,7 +361,7 @@ def run_group(address, secret, people, arrivals, deadline, results) -> None:
 
     connection.HTTPRequest = _with_cookie
     load_models()
-    times = {k: [] for what in ACTIONS for k in (what, what + " at", what + " patches")}
+    times = empty_times()
     errors: list[str] = []
     confirmed: set = set()
     ready: list[float] = []
@@ -427,7 +432,7 @@ def measure(db_url: str, processes: int, sessions: int, seconds: float, therapis
         alive = [app.poll() is None for app in stack.apps]
         for group in groups:
             group.join(5)
-    times = {k: [] for what in ACTIONS for k in (what, what + " at", what + " patches")}
+    times = empty_times()
     errors, confirmed, ready, client_cpu = [], set(), [], 0.0
     for g_times, g_errors, g_confirmed, g_ready, g_cpu in gathered:
         for key, values in g_times.items():

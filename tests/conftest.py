@@ -22,7 +22,7 @@ DEMO_END = dt.date(2026, 6, 30)
 
 
 def pytest_collection_modifyitems(items):
-    """The browser tests first, each module's tests kept together and in order: with two
+    """The browser tests first, each module's tests kept together and in order: with several
     workers (``scripts/test.sh``: whole modules per worker, handed out in this order) the
     long modules start at once and the many short ones fill in at the end, rather than a
     long browser module starting last while the other worker has nothing left."""

@@ -179,7 +179,7 @@ def report(db, patient, start, end, out, audience, paper):
 
     session = acting(db)
     if session.patients().empty:
-        raise click.ClickException(f"{where(session)} holds no diary yet; nothing to report")
+        raise click.ClickException(f"{where(session.store)} holds no diary yet; nothing to report")
     pid, name = chosen_patient(session, patient)  # the session says whether they may read it
     say_left_out(session.diary(pid))
     try:

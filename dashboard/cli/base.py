@@ -66,9 +66,9 @@ def require(session: DiarySession, patient_id: int | None, capability: str,
     return patient_id
 
 
-def where(session: DiarySession) -> str:
+def where(store: Store) -> str:
     """The store a message names: its file, or its URL without the password."""
-    return str(session.store.path or session.store.shown_url)
+    return str(store.path or store.shown_url)
 
 
 # --- expected failures: one line naming the option, no traceback -------------------------
@@ -258,14 +258,20 @@ def known_patient(session: DiarySession, name: str) -> int | None:
     return int(found.iloc[0]) if len(found) else None
 
 
+def writable_patient(session: DiarySession, name: str, capability: str = "write") -> int:
+    """The id of the diary called ``name`` (a new one when there is none and the session
+    lets this person start it), once the session has said they may ``capability`` it."""
+    pid = known_patient(session, name)
+    if pid is None:
+        pid = session.patient_id(name, create=True)
+    return require(session, pid, capability)
+
+
 def save_one(session: DiarySession, patient: str, record: Record, capability: str = "write") -> None:
     """Validate and save one record in one transaction, once the session has said this
     person may (``capability``); a new name starts a new diary, when the session lets them."""
     refuse_invalid(record)
-    pid = known_patient(session, patient)
-    if pid is None:
-        pid = session.patient_id(patient, create=True)
-    session.save(require(session, pid, capability), [record])
+    session.save(writable_patient(session, patient, capability), [record])
 
 
 def parse_areas(text: str | None) -> tuple[str, ...]:

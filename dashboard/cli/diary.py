@@ -18,7 +18,7 @@ from ..session import CLI_KINDS, ENTRY_NAMES
 from ..wording import plural
 from .base import (DATE, DATE_TIME, acting, db_option, known_patient, main, open_store,
                    option_name, parse_areas, patient_for_writing, pick_patient, read_password,
-                   refuse_invalid, require, save_one, say_left_out, where)
+                   refuse_invalid, require, save_one, say_left_out, where, writable_patient)
 
 @main.command()
 @db_option
@@ -41,7 +41,7 @@ def demo(db, days, seed, patient, patients, therapists, password_stdin):
     import time
 
     store = open_store(db)
-    shown = store.path or store.shown_url
+    shown = where(store)
     if patients is None:
         result = demo_module.write_demo(store, patient=patient, days=days, seed=seed)
         created = ", ".join(f"{n} {kind}" for kind, n in result.created.items()) or "nothing new"
@@ -75,7 +75,7 @@ def export(db, out, patient):
     session = acting(db)
     patients = session.patients()
     if patients.empty:
-        raise click.ClickException(f"{where(session)} holds no diary yet; nothing to export")
+        raise click.ClickException(f"{where(session.store)} holds no diary yet; nothing to export")
     chosen = pick_patient(session, patient)
     named = [chosen] if chosen is not None else list(zip(patients["id"], patients["name"]))
     diaries = {int(pid): session.diary(require(session, int(pid), "read", "Nothing was exported."))
@@ -140,15 +140,13 @@ def log_daily(db, patient, date, sleep_hours, notes, yes, **values):
     record = DailyCheckin(date=day, sleep_hours=sleep_hours, notes=notes, area_pain=area_pain,
                           **values)
     refuse_invalid(record)
-    pid = known_patient(session, name)
-    if pid is not None:  # asked first: to a person who may not change it, --yes would not help
-        require(session, pid, "write")
-    if pid is not None and session.daily_id(pid, day) is not None and not yes:
+    pid = writable_patient(session, name)  # asked first: --yes would not help one who may not
+    if session.daily_id(pid, day) is not None and not yes:
         if not sys.stdin.isatty():
             raise click.ClickException(f"{name} already has a check-in for {day:%Y-%m-%d}; "
                                        "add --yes to replace it")
         click.confirm(f"{name} already has a check-in for {day:%Y-%m-%d}. Replace it?", abort=True)
-    save_one(session, name, record)
+    session.save(pid, [record])
     click.echo(f"Saved the check-in of {day:%Y-%m-%d} for {name}.")
 
 

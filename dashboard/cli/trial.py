@@ -15,8 +15,8 @@ from .. import domain
 from ..analysis import trial as tr
 from ..formatting import signed
 from ..trials import add_replacement_block, check_design, open_trial, save_plan
-from .base import (DATE, acting, chosen_patient, db_option, known_patient, main,
-                   patient_for_writing, require, text_table)
+from .base import (DATE, acting, chosen_patient, db_option, main, patient_for_writing, require,
+                   text_table, writable_patient)
 
 _OPTIONS = {"pressure_a": "--compare", "pressure_b": "--compare", "outcome": "--outcome",
             "area": "--area", "blocks": "--blocks", "sessions_per_period": "--sessions-per-period",
@@ -106,10 +106,7 @@ def trial_plan(db, patient, compare, area, outcome, blocks, sessions_per_period,
             f"  '{_OPTIONS[field]}': {message}" for field, message in problems.items()))
     session = acting(db)
     name = patient_for_writing(session, patient)
-    pid = known_patient(session, name)
-    if pid is None:
-        pid = session.patient_id(name, create=True)  # a new diary, when the session lets them
-    require(session, pid, "plan")  # before the planner's simulation and its question
+    pid = writable_patient(session, name, "plan")  # before the planner's simulation and question
     plan, check = check_design(session, pid, design, difference)
     warning = check.warning()
     if warning:
