@@ -40,5 +40,8 @@ fi
 # Three workers (pytest-xdist), each taking whole test modules, so a module's shared server
 # and browser walk stay in one process: the browser tests spend much of their time waiting
 # for a page, so on two cores three workers finished sooner than two (12:21 against 13:19,
-# benchmarks/README.md). FIBRO_TEST_WORKERS=0 runs everything in this one process.
-python -m pytest -n "${FIBRO_TEST_WORKERS:-3}" --dist loadfile "$@"
+# benchmarks/README.md). Modules are handed out in the order tests/conftest.py gives them
+# (longest first): xdist's own reordering (by number of tests) started the 126 quick importer
+# tests first and left a long browser module to the end (10:16 against 12:15 in one evening).
+# FIBRO_TEST_WORKERS=0 runs everything in this one process.
+python -m pytest -n "${FIBRO_TEST_WORKERS:-3}" --dist loadfile --no-loadscope-reorder "$@"

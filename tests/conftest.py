@@ -21,12 +21,25 @@ os.environ.setdefault("FIBRO_PASSWORD_HASH", "test")
 DEMO_END = dt.date(2026, 6, 30)
 
 
+# The longest modules, longest first (``--durations`` in benchmarks/README.md: 90-300 s each
+# on two cores, where most modules take under 30 s).
+LONGEST_FIRST = ("test_accessibility_ui", "test_log_ui", "test_therapist_ui", "test_escaping_ui",
+                 "test_newcomer_ui", "test_hosted_ui", "test_import_ui")
+
+
 def pytest_collection_modifyitems(items):
-    """The browser tests first, each module's tests kept together and in order: with several
-    workers (``scripts/test.sh``: whole modules per worker, handed out in this order) the
-    long modules start at once and the many short ones fill in at the end, rather than a
-    long browser module starting last while the other worker has nothing left."""
-    items.sort(key=lambda item: "/tests/ui/" not in str(item.path).replace(os.sep, "/"))
+    """The longest modules first, then the other browser tests, then the rest; each module's
+    tests kept together and in order. With several workers (``scripts/test.sh``: whole modules
+    per worker, handed out in this order with ``--no-loadscope-reorder``) the long modules
+    start at once and the many short ones fill in at the end, rather than a long module
+    starting last while the other workers have nothing left."""
+    def rank(item) -> tuple[int, int]:
+        name = item.path.stem
+        if name in LONGEST_FIRST:
+            return 0, LONGEST_FIRST.index(name)
+        return (1 if "/tests/ui/" in str(item.path).replace(os.sep, "/") else 2), 0
+
+    items.sort(key=rank)
 
 
 def pytest_generate_tests(metafunc):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -271,6 +272,20 @@ def test_event_aligned_means_around_the_session_day(store):
     assert neck.loc[("pain", 1), "mean"] == pytest.approx(5.4 + 3)
 
 
+def test_event_aligned_is_empty_quietly_where_no_session_has_a_day(store):
+    """The last session (day 58 of 60): two and three days after it are past the diary's end,
+    so those offsets have no value, no band, and no warning from numpy on the way."""
+    daily, sessions, doses = _tiny(store)
+    last = sessions[sessions["start"] == sessions["start"].max()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cell = ef.event_aligned(daily, last, doses, days=3).set_index(["measure", "offset"])
+    assert cell.loc[("pain", 1), "n"] == 1 and cell.loc[("pain", 1), "mean"] == 7
+    for offset in (2, 3):
+        assert cell.loc[("pain", offset), "n"] == 0
+        assert cell.loc[("pain", offset), ["mean", "ci_low", "ci_high"]].isna().all()
+
+
 def test_effects_json_is_plain_json_with_nulls_for_missing_numbers(store):
     result = ef.effects_json(*_tiny(store, n_sessions=4))
     text = json.dumps(result, allow_nan=False)
@@ -445,49 +460,58 @@ def test_demo_deep_pressure_is_followed_by_more_pain_than_light(demo_frames):
 
 # --- BLAS threads: one while the bootstrap runs, given back after ---------------------------
 
-def _blas_threads() -> list[int]:
-    from threadpoolctl import threadpool_info
+def _in_a_fresh_process(code: str) -> None:
+    """Run ``code`` in a new Python with two BLAS threads; it fails the test if it raises.
 
-    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
-
-
-def test_importing_the_app_leaves_the_blas_threads_alone():
-    """The limit is set where the work happens, never when a module is imported."""
+    The BLAS limit is the process's, and in a worker that has served the app's pages
+    OpenBLAS was seen to ignore ``openblas_set_num_threads`` altogether (after the personal
+    accessibility walk, in one process: set to 1, read back 2), so the limit is checked
+    where nothing ran before."""
     import os
     import subprocess
     import sys
 
-    code = ("import numpy, scipy.linalg; from threadpoolctl import threadpool_info as info; "
-            "before = [p['num_threads'] for p in info()]; "
-            "import dashboard.ui.effects_page, dashboard.cli; "
-            "after = [p['num_threads'] for p in info()]; "
-            "assert before == after and max(after) > 1, (before, after)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-def test_one_blas_thread_limits_the_block_and_gives_the_limit_back(demo_frames, monkeypatch):
-    import time
+def test_importing_the_app_leaves_the_blas_threads_alone():
+    """The limit is set where the work happens, never when a module is imported."""
+    _in_a_fresh_process(
+        "import numpy, scipy.linalg; from threadpoolctl import threadpool_info as info; "
+        "before = [p['num_threads'] for p in info()]; "
+        "import dashboard.ui.effects_page, dashboard.cli; "
+        "after = [p['num_threads'] for p in info()]; "
+        "assert before == after and max(after) > 1, (before, after)")
 
-    from threadpoolctl import threadpool_limits
 
-    # the limit is the process's: wait for any other thread still inside (an earlier test's
-    # page computing in the background) so that the limit set here is the one seen
-    deadline = time.monotonic() + 60
-    while ef.one_blas_thread._inside and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not ef.one_blas_thread._inside
-    with threadpool_limits(2, user_api="blas"):
-        before = _blas_threads()
-        assert before and max(before) == 2
-        seen = []
-        real = ef._event_rows
-        monkeypatch.setattr(ef, "_event_rows", lambda *a: seen.append(_blas_threads()) or real(*a))
-        ef.event_aligned(*demo_frames)
-        assert seen and all(threads == [1] * len(before) for threads in seen)
-        with ef.one_blas_thread:
-            with ef.one_blas_thread:  # a second caller at once shares the limit
-                assert _blas_threads() == [1] * len(before)
-            assert _blas_threads() == [1] * len(before)  # the first is still inside
-        assert _blas_threads() == before
+def test_one_blas_thread_limits_the_block_and_gives_the_limit_back():
+    _in_a_fresh_process("""
+import datetime as dt
+import scipy.linalg  # both OpenBLAS libraries loaded, numpy's and scipy's
+from threadpoolctl import threadpool_info
+from dashboard.analysis import effects as ef
+from dashboard.demo import generate
+from dashboard.store import Store
+
+def blas_threads():
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+store = Store(":memory:")
+store.save_by_name({"p": generate(days=120, seed=3, end=dt.date(2026, 6, 30)).records})
+pid = store.ensure_patient("p")
+frames = store.daily(pid), store.sessions(pid), store.doses(pid)
+before = blas_threads()
+assert len(before) == 2 and before == [2, 2], before
+seen = []
+real = ef._event_rows
+ef._event_rows = lambda *a: seen.append(blas_threads()) or real(*a)
+table = ef.event_aligned(*frames)
+assert len(table) and seen and all(threads == [1, 1] for threads in seen), seen
+with ef.one_blas_thread:
+    with ef.one_blas_thread:  # a second caller at once shares the limit
+        assert blas_threads() == [1, 1]
+    assert blas_threads() == [1, 1]  # the first is still inside
+assert blas_threads() == before, blas_threads()
+""")

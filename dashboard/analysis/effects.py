@@ -680,10 +680,10 @@ def _event_rows(diary: _Diary, chosen: np.ndarray, pressure: str, measures: dict
             mean = np.where(n > 0, np.where(present, values, 0).sum(axis=0) / np.maximum(n, 1),
                             np.nan)
             boot = weights @ np.where(present, values, 0.0) / (weights @ present)
-        if picked.size:
-            low, high = np.nanpercentile(boot, [2.5, 97.5], axis=0)
-        else:
-            low = high = np.full(offsets.size, np.nan)
+        low, high = np.full((2, offsets.size), np.nan)
+        seen = ~np.isnan(boot).all(axis=0)  # offsets some resample has a value for
+        if picked.size and seen.any():
+            low[seen], high[seen] = np.nanpercentile(boot[:, seen], [2.5, 97.5], axis=0)
         parts.append(pd.DataFrame({
             "pressure": pressure, "offset": offsets, "measure": measure, "mean": mean,
             "ci_low": np.where(n >= 2, low, np.nan), "ci_high": np.where(n >= 2, high, np.nan),

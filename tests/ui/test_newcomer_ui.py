@@ -315,7 +315,7 @@ def test_the_folded_check_in_shows_and_says_that_it_opens(open_page, own_db):
     from PIL import Image
     import io
     drawn = Image.open(io.BytesIO(chevron.screenshot())).convert("L")
-    dark = sum(1 for value in drawn.getdata() if value < 128)
+    dark = sum(1 for value in drawn.tobytes() if value < 128)  # one byte a pixel ("L")
     assert dark >= 10, f"the chevron is not drawn ({dark} dark pixels)"
     # ... and says it in words at its end: "Show", then "Hide" once open
     word = "el => getComputedStyle(el, '::after').content"
