@@ -108,6 +108,21 @@ def test_personal_pages_headings_do_not_skip_levels(personal):
                   lambda v: v.heading_order) == {}
 
 
+def test_a_walk_still_finds_a_screen_locked_to_one_orientation(browser, dashboard_server,
+                                                               tmp_path):
+    """The rules that read the style sheets (left out of each tab's audit) run once at the end
+    of a walk: a style turning the page on its side in portrait is found there."""
+    page = new_page(browser, "phone")
+    page.goto(dashboard_server.url)
+    page.locator(".bk-tab").first.wait_for()
+    page.add_style_tag(content="@media (orientation: portrait) { #main { transform: rotate(90deg); } }")
+    try:
+        visits = audit_tabs(page, ["About"], "phone", tmp_path)
+    finally:
+        page.context.close()
+    assert "css-orientation-lock" in visits["About"].violations
+
+
 def test_a_page_s_own_tabs_are_listed_when_its_building_is_slow(browser, dashboard_server):
     """The server answers the opening of the Log page 5 s late (its event loop held meanwhile,
     as a busy machine might): its forms are still listed, so audited, not skipped as if it had none."""
