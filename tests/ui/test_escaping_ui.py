@@ -330,7 +330,7 @@ def test_imported_text_is_shown_literally_everywhere(serve_app, watch, imported_
     assert (SVG, f"{JS_URL} {PICTURE}") in [(r["therapist"], r["notes"]) for r in shown["sessions"]]
     assert {(IMG, MD_LINK), (PICTURE, SVG)} <= {(r["name"], r["reason"]) for r in shown["doses"]}
     delete_and_undo(tab, "doses", IMG, IMG)
-    tab.visit_every_page()
+    # every page is visited at the end, with this import's text and the Import page's together
 
     tab.tab("Import")
     upload = tab.page.locator(".import-file input[type=file]")
