@@ -11,16 +11,9 @@ from click.testing import CliRunner
 from dashboard import domain
 from dashboard.cli import main
 from dashboard.store import Store
+from tests.helpers import fibro
 
 pytestmark = pytest.mark.both_engines
-
-
-def fibro(*args, env=None, check=True):
-    result = CliRunner().invoke(main, [str(a) for a in args], env={"FIBRO_DB": None, **(env or {})})
-    if check:
-        assert result.exit_code == 0, result.output
-    result.returncode = result.exit_code
-    return result
 
 
 def header(path):

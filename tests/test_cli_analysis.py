@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.test_cli import fibro
+from tests.helpers import fibro
 
 
 @pytest.fixture(scope="module")

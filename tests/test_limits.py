@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
 
 from dashboard import demo, records
@@ -21,6 +20,7 @@ from dashboard.cli import main
 from dashboard.records import DATE_MIN, InvalidRecord, MassageSession, MedicationDose
 from dashboard.session import DiarySession
 from dashboard.store import Store, ValueRefused
+from tests.helpers import insert_year_one_session
 
 pytestmark = pytest.mark.both_engines
 
@@ -137,22 +137,6 @@ def test_dates_and_texts_limits_in_one_place():
 
 
 # --- a store that already holds an entry outside the limits ---------------------------------
-
-def insert_year_one_session(store: Store, pid: int) -> int:
-    """What the attack left behind, written past every check with plain SQL."""
-    with store.engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO sessions (patient_id, start, duration_min, pressure, technique, "
-            "therapist, notes, source) VALUES (:pid, :start, 60, 'deep', '', 'Bad-Row', '', '')"),
-            {"pid": pid, "start": "0001-01-01 10:00:00"})
-        session_id = conn.execute(sa.text("SELECT max(id) FROM sessions")).scalar()
-        conn.execute(sa.text("INSERT INTO session_areas (session_id, area) VALUES (:i, 'neck')"),
-                     {"i": session_id})
-        # as every write does, so caches of the diary (per revision) read it again
-        conn.execute(sa.text("UPDATE patients SET revision = revision + 1 WHERE id = :pid"),
-                     {"pid": pid})
-    return int(session_id)
-
 
 def test_a_stored_year_1_entry_is_left_out_named_and_deletable(diary, db_url, tmp_path):
     store, pid = diary

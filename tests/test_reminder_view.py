@@ -12,7 +12,7 @@ from dashboard.store import Store
 from dashboard.ui.app import App
 from dashboard.ui.datastore import DataStore
 from dashboard.ui.reminder import NotLoggedToday, ReminderButton
-from tests.test_reminders import read_reminder
+from tests.helpers import read_reminder
 
 
 def own_store(tmp_path, days_ago: int | None) -> Store:

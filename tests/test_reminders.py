@@ -9,21 +9,7 @@ from click.testing import CliRunner
 
 from dashboard.cli import main
 from dashboard.reminders import escape_text, fold, reminder_ics
-
-
-def unfold(raw: bytes) -> list[str]:
-    """Content lines: every line ends in CRLF, at most 75 octets; continuations are joined."""
-    assert raw.endswith(b"\r\n")
-    physical = raw[:-2].split(b"\r\n")
-    assert all(b"\n" not in line and b"\r" not in line for line in physical)
-    assert all(len(line) <= 75 for line in physical), [len(x) for x in physical]
-    lines: list[bytes] = []
-    for line in physical:
-        if line.startswith(b" "):
-            lines[-1] += line[1:]
-        else:
-            lines.append(line)
-    return [line.decode("utf-8") for line in lines]
+from tests.helpers import read_reminder, unfold
 
 
 def unescape(value: str) -> str:
@@ -35,30 +21,6 @@ def unescape(value: str) -> str:
         else:
             out.append(char)
     return "".join(out)
-
-
-def components(lines: list[str]) -> dict:
-    """``{"VCALENDAR": {...props, "VEVENT": {..., "VALARM": {...}}}}`` (one of each here)."""
-    root: dict = {}
-    stack = [root]
-    for line in lines:
-        name, _, value = line.partition(":")
-        if name == "BEGIN":
-            child: dict = {}
-            stack[-1][value] = child
-            stack.append(child)
-        elif name == "END":
-            assert stack[-1] is not root
-            stack.pop()
-        else:
-            assert name not in stack[-1], f"{name} twice"
-            stack[-1][name] = value
-    assert stack == [root], "a BEGIN without its END"
-    return root
-
-
-def read_reminder(raw: bytes) -> dict:
-    return components(unfold(raw))["VCALENDAR"]
 
 
 def test_the_cli_writes_a_daily_event_at_local_time_with_an_alarm_and_the_checkin_link(tmp_path):

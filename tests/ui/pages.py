@@ -649,3 +649,24 @@ def screenshot_showing(page: Page, path: Path, plots: list[str], texts: list[str
             measured[text] = share
             assert share > 0.02 and colours >= 2, f"{text!r} is not drawn in {path.name}"
     return measured
+
+
+# For each plot's legend: each entry's label, whether its swatch canvas has any painted
+# pixel, and whether its renderers have data (an empty renderer has nothing to show).
+SWATCHES_JS = """(titles) => {
+  const out = {};
+  for (const view of Bokeh.index.all_views()) {
+    if (view.model.type !== 'Legend' || !view.plot_view) continue;
+    const title = view.plot_view.model.title && view.plot_view.model.title.text;
+    if (!titles.includes(title)) continue;
+    out[title] = view.entries.map(({glyph, item, label}) => {
+      const canvas = glyph.canvas;
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let painted = false;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) { painted = true; break; }
+      const rows = item.renderers.reduce((n, r) => n + (r.data_source.get_length() ?? 0), 0);
+      return {label, painted, rows};
+    });
+  }
+  return out;
+}"""

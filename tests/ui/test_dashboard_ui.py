@@ -12,12 +12,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.ui.plots import SPAN_COLOR
-from tests.ui.pages import (BANDS, PAIN, PRESSURE_BUTTONS, SHADING, TITLES, Dashboard,
+from tests.ui.pages import (BANDS, PAIN, PRESSURE_BUTTONS, SHADING, SWATCHES_JS, TITLES, Dashboard,
                             pressures_shown, rows_labelled, rows_named, screenshot_showing,
                             span_rows, x_ranges)
 
 pytestmark = pytest.mark.ui
-
 
 
 @pytest.fixture
@@ -79,27 +78,6 @@ def test_deselecting_deep_updates_summary_and_plots(dashboard):
     expect(dashboard.summary_head).to_contain_text(f"{n_before} matching sessions")
     dashboard.wait_for_sessions(markers_before, shading_before)
     assert dashboard.summary_cards.inner_text() == cards_before
-
-
-# For each plot's legend: each entry's label, whether its swatch canvas has any painted
-# pixel, and whether its renderers have data (an empty renderer has nothing to show).
-SWATCHES_JS = """(titles) => {
-  const out = {};
-  for (const view of Bokeh.index.all_views()) {
-    if (view.model.type !== 'Legend' || !view.plot_view) continue;
-    const title = view.plot_view.model.title && view.plot_view.model.title.text;
-    if (!titles.includes(title)) continue;
-    out[title] = view.entries.map(({glyph, item, label}) => {
-      const canvas = glyph.canvas;
-      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-      let painted = false;
-      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) { painted = true; break; }
-      const rows = item.renderers.reduce((n, r) => n + (r.data_source.get_length() ?? 0), 0);
-      return {label, painted, rows};
-    });
-  }
-  return out;
-}"""
 
 
 def unpainted_swatches(dashboard) -> dict[str, list[str]]:

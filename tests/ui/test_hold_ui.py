@@ -17,7 +17,7 @@ from dashboard.accounts import Accounts
 from dashboard.demo import write_demo
 from dashboard.records import MassageSession
 from dashboard.store import Store
-from tests.test_limits import insert_year_one_session
+from tests.helpers import insert_year_one_session
 from tests.ui.conftest import FAST_ACCESS_CHECKS, served_in_process
 from tests.ui.pages import (ALL_DATA_JS, CLOSED_SOCKET, PASSWORD, TIMEOUT_MS, base, open_tab,
                             sign_in, wait_for_dashboard)

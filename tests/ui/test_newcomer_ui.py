@@ -239,7 +239,7 @@ def test_legends_name_the_pressures_shown_and_naps_have_a_sample(open_page, own_
     """With no nap in the days shown, "Naps" still has its colour sample; a pressure
     filtered out leaves the legend, and comes back with its button; with no session in
     view "Days after a session" still has its sample."""
-    from tests.ui.test_dashboard_ui import PAIN, SWATCHES_JS
+    from tests.ui.pages import PAIN, SWATCHES_JS
 
     ui = open_page(own_db, DESKTOP)
     page = ui.page
