@@ -681,8 +681,8 @@ def _event_rows(diary: _Diary, chosen: np.ndarray, pressure: str, measures: dict
                             np.nan)
             boot = weights @ np.where(present, values, 0.0) / (weights @ present)
         low, high = np.full((2, offsets.size), np.nan)
-        seen = ~np.isnan(boot).all(axis=0)  # offsets some resample has a value for
-        if picked.size and seen.any():
+        seen = ~np.isnan(boot).all(axis=0)  # offsets some resample has a value for (none
+        if seen.any():                       # without sessions: every resample is 0 / 0)
             low[seen], high[seen] = np.nanpercentile(boot[:, seen], [2.5, 97.5], axis=0)
         parts.append(pd.DataFrame({
             "pressure": pressure, "offset": offsets, "measure": measure, "mean": mean,
